@@ -1,0 +1,52 @@
+"""Flambé: from a YAML file to a tuned, checkpointed, reproducible PyTorch result.
+
+``import flambe`` is cheap: the public names below are resolved on first
+access, so importing the package loads neither torch nor ray. Plugin
+distributions (``flambe-nlp``, ``flambe-vision``, ...) add their own
+subpackages (``flambe.nlp``...) to this namespace.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pkgutil import extend_path
+from typing import Any
+
+__path__ = extend_path(__path__, __name__)
+
+__version__ = "0.5.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "Component": "flambe.compile.component",
+    "Schema": "flambe.compile.schema",
+    "Link": "flambe.compile.link",
+    "Registrable": "flambe.compile.registrable",
+    "MappedRegistrable": "flambe.compile.registrable",
+    "alias": "flambe.compile.registrable",
+    "register": "flambe.compile.registrable",
+    "registrable_factory": "flambe.compile.registrable",
+    "save": "flambe.compile.serialization",
+    "load": "flambe.compile.serialization",
+    "save_state_to_file": "flambe.compile.serialization",
+    "load_state_from_file": "flambe.compile.serialization",
+    "State": "flambe.compile.state",
+    "Runnable": "flambe.runnable.runnable",
+    "ClusterRunnable": "flambe.runnable.runnable",
+    "log": "flambe.logging",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flambe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

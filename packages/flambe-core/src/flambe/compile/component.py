@@ -1,0 +1,404 @@
+"""Component: the base of every object a config builds.
+
+A component loads from YAML as a :class:`~flambe.compile.schema.Schema`
+(delayed initialisation) and is built when the schema is called:
+:meth:`Component.compile` compiles the keyword arguments depth-first in the
+order they were written (so a link can point to an earlier sibling), checks
+them against the constructor's signature, builds the object and remembers
+the arguments so the object dumps back to YAML. State (``get_state`` /
+``load_state``) comes from :class:`~flambe.compile.state.StatefulMixin`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import types
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type
+
+from flambe.compile.link import Link, PickledDataLink
+from flambe.compile.registrable import Registrable, registrable_factory
+from flambe.compile.registry import get_registry
+from flambe.compile.schema import Schema
+from flambe.compile.state import StatefulMixin
+from flambe.errors import ArgumentError, CompilationError, ConfigError, FlambeError, SourceLocation
+
+logger = logging.getLogger(__name__)
+
+_PRIMITIVES = (type(None), bool, int, float, str)
+
+
+class Component(Registrable, StatefulMixin):
+    """Base class of every object that can be built from a config.
+
+    Subclasses implement ``run()`` for a unit of work (return True while
+    there is more to do) and ``metric()`` to rank variants. When a component
+    is also a ``torch.nn.Module``, list ``Component`` first in the bases:
+    ``class MyModel(Component, torch.nn.Module)``.
+
+    Attributes
+    ----------
+    _flambe_version : str
+        The class's semantic version, ``"0.0.0"`` to opt out of version checks.
+
+    """
+
+    _flambe_version = "0.0.0"
+    _schema: Optional[Schema] = None
+    _created_with_tag: Optional[str] = None
+    _extensions: Dict[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    # -- lifecycle ---------------------------------------------------------------
+    def run(self) -> bool:
+        """Do one step of work; return True while more work remains."""
+        return False
+
+    def metric(self) -> Optional[float]:
+        """The value variants are compared by (``None`` when not applicable)."""
+        return None
+
+    @classmethod
+    def precompile(cls, **kwargs: Any) -> None:
+        """Hook called with the raw keyword arguments before any of them is compiled."""
+
+    # -- YAML ---------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> Schema:
+        location = constructor.location(node)
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            raise ConfigError(
+                f"{cls.__qualname__} is abstract and cannot be built (it does not implement: "
+                f"{missing})", location, hint="use a concrete subclass of it")
+        keywords, key_locations = constructor.construct_keywords(node, cls, with_locations=True)
+        schema = Schema(cls, factory_name, **keywords)
+        schema._source = location
+        schema._key_locations = key_locations
+        return schema
+
+    @classmethod
+    def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
+        if not hasattr(node, "_saved_kwargs"):
+            raise AttributeError(f"{type(node).__qualname__} was not built from a config, so it has "
+                                 "no YAML form")
+        return representer.represent_mapping(tag, node._saved_kwargs)
+
+    @property
+    def _config_str(self) -> str:
+        """This object's YAML (with the extensions header document when it has extensions)."""
+        from flambe.compile import yaml
+        if not hasattr(self, "_saved_kwargs"):
+            raise AttributeError(f"{type(self).__qualname__} was not built from a config")
+        return yaml.dump_with_extensions(self, self.aggregate_extensions_metadata())
+
+    def _config_for_save(self) -> Tuple[str, Dict[str, Any]]:
+        """YAML for saving this object alone, and the stash of values YAML cannot hold.
+
+        Links to things inside the object are rewritten relative to it; links
+        to things outside are replaced by their values, written inline when
+        YAML can hold them and kept in the stash otherwise (``!$ id``).
+        """
+        from flambe.compile import yaml
+        if not hasattr(self, "_saved_kwargs"):
+            raise AttributeError(f"{type(self).__qualname__} was not built from a config")
+        return yaml.dump_for_save(self, self.aggregate_extensions_metadata())
+
+    def aggregate_extensions_metadata(self) -> Dict[str, str]:
+        """Own extension entries and those of the components among its arguments."""
+        merged = dict(getattr(self, "_extensions", {}) or {})
+        for value in _iter_values(getattr(self, "_saved_kwargs", {})):
+            if isinstance(value, Component) and value is not self:
+                merged.update(value.aggregate_extensions_metadata())
+        return merged
+
+    # -- compiling ----------------------------------------------------------------
+    @classmethod
+    def compile(cls, _flambe_custom_factory_name: Optional[str] = None,
+                _flambe_extensions: Optional[Dict[str, str]] = None,
+                _flambe_stash: Optional[Dict[str, Any]] = None,
+                _flambe_schema: Optional[Schema] = None, **kwargs: Any) -> Any:
+        """Build an instance from keyword arguments that may hold schemas and links.
+
+        Raises
+        ------
+        ArgumentError
+            For unknown or missing arguments, listing the accepted ones.
+        CompilationError
+            When the constructor fails; the cause is chained.
+
+        """
+        factory = _flambe_custom_factory_name
+        location = _flambe_schema.location if _flambe_schema is not None else None
+        cls.precompile(**kwargs)
+        build = getattr(cls, factory) if factory else cls
+        problems = check_arguments(
+            cls, factory, kwargs, location,
+            _flambe_schema._key_locations if _flambe_schema is not None else None,
+            _display_tag(cls, factory, _flambe_schema))
+        if problems:
+            raise problems[0]
+        processed: Dict[str, Any] = {}
+        for key, value in kwargs.items():
+            try:
+                processed[key] = compile_value(value, _flambe_stash)
+            except FlambeError as exc:
+                key_loc = _flambe_schema.key_location(key) if _flambe_schema is not None else None
+                raise exc.at(key_loc)
+        try:
+            instance = build(**processed)
+        except FlambeError as exc:
+            raise exc.at(location)
+        except Exception as exc:
+            if location is None:
+                raise
+            raise CompilationError(
+                f"building {_display_tag(cls, factory, _flambe_schema)} failed: "
+                f"{type(exc).__name__}: {exc}", location) from exc
+        saved = {key: _saved_value(kwargs[key], processed[key]) for key in kwargs}
+        for name, default in signature_defaults(cls, factory).items():
+            saved.setdefault(name, default)
+        try:
+            instance._saved_kwargs = saved
+            instance._extensions = dict(_flambe_extensions or {})
+            if factory is not None and instance._created_with_tag is None and _flambe_schema is None:
+                instance._created_with_tag = get_registry().default_tag(cls, factory)
+        except AttributeError:  # pragma: no cover - objects with __slots__
+            pass
+        return instance
+
+    # -- saving -------------------------------------------------------------------
+    def save(self, path: str, **kwargs: Any) -> None:
+        """Save this object with :func:`flambe.save`."""
+        from flambe.compile.serialization import save
+        save(self, path, **kwargs)
+
+    @registrable_factory
+    @classmethod
+    def load_from_path(cls, path: str, map_location: Any = None,
+                       use_saved_config_defaults: bool = True, **kwargs: Any) -> Any:
+        """Load a saved object (``!Cls.load_from_path {path: ...}`` in YAML).
+
+        With ``use_saved_config_defaults`` (the default) the saved config
+        rebuilds the object; otherwise ``cls(**kwargs)`` is built and the
+        saved state loaded into it. Loading runs pickled code: only load
+        files you trust.
+        """
+        from flambe.compile.serialization import load, load_state_from_file
+        if use_saved_config_defaults:
+            return load(path, map_location=map_location)
+        instance = cls(**kwargs)
+        instance.load_state(load_state_from_file(path, map_location=map_location))
+        return instance
+
+
+# ---------------------------------------------------------------------------
+# compiling helpers
+# ---------------------------------------------------------------------------
+
+def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
+    """Compile one argument value: schemas are built, links resolved, containers walked."""
+    if isinstance(value, Schema):
+        return value(stash)
+    if isinstance(value, PickledDataLink):
+        return value(stash)
+    if isinstance(value, Link):
+        return value()
+    if getattr(value, "_flambe_option", False):
+        raise CompilationError(
+            f"search option {value!r} can only be used inside an Experiment's pipeline",
+            getattr(value, "_source", None),
+            hint="wrap the config in !Experiment, or replace the option by a single value")
+    if isinstance(value, Mapping):
+        return {k: compile_value(v, stash) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [compile_value(v, stash) for v in value]
+    return value
+
+
+def _saved_value(raw: Any, built: Any) -> Any:
+    """What to remember of an argument: built objects for schemas, links as links."""
+    if isinstance(raw, Link):
+        return raw
+    if isinstance(raw, Schema):
+        return built
+    if isinstance(raw, Mapping) and isinstance(built, Mapping):
+        return {k: _saved_value(raw[k], built[k]) for k in raw}
+    if isinstance(raw, (list, tuple)) and isinstance(built, list):
+        return [_saved_value(r, b) for r, b in zip(raw, built)]
+    return built
+
+
+def _iter_values(value: Any) -> Iterable[Any]:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _iter_values(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _iter_values(v)
+    else:
+        yield value
+
+
+_BASES_WITHOUT_SIGNATURE: Tuple[type, ...] = ()
+
+
+def constructor_signature(cls: type, factory: Optional[str] = None) -> Optional[inspect.Signature]:
+    """The signature a config's keywords must fit (``None`` when it cannot be read)."""
+    try:
+        if factory:
+            return inspect.signature(getattr(cls, factory))
+        for klass in cls.__mro__:
+            if klass in (Component, StatefulMixin, Registrable, object):
+                continue
+            init = vars(klass).get("__init__")
+            if init is not None:
+                params = list(inspect.signature(init).parameters.values())[1:]
+                return inspect.Signature(params)
+        return inspect.Signature([])
+    except (TypeError, ValueError):
+        return None
+
+
+def signature_defaults(cls: type, factory: Optional[str] = None) -> Dict[str, Any]:
+    """Constructor defaults that YAML can hold (dumped so a config records every value)."""
+    sig = constructor_signature(cls, factory)
+    if sig is None:
+        return {}
+    out = {}
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+            continue
+        if p.default is not inspect.Parameter.empty and _is_plain(p.default):
+            out[p.name] = p.default
+    return out
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, _PRIMITIVES):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def check_arguments(cls: type, factory: Optional[str], kwargs: Mapping[str, Any],
+                    location: Optional[SourceLocation] = None,
+                    key_locations: Optional[Mapping[str, SourceLocation]] = None,
+                    tag: Optional[str] = None) -> List[ArgumentError]:
+    """Unknown and missing constructor arguments, as errors (empty when all fit)."""
+    import difflib
+    sig = constructor_signature(cls, factory)
+    if sig is None:
+        return []
+    params = sig.parameters
+    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    shown = tag or _display_tag(cls, factory, None)
+    accepted = ", ".join(named) or "none"
+    problems: List[ArgumentError] = []
+    if not accepts_any:
+        for key in kwargs:
+            if key not in named:
+                close = difflib.get_close_matches(str(key), named, n=1)
+                hint = (f"did you mean '{close[0]}'? " if close else "") + f"accepted: {accepted}"
+                loc = (key_locations or {}).get(key, location)
+                problems.append(ArgumentError(f"{shown} got an unknown argument '{key}'", loc,
+                                              hint=hint))
+    for name in named:
+        p = params[name]
+        if p.default is inspect.Parameter.empty and name not in kwargs:
+            problems.append(ArgumentError(f"{shown} is missing the required argument '{name}'",
+                                          location, hint=f"accepted: {accepted}"))
+    return problems
+
+
+def _display_tag(cls: type, factory: Optional[str], schema: Optional[Schema]) -> str:
+    if schema is not None and schema._created_with_tag:
+        return schema._created_with_tag
+    try:
+        return get_registry().default_tag(cls, factory)
+    except FlambeError:
+        return cls.__qualname__ + (f".{factory}" if factory else "")
+
+
+# ---------------------------------------------------------------------------
+# wrapping classes that are not components
+# ---------------------------------------------------------------------------
+
+WRAPPED_MODULE = "flambe.compile.wrapped"
+
+
+def wrapped_name(class_: type) -> str:
+    """The attribute name of a wrapper in :mod:`flambe.compile.wrapped` (picklable)."""
+    return f"{class_.__module__.replace('.', '__')}___{class_.__qualname__.replace('.', '__')}"
+
+
+def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[str] = None,
+                      parent_component_class: Type[Component] = Component) -> type:
+    """A component subclass of ``class_`` (``class_`` itself when it is one already).
+
+    ``class_`` is not modified. The wrapper keeps the class name and
+    docstring and pickles by reference through :mod:`flambe.compile.wrapped`.
+    """
+    if not (isinstance(parent_component_class, type) and issubclass(parent_component_class, Component)):
+        raise CompilationError(f"{parent_component_class!r} is not a Component class")
+    if issubclass(class_, parent_component_class):
+        return class_
+    from flambe.compile import wrapped
+    cached = wrapped.cache.get((class_, parent_component_class))
+    if cached is not None:
+        return cached
+
+    def body(ns: Dict[str, Any]) -> None:
+        ns.update({"__module__": WRAPPED_MODULE, "__doc__": class_.__doc__,
+                   "_flambe_dynamic": True, "_flambe_wrapped": class_})
+
+    new = types.new_class(class_.__name__, (parent_component_class, class_),
+                          {"should_register": False}, body)
+    new.__qualname__ = wrapped_name(class_)
+    wrapped.cache[(class_, parent_component_class)] = new
+    if tag is not None:
+        get_registry().register(new, tag, tag_namespace)
+    return new
+
+
+def all_subclasses(class_: type) -> set:
+    """Every subclass of ``class_``, transitively, without ``class_`` itself."""
+    found: set = set()
+    stack = list(class_.__subclasses__())
+    while stack:
+        sub = stack.pop()
+        if sub not in found:
+            found.add(sub)
+            stack.extend(sub.__subclasses__())
+    return found
+
+
+def make_component(class_: type, tag_namespace: Optional[str] = None,
+                   only_module: Optional[str] = None,
+                   parent_component_class: Optional[Type[Component]] = None,
+                   exclude: Optional[List[str]] = None) -> None:
+    """Register component wrappers for the subclasses of ``class_`` (eagerly).
+
+    Prefer tag namespaces (``!torch.Adam``), which do this lazily; this
+    eager form is kept for code written against the original API.
+    """
+    parent = parent_component_class or Component
+    for sub in all_subclasses(class_):
+        module = sub.__module__
+        if exclude and any(e in module for e in exclude):
+            continue
+        if only_module and not module.startswith(only_module):
+            continue
+        if sub.__name__.startswith("_"):
+            continue
+        try:
+            dynamic_component(sub, tag=sub.__name__, tag_namespace=tag_namespace,
+                              parent_component_class=parent)
+        except TypeError:  # metaclass conflicts: skip what cannot be wrapped
+            continue

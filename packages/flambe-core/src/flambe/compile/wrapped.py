@@ -1,0 +1,24 @@
+"""Home of the component wrappers of third-party classes (``!torch.Linear``...).
+
+Wrappers are made on demand; this module resolves their names so that they
+pickle by reference (a wrapper named ``torch__nn__modules__linear___Linear``
+is rebuilt from ``torch.nn.modules.linear.Linear``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict, Tuple
+
+cache: Dict[Tuple[type, type], type] = {}
+
+
+def __getattr__(name: str) -> Any:
+    module_part, sep, qual_part = name.partition("___")
+    if not sep:
+        raise AttributeError(name)
+    obj: Any = importlib.import_module(module_part.replace("__", "."))
+    for attr in qual_part.split("__"):
+        obj = getattr(obj, attr)
+    from flambe.compile.component import dynamic_component
+    return dynamic_component(obj, tag=None)

@@ -1,0 +1,556 @@
+"""Loading configs from YAML and dumping objects back to it.
+
+ruamel.yaml parses the text into nodes; this module builds the values
+itself, so that every error can name the file, line and column of the node
+involved, anchors (``&a``/``*a``) become one shared object, and tags are
+looked up lazily in the tag registry. Dumping builds nodes the same way and
+writes back the tags (aliases and factories included), links and anchors as
+they were written.
+
+Examples
+--------
+>>> from flambe.compile import yaml
+>>> schema = yaml.load(open("model.yaml"))
+>>> model = schema()
+>>> text = yaml.dump(model)
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from flambe.compile.registry import get_registry
+from flambe.errors import ConfigError, FlambeError, LoadError, SourceLocation, YAMLSyntaxError
+
+logger = logging.getLogger(__name__)
+
+STD = "tag:yaml.org,2002:"
+MAP_TAG, SEQ_TAG, STR_TAG = STD + "map", STD + "seq", STD + "str"
+
+Source = Union[str, bytes, IO[str]]
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _read(source: Source, file: Optional[str]) -> Tuple[str, str]:
+    if hasattr(source, "read"):
+        text = source.read()  # type: ignore[union-attr]
+        file = file or getattr(source, "name", None)
+    else:
+        text = source
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return str(text), str(file or "<string>")
+
+
+def compose_all(source: Source, file: Optional[str] = None) -> Tuple[List[Node], str]:
+    """Parse YAML text into document nodes; syntax errors name file, line and column."""
+    text, name = _read(source, file)
+    try:
+        return list(_yaml().compose_all(text)), name
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = SourceLocation.from_mark(mark, name) if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YAMLSyntaxError(f"invalid YAML: {problem}", location,
+                              hint="check indentation, colons and brackets around this place"
+                              ) from None
+    except YAMLError as exc:
+        raise YAMLSyntaxError(f"invalid YAML: {exc}", SourceLocation(name, 1, 1)) from None
+
+
+# ---------------------------------------------------------------------------
+# building values from nodes
+# ---------------------------------------------------------------------------
+
+class Invalid:
+    """Placeholder for a node that failed to load while collecting every error."""
+
+    def __init__(self, error: FlambeError) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"<invalid: {self.error.message}>"
+
+
+class Constructor:
+    """Builds Python values from YAML nodes; passed to ``Registrable.from_yaml``.
+
+    Parameters
+    ----------
+    file : str
+        The file name used in error locations.
+    errors : list, optional
+        When given, errors are collected here and loading goes on.
+
+    """
+
+    def __init__(self, file: str = "<string>", errors: Optional[List[FlambeError]] = None) -> None:
+        self.file = file
+        self.errors = errors
+        self._memo: Dict[int, Any] = {}
+        self._safe = YAML(typ="safe", pure=True).constructor
+
+    def location(self, node: Node) -> SourceLocation:
+        """Where ``node`` starts in the file."""
+        return SourceLocation.from_mark(node.start_mark, self.file)
+
+    def construct_object(self, node: Node) -> Any:
+        """Build the value of any node (memoised, so anchors share one object)."""
+        key = id(node)
+        if key in self._memo:
+            return self._memo[key]
+        try:
+            value = self._construct(node)
+        except FlambeError as exc:
+            exc.at(self.location(node))
+            if self.errors is None:
+                raise
+            self.errors.append(exc)
+            value = Invalid(exc)
+        self._memo[key] = value
+        return value
+
+    def _construct(self, node: Node) -> Any:
+        tag = node.tag or ""
+        if tag.startswith(STD) or tag in ("", "?"):
+            if isinstance(node, MappingNode):
+                return self.construct_mapping(node)
+            if isinstance(node, SequenceNode):
+                return self.construct_sequence(node)
+            return self._safe.construct_object(node, deep=True)
+        if tag == "!":  # non-specific tag: a plain string
+            return str(node.value)
+        resolved = get_registry().resolve(tag, self.location(node))
+        value = resolved.cls.from_yaml(self, node, resolved.factory)
+        for attr, attr_value in (("_created_with_tag", tag), ("_source", self.location(node))):
+            try:
+                if attr == "_created_with_tag" or getattr(value, attr, None) is None:
+                    setattr(value, attr, attr_value)
+            except (AttributeError, TypeError):
+                pass
+        if node.anchor and hasattr(value, "_anchor"):
+            value._anchor = node.anchor
+        return value
+
+    def construct_scalar(self, node: Node) -> Any:
+        """The scalar value of a node, as a string (``None`` for an empty node)."""
+        if not isinstance(node, ScalarNode):
+            raise ConfigError(f"expected a single value after {node.tag}, found a "
+                              f"{'mapping' if isinstance(node, MappingNode) else 'list'}",
+                              self.location(node))
+        return node.value
+
+    def construct_sequence(self, node: Node) -> List[Any]:
+        """A list of built values."""
+        if not isinstance(node, SequenceNode):
+            raise ConfigError(f"expected a list after {node.tag}", self.location(node))
+        return [self.construct_object(child) for child in node.value]
+
+    def construct_mapping(self, node: Node) -> Dict[Any, Any]:
+        """A dict of built values (``<<`` merge keys honoured, duplicate keys rejected)."""
+        return self._mapping(node)[0]
+
+    def _mapping(self, node: Node) -> Tuple[Dict[Any, Any], Dict[Any, SourceLocation]]:
+        if not isinstance(node, MappingNode):
+            raise ConfigError(f"expected a mapping after {node.tag}", self.location(node))
+        result: Dict[Any, Any] = {}
+        where: Dict[Any, SourceLocation] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == STD + "merge":
+                merged = self.construct_object(value_node)
+                for item in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(item, Mapping):
+                        for k, v in item.items():
+                            result.setdefault(k, v)
+                continue
+            key = self.construct_object(key_node)
+            if isinstance(key, (list, dict)):
+                raise ConfigError("a mapping key must be a single value", self.location(key_node))
+            if key in where:
+                raise ConfigError(f"duplicate key '{key}' (first at line {where[key].line})",
+                                  self.location(key_node), hint="remove or rename one of them")
+            where[key] = self.location(value_node)
+            result[key] = self.construct_object(value_node)
+        return result, where
+
+    def construct_keywords(self, node: Node, cls: type, with_locations: bool = False) -> Any:
+        """Keyword arguments for ``cls`` from a node: a mapping, or nothing for a scalar.
+
+        A non-empty scalar after a component tag (``!A 5``) is ignored with a warning.
+        """
+        if isinstance(node, ScalarNode):
+            if node.value not in ("", "~", "null", "Null", "NULL"):
+                logger.warning("%s: the value %r after %s is ignored (a component takes a mapping "
+                               "of keyword arguments)", self.location(node), node.value, node.tag)
+            return ({}, {}) if with_locations else {}
+        if isinstance(node, SequenceNode):
+            raise ConfigError(f"{node.tag} takes a mapping of keyword arguments, not a list",
+                              self.location(node),
+                              hint=f"write the arguments as 'name: value' lines under {node.tag}")
+        keywords, where = self._mapping(node)
+        bad = [k for k in keywords if not isinstance(k, str)]
+        if bad:
+            raise ConfigError(f"argument names must be strings, got {bad[0]!r}", self.location(node))
+        return (keywords, where) if with_locations else keywords
+
+
+# ---------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------
+
+@dataclass
+class LoadedConfig:
+    """A config file: its optional extensions header and its main object.
+
+    Parameters
+    ----------
+    extensions : dict
+        Module name to location, from the header document (empty without one).
+    root : Any
+        The main object, usually a :class:`~flambe.compile.schema.Schema`.
+    file : str
+        The file name.
+    text : str
+        The text of the main document.
+    extensions_lines : dict
+        The line of each extension entry in the file.
+
+    """
+
+    extensions: Dict[str, str]
+    root: Any
+    file: str
+    text: str = ""
+    extensions_lines: Dict[str, int] = field(default_factory=dict)
+
+
+def build(node: Node, file: str, errors: Optional[List[FlambeError]] = None,
+          bind: bool = True) -> Any:
+    """Build the value of a document node and bind its links."""
+    root = Constructor(file, errors).construct_object(node)
+    if bind:
+        from flambe.compile.binding import bind_links
+        bind_links(root, errors=errors)
+    return root
+
+
+def load(source: Source, file: Optional[str] = None) -> Any:
+    """Load one YAML document: components come back as schemas, ready to compile.
+
+    Parameters
+    ----------
+    source : str, bytes or file
+        YAML text or an open file.
+    file : str, optional
+        The name used in error messages (an open file's own name otherwise).
+
+    """
+    nodes, name = compose_all(source, file)
+    if len(nodes) != 1:
+        raise ConfigError(f"expected one YAML document, found {len(nodes)}",
+                          SourceLocation(name, 1, 1),
+                          hint="use load_config for a config with an extensions header")
+    return build(nodes[0], name)
+
+
+def load_all(source: Source, file: Optional[str] = None) -> List[Any]:
+    """Load every document of a YAML stream."""
+    nodes, name = compose_all(source, file)
+    return [build(n, name) for n in nodes]
+
+
+def split_config(source: Source, file: Optional[str] = None
+                 ) -> Tuple[Dict[str, str], Dict[str, int], Node, str]:
+    """Parse a config into its extensions header and the node of its main document."""
+    nodes, name = compose_all(source, file)
+    if not nodes:
+        raise LoadError(f"{name}: no config found (the file is empty)",
+                        hint="write one object, e.g. '!Experiment ...'")
+    if len(nodes) > 2:
+        raise ConfigError(
+            f"a config holds at most two YAML documents (extensions, then the object); "
+            f"found {len(nodes)}", SourceLocation.from_mark(nodes[2].start_mark, name),
+            hint="remove the extra '---' separators")
+    extensions: Dict[str, str] = {}
+    lines: Dict[str, int] = {}
+    if len(nodes) == 2:
+        header = nodes[0]
+        if not isinstance(header, MappingNode) or (header.tag and not header.tag.startswith(STD)):
+            raise ConfigError("the first document of a two-document config must map extension "
+                              "modules to locations ('my_ext: path/to/package')",
+                              SourceLocation.from_mark(header.start_mark, name))
+        for key_node, value_node in header.value:
+            if not isinstance(value_node, ScalarNode) or not str(value_node.value).strip():
+                raise ConfigError(f"extension '{key_node.value}' needs a location (a path, a pip "
+                                  "requirement or a VCS URL)",
+                                  SourceLocation.from_mark(value_node.start_mark, name))
+            extensions[str(key_node.value)] = str(value_node.value)
+            lines[str(key_node.value)] = key_node.start_mark.line + 1
+    main = nodes[-1]
+    return extensions, lines, main, name
+
+
+def load_config(source: Source, file: Optional[str] = None,
+                errors: Optional[List[FlambeError]] = None) -> LoadedConfig:
+    """Load a config file: the optional extensions header, then the main object.
+
+    The extension modules must be importable before the main document is
+    built (see :func:`flambe.compile.extensions.ensure_extensions`); this
+    function registers their namespaces but installs nothing.
+    """
+    text, name = _read(source, file)
+    extensions, lines, main, name = split_config(text, name)
+    if extensions:
+        registry = get_registry()
+        for module in extensions:
+            registry.add_module_namespace(module)
+    root = build(main, name, errors)
+    if extensions and hasattr(root, "add_extensions_metadata"):
+        root.add_extensions_metadata(extensions)
+    main_text = text if not extensions else text[_document_start(text, main):]
+    return LoadedConfig(extensions, root, name, main_text, lines)
+
+
+def _document_start(text: str, node: Node) -> int:
+    return node.start_mark.index if node.start_mark is not None else 0
+
+
+# ---------------------------------------------------------------------------
+# dumping
+# ---------------------------------------------------------------------------
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    if "e" in text and "." not in text:
+        mantissa, exp = text.split("e")
+        text = f"{mantissa}.0e{exp}"
+    return text
+
+
+class Representer:
+    """Builds YAML nodes from Python values; passed to ``Registrable.to_yaml``.
+
+    Parameters
+    ----------
+    save_root : Any, optional
+        When dumping one object for saving: links are rewritten relative to it,
+        and values from outside it are inlined or put in :attr:`stash`.
+
+    """
+
+    def __init__(self, save_root: Any = None) -> None:
+        self._memo: Dict[int, Node] = {}
+        self._keep: List[Any] = []  # keep objects alive so ids stay unique
+        self.save_root = save_root
+        self.stash: Dict[str, Any] = {}
+
+    # node builders, as ruamel's representers name them
+    def represent_scalar(self, tag: str, value: Any) -> ScalarNode:
+        return ScalarNode(tag, "" if value is None else str(value))
+
+    represent_str = represent_scalar
+
+    def represent_mapping(self, tag: str, mapping: Mapping[Any, Any]) -> MappingNode:
+        node = MappingNode(tag, [], flow_style=False if mapping else True)
+        node.value = [(self.represent_data(k), self.represent_data(v)) for k, v in mapping.items()]
+        return node
+
+    def represent_sequence(self, tag: str, sequence: Any) -> SequenceNode:
+        items = list(sequence)
+        return SequenceNode(tag, [self.represent_data(v) for v in items],
+                            flow_style=None if items else True)
+
+    def represent_data(self, data: Any) -> Node:
+        """The node of any representable value (shared objects share one node)."""
+        if data is None:
+            return ScalarNode(STD + "null", "null")
+        if isinstance(data, bool):
+            return ScalarNode(STD + "bool", "true" if data else "false")
+        if isinstance(data, int):
+            return ScalarNode(STD + "int", str(data))
+        if isinstance(data, float):
+            return ScalarNode(STD + "float", _float_text(data))
+        if isinstance(data, str):
+            return ScalarNode(STR_TAG, data)
+        if isinstance(data, (datetime.date, datetime.datetime)):
+            return ScalarNode(STD + "timestamp", data.isoformat())
+        key = id(data)
+        if key in self._memo:
+            return self._memo[key]
+        self._keep.append(data)
+        node = self._represent_object(data)
+        anchor = getattr(data, "_anchor", None)
+        if anchor and getattr(node, "anchor", None) is None:
+            node.anchor = anchor
+        self._memo[key] = node
+        return node
+
+    def _represent_object(self, data: Any) -> Node:
+        from flambe.compile.link import Link
+        from flambe.compile.registrable import Registrable
+        from flambe.compile.schema import Schema
+        if isinstance(data, Schema):
+            return Schema.to_yaml(self, data)
+        if isinstance(data, Link) and self.save_root is not None:
+            return self._represent_link_for_save(data)
+        tag = getattr(data, "_created_with_tag", None)
+        cls = type(data)
+        registry = get_registry()
+        if isinstance(data, Registrable) or registry.tags_of(cls):
+            if tag is None:
+                tag = registry.default_tag(cls)
+            return cls.to_yaml(self, data, tag)
+        if isinstance(data, Mapping):
+            return self.represent_mapping(MAP_TAG, data)
+        if isinstance(data, (list, tuple)):
+            return self.represent_sequence(SEQ_TAG, data)
+        if self.save_root is not None:
+            return self._stash(data)
+        raise ConfigError(f"cannot write a {cls.__module__}.{cls.__qualname__} as YAML",
+                          hint="only registered classes, mappings, lists and plain values can be "
+                               "dumped")
+
+    def represent_link(self, link: Any, tag: Optional[str]) -> ScalarNode:
+        """A link as written: its tag (``!@`` by default) and its string."""
+        return ScalarNode(tag or "!@", link.link_str)
+
+    # -- saving one object ----------------------------------------------------
+    def _stash(self, value: Any) -> ScalarNode:
+        obj_id = str(len(self.stash))
+        self.stash[obj_id] = value
+        return ScalarNode("!$", obj_id)
+
+    def _represent_link_for_save(self, link: Any) -> Node:
+        from flambe.compile.link import create_link_str
+        root_schema = getattr(self.save_root, "_schema", None)
+        if root_schema is not None and link.target_leaf is not None:
+            path = find_path(root_schema, link.target_leaf)
+            if path:
+                return ScalarNode(link._created_with_tag or "!@",
+                                  create_link_str(path, link.attr_path))
+        value = link() if link.target is not None else link.resolved
+        if _is_plain(value) or _is_registrable(value):
+            return self.represent_data(value)
+        return self._stash(value)
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(k) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _is_registrable(value: Any) -> bool:
+    """Whether a value can be written with its own tag (components need a config)."""
+    from flambe.compile.registrable import Registrable
+    if not isinstance(value, Registrable):
+        return False
+    return hasattr(value, "_saved_kwargs") if _is_component(value) else True
+
+
+def _is_component(value: Any) -> bool:
+    from flambe.compile.component import Component
+    return isinstance(value, Component)
+
+
+def find_path(root: Any, target: Any) -> List[str]:
+    """Keyword path from schema ``root`` down to ``target`` (empty when not below it)."""
+    from flambe.compile.component import Component
+    from flambe.compile.schema import Schema
+    seen: set = set()
+
+    def walk(value: Any, path: List[str]) -> Optional[List[str]]:
+        if value is target and path:
+            return path
+        if isinstance(value, Component) and getattr(value, "_schema", None) is not None:
+            value = value._schema
+            if value is target and path:
+                return path
+        if id(value) in seen:
+            return None
+        seen.add(id(value))
+        if isinstance(value, Schema):
+            items = value.keywords.items()
+        elif isinstance(value, Mapping):
+            items = value.items()
+        elif isinstance(value, (list, tuple)):
+            items = ((str(i), v) for i, v in enumerate(value))
+        else:
+            return None
+        for key, child in items:
+            found = walk(child, path + [str(key)])
+            if found:
+                return found
+        return None
+
+    return walk(root, []) or []
+
+
+def serialize(nodes: List[Node], stream: Optional[IO[str]] = None) -> str:
+    """Write document nodes as YAML text (and to ``stream`` when given)."""
+    out = io.StringIO()
+    y = _yaml()
+    if len(nodes) == 1:
+        y.serialize(nodes[0], out)
+    else:
+        y.serialize_all(nodes, out)
+    text = out.getvalue()
+    if stream is not None:
+        stream.write(text)
+    return text
+
+
+def dump(obj: Any, stream: Optional[IO[str]] = None) -> str:
+    """Write an object, schema or plain value as YAML; returns the text.
+
+    Tags, aliases, factory tags, links and anchors come back as they were
+    loaded; compiled components also list their constructor defaults.
+    """
+    return serialize([Representer().represent_data(obj)], stream)
+
+
+def dump_all(objs: List[Any], stream: Optional[IO[str]] = None) -> str:
+    """Write several documents."""
+    rep = Representer()
+    return serialize([rep.represent_data(o) for o in objs], stream)
+
+
+def dump_with_extensions(obj: Any, extensions: Mapping[str, str]) -> str:
+    """Dump ``obj``, preceded by an extensions header document when it has extensions."""
+    if not extensions:
+        return dump(obj)
+    rep = Representer()
+    return serialize([rep.represent_data(dict(extensions)), rep.represent_data(obj)])
+
+
+def dump_for_save(obj: Any, extensions: Optional[Mapping[str, str]] = None
+                  ) -> Tuple[str, Dict[str, Any]]:
+    """YAML of one object for saving it alone, and the stash of values YAML can't hold."""
+    rep = Representer(save_root=obj)
+    docs = [rep.represent_data(obj)]
+    if extensions:
+        docs.insert(0, Representer().represent_data(dict(extensions)))
+    return serialize(docs), rep.stash

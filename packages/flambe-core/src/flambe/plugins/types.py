@@ -1,0 +1,54 @@
+"""Small value types shared between Flambé and plugins (no heavy imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A ``flambe`` subcommand imported only when it runs.
+
+    Parameters
+    ----------
+    import_path : str
+        ``"module:attribute"`` of a ``click.Command``.
+    short_help : str
+        One line shown by ``flambe --help``.
+
+    """
+
+    import_path: str
+    short_help: str = ""
+
+
+@dataclass
+class ClusterRequest:
+    """What ``flambe run --cluster`` hands to the remote-execution hook.
+
+    Parameters
+    ----------
+    runnable : Any
+        The compiled :class:`~flambe.runnable.ClusterRunnable`.
+    config_path : str
+        The main config file.
+    cluster_path : str
+        The cluster config file given to ``--cluster``.
+    extensions : dict
+        The extensions header of the main config (module -> location).
+    secrets : str, optional
+        The secrets file given to ``--secrets``.
+    force, debug, verbose : bool
+        The CLI flags.
+
+    """
+
+    runnable: Any
+    config_path: str
+    cluster_path: str
+    extensions: Dict[str, str] = field(default_factory=dict)
+    secrets: Optional[str] = None
+    force: bool = False
+    debug: bool = False
+    verbose: bool = False
