@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ruamel.yaml import YAML
+from ruamel.yaml.anchor import Anchor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -400,7 +401,8 @@ class Representer:
         node = self._represent_object(data)
         anchor = getattr(data, "_anchor", None)
         if anchor and getattr(node, "anchor", None) is None:
-            node.anchor = anchor
+            node.anchor = Anchor()
+            node.anchor.value = anchor  # written only if the object is referenced twice
         self._memo[key] = node
         return node
 

@@ -1,0 +1,78 @@
+"""Checking a config without running it (``flambe validate``).
+
+Every problem is collected rather than stopping at the first: YAML syntax,
+missing extensions, unknown tags, malformed links, links that point forward
+or to a parent, link roots that name nothing, and constructor arguments that
+do not fit the signatures of the classes they are given to.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+from flambe.compile.binding import bind_links
+from flambe.compile.schema import Schema
+from flambe.compile.yaml import build, split_config
+from flambe.errors import FlambeError, SourceLocation
+
+
+def iter_schemas(root: Any) -> List[Schema]:
+    """Every schema under ``root`` (depth-first, each once)."""
+    from flambe.compile.binding import children
+    found: List[Schema] = []
+    seen: set = set()
+
+    def walk(value: Any) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, Schema):
+            found.append(value)
+        for _, child in children(value):
+            walk(child)
+
+    walk(root)
+    return found
+
+
+def check(root: Any, errors: Optional[List[FlambeError]] = None) -> List[FlambeError]:
+    """Problems of a loaded config root (appended to ``errors`` when given)."""
+    from flambe.compile.component import check_arguments
+    errors = [] if errors is None else errors
+    bind_links(root, errors=errors, strict=True)
+    for schema in iter_schemas(root):
+        errors.extend(check_arguments(schema.component_subclass, schema.factory_method,
+                                      schema.keywords,
+                                      schema.location, schema._key_locations,
+                                      schema._created_with_tag))
+        custom = getattr(schema.component_subclass, "validate_config", None)
+        if callable(custom) and schema is root:
+            errors.extend(custom(schema) or [])
+    return errors
+
+
+def validate_text(text: str, file: str = "<string>", install: bool = False) -> List[FlambeError]:
+    """Every problem of a config given as text, without running anything."""
+    errors: List[FlambeError] = []
+    try:
+        extensions, lines, main, name = split_config(text, file)
+    except FlambeError as exc:
+        return [exc]
+    if extensions:
+        from flambe.compile.extensions import ensure_extensions
+        from flambe.compile.registry import get_registry
+        for module, location in extensions.items():
+            try:
+                ensure_extensions({module: location}, install=install, file=name)
+            except FlambeError as exc:
+                errors.append(exc.at(SourceLocation(name, lines.get(module, 1), 1)))
+            get_registry().add_module_namespace(module)
+    root = build(main, name, errors, bind=False)
+    check(root, errors)
+    return errors
+
+
+def validate_file(path: str, install: bool = False) -> List[FlambeError]:
+    """Every problem of the config file at ``path``."""
+    with open(path, encoding="utf-8") as handle:
+        return validate_text(handle.read(), path, install)
