@@ -1,0 +1,208 @@
+"""Where saves live: local paths and URLs, through pluggable storage backends.
+
+A backend serves one URL scheme. Core provides ``file://`` (and plain
+paths) and read-only ``http(s)://``; plugins add others through the
+``flambe_storage_backends`` hook (``s3://`` comes with flambe-cluster).
+:func:`open_local` is what loaders use: it yields a local path for any
+supported location, downloading to a temporary folder when needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from abc import ABC, abstractmethod
+from typing import Iterator, Optional
+
+from flambe.errors import FlambeError
+
+
+class StorageError(FlambeError):
+    """A location cannot be read or written."""
+
+
+class StorageBackend(ABC):
+    """Reads and writes the locations of one URL scheme."""
+
+    @abstractmethod
+    def exists(self, url: str) -> bool:
+        """Whether something (a file or a folder) is at ``url``."""
+
+    @abstractmethod
+    def download(self, url: str, dest: str) -> str:
+        """Copy what is at ``url`` to the local path ``dest``; returns ``dest``.
+
+        Raises
+        ------
+        StorageError
+            Nothing is at ``url`` or it cannot be reached.
+
+        """
+
+    @abstractmethod
+    def upload(self, src: str, url: str) -> None:
+        """Copy the local file or folder ``src`` to ``url``."""
+
+
+def local_path(url: str) -> str:
+    """The local path of a ``file://`` URL or of a plain path (``~`` expanded)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise StorageError(f"{url!r} names host {parsed.netloc!r}; file:// URLs must be local",
+                               hint="write file:///absolute/path")
+        return urllib.request.url2pathname(parsed.path)
+    return os.path.expanduser(url)
+
+
+class LocalBackend(StorageBackend):
+    """Plain paths and ``file://`` URLs."""
+
+    def exists(self, url: str) -> bool:
+        return os.path.exists(local_path(url))
+
+    def download(self, url: str, dest: str) -> str:
+        src = local_path(url)
+        if not os.path.exists(src):
+            raise StorageError(f"path {src!r} does not exist locally")
+        _copy(src, dest)
+        return dest
+
+    def upload(self, src: str, url: str) -> None:
+        dest = local_path(url)
+        os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+        _copy(src, dest)
+
+
+def _copy(src: str, dest: str) -> None:
+    if os.path.isdir(src):
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    else:
+        shutil.copyfile(src, dest)
+
+
+class HTTPBackend(StorageBackend):
+    """Download-only ``http://`` and ``https://`` (a single file, such as a ``.tar.gz`` save)."""
+
+    timeout = 60.0
+
+    def exists(self, url: str) -> bool:
+        request = urllib.request.Request(url, method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout):
+                return True
+        except urllib.error.HTTPError as exc:
+            if exc.code == 405:  # HEAD not allowed: try a GET
+                try:
+                    with urllib.request.urlopen(url, timeout=self.timeout):
+                        return True
+                except (urllib.error.URLError, OSError):
+                    return False
+            return False
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def download(self, url: str, dest: str) -> str:
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout) as response, \
+                    open(dest, "wb") as out:
+                shutil.copyfileobj(response, out, length=1 << 20)
+        except urllib.error.HTTPError as exc:
+            _remove(dest)
+            raise StorageError(f"HTTP url {url!r} is not available: the server answered "
+                               f"{exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            _remove(dest)
+            reason = getattr(exc, "reason", exc)
+            raise StorageError(f"HTTP url {url!r} cannot be reached: {reason}",
+                               hint="check the address and the network connection") from exc
+        return dest
+
+    def upload(self, src: str, url: str) -> None:
+        raise StorageError(f"cannot upload to {url!r}: http(s) locations are read-only",
+                           hint="save to a local path or to a writable scheme such as s3://")
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def scheme_of(url: str) -> str:
+    """The lower-case URL scheme, ``''`` for plain paths (Windows drives count as paths)."""
+    scheme = urllib.parse.urlparse(os.fspath(url)).scheme.lower()
+    return "" if len(scheme) <= 1 else scheme
+
+
+def get_backend(scheme: str) -> StorageBackend:
+    """The backend a plugin declared for ``scheme`` (``''`` and ``file`` are local).
+
+    Raises
+    ------
+    StorageError
+        No installed plugin serves the scheme; names the distribution that would.
+
+    """
+    if scheme in ("", "file"):
+        return LocalBackend()
+    from flambe.plugins.manager import get_host, import_object
+    target = get_host().storage_backends().get(scheme)
+    if target is None:
+        from flambe.plugins.known import KNOWN_SCHEMES
+        provider = KNOWN_SCHEMES.get(scheme)
+        hint = (f"install {provider} (pip install {provider}), which provides {scheme}:// URLs"
+                if provider else "use a local path, or install a plugin that serves this scheme")
+        raise StorageError(f"no storage backend is installed for {scheme}:// URLs", hint=hint)
+    backend = import_object(target.import_path)
+    return backend() if isinstance(backend, type) else backend
+
+
+def exists(url: str) -> bool:
+    """Whether something is at ``url`` (a path or any supported URL)."""
+    return get_backend(scheme_of(url)).exists(url)
+
+
+def upload(src: str, url: str) -> None:
+    """Copy the local ``src`` to ``url`` (a path or any writable URL)."""
+    get_backend(scheme_of(url)).upload(src, url)
+
+
+@contextlib.contextmanager
+def open_local(url: str, destination: Optional[str] = None) -> Iterator[str]:
+    """Yield a local path for ``url``, downloading it first when it is remote.
+
+    Parameters
+    ----------
+    url : str
+        A local path, ``file://`` URL or URL of any installed backend.
+    destination : str, optional
+        Where to download; by default a temporary folder removed when the
+        block exits (the path is ``<tmp>/<last part of the URL>``).
+
+    Raises
+    ------
+    StorageError
+        The location does not exist, cannot be reached, or its scheme has
+        no backend.
+
+    """
+    url = os.fspath(url)
+    scheme = scheme_of(url)
+    if scheme in ("", "file"):
+        path = local_path(url)
+        if not os.path.exists(path):
+            raise StorageError(f"path {path!r} does not exist locally")
+        yield path
+        return
+    backend = get_backend(scheme)
+    name = os.path.basename(urllib.parse.urlparse(url).path.rstrip("/")) or "download"
+    if destination is not None:
+        yield backend.download(url, destination)
+        return
+    with tempfile.TemporaryDirectory(prefix="flambe-download-") as tmp:
+        yield backend.download(url, os.path.join(tmp, name))
