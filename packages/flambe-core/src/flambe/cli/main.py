@@ -1,0 +1,128 @@
+"""The ``flambe`` command group.
+
+Starting the command must be fast: ``flambe --help`` and ``flambe plugins``
+import click, pluggy and the plugins' entry-point modules, and nothing else
+(no torch, no ray, no plugin implementation). Built-in commands live in
+their own modules, imported only when invoked; plugin commands
+(:class:`~flambe.plugins.types.LazyCommand`) are listed from their
+declaration and imported only when invoked.
+
+``flambe config.yaml [flags]`` (the original form) is ``flambe run
+config.yaml [flags]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+import click
+
+from flambe.cli.exitcodes import EXIT_CONFIG
+
+logger = logging.getLogger(__name__)
+
+# name -> (module, attribute, short help); imported on use only
+BUILTIN_COMMANDS: Dict[str, Tuple[str, str, str]] = {
+    "run": ("flambe.cli.run", "run", "Run a runnable config (an Experiment, a Builder...)."),
+    "validate": ("flambe.cli.validate", "validate",
+                 "Check a config without running it; list every problem."),
+    "plugins": ("flambe.cli.plugins", "plugins",
+                "List installed plugins: versions, hooks, tags, errors."),
+}
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def _plugin_commands() -> Dict[str, Tuple[Any, Any]]:
+    """Plugin subcommands (name -> (LazyCommand, PluginRecord)); a broken declaration is logged."""
+    from flambe.errors import FlambeError
+    from flambe.plugins.manager import get_host
+
+    try:
+        found = get_host().commands()
+    except FlambeError as exc:
+        logger.warning("plugin commands unavailable: %s", exc)
+        return {}
+    return {name: value for name, value in found.items() if name not in BUILTIN_COMMANDS}
+
+
+def _looks_like_config(arg: str) -> bool:
+    return arg.endswith(CONFIG_SUFFIXES) or os.path.isfile(arg)
+
+
+class FlambeGroup(click.Group):
+    """A group whose commands are imported on demand, with the bare ``flambe CONFIG`` form."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        builtin = BUILTIN_COMMANDS.get(cmd_name)
+        if builtin is not None:
+            module, attr, _ = builtin
+            return getattr(importlib.import_module(module), attr)
+        entry = _plugin_commands().get(cmd_name)
+        if entry is None:
+            return None
+        lazy, record = entry
+        from flambe.plugins.manager import import_object
+
+        try:
+            command = import_object(lazy.import_path)
+        except Exception as exc:
+            raise click.ClickException(
+                f"command 'flambe {cmd_name}' of plugin {record.name!r} ({record.distribution}) "
+                f"could not be imported from {lazy.import_path}: {type(exc).__name__}: {exc}")
+        if not isinstance(command, click.Command):
+            raise click.ClickException(
+                f"command 'flambe {cmd_name}' of plugin {record.name!r} points to "
+                f"{lazy.import_path}, which is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # listed from declarations: nothing is imported to print the help
+        rows = [(name, help_) for name, (_, _, help_) in BUILTIN_COMMANDS.items()]
+        for name, (lazy, record) in _plugin_commands().items():
+            rows.append((name, f"{lazy.short_help} [{record.distribution}]".strip()))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(sorted(rows))
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        args = list(args)
+        if args and not ctx.resilient_parsing:
+            known = set(BUILTIN_COMMANDS)
+            first = args[0]
+            if not first.startswith("-"):
+                if first not in known and first not in self.list_commands(ctx) \
+                        and _looks_like_config(first):
+                    args.insert(0, "run")
+            elif first not in ("--help", "-h", "--version") and not any(a in known for a in args):
+                # flags first: flambe -v config.yaml
+                if any(not a.startswith("-") and a.endswith(CONFIG_SUFFIXES) for a in args):
+                    args.insert(0, "run")
+        return super().parse_args(ctx, args)
+
+
+def _version() -> str:
+    import flambe
+
+    return flambe.__version__
+
+
+@click.group(cls=FlambeGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Run a config directly with 'flambe CONFIG [OPTIONS]', the same as "
+                    "'flambe run CONFIG [OPTIONS]'. Exit codes: 0 success, 1 the run failed, "
+                    f"2 usage error, {EXIT_CONFIG} configuration error, 130 interrupted.")
+@click.version_option(version=_version(), prog_name="flambe",
+                      message="%(prog)s %(version)s (flambe-core)")
+def cli() -> None:
+    """Flambé: run and tune PyTorch experiments described in YAML."""
+
+
+def main(args: Optional[List[str]] = None) -> None:
+    """Entry point of the ``flambe`` console script."""
+    cli.main(args=args, prog_name="flambe")

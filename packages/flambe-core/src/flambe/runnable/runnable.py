@@ -1,0 +1,238 @@
+"""Runnables: the top-level objects the ``flambe`` command runs.
+
+A :class:`Runnable` is an ordinary delayed-initialisation
+:class:`~flambe.compile.Component` with one required method, ``run()``.
+Because it is a Component, ``flambe validate`` can check a runnable config
+(tags, links, argument names) without constructing anything; the command
+line compiles the root schema only when it is about to run it.
+
+After compiling, the command line injects what the object could not get
+from its YAML: the secrets file (:meth:`Runnable.inject_secrets`), the
+extensions header (:meth:`Runnable.inject_extensions`) and the original
+YAML text (:meth:`Runnable.inject_content`).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
+
+from flambe.compile.component import Component
+from flambe.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from flambe.runnable.cluster import Cluster
+    from flambe.runnable.environment import RemoteEnvironment
+
+# instance attributes used by the lazy properties below; kept out of the
+# way of constructor arguments, since subclasses need not call __init__
+_SECRETS = "_flambe_secrets"
+_EXTENSIONS = "_flambe_run_extensions"
+_CONTENT = "_flambe_content"
+
+
+class Runnable(Component):
+    """Base class of everything ``flambe run`` can run.
+
+    Subclasses implement :meth:`run`. They may accept the command-line
+    flags ``force``, ``verbose`` and ``debug`` as keyword arguments of
+    ``run``; the command line passes only those the signature names (or all
+    of them to ``**kwargs``).
+
+    Attributes
+    ----------
+    config : configparser.ConfigParser
+        The secrets given with ``--secrets``; a fresh runnable's config has
+        only the ``DEFAULT`` section. Read them as
+        ``self.config["AWS"]["ACCESS_KEY"]``.
+    extensions : dict
+        The extensions header of the config the runnable came from
+        (module name -> location).
+    content : str, optional
+        The YAML text of that config.
+
+    Examples
+    --------
+    >>> class Hello(Runnable):
+    ...     def __init__(self, name: str) -> None:
+    ...         super().__init__()
+    ...         self.name = name
+    ...     def run(self, force: bool = False, **kwargs) -> None:
+    ...         print(f"hello {self.name}")
+
+    """
+
+    # -- injected state (lazy, so subclasses need not call super().__init__) --
+    @property
+    def config(self) -> configparser.ConfigParser:
+        value = self.__dict__.get(_SECRETS)
+        if value is None:
+            value = configparser.ConfigParser()
+            self.__dict__[_SECRETS] = value
+        return value
+
+    @config.setter
+    def config(self, value: configparser.ConfigParser) -> None:
+        self.__dict__[_SECRETS] = value
+
+    @property
+    def extensions(self) -> Dict[str, str]:
+        return self.__dict__.setdefault(_EXTENSIONS, {})
+
+    @extensions.setter
+    def extensions(self, value: Mapping[str, str]) -> None:
+        self.__dict__[_EXTENSIONS] = dict(value)
+
+    @property
+    def content(self) -> Optional[str]:
+        return self.__dict__.get(_CONTENT)
+
+    @content.setter
+    def content(self, value: Optional[str]) -> None:
+        self.__dict__[_CONTENT] = value
+
+    # -- injection ----------------------------------------------------------
+    def inject_secrets(self, secrets: "str | os.PathLike[str]") -> None:
+        """Read an INI file of secrets into :attr:`config`.
+
+        Parameters
+        ----------
+        secrets : str or PathLike
+            The path of the INI file (``[SECTION]`` then ``KEY = value`` lines).
+
+        Raises
+        ------
+        ConfigError
+            When the file does not exist, cannot be read or is not valid INI
+            (for example, has no ``[SECTION]`` header); the original
+            ``configparser`` error is chained.
+
+        """
+        path = os.fspath(secrets)
+        if not os.path.isfile(path):
+            raise ConfigError(f"secrets file {path!r} does not exist",
+                              hint="pass an existing INI file to --secrets")
+        parser = configparser.ConfigParser()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle, source=path)
+        except configparser.Error as exc:
+            raise ConfigError(
+                f"secrets file {path!r} is not a valid INI file: {exc}",
+                hint="start it with a section header such as [AWS], then KEY = value lines"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"secrets file {path!r} cannot be read: {exc}") from exc
+        self.config = parser
+
+    def inject_extensions(self, extensions: Mapping[str, str]) -> None:
+        """Record the extensions header the runnable was loaded with.
+
+        They are kept on the object so that it can be saved and run again
+        elsewhere (a cluster, ``flambe.load``) with the same extensions.
+        """
+        self.extensions = dict(extensions)
+        existing = getattr(self, "_extensions", None)
+        merged = dict(existing) if isinstance(existing, Mapping) else {}
+        merged.update(extensions)
+        try:
+            self._extensions = merged
+        except AttributeError:  # pragma: no cover - a read-only attribute in a subclass
+            pass
+
+    def inject_content(self, content: str) -> None:
+        """Record the YAML text of the config the runnable came from."""
+        self.content = content
+
+    # -- behaviour ------------------------------------------------------------
+    def parse(self) -> None:
+        """Check the runnable can run, before :meth:`run`; raise a ConfigError if not.
+
+        Called by the command line after injection. The default does nothing.
+        """
+
+    @abstractmethod
+    def run(self, **kwargs: Any) -> Any:
+        """Do the work. Receives any of ``force``, ``verbose``, ``debug`` it names."""
+
+
+class ClusterRunnable(Runnable):
+    """A runnable that can also run on a cluster (``flambe run --cluster``).
+
+    The cluster is brought up by the ``flambe-cluster`` distribution. Before
+    the runnable is shipped to the cluster, :meth:`setup_inject_env` calls
+    :meth:`setup` and records the cluster's :class:`RemoteEnvironment` in
+    :attr:`env`, which ``run()`` can read on the cluster.
+
+    Attributes
+    ----------
+    env : RemoteEnvironment, optional
+        Set only when running on a cluster.
+
+    """
+
+    @classmethod
+    def compile(cls, **kwargs: Any) -> Any:
+        """Build as any component; an ``env`` the constructor does not name is set afterwards.
+
+        A ClusterRunnable shipped to a cluster carries its ``env`` in its
+        YAML (see :meth:`set_serializable_attr`), whether or not the
+        subclass's constructor takes an ``env`` argument.
+        """
+        from flambe.compile.component import constructor_signature
+
+        env = None
+        if "env" in kwargs:
+            sig = constructor_signature(cls, kwargs.get("_flambe_custom_factory_name"))
+            named = sig is not None and ("env" in sig.parameters or any(
+                p.kind is p.VAR_KEYWORD for p in sig.parameters.values()))
+            if not named:
+                env = kwargs.pop("env")
+        instance = super().compile(**kwargs)
+        if env is not None:
+            instance.set_serializable_attr("env", env)
+        return instance
+
+    @property
+    def env(self) -> Optional["RemoteEnvironment"]:
+        return self.__dict__.get("env")
+
+    @env.setter
+    def env(self, value: Optional["RemoteEnvironment"]) -> None:
+        self.__dict__["env"] = value
+
+    @abstractmethod
+    def setup(self, cluster: "Cluster", extensions: Dict[str, str], force: bool,
+              **kwargs: Any) -> None:
+        """Prepare ``cluster`` to run this runnable (folders, resources, ...).
+
+        Parameters
+        ----------
+        cluster : Cluster
+            The cluster it will run on.
+        extensions : dict
+            The extensions, with locations valid on the cluster.
+        force : bool
+            The ``--force`` flag.
+
+        """
+
+    def setup_inject_env(self, cluster: "Cluster", extensions: Dict[str, str], force: bool,
+                         **kwargs: Any) -> None:
+        """Call :meth:`setup`, then record the cluster's environment in :attr:`env`."""
+        self.setup(cluster=cluster, extensions=extensions, force=force, **kwargs)
+        self.set_serializable_attr("env", cluster.get_remote_env())
+
+    def set_serializable_attr(self, attr: str, value: Any) -> None:
+        """Set an attribute so that saving the object to YAML keeps the new value.
+
+        The value is set on the object and mirrored into the keyword
+        arguments the object was built from (when it was built from a
+        config), which is what is written back when the object is dumped.
+        """
+        setattr(self, attr, value)
+        saved = getattr(self, "_saved_kwargs", None)
+        if isinstance(saved, dict):
+            saved[attr] = value
