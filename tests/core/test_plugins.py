@@ -1,0 +1,141 @@
+"""The plugin host: loading order, failures, blocking, listing, documentation."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flambe.errors import DuplicateTagError
+from flambe.plugins import hookimpl, hookspecs
+from flambe.plugins.known import KNOWN_TAGS
+from flambe.plugins.manager import PluginHost, create_plugin_manager
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST_PARTY = {"nlp": "flambe-nlp", "vision": "flambe-vision", "cluster": "flambe-cluster",
+               "report": "flambe-report"}
+
+
+def hook_names() -> list:
+    return [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+            if name.startswith("flambe_")]
+
+
+def test_builtin_plugin_is_registered_first_and_named_core():
+    pm, records = create_plugin_manager(autoload=False)
+    assert records[0].name == "core"
+    assert records[0].distribution == "flambe-core"
+    assert pm.get_plugin("core") is not None
+    assert "flambe_tags" in records[0].hooks
+
+
+def test_first_party_distributions_register_through_entry_points():
+    _, records = create_plugin_manager(autoload=True)
+    found = {r.name: r for r in records}
+    for name, dist in FIRST_PARTY.items():
+        assert name in found, f"{dist} is not registered"
+        assert found[name].distribution == dist
+        assert found[name].error is None
+        assert found[name].version != "unknown"
+
+
+def test_disable_autoload_and_block(monkeypatch):
+    monkeypatch.setenv("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "1")
+    _, records = create_plugin_manager()
+    assert [r.name for r in records] == ["core"]
+    monkeypatch.delenv("FLAMBE_DISABLE_PLUGIN_AUTOLOAD")
+    monkeypatch.setenv("FLAMBE_BLOCK_PLUGINS", "nlp, vision")
+    _, records = create_plugin_manager()
+    names = {r.name for r in records}
+    assert "nlp" not in names and "vision" not in names and "cluster" in names
+
+
+def test_misspelled_hook_is_rejected():
+    class Typo:
+        @hookimpl
+        def flambe_tagz(self):
+            return {}
+
+    with pytest.raises(Exception, match="flambe_tagz"):
+        create_plugin_manager(autoload=False, extra_plugins=[("typo", Typo())])
+
+
+def test_events_reach_subscribers_in_order():
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def flambe_stage_started(self, experiment, stage, variants):
+            seen.append(("stage_started", stage, variants))
+
+        @hookimpl
+        def flambe_trial_result(self, experiment, stage, variant, result):
+            seen.append(("trial_result", stage, variant, result["metric"]))
+
+    host = PluginHost(*create_plugin_manager(autoload=False,
+                                             extra_plugins=[("rec", Recorder())]))
+    host.emit("stage_started", experiment=None, stage="train", variants=2)
+    host.emit("trial_result", experiment=None, stage="train", variant="lr=0.1",
+              result={"step": 1, "metric": 0.5})
+    assert seen == [("stage_started", "train", 2), ("trial_result", "train", "lr=0.1", 0.5)]
+
+
+def test_duplicate_tag_names_both_distributions():
+    class One:
+        @hookimpl
+        def flambe_tags(self):
+            return {"Clash": "pkg_one.mod:Clash"}
+
+    class Two:
+        @hookimpl
+        def flambe_tags(self):
+            return {"Clash": "pkg_two.mod:Clash"}
+
+    pm, records = create_plugin_manager(autoload=False, extra_plugins=[("one", One()), ("two", Two())])
+    for record in records:
+        if record.name in ("one", "two"):
+            record.distribution = f"dist-{record.name}"
+    with pytest.raises(DuplicateTagError) as info:
+        PluginHost(pm, records).tags()
+    assert "dist-one" in str(info.value) and "dist-two" in str(info.value)
+    assert "!Clash" in str(info.value)
+
+
+def test_every_hook_is_documented():
+    doc = (ROOT / "docs" / "plugins.md").read_text()
+    headings = set(re.findall(r"^### `(flambe_\w+)`", doc, flags=re.M))
+    missing = sorted(set(hook_names()) - headings)
+    assert not missing, f"hooks without a section in docs/plugins.md: {missing}"
+    stale = sorted(headings - set(hook_names()))
+    assert not stale, f"docs/plugins.md documents hooks that do not exist: {stale}"
+
+
+def test_every_hook_spec_has_docstring_with_example():
+    for name in hook_names():
+        doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+        assert doc, f"{name} has no docstring"
+        assert "Example" in doc and ">>>" in doc, f"{name}'s docstring has no example"
+
+
+def test_known_tags_match_first_party_declarations():
+    """flambe.plugins.known (used for 'pip install X' hints) lists every first-party tag."""
+    host = PluginHost(*create_plugin_manager(autoload=True))
+    for tag, target in host.tags().items():
+        if target.distribution in FIRST_PARTY.values():
+            assert KNOWN_TAGS.get(tag) == target.distribution, (
+                f"add {tag!r}: {target.distribution!r} to flambe.plugins.known.KNOWN_TAGS")
+
+
+def test_plugin_modules_import_nothing_heavy():
+    code = ("import sys\n"
+            "from flambe.plugins.manager import get_host\n"
+            "host = get_host(); host.tags(); host.namespaces(); host.commands()\n"
+            "heavy = [m for m in ('torch', 'ray', 'transformers', 'flask', 'boto3', 'paramiko')"
+            " if m in sys.modules]\n"
+            "print(','.join(heavy))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
