@@ -20,6 +20,8 @@ CORE_TAGS: Dict[str, str] = {
     "FunctionCallLink": "flambe.compile.link:FunctionCallLink",
     "$": "flambe.compile.link:PickledDataLink",
     "PickledDataLink": "flambe.compile.link:PickledDataLink",
+    # runnables
+    "Builder": "flambe.export.builder:Builder",
 }
 
 
