@@ -10,7 +10,6 @@ any.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, List
 
 import click
@@ -20,53 +19,53 @@ from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
 
 def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
     """Every problem of a config, as FlambeErrors (empty when it is valid)."""
+    from flambe.compile.validate import validate_text
+    from flambe.compile.yaml import build, split_config
     from flambe.errors import FlambeError
-    from flambe.runnable.context import check_runnable_schema, load_runnable_config
+    from flambe.runnable.context import check_runnable_schema, read_config_text
 
-    problems: List[Any] = []
     try:
-        loaded = load_runnable_config(config, install_extensions=install_extensions,
-                                      require_runnable=False, errors=problems)
+        text = read_config_text(config)
     except FlambeError as exc:
-        return problems + [exc]  # the file cannot be loaded any further
+        return [exc]
     try:
-        check_runnable_schema(loaded.root, config)
+        problems: List[Any] = list(validate_text(text, config, install=install_extensions))
+    except ModuleNotFoundError:
+        # a tag in the namespace of a missing extension; the header tells why
+        return _unique(_extension_problems(text, config, install_extensions))
+    try:
+        _, _, main, name = split_config(text, config)
+    except FlambeError:
+        return _unique(problems)  # reported above: the file is not a config
+    # the root again, to check it is a runnable; its own errors were reported above
+    root = build(main, name, errors=[], bind=False)
+    try:
+        check_runnable_schema(root, config)
     except FlambeError as exc:
-        problems.append(exc)
-    checker = _checker() or check_arguments_everywhere
-    problems.extend(checker(loaded.root))
+        if not _is_invalid(root):
+            problems.append(exc)
     return _unique(problems)
 
 
-def check_arguments_everywhere(root: Any) -> List[Any]:
-    """Unknown and missing constructor arguments of every schema under ``root``."""
-    from collections.abc import Mapping
-
-    from flambe.compile.component import check_arguments
-    from flambe.compile.schema import Schema
+def _extension_problems(text: str, config: str, install: bool) -> List[Any]:
+    from flambe.compile.extensions import ensure_extensions
+    from flambe.compile.yaml import split_config
+    from flambe.errors import FlambeError
 
     problems: List[Any] = []
-    seen = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Schema):
-            if id(value) in seen:
-                return
-            seen.add(id(value))
-            problems.extend(check_arguments(
-                value.component_subclass, value.factory_method, value.keywords,
-                value.location, value._key_locations, value._created_with_tag))
-            for child in value.keywords.values():
-                walk(child)
-        elif isinstance(value, Mapping):
-            for child in value.values():
-                walk(child)
-        elif isinstance(value, (list, tuple)):
-            for child in value:
-                walk(child)
-
-    walk(root)
+    extensions, lines, _, _ = split_config(text, config)
+    for module, location in extensions.items():
+        try:
+            ensure_extensions({module: location}, install=install, file=config, lines=lines)
+        except FlambeError as exc:
+            problems.append(exc)
     return problems
+
+
+def _is_invalid(root: Any) -> bool:
+    from flambe.compile.yaml import Invalid
+
+    return isinstance(root, Invalid)
 
 
 def _unique(problems: List[Any]) -> List[Any]:
@@ -77,16 +76,6 @@ def _unique(problems: List[Any]) -> List[Any]:
             seen.add(key)
             result.append(problem)
     return result
-
-
-def _checker() -> Any:
-    try:
-        module = importlib.import_module("flambe.compile.validate")
-    except ModuleNotFoundError as exc:
-        if exc.name != "flambe.compile.validate":
-            raise
-        return None
-    return getattr(module, "check", None)
 
 
 def _sort_key(problem: Any) -> tuple:

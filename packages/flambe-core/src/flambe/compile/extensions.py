@@ -183,7 +183,8 @@ def install_spec(location: str, base_dir: Optional[PathLike] = None) -> str:
         return _ssh_spec(location)
     if scheme in ("http", "https"):
         return _http_spec(location)
-    if _looks_like_path(location):
+    if _looks_like_path(location) or (base_dir is not None
+                                      and _is_project_folder(Path(base_dir) / location)):
         return str(_local_path(location, base_dir))
     return location  # a PyPI requirement such as pkg==1.0
 
