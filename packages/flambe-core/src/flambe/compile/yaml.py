@@ -299,7 +299,8 @@ def split_config(source: Source, file: Optional[str] = None
             if not isinstance(value_node, ScalarNode) or not str(value_node.value).strip():
                 raise ConfigError(f"extension '{key_node.value}' needs a location (a path, a pip "
                                   "requirement or a VCS URL)",
-                                  SourceLocation.from_mark(value_node.start_mark, name))
+                                  # an empty value starts on the next line: point at the key
+                                  SourceLocation.from_mark(key_node.start_mark, name))
             extensions[str(key_node.value)] = str(value_node.value)
             lines[str(key_node.value)] = key_node.start_mark.line + 1
     main = nodes[-1]
