@@ -142,11 +142,9 @@ class Schema(MutableMapping[str, Any]):
     # -- extensions metadata -------------------------------------------------
     def add_extensions_metadata(self, extensions: Dict[str, str]) -> None:
         """Keep the extension entries that this schema's classes come from, recursively."""
-        top = self.component_subclass.__module__.split(".", 1)[0]
-        for cls in self.component_subclass.__mro__:
-            if getattr(cls, "_flambe_dynamic", False):
-                top = cls.__mro__[cls.__mro__.index(cls) + 1].__module__.split(".", 1)[0]
-                break
+        # a wrapper of a third-party class counts as that class's package (torch...)
+        origin = getattr(self.component_subclass, "_flambe_wrapped", self.component_subclass)
+        top = origin.__module__.split(".", 1)[0]
         own = {k: v for k, v in extensions.items() if k == top}
         object.__setattr__(self, "_extensions", own)
         for child in _iter_schemas(self.keywords):
