@@ -175,3 +175,17 @@ def test_import_flambe_is_cheap() -> None:
             "assert not heavy, heavy\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_hatch_environments_install_what_the_scripts_install() -> None:
+    import tomllib
+
+    wanted = {line.strip() for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
+              if line.strip() and not line.lstrip().startswith("#")}
+    config = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
+    for name in ("default", "hatch-test"):
+        env = config["envs"][name]
+        assert env["installer"] == "pip", name  # uv would not take the local torch build
+        assert "torch==2.13.0" in env["dependencies"], name
+        assert wanted <= set(env["dependencies"]), name
+        assert env["workspace"]["members"] == ["packages/*"], name
