@@ -263,3 +263,34 @@ def test_cluster_contract_is_abstract() -> None:
         Cluster()  # type: ignore[abstract]
     assert {"run", "get_remote_env", "execute"} <= Cluster.__abstractmethods__
     assert issubclass(Cluster, Runnable)
+
+
+# -- SafeExecutionContext (104, 105, adapted) -------------------------------------------
+
+def test_safe_execution_context(tmp_path: Path) -> None:
+    from flambe.runnable import SafeExecutionContext
+
+    path = write(tmp_path, "pytest: pytest\n---\n!RecordingRunnable\nlabel: q\n")
+    with SafeExecutionContext(str(path)) as ctx:
+        content, extensions = ctx.first_parse()
+        assert extensions == {"pytest": "pytest"}
+        runnable, extensions = ctx.preprocess()
+    assert isinstance(runnable, RecordingRunnable) and runnable.label == "q"
+    assert runnable.content == content
+    bad = write(tmp_path, "!RecordingRunnable\nlabel: !NoSuchTagAnywhere {}\n", "bad.yaml")
+    with pytest.raises(SystemExit) as info:
+        with SafeExecutionContext(str(bad)) as ctx:
+            ctx.preprocess()
+    assert info.value.code == 22
+    with pytest.raises(SystemExit) as info:
+        with SafeExecutionContext(str(path)):
+            raise RuntimeError("boom")
+    assert info.value.code == 1
+    with pytest.raises(SystemExit) as info:
+        with SafeExecutionContext(str(path)):
+            raise KeyboardInterrupt
+    assert info.value.code == 130
+    with pytest.raises(SystemExit) as info:
+        with SafeExecutionContext(str(tmp_path / "absent.yaml")) as ctx:
+            ctx.first_parse()
+    assert info.value.code == 22

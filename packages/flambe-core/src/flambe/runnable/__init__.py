@@ -19,6 +19,7 @@ _LAZY = {
     "load_runnable_config": "flambe.runnable.context",
     "build_runnable": "flambe.runnable.context",
     "run_runnable": "flambe.runnable.context",
+    "SafeExecutionContext": "flambe.runnable.context",
 }
 
 __all__ = sorted(_LAZY)

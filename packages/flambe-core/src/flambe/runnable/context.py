@@ -195,3 +195,61 @@ def run_runnable(runnable: Any, force: bool = False, verbose: bool = False,
                  debug: bool = False) -> Any:
     """Call ``runnable.run`` with the flags it accepts; returns what it returns."""
     return runnable.run(**run_kwargs(runnable.run, force=force, verbose=verbose, debug=debug))
+
+
+class SafeExecutionContext:
+    """Load and prepare a runnable config, turning failures into exit statuses.
+
+    Kept for code written against the original API; the command line uses
+    the functions above. Used as a context manager, an exception raised in
+    the block is logged and ends the process: status 22 for a configuration
+    error, 130 for Ctrl-C, 1 for anything else.
+
+    Parameters
+    ----------
+    yaml_file : str
+        The config file.
+
+    Examples
+    --------
+    >>> with SafeExecutionContext("exp.yaml") as ctx:
+    ...     runnable, extensions = ctx.preprocess(secrets="secrets.ini")
+    ...     runnable.run()
+
+    """
+
+    def __init__(self, yaml_file: str) -> None:
+        self.yaml_file = yaml_file
+        self.content = ""
+
+    def __enter__(self) -> "SafeExecutionContext":
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> bool:
+        if exc_value is None:
+            return False
+        import errno
+        import logging
+
+        log = logging.getLogger(__name__)
+        if isinstance(exc_value, KeyboardInterrupt):
+            log.warning("Exiting early")
+            raise SystemExit(130) from exc_value
+        log.error("%s", exc_value, exc_info=(exc_type, exc_value, tb))
+        code = errno.EINVAL if isinstance(exc_value, ConfigError) else 1
+        raise SystemExit(code) from exc_value
+
+    def first_parse(self) -> "tuple[str, Dict[str, str]]":
+        """The config's text and its extensions header, without building anything."""
+        from flambe.compile.yaml import split_config
+
+        self.content = read_config_text(self.yaml_file)
+        extensions, _, _, _ = split_config(self.content, self.yaml_file)
+        return self.content, extensions
+
+    def preprocess(self, secrets: Optional[PathLike] = None, install_ext: bool = False,
+                   **kwargs: Any) -> "tuple[Any, Dict[str, str]]":
+        """Load, check and build the runnable; returns it and its extensions."""
+        loaded = load_runnable_config(self.yaml_file, install_extensions=install_ext)
+        self.content = loaded.text
+        return build_runnable(loaded, secrets=secrets), loaded.extensions
