@@ -143,15 +143,24 @@ def bind_links(root: Any, globals_: Optional[Mapping[str, Any]] = None,
 def _bind_one(link: Link, path: Sequence[PathEntry], globals_: Optional[Mapping[str, Any]],
               strict: bool) -> None:
     name = link.schematic_path[0]
+    # A root naming the very key the link sits under (`model: !@ model` inside a stage)
+    # cannot mean that key: look further out, and report the self-reference only when
+    # no enclosing mapping further out has the name.
+    self_reference: Optional[int] = None
     for depth in range(len(path) - 1, -1, -1):
-        container, _ = path[depth]
+        container, own_key = path[depth]
         if _is_scope(container):
             keys = _keys(container) or []
             if name in keys:
-                _check_order(link, path, depth)
-                link.bind(container[name] if not isinstance(container, Schema)
-                          else container.keywords[name])
+                if own_key == name:
+                    if self_reference is None:
+                        self_reference = depth
+                    continue
+                _bind_at(link, path, depth)
                 return
+    if self_reference is not None:
+        _bind_at(link, path, self_reference)
+        return
     if globals_ is not None and name in globals_:
         link.bind(globals_[name])
         link.local = False
@@ -162,3 +171,11 @@ def _bind_one(link: Link, path: Sequence[PathEntry], globals_: Optional[Mapping[
             link._source,
             hint="the root of a link must be an earlier stage, a resource, or a keyword of an "
                  "enclosing mapping")
+
+
+def _bind_at(link: Link, path: Sequence[PathEntry], depth: int) -> None:
+    """Check the order of a link bound in the scope at ``depth``, then bind it."""
+    _check_order(link, path, depth)
+    container = path[depth][0]
+    name = link.schematic_path[0]
+    link.bind(container.keywords[name] if isinstance(container, Schema) else container[name])
