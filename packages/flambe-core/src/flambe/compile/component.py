@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 import types
+import warnings
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type
 
 from flambe.compile.link import Link, PickledDataLink
@@ -398,7 +399,10 @@ def make_component(class_: type, tag_namespace: Optional[str] = None,
         if sub.__name__.startswith("_"):
             continue
         try:
-            dynamic_component(sub, tag=sub.__name__, tag_namespace=tag_namespace,
-                              parent_component_class=parent)
+            with warnings.catch_warnings():  # subclassing deprecated classes warns
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                dynamic_component(sub, tag=sub.__name__, tag_namespace=tag_namespace,
+                                  parent_component_class=parent)
         except TypeError:  # metaclass conflicts: skip what cannot be wrapped
             continue
