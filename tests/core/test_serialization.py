@@ -364,3 +364,86 @@ def test_write_deps(tmp_path):  # C47
 
 def test_public_names():
     assert flambe.save is save and flambe.load is load
+
+
+# -- fast init: models built on the meta device --------------------------------------------
+
+INIT_DEVICES: list = []
+
+
+class FastNet(Component, torch.nn.Module):
+    def __init__(self, n: int = 4, tie: bool = False, extra: str = "") -> None:
+        super().__init__()
+        self.emb = torch.nn.Embedding(n, n)
+        self.out = torch.nn.Linear(n, n, bias=False)
+        if tie:
+            self.out.weight = self.emb.weight
+        INIT_DEVICES.append(self.emb.weight.device.type)
+        if extra == "non_persistent":
+            self.register_buffer("scale", torch.arange(n, dtype=torch.float), persistent=False)
+        elif extra == "plain_tensor":
+            self.table = torch.arange(n)
+        elif extra == "registered_tensor":
+            self.table = torch.arange(n)
+            self.register_attrs("table")
+        elif extra == "item":
+            self.norm = float(self.emb.weight.norm().item())
+
+
+def fast_round_trip(tmp_path, config: str, **load_kwargs):
+    obj = yaml.load(config)()
+    if hasattr(obj, "table"):
+        obj.table = obj.table * 10
+    path = save(obj, tmp_path / "net")
+    INIT_DEVICES.clear()
+    loaded = load(path, **load_kwargs)
+    assert_same_state(loaded.get_state(), obj.get_state())
+    return obj, loaded, list(INIT_DEVICES)
+
+
+def test_fast_init_builds_on_meta_and_restores_everything(tmp_path):
+    obj, loaded, devices = fast_round_trip(tmp_path, "!FastNet {}", fast_init=True)
+    assert devices == ["meta"]
+    assert all(not p.is_meta for p in loaded.parameters())
+    assert torch.equal(loaded.out.weight, obj.out.weight)
+
+
+def test_fast_init_is_automatic_for_large_states(tmp_path, monkeypatch):
+    import flambe.compile.serialization as serialization
+    monkeypatch.setattr(serialization, "FAST_INIT_MIN_NUMEL", 16)
+    assert fast_round_trip(tmp_path, "!FastNet {}")[2] == ["meta"]
+    monkeypatch.setattr(serialization, "FAST_INIT_MIN_NUMEL", 10 ** 9)
+    assert fast_round_trip(tmp_path / "b", "!FastNet {}")[2] == ["cpu"]
+    assert fast_round_trip(tmp_path / "c", "!FastNet {}", fast_init=False)[2] == ["cpu"]
+
+
+def test_fast_init_keeps_tied_weights_tied(tmp_path):
+    _, loaded, devices = fast_round_trip(tmp_path, "!FastNet {tie: true}", fast_init=True)
+    assert devices == ["meta"]
+    assert loaded.out.weight is loaded.emb.weight
+
+
+def test_fast_init_keeps_registered_tensors(tmp_path):
+    _, loaded, devices = fast_round_trip(tmp_path, "!FastNet {extra: registered_tensor}",
+                                         fast_init=True)
+    assert devices == ["meta"]
+    assert loaded.table.tolist() == [0, 10, 20, 30]
+
+
+@pytest.mark.parametrize("extra", ["non_persistent", "plain_tensor", "item"])
+def test_fast_init_falls_back_when_init_needs_real_tensors(tmp_path, extra):
+    _, loaded, devices = fast_round_trip(tmp_path, f"!FastNet {{extra: {extra}}}",
+                                         fast_init=True)
+    assert devices[-1] == "cpu"
+    if extra == "non_persistent":
+        assert loaded.scale.tolist() == [0.0, 1.0, 2.0, 3.0]
+    if extra == "plain_tensor":
+        assert loaded.table.tolist() == [0, 1, 2, 3]
+
+
+def test_fast_init_skips_objects_with_plain_components(tmp_path):
+    obj = build()
+    INIT_DEVICES.clear()
+    loaded = load(save(obj, tmp_path / "ckpt"), fast_init=True)
+    assert not any(p.is_meta for p in loaded.model.parameters())
+    assert torch.equal(loaded.model.linear.weight, obj.model.linear.weight)

@@ -536,8 +536,108 @@ def _compile_saved_config(state: State, source: str, auto_install: bool) -> Any:
                              "extension that is not installed") from exc
 
 
+# -- building models without initialising them --------------------------------------------
+
+FAST_INIT_MIN_NUMEL = 1_000_000
+
+
+def _fast_init_eligible(state: State, force: bool) -> bool:
+    """Whether the saved object is made of torch modules only, with enough weights to matter."""
+    import torch
+    from flambe.plugins.manager import import_object
+    if not force:
+        numel = sum(v.numel() for v in state.values() if isinstance(v, torch.Tensor))
+        if numel < FAST_INIT_MIN_NUMEL:
+            return False
+    root = state._metadata.get("", {})
+    if FLAMBE_MODULE_KEY not in root:
+        return False
+    for local in state._metadata.values():
+        if isinstance(local, dict) and FLAMBE_MODULE_KEY in local:
+            try:
+                cls = import_object(local[FLAMBE_MODULE_KEY])
+            except Exception:
+                return False
+            if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+                return False
+    return True
+
+
+def _meta_tensors(value: Any) -> bool:
+    import torch
+    if isinstance(value, torch.Tensor):
+        return value.is_meta
+    if isinstance(value, (list, tuple, set)):
+        return any(isinstance(v, torch.Tensor) and v.is_meta for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, torch.Tensor) and v.is_meta for v in value.values())
+    return False
+
+
+def _restorable_on_meta(obj: Any, state: State) -> bool:
+    """Every tensor the meta-built ``obj`` holds will be overwritten by ``state``."""
+    from flambe.compile.state import walk
+    saved = set(state)
+    names = [n for n, _ in obj.named_parameters(remove_duplicate=False)]
+    names += [n for n, _ in obj.named_buffers(remove_duplicate=False)]
+    if any(n not in saved for n in names):
+        return False  # missing or non-persistent tensors would stay uninitialised
+    holders = [(p, m) for p, m in obj.named_modules()] + [(n.key, n.obj) for n in walk(obj)]
+    for path, holder in holders:
+        registered = set(getattr(holder, "_registered_attrs", lambda: [])())
+        for name, value in vars(holder).items():
+            if name in ("_parameters", "_buffers", "_modules"):
+                continue
+            if not _meta_tensors(value):
+                continue
+            key = f"{path}{STATE_DICT_DELIMETER}{name}" if path else name
+            if name not in registered or key not in saved:
+                return False
+    return True
+
+
+def _build_on_meta(state: State, source: str, auto_install: bool) -> Optional[Any]:
+    """Build the saved model on the meta device (no random init), then allocate it empty.
+
+    Returns ``None`` when that is not safe for this object: the normal path
+    then builds it again, on the default device.
+    """
+    import torch
+    try:
+        with torch.device("meta"):
+            obj = _compile_saved_config(state, source, auto_install)
+    except Exception as exc:  # anything that needs real tensors in __init__
+        logger.debug("building %s on the meta device failed (%s); building it normally",
+                     source, exc)
+        return None
+    if not isinstance(obj, torch.nn.Module) or not _restorable_on_meta(obj, state):
+        logger.debug("%s holds tensors the state does not restore; building it normally", source)
+        return None
+    shared = _shared_tensors(obj)
+    obj = obj.to_empty(device=torch.get_default_device())
+    if shared:  # to_empty gives each name its own tensor: tie them again
+        tensors = dict(obj.named_parameters(remove_duplicate=False))
+        tensors.update(obj.named_buffers(remove_duplicate=False))
+    for names in shared:
+        first = tensors[names[0]]
+        for name in names[1:]:
+            owner, _, attr = name.rpartition(STATE_DICT_DELIMETER)
+            setattr(obj.get_submodule(owner), attr, first)
+    return obj
+
+
+def _shared_tensors(module: Any) -> List[List[str]]:
+    """Names of parameters and buffers that are one and the same tensor (tied weights)."""
+    groups: Dict[int, List[str]] = {}
+    for name, tensor in list(module.named_parameters(remove_duplicate=False)) + list(
+            module.named_buffers(remove_duplicate=False)):
+        groups.setdefault(id(tensor), []).append(name)
+    return [names for names in groups.values() if len(names) > 1]
+
+
 def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
-         weights_only: bool = False, strict: bool = False) -> Any:
+         weights_only: bool = False, strict: bool = False,
+         fast_init: Optional[bool] = None) -> Any:
     """Rebuild the component saved at ``path`` and load its state.
 
     The object is compiled from the saved ``config.yaml`` (after making the
@@ -558,6 +658,13 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
         The default trusted mode may run code from the file.
     strict : bool
         Fail when the saved keys differ from the rebuilt object's.
+    fast_init : bool, optional
+        Build a model made only of torch modules on the meta device, so
+        that its weights are not randomly initialised before being
+        overwritten. ``None`` (default) does so for states of at least
+        ``FAST_INIT_MIN_NUMEL`` elements, ``True`` always, ``False`` never.
+        Objects whose ``__init__`` needs real tensors, or that hold tensors
+        the state does not restore, are built normally in any case.
 
     Raises
     ------
@@ -571,6 +678,10 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
     """
     source = os.fspath(path)
     state = load_state_from_file(source, map_location=map_location, weights_only=weights_only)
-    obj = _compile_saved_config(state, source, auto_install)
+    obj = None
+    if fast_init is not False and _fast_init_eligible(state, force=bool(fast_init)):
+        obj = _build_on_meta(state, source, auto_install)
+    if obj is None:
+        obj = _compile_saved_config(state, source, auto_install)
     obj.load_state(state, strict=strict)
     return obj
