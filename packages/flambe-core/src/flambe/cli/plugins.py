@@ -52,7 +52,7 @@ def describe_plugins(host: Any = None) -> Dict[str, Any]:
                          f"{r.error}" for r in host.failures()]
     for hook, key in DECLARATION_HOOKS.items():
         try:
-            declared = host._per_plugin(hook)
+            declared = host.declarations(hook)
         except FlambeError as exc:
             errors.append(str(exc))
             continue

@@ -239,7 +239,13 @@ class Registry:
                 if found is not None:
                     return self._as_registrable(found, name)
             if prefix in self._module_namespaces:
-                found = _getattr_path(importlib.import_module(prefix), rest)
+                try:
+                    module = importlib.import_module(prefix)
+                except ModuleNotFoundError as exc:
+                    if exc.name != prefix:
+                        raise
+                    return None  # a missing extension: reported as an unknown tag
+                found = _getattr_path(module, rest)
                 if inspect.isclass(found):
                     return self._as_registrable(found, name)
         return None

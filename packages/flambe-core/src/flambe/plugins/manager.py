@@ -189,6 +189,10 @@ class PluginHost:
                 results.append((record, value))
         return results
 
+    def declarations(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
+        """What each plugin returned from a registration hook, in registration order."""
+        return self._per_plugin(hook_name)
+
     # -- tags ---------------------------------------------------------------
     def tags(self) -> Dict[str, TagTarget]:
         """Every tag declared by a plugin; raises on a tag claimed twice."""
