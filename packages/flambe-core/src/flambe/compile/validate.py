@@ -63,7 +63,7 @@ def validate_text(text: str, file: str = "<string>", install: bool = False) -> L
         from flambe.compile.registry import get_registry
         for module, location in extensions.items():
             try:
-                ensure_extensions({module: location}, install=install, file=name)
+                ensure_extensions({module: location}, install=install, file=name, lines=lines)
             except FlambeError as exc:
                 errors.append(exc.at(SourceLocation(name, lines.get(module, 1), 1)))
             get_registry().add_module_namespace(module)
