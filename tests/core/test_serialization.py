@@ -409,10 +409,10 @@ def test_fast_init_builds_on_meta_and_restores_everything(tmp_path):
 
 
 def test_fast_init_is_automatic_for_large_states(tmp_path, monkeypatch):
-    import flambe.compile.serialization as serialization
-    monkeypatch.setattr(serialization, "FAST_INIT_MIN_NUMEL", 16)
+    import flambe.compile.meta_init as meta_init
+    monkeypatch.setattr(meta_init, "FAST_INIT_MIN_NUMEL", 16)
     assert fast_round_trip(tmp_path, "!FastNet {}")[2] == ["meta"]
-    monkeypatch.setattr(serialization, "FAST_INIT_MIN_NUMEL", 10 ** 9)
+    monkeypatch.setattr(meta_init, "FAST_INIT_MIN_NUMEL", 10 ** 9)
     assert fast_round_trip(tmp_path / "b", "!FastNet {}")[2] == ["cpu"]
     assert fast_round_trip(tmp_path / "c", "!FastNet {}", fast_init=False)[2] == ["cpu"]
 

@@ -88,13 +88,14 @@ def test_http_download_to_a_temporary_folder(http_root):
     assert not os.path.exists(local)  # removed after the block
 
 
-def test_http_errors_are_clear(http_root):
+def test_http_errors_are_clear(http_root, tmp_path):
     _, base = http_root
     with pytest.raises(StorageError, match="404"):
         with open_local(f"{base}/missing.tar.gz"):
             pass
     with pytest.raises(StorageError, match="cannot be reached"):
-        HTTPBackend().download("http://127.0.0.1:9/x", os.devnull + ".x")
+        HTTPBackend().download("http://127.0.0.1:9/x", str(tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
     with pytest.raises(StorageError, match="read-only"):
         upload(__file__, f"{base}/up")
 
