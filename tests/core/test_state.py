@@ -339,7 +339,7 @@ def test_patch_mismatch_only_logs(monkeypatch, caplog):
     monkeypatch.setattr(StVersioned, "_flambe_version", "1.2.4")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with caplog.at_level(logging.DEBUG, logger="flambe.compile.state"):
+        with caplog.at_level(logging.DEBUG, logger="flambe.compile.versioning"):
             StVersioned().load_state(state)
     assert "saved with version 1.2.3" in caplog.text
 
