@@ -178,4 +178,28 @@ def _bind_at(link: Link, path: Sequence[PathEntry], depth: int) -> None:
     _check_order(link, path, depth)
     container = path[depth][0]
     name = link.schematic_path[0]
-    link.bind(container.keywords[name] if isinstance(container, Schema) else container[name])
+    target = container.keywords[name] if isinstance(container, Schema) else container[name]
+    _check_keys(link, target)
+    link.bind(target)
+
+
+def _check_keys(link: Link, target: Any) -> None:
+    """Check the bracket keys of a link as far as the config shows them (up to a link)."""
+    current = target
+    for i, key in enumerate(link.schematic_path[1:], start=1):
+        if isinstance(current, Link) or not _is_scope(current) and not isinstance(current,
+                                                                                  (list, tuple)):
+            return  # known only once compiled
+        keys = _keys(current) or []
+        if isinstance(current, (list, tuple)):
+            try:
+                key = int(key)
+            except ValueError:
+                key = None
+        if key not in keys:
+            raise LinkError(
+                f"could not resolve link '!@ {link.link_str}': no key "
+                f"'{link.schematic_path[i]}' under '{_describe(link.schematic_path[:i])}' "
+                "(Check all !@ entries.)", link._source,
+                hint="available keys there: " + (", ".join(map(str, keys)) or "none"))
+        current = current.keywords[key] if isinstance(current, Schema) else current[key]
