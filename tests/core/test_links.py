@@ -333,10 +333,9 @@ def test_link_to_own_stage_is_rejected() -> None:
     assert str(info.value.location) == "stage.yaml:2:9"
 
 
-def test_unknown_bracket_key() -> None:
-    config = yaml.load("a: !LkEncoder {}\nb: !LkUser\n  value: !@ a[nothing]\n", file="k.yaml")
+def test_unknown_bracket_key_is_found_when_loading() -> None:
     with pytest.raises(LinkError) as info:
-        compile_all(config)
+        yaml.load("a: !LkEncoder {}\nb: !LkUser\n  value: !@ a[nothing]\n", file="k.yaml")
     assert "Check all !@ entries" in str(info.value)
     assert str(info.value.location) == "k.yaml:3:10"
     assert not isinstance(info.value, KeyError)
@@ -349,6 +348,17 @@ def test_unknown_bracket_key_behind_a_link_at_compile_time() -> None:
         compile_all(config)
     assert "Check all !@ entries" in str(info.value)
     assert (info.value.location.line, info.value.location.column) == (4, 10)
+
+
+def test_unknown_key_deeper_in_the_config_is_found_when_loading() -> None:
+    text = "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\nb: !LkUser\n" \
+           "  value: !@ a[items][0][size]\n  other: !@ a[items][3]\n"
+    with pytest.raises(LinkError) as info:
+        yaml.load(text)
+    assert "'size'" in info.value.message and "hidden_size" in info.value.hint
+    with pytest.raises(LinkError) as info:
+        yaml.load(text.replace("[0][size]", "[0][hidden_size]"))
+    assert "'3'" in info.value.message
 
 
 def test_link_without_target() -> None:

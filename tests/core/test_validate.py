@@ -71,6 +71,13 @@ def test_every_problem_is_reported_with_its_place() -> None:
     assert BUILT == []  # nothing was built
 
 
+def test_unknown_link_keys_are_reported() -> None:
+    text = "a: !VaThing\n  beta: {x: 1}\nb: !VaThing\n  alpha: !@ a[beta][y]\n  beta: !@ a[gamma]\n"
+    errors = validate_text(text, "k.yaml")
+    assert _summary(errors) == [("LinkError", 4, 10), ("LinkError", 5, 9)]
+    assert all("Check all !@ entries" in e.message for e in errors)
+
+
 def test_valid_config_has_no_problems() -> None:
     text = "first: !VaThing {alpha: 1}\nsecond: !VaThing\n  beta: !@ first.alpha\n"
     assert validate_text(text, "ok.yaml") == []
