@@ -45,6 +45,9 @@ class Component(Registrable, StatefulMixin):
     """
 
     _flambe_version = "0.0.0"
+    # arguments passed to the constructor as loaded (schemas, links and search
+    # options untouched), for components that build them later themselves
+    _flambe_raw_arguments: Tuple[str, ...] = ()
     _schema: Optional[Schema] = None
     _created_with_tag: Optional[str] = None
     _extensions: Dict[str, str] = {}
@@ -142,7 +145,11 @@ class Component(Registrable, StatefulMixin):
         if problems:
             raise problems[0]
         processed: Dict[str, Any] = {}
+        raw = cls._flambe_raw_arguments
         for key, value in kwargs.items():
+            if key in raw:  # handed over as written: the component builds it itself
+                processed[key] = value
+                continue
             try:
                 processed[key] = compile_value(value, _flambe_stash)
             except FlambeError as exc:
@@ -158,7 +165,8 @@ class Component(Registrable, StatefulMixin):
             raise CompilationError(
                 f"building {_display_tag(cls, factory, _flambe_schema)} failed: "
                 f"{type(exc).__name__}: {exc}", location) from exc
-        saved = {key: _saved_value(kwargs[key], processed[key]) for key in kwargs}
+        saved = {key: kwargs[key] if key in raw else _saved_value(kwargs[key], processed[key])
+                 for key in kwargs}
         for name, default in signature_defaults(cls, factory).items():
             saved.setdefault(name, default)
         try:
