@@ -1,4 +1,4 @@
-"""Components: compile, defaults, configs for saving, wrapped third-party classes (C15, C16, C27, C46)."""
+"""Components: compile, defaults, configs for saving, wrapped classes (C15, C16, C27, C46)."""
 
 from __future__ import annotations
 

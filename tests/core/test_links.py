@@ -10,7 +10,13 @@ import torch
 
 from flambe.compile import yaml
 from flambe.compile.component import Component
-from flambe.compile.link import FunctionCallLink, Link, PickledDataLink, create_link_str, parse_link_str
+from flambe.compile.link import (
+    FunctionCallLink,
+    Link,
+    PickledDataLink,
+    create_link_str,
+    parse_link_str,
+)
 from flambe.compile.schema import Schema
 from flambe.errors import LinkError, MalformedLinkError, UnpreparedLinkError
 
@@ -109,7 +115,8 @@ def test_malformed_link_in_yaml_names_its_place() -> None:
 
 @pytest.mark.parametrize("tag", ["!@", "!link", "!Link"])
 def test_link_tags_load_identically(tag: str) -> None:
-    config = yaml.load(f"a: !LkEncoder {{hidden_size: 3}}\nb: !LkUser\n  value: {tag} a.hidden_size\n")
+    text = f"a: !LkEncoder {{hidden_size: 3}}\nb: !LkUser\n  value: {tag} a.hidden_size\n"
+    config = yaml.load(text)
     link = config["b"]["value"]
     assert type(link) is Link and link.schematic_path == ["a"] and link.attr_path == ["hidden_size"]
     assert compile_all(config)["b"].value == 3
@@ -226,7 +233,8 @@ user: !LkUser
 
 
 def test_link_into_a_list_by_index() -> None:
-    text = "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\n    - !LkEncoder {hidden_size: 2}\n" \
+    text = "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\n" \
+           "    - !LkEncoder {hidden_size: 2}\n" \
            "b: !LkUser\n  value: !@ a[items][1].hidden_size\n"
     assert compile_all(yaml.load(text))["b"].value == 2
 
@@ -307,7 +315,7 @@ def test_link_to_later_stage_is_rejected_with_location() -> None:
     with pytest.raises(UnpreparedLinkError) as info:
         yaml.load(text, file="later.yaml")
     error = info.value
-    assert (error.location.file, error.location.line, error.location.column) == ("later.yaml", 2, 10)
+    assert str(error.location) == "later.yaml:2:10"
     assert "second" in error.message and error.hint
 
 

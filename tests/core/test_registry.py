@@ -1,4 +1,4 @@
-"""The tag registry: namespaces, aliases, factories, plugins declaring tags (C1-C8, §10.15, §10.17)."""
+"""The tag registry: namespaces, aliases, factories, plugin tags (C1-C8, §10.15, §10.17)."""
 
 from __future__ import annotations
 
@@ -432,7 +432,8 @@ def test_plugin_tag_imports_its_class_on_use(install_host: Callable[..., PluginH
     assert isinstance(obj, RegPluginTarget) and obj.n == 3
 
 
-def test_plugin_tag_of_third_party_class_is_wrapped(install_host: Callable[..., PluginHost]) -> None:
+def test_plugin_tag_of_third_party_class_is_wrapped(
+        install_host: Callable[..., PluginHost]) -> None:
     import collections
 
     install_host(("regplug3", TagPlugin({"reg_ordered": "collections:OrderedDict"})))

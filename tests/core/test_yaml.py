@@ -95,8 +95,9 @@ def test_plain_values_load_as_python_values() -> None:
     assert type(data) is dict and type(data["c"]) is list
 
 
-@pytest.mark.parametrize("value", ["true", "1", "null", "", "1.5", "~", "a: b", "- x", "multi\nline",
-                                   " lead", "#x", "@x", "!x", "0x10", ".inf", "1e3", "2020-01-01"])
+@pytest.mark.parametrize("value", ["true", "1", "null", "", "1.5", "~", "a: b", "- x",
+                                   "multi\nline", " lead", "#x", "@x", "!x", "0x10", ".inf",
+                                   "1e3", "2020-01-01"])
 def test_strings_that_look_like_other_things_survive(value: str) -> None:
     assert yaml.load(yaml.dump({"k": value}))["k"] == value
 
