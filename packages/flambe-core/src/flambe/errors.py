@@ -137,3 +137,11 @@ class VersionMismatchError(LoadError):
 
 class RunnableError(ConfigError):
     """The top-level object of a config cannot be run as asked."""
+
+
+class DataError(FlambeError, ValueError):
+    """Data cannot be loaded, processed or batched as asked.
+
+    Also a ``ValueError``, so code that catches the built-in error for bad
+    values keeps working.
+    """
