@@ -1,0 +1,162 @@
+"""Making one batch from examples: stack equal shapes, pad unequal ones to the longest."""
+
+from __future__ import annotations
+
+from typing import Any, List, Sequence, Tuple, Union
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from flambe.errors import DataError
+
+Pad = Union[int, float, Sequence[Union[int, float]]]
+
+
+def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> Tuple[torch.Tensor, ...]:
+    """Turn a list of examples into a batch: one tensor per column, batch first.
+
+    For each column, tensors of one shape are stacked (scalars give a
+    ``[B]`` tensor); tensors of different shapes are padded with the
+    column's pad value to the longest along every dimension. Values that
+    are not tensors go through ``torch.as_tensor``. A column of (nested)
+    lists of tensors becomes one tensor of shape ``(B, longest list, ...,
+    longest leaf)``, keeping the leaves' dtype.
+
+    Parameters
+    ----------
+    data : Sequence[Sequence]
+        The examples, each with the same number of columns.
+    pad : int, float or sequence of them
+        The padding value, for all columns or one per column.
+
+    Returns
+    -------
+    Tuple[torch.Tensor, ...]
+        The batch.
+
+    Raises
+    ------
+    DataError
+        No example, examples with different numbers of columns, a pad list
+        whose length is not the number of columns, tensors whose number of
+        dimensions differ within a column.
+
+    """
+    if len(data) == 0:
+        raise DataError("cannot make a batch of no examples")
+    n_cols = len(data[0])
+    if any(len(example) != n_cols for example in data):
+        raise DataError("the examples of a batch have different numbers of columns: "
+                        f"{sorted({len(example) for example in data})}")
+    if isinstance(pad, (int, float)):
+        pads: Sequence[Union[int, float]] = [pad] * n_cols
+    else:
+        pads = list(pad)
+        if len(pads) != n_cols:
+            raise DataError(f"pad_index has {len(pads)} values but the examples have {n_cols} "
+                            "columns", hint="give one pad value, or one per column")
+    return tuple(_batch_column(column, value) for column, value in zip(zip(*data), pads))
+
+
+def _batch_column(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+    first = column[0]
+    if isinstance(first, (list, tuple)):
+        return _batch_nested(column, pad)
+    if not all(type(t) is torch.Tensor for t in column):
+        if any(isinstance(t, (list, tuple)) for t in column):
+            return _batch_nested(column, pad)
+        column = [t if isinstance(t, torch.Tensor) else torch.as_tensor(t) for t in column]
+        first = column[0]
+    shape = first.shape
+    if all(t.shape == shape for t in column):
+        return torch.stack(column)
+    return pad_to_longest(column, pad)
+
+
+def pad_to_longest(tensors: Sequence[torch.Tensor], pad: Union[int, float] = 0) -> torch.Tensor:
+    """Stack tensors, padding each to the longest size along every dimension.
+
+    Parameters
+    ----------
+    tensors : Sequence[torch.Tensor]
+        Tensors with the same number of dimensions.
+    pad : int or float
+        The padding value.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(len(tensors), max size of dim 0, max size of dim 1, ...)``.
+
+    """
+    ndim = tensors[0].dim()
+    if any(t.dim() != ndim for t in tensors):
+        raise DataError("cannot batch tensors with different numbers of dimensions: "
+                        f"{sorted({t.dim() for t in tensors})}")
+    if ndim == 0:
+        return torch.stack(list(tensors))
+    trailing = tensors[0].shape[1:]
+    if all(t.shape[1:] == trailing for t in tensors):  # only dim 0 differs: the fast path
+        return pad_sequence(list(tensors), batch_first=True, padding_value=pad)
+    sizes = [max(t.shape[d] for t in tensors) for d in range(ndim)]
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    out = torch.full((len(tensors), *sizes), pad, dtype=dtype, device=tensors[0].device)
+    for i, t in enumerate(tensors):
+        out[(i, *(slice(0, s) for s in t.shape))] = t
+    return out
+
+
+def _nested_sizes(obj: Any, depth: int, sizes: List[int]) -> Tuple[int, torch.dtype]:
+    """Record the largest size at each depth; return the leaves' rank and dtype."""
+    if isinstance(obj, (list, tuple)):
+        if len(sizes) <= depth:
+            sizes.append(0)
+        sizes[depth] = max(sizes[depth], len(obj))
+        found: Tuple[int, torch.dtype] = (-1, torch.int64)
+        for child in obj:
+            leaf = _nested_sizes(child, depth + 1, sizes)
+            if found[0] == -1:
+                found = leaf
+            elif leaf[0] != -1 and leaf != found and leaf[0] != found[0]:
+                raise DataError("the leaves of a nested column have different numbers of "
+                                "dimensions")
+            elif leaf[0] != -1:
+                found = (found[0], torch.promote_types(found[1], leaf[1]))
+        return found
+    tensor = obj if isinstance(obj, torch.Tensor) else torch.as_tensor(obj)
+    for d, size in enumerate(tensor.shape):
+        if len(sizes) <= depth + d:
+            sizes.append(0)
+        sizes[depth + d] = max(sizes[depth + d], size)
+    return tensor.dim(), tensor.dtype
+
+
+def _fill(out: torch.Tensor, obj: Any) -> None:
+    if isinstance(obj, (list, tuple)):
+        for j, child in enumerate(obj):
+            _fill(out[j], child)
+        return
+    tensor = obj if isinstance(obj, torch.Tensor) else torch.as_tensor(obj)
+    out[tuple(slice(0, s) for s in tensor.shape)] = tensor
+
+
+def _batch_nested(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+    """Batch a column of nested lists of tensors into one padded tensor."""
+    sizes: List[int] = []
+    rank, dtype = -1, torch.int64
+    for obj in column:
+        leaf = _nested_sizes(obj, 0, sizes)
+        if leaf[0] != -1:
+            if rank == -1:
+                rank, dtype = leaf
+            elif leaf[0] != rank:
+                raise DataError("the leaves of a nested column have different numbers of "
+                                "dimensions")
+            else:
+                dtype = torch.promote_types(dtype, leaf[1])
+    out = torch.full((len(column), *sizes), pad, dtype=dtype)
+    for i, obj in enumerate(column):
+        _fill(out[i], obj)
+    return out
