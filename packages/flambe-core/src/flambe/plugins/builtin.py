@@ -22,6 +22,12 @@ CORE_TAGS: Dict[str, str] = {
     "PickledDataLink": "flambe.compile.link:PickledDataLink",
     # runnables
     "Builder": "flambe.export.builder:Builder",
+    # data
+    "TabularDataset": "flambe.dataset.tabular:TabularDataset",
+    "LabelField": "flambe.field.label:LabelField",
+    "NumericField": "flambe.field.numeric:NumericField",
+    "BaseSampler": "flambe.sampler.base:BaseSampler",
+    "EpisodicSampler": "flambe.sampler.episodic:EpisodicSampler",
 }
 
 
