@@ -66,7 +66,7 @@ def _select(columns: Columns, names: Optional[List[str]], width: int,
                         hint="give only column names or only positions")
     if any(isinstance(c, bool) or not isinstance(c, (str, int)) for c in columns):
         raise DataError(f"columns must be names or positions, got {columns!r}")
-    if kinds == {str}:
+    if kinds == {True}:
         if names is None:
             raise DataError(f"columns are given by name ({columns!r}) but {file} is read "
                             "without a header row", hint="use header: 'infer' or positions")

@@ -96,7 +96,7 @@ class LabelField(Field):
 
     # -- field --------------------------------------------------------------------
     def _split(self, value: Any) -> List[str]:
-        text = value if isinstance(value, str) else str(value)
+        text = value if type(value) is str else str(value)  # also np.str_ -> str
         if self.multilabel_sep is None:
             return [text]
         return [label for label in text.split(self.multilabel_sep)]
