@@ -369,3 +369,24 @@ def test_ragged_rows_and_unseen_label_from_yaml_carry_the_location():
 def test_factories_are_registered_only_on_tabular_dataset():
     with pytest.raises(FlambeError):
         yaml.load("!Holder.from_path {train_path: x}")
+
+
+# -- docs/data.md -----------------------------------------------------------------------------
+def test_data_doc_examples_run_and_every_yaml_example_compiles(tmp_path, monkeypatch):
+    from tests.core.test_docs_examples import blocks
+
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__main__"}
+    ran = compiled = 0
+    for note, lang, body in blocks("data.md"):
+        if note.startswith("file:"):
+            (tmp_path / note.split(":", 1)[1].strip()).write_text(body)
+            if lang == "yaml":
+                loaded = yaml.load(body)
+                built = [loaded()] if callable(loaded) else [v() for v in loaded.values()]
+                assert built and all(b is not None for b in built)
+                compiled += 1
+        elif lang == "python":
+            exec(compile(body, f"data.md example {ran + 1}", "exec"), namespace)
+            ran += 1
+    assert ran >= 4 and compiled >= 4
