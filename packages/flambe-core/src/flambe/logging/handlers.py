@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import struct
 import zlib
 from typing import Any, Dict, Optional, Tuple
@@ -160,6 +161,11 @@ class TensorboardXHandler(logging.Handler):
         if hparams and log_dir not in self._hparams:
             self._hparams[log_dir] = dict(hparams)
         try:
+            tag_field = "main_tag" if "main_tag" in message._fields else "tag"
+            tag = getattr(message, tag_field)
+            clean = _clean_tag(tag)
+            if clean != tag:
+                message = message._replace(**{tag_field: clean})
             if isinstance(message, ImageT):
                 _add_image(self.writer(log_dir), message)
             else:
@@ -187,6 +193,20 @@ class TensorboardXHandler(logging.Handler):
             self._hparams.clear()
         finally:
             super().close()
+
+
+_ILLEGAL = re.compile(r"[^-/\w\.]")
+_CLEAN: Dict[str, str] = {}
+
+
+def _clean_tag(tag: str) -> str:
+    """A tag TensorBoard accepts: characters other than ``[-/\\w.]`` become ``_``."""
+    clean = _CLEAN.get(tag)
+    if clean is None:
+        clean = _ILLEGAL.sub("_", tag)
+        if len(_CLEAN) < 10000:
+            _CLEAN[tag] = clean
+    return clean
 
 
 def _hparam_value(value: Any) -> Any:

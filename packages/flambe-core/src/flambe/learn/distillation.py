@@ -1,0 +1,141 @@
+"""DistillationTrainer: train a student on hard labels and a teacher's soft labels."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from flambe.learn.errors import TrainerConfigError
+from flambe.learn.trainer import MetricStates, Trainer
+from flambe.learn.utils import batch_to_device
+
+
+def _logits(output: Any) -> torch.Tensor:
+    """The logits of a model's output: the first value of a tuple, or the tensor."""
+    return output[0] if isinstance(output, (tuple, list)) else output
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                      temperature: float) -> torch.Tensor:
+    """``T² · KL(softmax(teacher/T) || softmax(student/T))``, averaged over rows."""
+    t = float(temperature)
+    kl = F.kl_div(F.log_softmax(student_logits / t, dim=-1),
+                  F.softmax(teacher_logits / t, dim=-1), reduction="batchmean")
+    return kl * t * t
+
+
+class DistillationTrainer(Trainer):
+    """Train a student model to match a teacher as well as the labels.
+
+    The training loss of a batch is
+    ``(1 - alpha_kl) * loss_fn(log_softmax(s), y) + alpha_kl * T² * KL``
+    with ``KL = KL(softmax(t / T) || softmax(s / T))`` averaged over the
+    batch, ``s`` the student's logits, ``t`` the teacher's (computed without
+    gradient, teacher in eval mode) and ``T`` the temperature. Only the
+    student is optimised, validated and kept (it is ``self.model``);
+    validation uses ``log_softmax`` of the student's logits as predictions.
+    Both models must return raw logits (no softmax layer).
+
+    Parameters
+    ----------
+    teacher_model : Module
+        The trained model to imitate.
+    student_model : Module
+        The model to train; returns ``(logits, target)``.
+    teacher_columns, student_columns : tuple of int, optional
+        The batch columns each model gets (all by default).
+    alpha_kl : float
+        Weight of the distillation term, in [0, 1].
+    temperature : float
+        Softmax temperature of the distillation term.
+    unlabel_dataset : Dataset, optional
+        Extra examples without labels (one column) whose ``train`` split is
+        used for the distillation term too; needs ``unlabel_sampler``.
+    unlabel_sampler : Sampler, optional
+        Batches ``unlabel_dataset.train``. ``unlabeled_sampler`` is accepted too.
+
+    Other parameters are those of :class:`~flambe.learn.Trainer`.
+
+    """
+
+    def __init__(self, dataset: Any, train_sampler: Any, val_sampler: Any, teacher_model: Any,
+                 student_model: Any, loss_fn: Callable, metric_fn: Any,
+                 optimizer: torch.optim.Optimizer, scheduler: Optional[Any] = None,
+                 iter_scheduler: Optional[Any] = None, device: Optional[str] = None,
+                 max_steps: int = 10, epoch_per_step: float = 1.0,
+                 iter_per_step: Optional[int] = None, batches_per_iter: int = 1,
+                 lower_is_better: bool = False, max_grad_norm: Optional[float] = None,
+                 max_grad_abs_val: Optional[float] = None,
+                 extra_validation_metrics: Optional[Iterable[Any]] = None,
+                 teacher_columns: Optional[Sequence[int]] = None,
+                 student_columns: Optional[Sequence[int]] = None,
+                 alpha_kl: float = 0.5, temperature: float = 1,
+                 unlabel_dataset: Optional[Any] = None, unlabel_sampler: Optional[Any] = None,
+                 unlabeled_sampler: Optional[Any] = None, check_batch: bool = True) -> None:
+        if not 0.0 <= float(alpha_kl) <= 1.0:
+            raise TrainerConfigError(f"DistillationTrainer: alpha_kl must be in [0, 1], "
+                                     f"not {alpha_kl!r}")
+        if float(temperature) <= 0:
+            raise TrainerConfigError(f"DistillationTrainer: temperature must be positive, "
+                                     f"not {temperature!r}")
+        self.teacher_model = teacher_model
+        self.student_model = student_model
+        self.teacher_columns = tuple(teacher_columns) if teacher_columns is not None else None
+        self.student_columns = tuple(student_columns) if student_columns is not None else None
+        self.alpha_kl = float(alpha_kl)
+        self.temp = float(temperature)
+        unlabel_sampler = unlabel_sampler if unlabel_sampler is not None else unlabeled_sampler
+        self.unlabel_dataset = unlabel_dataset
+        self.unlabel_sampler = unlabel_sampler
+        super().__init__(dataset, train_sampler, val_sampler, student_model, loss_fn, metric_fn,
+                         optimizer, scheduler, iter_scheduler, device, max_steps,
+                         epoch_per_step, iter_per_step, batches_per_iter, lower_is_better,
+                         max_grad_norm, max_grad_abs_val, extra_validation_metrics,
+                         check_batch=check_batch)
+        self.teacher_model.to(self._device)
+        self._unlabel_iterator = None
+        if unlabel_dataset is not None and unlabel_sampler is not None:
+            self._unlabel_iterator = iter(unlabel_sampler.sample(unlabel_dataset.train, -1))
+
+    @staticmethod
+    def _columns(batch: Tuple[Any, ...], columns: Optional[Tuple[int, ...]]) -> Tuple[Any, ...]:
+        return tuple(batch) if columns is None else tuple(batch[i] for i in columns)
+
+    def _compute_loss(self, batch: Any) -> torch.Tensor:
+        batch = self._batch_to_device(batch)
+        self.teacher_model.eval()
+        student_logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        with torch.no_grad():
+            teacher_logits = _logits(self.teacher_model(*self._columns(batch,
+                                                                       self.teacher_columns)))
+        loss = student_logits.new_zeros(())
+        if self.alpha_kl < 1:
+            hard = self.loss_fn(F.log_softmax(student_logits, dim=-1), target)
+            loss = loss + (1 - self.alpha_kl) * hard
+        if self._unlabel_iterator is not None:
+            unlabelled = batch_to_device(next(self._unlabel_iterator), self._device)
+            student_logits = torch.cat([student_logits,
+                                        _logits(self.student_model(*unlabelled))])
+            with torch.no_grad():
+                teacher_logits = torch.cat([teacher_logits,
+                                            _logits(self.teacher_model(*unlabelled))])
+        if self.alpha_kl > 0:
+            loss = loss + self.alpha_kl * distillation_loss(student_logits, teacher_logits,
+                                                            self.temp)
+        return loss
+
+    def _compute_batch(self, batch: Any, metrics: MetricStates = ()
+                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        batch = self._batch_to_device(batch)
+        logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        pred = F.log_softmax(logits, dim=-1)
+        for metric, state in metrics:
+            metric.aggregate(state, pred, target)
+        return pred, target, self.loss_fn(pred, target)
+
+    def _forward_for_check(self, batch: Tuple[Any, ...]) -> Any:
+        _logits(self.teacher_model.to(self._device)(*self._columns(batch, self.teacher_columns)))
+        logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        return F.log_softmax(logits, dim=-1), target

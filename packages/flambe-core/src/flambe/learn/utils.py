@@ -1,0 +1,59 @@
+"""Helpers shared by trainers and evaluators."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple
+
+import torch
+
+
+def select_device(device: Optional[str] = None) -> str:
+    """``device`` when given, else ``"cuda"`` when a GPU is available, else ``"cpu"``."""
+    if device is not None:
+        return str(device)
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def batch_to_device(batch: Sequence[Any], device: torch.device) -> Tuple[Any, ...]:
+    """Move every tensor of a batch to ``device`` (other values are kept as they are)."""
+    non_blocking = device.type == "cuda"
+    return tuple(t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t
+                 for t in batch)
+
+
+def metric_name(metric: Any) -> str:
+    """The name a metric is logged under: ``str(metric)`` for flambe metrics, else its class."""
+    text = str(metric)
+    if text.startswith("<") or "(" in text:  # a default repr, or a torch module's
+        return type(metric).__name__
+    return text
+
+
+class CollectingAggregator:
+    """Aggregate state for a metric that only has ``compute``/``__call__``.
+
+    Keeps every batch (detached, on the CPU) and computes the metric over
+    their concatenation in :meth:`finalize`.
+    """
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+
+    def aggregate(self, state: dict, pred: torch.Tensor, target: torch.Tensor) -> dict:
+        state.setdefault("pred", []).append(pred.detach().cpu())
+        state.setdefault("target", []).append(target.detach().cpu())
+        return state
+
+    def finalize(self, state: dict) -> float:
+        if not state.get("pred"):
+            return float("nan")
+        compute = getattr(self.metric, "compute", self.metric)
+        value = compute(torch.cat(state["pred"]), torch.cat(state["target"]))
+        return float(value)
+
+
+def aggregator(metric: Any) -> Any:
+    """``metric`` itself when it aggregates batches, else a :class:`CollectingAggregator`."""
+    if callable(getattr(metric, "aggregate", None)) and callable(getattr(metric, "finalize", None)):
+        return metric
+    return CollectingAggregator(metric)
