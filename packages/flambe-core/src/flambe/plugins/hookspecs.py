@@ -12,7 +12,7 @@ is imported the first time a configuration or command uses it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 from flambe.plugins import hookspec
 
@@ -178,14 +178,18 @@ def flambe_experiment_started(experiment: Any, output_path: str) -> None:
 
 
 @hookspec
-def flambe_stage_started(experiment: Any, stage: str, variants: int) -> None:
-    """A pipeline stage starts, with the number of variants it will run.
+def flambe_stage_started(experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]) -> None:
+    """A pipeline stage starts; ``variants`` describes each of its variants.
+
+    Each variant is a mapping with ``id`` (stable identity), ``name`` (its
+    folder), ``params`` (the values chosen) and ``lineage`` (upstream stage
+    -> variant id).
 
     Example
     -------
     >>> @hookimpl
     ... def flambe_stage_started(experiment, stage, variants):
-    ...     print(f"{stage}: {variants} variants")
+    ...     print(f"{stage}: {len(variants)} variants")
 
     """
 
@@ -193,10 +197,11 @@ def flambe_stage_started(experiment: Any, stage: str, variants: int) -> None:
 @hookspec
 def flambe_trial_result(experiment: Any, stage: str, variant: str,
                         result: Mapping[str, Any]) -> None:
-    """A trial of a stage reported a result after one ``run()`` step.
+    """A variant of a stage finished one ``run()`` step.
 
-    ``result`` holds at least ``step`` and ``metric`` (``None`` when the
-    component has no metric).
+    ``variant`` is the variant's id. ``result`` holds ``step``, ``metric``
+    (``None`` when the component has no metric), ``score`` (the metric
+    oriented so that higher is better) and ``name`` (the variant's folder).
 
     Example
     -------

@@ -1,0 +1,426 @@
+"""The experiment engine: stages in order, variants up front, reduce, resume.
+
+See :mod:`flambe.experiment.experiment` for what an experiment is. Here:
+
+1. the output folder is checked (an existing one with another config is
+   an error unless ``--force`` or ``resume``) and ``experiment.yaml`` written;
+2. for each stage, its variants are computed (own options x surviving
+   upstream variants), finished ones from an earlier run are reused, and the
+   others run, in this process or on Ray Tune;
+3. failed variants never feed later stages; ``reduce`` keeps the best k;
+4. ``progress.json`` and the experiment-event hooks follow every step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+import traceback
+import zlib
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+
+from flambe.errors import ConfigError, FlambeError, RunnableError
+from flambe.experiment.progress import ProgressState
+from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial, score_of
+from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "experiment.yaml"
+RUN_FILE = "run.json"
+
+
+class ExperimentFailed(RunnableError):
+    """Variants of a stage failed."""
+
+
+class Engine:
+    """Runs one :class:`~flambe.experiment.Experiment`.
+
+    Parameters
+    ----------
+    experiment : Experiment
+        What to run.
+    force : bool
+        Replace an existing output folder of this experiment.
+    verbose : bool
+        Show every log record of the trials.
+    debug : bool
+        Run every variant in this process, stopping in pdb before each ``run()``.
+
+    """
+
+    def __init__(self, experiment: Any, force: bool = False, verbose: bool = False,
+                 debug: bool = False) -> None:
+        self.exp = experiment
+        self.force = force
+        self.verbose = verbose
+        self.debug = debug
+        self.output = experiment.output_path
+        self.variants: Dict[str, Dict[str, Variant]] = {}
+        self.surviving: Dict[str, List[Variant]] = {}
+        self.live: Dict[str, Tuple[str, Any]] = {}  # stage -> (variant id, built component)
+        self.ray_started = False
+        self.failed_stages: List[str] = []
+        self.deps: Dict[str, List[str]] = {}
+        self.progress: Optional[ProgressState] = None
+        from flambe.plugins.manager import get_host
+        self.host = get_host()
+
+    # -- events -----------------------------------------------------------------------
+    def emit(self, event: str, **payload: Any) -> None:
+        try:
+            self.host.emit(event, experiment=self.exp, **payload)
+        except Exception:  # a subscriber must not break the experiment
+            logger.exception("a plugin failed while handling %s", event)
+
+    # -- the run --------------------------------------------------------------------------
+    def run(self) -> None:
+        for problem in self.exp.check_keys():
+            raise problem
+        self._prepare_output()
+        self.globals_ = self._resources()
+        self.deps = stage_dependencies(self.exp.pipeline)
+        dag = {s: transitive(self.deps, s) for s in self.exp.pipeline}
+        self.progress = ProgressState(self.exp.name, self.output, dag, experiment=self.exp)
+        self.host.pm.register(self.progress, name=f"progress-{id(self.progress)}")
+        status = "failure"
+        logger.info("Experiment %s: output in %s", self.exp.name, self.output)
+        self.emit("experiment_started", output_path=self.output)
+        try:
+            for stage in self.exp.pipeline:
+                self._run_stage(stage)
+            status = "success" if not self.failed_stages else "failure"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.emit("experiment_finished", output_path=self.output, status=status)
+            self.host.pm.unregister(self.progress)
+            if self.ray_started:
+                import ray
+                ray.shutdown()
+            self._closing_words(status)
+        if self.failed_stages:
+            raise ExperimentFailed(
+                f"not every variant succeeded (stages: {', '.join(self.failed_stages)})",
+                hint=f"see {os.path.join(self.output, 'progress.json')} and the console above")
+
+    def _closing_words(self, status: str) -> None:
+        logger.info("Experiment %s: %s. Outputs: %s", self.exp.name, status, self.output)
+        logger.info("TensorBoard: tensorboard --logdir %s", self.output)
+
+    # -- output folder ----------------------------------------------------------------------
+    def _config_text(self) -> str:
+        from flambe.compile import yaml
+        return yaml.dump_with_extensions(self.exp, self.exp.extensions or {})
+
+    def _prepare_output(self) -> None:
+        """Check the output folder, fix the seed, draw ``!s`` values, write experiment.yaml.
+
+        A folder holding this same config (compared before anything is drawn,
+        seed aside when none was given) is continued with the seed it used.
+        """
+        import json
+        import numpy as np
+        from flambe.experiment.options import SampledUniformSearchOptions
+        from flambe.experiment.progress import write_json_atomic
+        given_seed = self.exp.seed
+        fingerprint = hashlib.sha1(self._config_text().encode()).hexdigest()
+        run_file = os.path.join(self.output, RUN_FILE)
+        previous: Dict[str, Any] = {}
+        if os.path.exists(run_file):
+            with open(run_file, encoding="utf-8") as handle:
+                previous = json.load(handle)
+        if os.path.isdir(self.output) and os.listdir(self.output):
+            if self.force:
+                logger.info("--force: removing %s", self.output)
+                shutil.rmtree(self.output)
+                previous = {}
+            elif previous.get("fingerprint") == fingerprint:
+                logger.info("%s holds this experiment already: continuing it", self.output)
+            elif self.exp.resume:
+                logger.info("resuming %s for stages %s", self.output, ", ".join(self.exp.resume))
+            else:
+                raise ConfigError(
+                    f"{self.output} holds the output of another configuration of experiment "
+                    f"'{self.exp.name}'",
+                    hint="pass --force to replace it, add 'resume: <stage>' to reuse its finished "
+                         "stages, or change the experiment's name or save_path")
+        if given_seed is None:
+            seed = previous.get("seed")
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy % 2**31)
+            self.exp.set_serializable_attr("seed", int(seed))
+        rng = np.random.default_rng(self.exp.seed)
+        for option in _options_of(self.exp.pipeline, SampledUniformSearchOptions):
+            option.values = None
+            option.draw(rng)
+        os.makedirs(self.output, exist_ok=True)
+        write_json_atomic(run_file, {"fingerprint": fingerprint, "seed": self.exp.seed})
+        with open(os.path.join(self.output, CONFIG_FILE), "w", encoding="utf-8") as handle:
+            handle.write(self._config_text())
+
+    def _resources(self) -> Dict[str, str]:
+        from flambe.experiment.resources import flatten, materialize
+        return materialize(flatten(self.exp.resources))
+
+    # -- one stage ----------------------------------------------------------------------------
+    def _stage_rng(self, stage: str) -> Any:
+        import numpy as np
+        return np.random.default_rng([int(self.exp.seed), zlib.crc32(stage.encode())])
+
+    def _compute_variants(self, stage: str) -> List[Variant]:
+        from flambe.compile import yaml
+        parents = [self.surviving[d] for d in self.deps[stage]]
+        variants = stage_variants(stage, self.exp.pipeline[stage], self._stage_rng(stage),
+                                  int(self.exp.num_samples.get(stage, 1)), parents, yaml.dump)
+        if not variants:
+            raise ConfigError(f"stage '{stage}' has no variant to run",
+                              hint="an upstream stage lost every variant (failures or reduce)")
+        if len(variants) > self.exp.max_variants:
+            raise ConfigError(f"stage '{stage}' expands to {len(variants)} variants, more than "
+                              f"max_variants ({self.exp.max_variants})",
+                              hint="raise max_variants on the experiment if this is intended")
+        return variants
+
+    def _plan(self, stage: str, variant: Variant) -> TrialPlan:
+        configs: Dict[str, str] = {}
+        checkpoints: Dict[str, str] = {}
+        for upstream in transitive(self.deps, stage):
+            parent = self.variants[upstream][variant.lineage[upstream]]
+            configs[upstream] = parent.config_text
+            checkpoints[upstream] = os.path.join(self.output, upstream, parent.name, "checkpoint")
+        configs[stage] = variant.config_text
+        return TrialPlan(stage=stage, variant=variant.to_json(), configs=configs,
+                         checkpoints=checkpoints,
+                         variant_dir=os.path.join(self.output, stage, variant.name),
+                         globals_=self.globals_, extensions=dict(self.exp.extensions or {}),
+                         file=getattr(self.exp, "_config_file", None) or "<experiment>",
+                         debug=self.debug, verbose=self.verbose)
+
+    def _reusable(self, stage: str, variant: Variant) -> Optional[Dict[str, Any]]:
+        if self.exp.resume and stage not in self._resume_set():
+            return None
+        saved = read_trial(os.path.join(self.output, stage, variant.name))
+        if saved and saved.get("id") == variant.id and saved.get("done"):
+            return saved
+        return None
+
+    def _resume_set(self) -> Set[str]:
+        stages = list(self.exp.pipeline)
+        out: Set[str] = set()
+        for name in self.exp.resume:
+            if len(self.exp.resume) == 1:
+                out.update(stages[:stages.index(name) + 1])
+            else:
+                out.add(name)
+        return out
+
+    def _run_stage(self, stage: str) -> None:
+        assert self.progress is not None
+        variants = self._compute_variants(stage)
+        self.variants[stage] = {v.id: v for v in variants}
+        self.emit("stage_started", stage=stage, variants=[v.to_json() for v in variants])
+        logger.info("Stage %s: %d variant%s", stage, len(variants), "s" * (len(variants) != 1))
+        scores: Dict[str, Optional[float]] = {}
+        failed: Dict[str, str] = {}
+        todo: List[Variant] = []
+        for variant in variants:
+            saved = self._reusable(stage, variant)
+            if saved is not None:
+                scores[variant.id] = saved.get("best_score")
+                self.progress.variant_update(stage, variant.id, status="reused",
+                                             step=saved.get("step", 0),
+                                             metric=saved.get("last_metric"),
+                                             score=saved.get("best_score"),
+                                             checkpoint=self._checkpoint(stage, variant))
+            else:
+                if self.exp.resume and stage not in self._resume_set():
+                    shutil.rmtree(os.path.join(self.output, stage, variant.name),
+                                  ignore_errors=True)
+                todo.append(variant)
+        if todo:
+            in_process = self.debug or (len(variants) == 1 and stage not in self.exp.schedulers
+                                        and stage not in self.exp.search)
+            if in_process:
+                for variant in todo:
+                    self._run_in_process(stage, variant, scores, failed)
+                    if failed and self.exp.stop_on_failure:
+                        break
+            else:
+                self._run_on_ray(stage, todo, scores, failed)
+        self._finish_stage(stage, variants, scores, failed)
+
+    def _checkpoint(self, stage: str, variant: Variant) -> str:
+        return os.path.join(self.output, stage, variant.name, "checkpoint")
+
+    def _live_upstream(self, stage: str, variant: Variant) -> Dict[str, Any]:
+        return {u: obj for u, (vid, obj) in self.live.items()
+                if variant.lineage.get(u) == vid}
+
+    def _run_in_process(self, stage: str, variant: Variant, scores: Dict[str, Optional[float]],
+                        failed: Dict[str, str]) -> None:
+        assert self.progress is not None
+        plan = self._plan(stage, variant)
+        self.progress.variant_update(stage, variant.id, status="running")
+        try:
+            runner = TrialRunner(plan, live=self._live_upstream(stage, variant), resume=True)
+            while not runner.done:
+                done, metric, score = runner.run_step()
+                self._on_result(stage, variant.id, {"flambe_step": runner.step,
+                                                    "flambe_metric": metric,
+                                                    "flambe_score": score,
+                                                    "checkpoint_path": plan.checkpoint_dir})
+            scores[variant.id] = runner.best_score
+            self.live[stage] = (variant.id, runner.component)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            text = traceback.format_exc()
+            self._on_error(stage, variant.id, text)
+            failed[variant.id] = text
+            if isinstance(exc, FlambeError) and not self.exp.stop_on_failure:
+                return
+
+    def _run_on_ray(self, stage: str, todo: List[Variant], scores: Dict[str, Optional[float]],
+                    failed: Dict[str, str]) -> None:
+        from flambe.experiment import tune_runner
+        if not self.ray_started:
+            self.ray_started = tune_runner.start_ray()
+        plans = {v.id: self._plan(stage, v) for v in todo}
+        for variant in todo:
+            self.progress.variant_update(stage, variant.id, status="running")
+        outcome = tune_runner.run_stage(
+            stage, plans, storage_path=os.path.join(self.output, ".tune"),
+            resources=self._devices(), scheduler=self._built(self.exp.schedulers.get(stage)),
+            search_alg=self._built(self.exp.search.get(stage)),
+            max_failures=self.exp.max_failures, modules=self._modules(),
+            on_result=lambda vid, result: self._on_result(stage, vid, result),
+            on_error=lambda vid, text: self._on_error(stage, vid, text, final=False))
+        for vid, error in outcome.items():
+            if error is not None:
+                failed[vid] = error
+                self.progress.variant_update(stage, vid, status="failure", error=error)
+                continue
+            saved = read_trial(plans[vid].variant_dir) or {}
+            scores[vid] = saved.get("best_score")
+
+    def _built(self, value: Any) -> Any:
+        if value is not None and hasattr(value, "component_subclass"):
+            return value()
+        return value
+
+    def _devices(self) -> Dict[str, float]:
+        if self.exp.devices:
+            return dict(self.exp.devices)
+        devices: Dict[str, float] = {"cpu": 1}
+        try:
+            import torch
+            if torch.cuda.is_available():
+                devices["gpu"] = 1
+        except ImportError:  # pragma: no cover
+            pass
+        return devices
+
+    def _modules(self) -> List[str]:
+        """Modules defining the classes of the pipeline, imported by every Ray worker."""
+        from flambe.compile.schema import Schema
+        from flambe.experiment.variants import _items
+        found: List[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, Schema):
+                module = value.component_subclass.__module__
+                if module == "__main__":
+                    raise ConfigError(
+                        f"{value.component_subclass.__qualname__} is defined in the script being "
+                        "run, which Ray workers cannot import", value.location,
+                        hint="move the class into a module or an extension")
+                if module not in found and not module.startswith("flambe.compile.wrapped"):
+                    found.append(module)
+            for _, child in _items(value) or []:
+                walk(child)
+            for _, child in getattr(value, "_flambe_children", lambda: [])():
+                walk(child)
+
+        walk(self.exp.pipeline)
+        return found
+
+    # -- results --------------------------------------------------------------------------
+    def _on_result(self, stage: str, vid: str, result: Mapping[str, Any]) -> None:
+        metric, score = result.get("flambe_metric"), result.get("flambe_score")
+        name = self.variants[stage][vid].name
+        payload = {"step": result.get("flambe_step"), "metric": metric, "score": score,
+                   "name": name}
+        self.emit("trial_result", stage=stage, variant=vid, result=payload)
+        if result.get("checkpoint_path"):
+            self.emit("checkpoint_written", stage=stage, variant=vid,
+                      path=result["checkpoint_path"])
+        if metric is not None:
+            logger.info("%s/%s step %s: metric %.6g", stage, name, result.get("flambe_step"), metric)
+
+    def _on_error(self, stage: str, vid: str, text: str, final: bool = True) -> None:
+        assert self.progress is not None
+        name = self.variants[stage][vid].name
+        logger.error("%s/%s failed:\n%s", stage, name, text)
+        self.progress.variant_update(stage, vid, status="failure" if final else "running",
+                                     error=text)
+
+    def _finish_stage(self, stage: str, variants: List[Variant],
+                      scores: Dict[str, Optional[float]], failed: Dict[str, str]) -> None:
+        assert self.progress is not None
+        ok = [v for v in variants if v.id not in failed and v.id in scores]
+        k = int(self.exp.reduce.get(stage, 0) or 0)
+        ranked = sorted(ok, key=lambda v: (scores[v.id] is not None,
+                                           scores[v.id] if scores[v.id] is not None else 0.0),
+                        reverse=True)
+        if k and k > len(ranked):
+            logger.warning("reduce: %s keeps %d variants but only %d finished: keeping all",
+                           stage, k, len(ranked))
+        kept = ranked[:k] if k else ranked
+        for variant in ok:
+            entry = self.progress.data["stages"][stage]["variants"][variant.id]
+            if variant not in kept:
+                self.progress.variant_update(stage, variant.id, status="reduced")
+            elif entry["status"] != "reused":
+                self.progress.variant_update(stage, variant.id, status="success",
+                                             checkpoint=self._checkpoint(stage, variant))
+        self.surviving[stage] = kept
+        for u in list(self.live):
+            if u == stage and self.live[u][0] not in {v.id for v in kept}:
+                del self.live[u]
+        status = "failure" if failed else "success"
+        self.emit("stage_finished", stage=stage, status=status)
+        if failed:
+            self.failed_stages.append(stage)
+            if self.exp.stop_on_failure:
+                raise ExperimentFailed(
+                    f"stopping at stage '{stage}': {len(failed)} of {len(variants)} variants "
+                    "failed", hint="the traceback is in the console above and in progress.json; "
+                                   "set stop_on_failure: false to go on with the others")
+
+
+def _options_of(value: Any, kind: type) -> List[Any]:
+    from flambe.experiment.variants import _items
+    found: List[Any] = []
+    seen: Set[int] = set()
+
+    def walk(v: Any) -> None:
+        if id(v) in seen:
+            return
+        seen.add(id(v))
+        if isinstance(v, kind):
+            found.append(v)
+        for _, child in _items(v) or []:
+            walk(child)
+        for _, child in getattr(v, "_flambe_children", lambda: [])():
+            walk(child)
+
+    walk(value)
+    return found
+
+

@@ -1,0 +1,193 @@
+"""``!Experiment``: a pipeline of stages, its variants, search and reduce.
+
+A pipeline is an ordered mapping of stages; links between them define a
+DAG. Each stage expands into variants up front (its own search options
+times the surviving variants of the stages it links to); every variant runs
+``run()`` until it returns False, reporting ``metric()`` and checkpointing
+after each call. ``reduce: {stage: k}`` keeps the best k variants of a stage
+for the stages downstream.
+
+Execution: a stage with one variant and no scheduler or search algorithm
+runs in this process (an experiment without search never starts Ray); any
+other stage is one Ray Tune run. Rerunning the same config on the same
+output folder continues: finished variants whose config, lineage and class
+versions are unchanged are reused, unfinished ones continue from their last
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import shutil
+import time
+import traceback
+import zlib
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from flambe.errors import ConfigError, FlambeError, RunnableError
+from flambe.runnable.runnable import ClusterRunnable
+
+logger = logging.getLogger(__name__)
+
+NAME_RE = re.compile(r"^([a-zA-Z0-9]+[_-]*)+$")
+DEFAULT_MAX_VARIANTS = 1000
+
+
+class ExperimentFailed(RunnableError):
+    """Some variants of a stage failed (with ``stop_on_failure``, or at the end)."""
+
+
+class Experiment(ClusterRunnable):
+    """A pipeline of stages run with search, reduce, checkpoints and resume.
+
+    Parameters
+    ----------
+    name : str
+        Letters, digits, ``_`` and ``-``; the output folder is ``output__<name>``.
+    pipeline : dict
+        Stage name -> component config, in execution order.
+    save_path : str, optional
+        Where ``output__<name>`` goes (default ``./flambe-output``).
+    resources : dict, optional
+        Files and folders the pipeline links to by name (local paths or URLs).
+    search : dict, optional
+        Stage -> a Ray Tune search algorithm (``!ray.OptunaSearch {}``).
+    schedulers : dict, optional
+        Stage -> a Ray Tune trial scheduler (``!ray.HyperBandScheduler {}``).
+    reduce : dict, optional
+        Stage -> how many of its best variants the later stages see.
+    num_samples : dict, optional
+        Stage -> how many random samples its distributions draw.
+    resume : str or list, optional
+        Reuse the finished variants of these stages (a name: every stage up
+        to and including it); later stages run again.
+    devices : dict, optional
+        Resources per trial, e.g. ``{cpu: 1, gpu: 0.5}`` (default one CPU,
+        plus one GPU when there is one).
+    seed : int, optional
+        Seed of everything drawn at random (``!s``, distributions); drawn
+        and recorded in ``experiment.yaml`` when not given.
+    max_failures : int
+        Retries of a failing trial, from its last checkpoint.
+    stop_on_failure : bool
+        Stop after a stage where a variant failed (else continue with the
+        variants that succeeded, and fail at the end).
+    max_variants : int
+        Refuse a stage that expands to more variants than this.
+    debug : bool
+        Run everything in this process, stopping in pdb before each ``run()``.
+    merge_plot : bool
+        Kept for configs of the original Flambé (TensorBoard folders are per variant).
+
+    """
+
+    _flambe_raw_arguments = ("pipeline",)
+
+    def __init__(self, name: str, pipeline: Mapping[str, Any], save_path: Optional[str] = None,
+                 resources: Optional[Mapping[str, Any]] = None,
+                 search: Optional[Mapping[str, Any]] = None,
+                 schedulers: Optional[Mapping[str, Any]] = None,
+                 reduce: Optional[Mapping[str, int]] = None,
+                 num_samples: Optional[Mapping[str, int]] = None,
+                 resume: Optional[Union[str, Sequence[str]]] = None,
+                 devices: Optional[Mapping[str, float]] = None, seed: Optional[int] = None,
+                 max_failures: int = 0, stop_on_failure: bool = True,
+                 max_variants: int = DEFAULT_MAX_VARIANTS, debug: bool = False,
+                 merge_plot: bool = True) -> None:
+        super().__init__()
+        if not isinstance(pipeline, Mapping):
+            raise ConfigError(f"pipeline must map stage names to components, got "
+                              f"{type(pipeline).__name__}")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise ConfigError(f"invalid experiment name {name!r}",
+                              hint="use letters and digits, optionally joined by '_' or '-'")
+        self.name = name
+        self.pipeline = dict(pipeline)
+        self.save_path = os.path.abspath(os.path.expanduser(save_path or "flambe-output"))
+        self.resources = resources or {}
+        self.search = dict(search or {})
+        self.schedulers = dict(schedulers or {})
+        self.reduce = dict(reduce or {})
+        self.num_samples = dict(num_samples or {})
+        self.resume = [resume] if isinstance(resume, str) else list(resume or [])
+        self.devices = dict(devices) if devices else None
+        self.seed = seed
+        self.max_failures = max_failures
+        self.stop_on_failure = stop_on_failure
+        self.max_variants = max_variants
+        self.debug = debug
+        self.merge_plot = merge_plot
+        for problem in self.check_keys():
+            raise problem
+
+    # -- checks ---------------------------------------------------------------------
+    @property
+    def output_path(self) -> str:
+        """``<save_path>/output__<name>``."""
+        return os.path.join(self.save_path, f"output__{self.name}")
+
+    def check_keys(self) -> List[FlambeError]:
+        """Problems with the stage names used by reduce, search, schedulers, resume."""
+        problems: List[FlambeError] = []
+        stages = list(self.pipeline)
+        for field_name in ("reduce", "search", "schedulers", "num_samples"):
+            for key in getattr(self, field_name):
+                if key not in stages:
+                    problems.append(ConfigError(
+                        f"{field_name} names '{key}', which is not a stage of the pipeline",
+                        hint="stages: " + ", ".join(stages)))
+        for key in self.resume:
+            if key not in stages:
+                problems.append(ConfigError(f"resume names '{key}', which is not a stage",
+                                            hint="stages: " + ", ".join(stages)))
+        for stage, k in self.reduce.items():
+            if not isinstance(k, int) or k < 0:
+                problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
+                                            hint="give a whole number, 0 keeps all"))
+        return problems
+
+    @classmethod
+    def validate_config(cls, schema: Any) -> List[FlambeError]:
+        """Checks ``flambe validate`` runs on an experiment config (with locations)."""
+        from flambe.compile.binding import bind_links
+        from flambe.compile.schema import Schema
+        problems: List[FlambeError] = []
+        pipeline = schema.keywords.get("pipeline")
+        if not isinstance(pipeline, Mapping):
+            return [ConfigError("an experiment needs a pipeline: a mapping of stages",
+                                schema.location)]
+        stages = list(pipeline)
+        for field_name in ("reduce", "search", "schedulers", "num_samples"):
+            value = schema.keywords.get(field_name) or {}
+            if isinstance(value, Mapping):
+                for key in value:
+                    if key not in stages:
+                        problems.append(ConfigError(
+                            f"{field_name} names '{key}', which is not a stage of the pipeline",
+                            schema.key_location(field_name), hint="stages: " + ", ".join(stages)))
+        for stage, value in pipeline.items():
+            if not isinstance(value, Schema):
+                problems.append(ConfigError(f"stage '{stage}' is not a component (write !Tag ...)",
+                                            schema.key_location("pipeline")))
+        from flambe.experiment.resources import flatten
+        resources = schema.keywords.get("resources") or {}
+        names = flatten(resources) if isinstance(resources, Mapping) else {}
+        bind_links(schema, globals_={n: n for n in names}, errors=problems, strict=True)
+        return problems
+
+    # -- running --------------------------------------------------------------------
+    def setup(self, cluster: Any, extensions: Dict[str, str], force: bool, **kwargs: Any) -> None:
+        """Prepare a cluster run: outputs go under the cluster's home folder."""
+        remote_home = getattr(cluster, "orchestrator_home", None)
+        if remote_home:
+            self.set_serializable_attr("save_path", os.path.join(remote_home, self.name))
+
+    def run(self, force: bool = False, verbose: bool = False, debug: bool = False,
+            **kwargs: Any) -> bool:
+        """Run the whole pipeline (see the module documentation)."""
+        from flambe.experiment.engine import Engine
+        Engine(self, force=force, verbose=verbose, debug=debug or self.debug).run()
+        return False

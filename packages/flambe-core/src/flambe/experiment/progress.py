@@ -1,0 +1,169 @@
+"""The progress document of an experiment: ``progress.json`` at the output root.
+
+It is the contract between the engine and anything that shows progress (the
+console, the report site, possibly on another machine): one JSON document,
+rewritten atomically on every event, with a schema version. It lists the
+stages (their dependencies and status) and, per stage, each variant: its
+parameters, status, step, last and best metric, checkpoint folder and error.
+
+Statuses: ``pending``, ``running``, ``success``, ``failure``, ``reduced``
+(finished but not among the best k), ``reused`` (finished in an earlier run
+and taken as is), ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from flambe.plugins import hookimpl
+
+SCHEMA_VERSION = 1
+FILE_NAME = "progress.json"
+
+
+def write_json_atomic(path: str, data: Any) -> None:
+    """Write JSON so that readers never see a half-written file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".progress-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=False, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ProgressState:
+    """The progress of one experiment, saved on every change.
+
+    It follows the experiment through the experiment-event hooks (the
+    engine registers it as a plugin while the experiment runs), plus a few
+    direct updates for what no event carries (reused, reduced and failed
+    variants).
+
+    Parameters
+    ----------
+    name : str
+        The experiment's name.
+    output_path : str
+        Its output folder (``.../output__<name>``).
+    dag : dict
+        Stage -> the stages it depends on.
+
+    """
+
+    def __init__(self, name: str, output_path: str, dag: Mapping[str, Iterable[str]],
+                 experiment: Any = None) -> None:
+        self.experiment = experiment
+        self.path = os.path.join(output_path, FILE_NAME)
+        self._lock = threading.Lock()
+        self.data: Dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "name": name,
+            "output_path": output_path,
+            "status": "running",
+            "started": time.time(),
+            "finished": None,
+            "stages": {stage: {"status": "pending", "depends_on": list(deps), "started": None,
+                               "finished": None, "variants": {}}
+                       for stage, deps in dag.items()},
+        }
+        self.save()
+
+    @classmethod
+    def read(cls, output_path: str) -> Optional[Dict[str, Any]]:
+        """The progress document of an output folder, if any."""
+        path = os.path.join(output_path, FILE_NAME)
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def save(self) -> None:
+        write_json_atomic(self.path, self.data)
+
+    def _stage(self, stage: str) -> Dict[str, Any]:
+        return self.data["stages"][stage]
+
+    # -- hooks ----------------------------------------------------------------------
+    def _mine(self, experiment: Any) -> bool:
+        return self.experiment is None or experiment is self.experiment
+
+    @hookimpl
+    def flambe_stage_started(self, experiment: Any, stage: str,
+                             variants: Sequence[Mapping[str, Any]]) -> None:
+        if self._mine(experiment):
+            self.stage_started(stage, variants)
+
+    @hookimpl
+    def flambe_trial_result(self, experiment: Any, stage: str, variant: str,
+                            result: Mapping[str, Any]) -> None:
+        if self._mine(experiment):
+            self.variant_update(stage, variant, status="running", step=result.get("step"),
+                                metric=result.get("metric"), score=result.get("score"))
+
+    @hookimpl
+    def flambe_checkpoint_written(self, experiment: Any, stage: str, variant: str,
+                                  path: str) -> None:
+        if self._mine(experiment):
+            self.variant_update(stage, variant, checkpoint=path)
+
+    @hookimpl
+    def flambe_stage_finished(self, experiment: Any, stage: str, status: str) -> None:
+        if self._mine(experiment):
+            self.stage_finished(stage, status)
+
+    @hookimpl
+    def flambe_experiment_finished(self, experiment: Any, output_path: str, status: str) -> None:
+        if self._mine(experiment):
+            self.finish(status)
+
+    # -- updates ----------------------------------------------------------------------
+    def stage_started(self, stage: str, variants: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock:
+            info = self._stage(stage)
+            info.update(status="running", started=time.time())
+            for variant in variants:
+                info["variants"][variant["id"]] = {
+                    "name": variant["name"], "params": variant["params"],
+                    "lineage": variant["lineage"], "status": "pending", "step": 0,
+                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None}
+            self.save()
+
+    def variant_update(self, stage: str, variant_id: str, **fields: Any) -> None:
+        with self._lock:
+            entry = self._stage(stage)["variants"].get(variant_id)
+            if entry is None:
+                return
+            metric = fields.pop("metric", None)
+            score = fields.pop("score", None)
+            if metric is not None:
+                entry["last_metric"] = metric
+                best = entry.get("best_score")
+                if score is not None and (best is None or score > best):
+                    entry["best_score"], entry["best_metric"] = score, metric
+            entry.update(fields)
+            self.save()
+
+    def stage_finished(self, stage: str, status: str) -> None:
+        with self._lock:
+            self._stage(stage).update(status=status, finished=time.time())
+            self.save()
+
+    def finish(self, status: str) -> None:
+        with self._lock:
+            self.data.update(status=status, finished=time.time())
+            for info in self.data["stages"].values():
+                if info["status"] == "running":
+                    info["status"] = "interrupted" if status == "interrupted" else "failure"
+                for entry in info["variants"].values():
+                    if entry["status"] in ("running", "pending") and status == "interrupted":
+                        entry["status"] = "interrupted"
+            self.save()

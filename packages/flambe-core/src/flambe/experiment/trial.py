@@ -1,0 +1,234 @@
+"""Running one variant of a stage: building it, stepping it, checkpointing it.
+
+The same code runs a variant in the experiment's own process (a stage with
+one variant and no scheduler) and inside a Ray Tune trial. A variant is
+built from its resolved config; the upstream stages it links to are built
+from theirs and loaded from the checkpoints of its own lineage, so links
+like ``!@ trainer.model`` see trained weights.
+
+Each variant folder holds ``variant.json`` (its identity and parameters),
+``trial.json`` (step, metric, whether it finished: rewritten after every
+step), ``checkpoint/`` (a ``flambe.save`` of the stage, overwritten after
+every step) and the TensorBoard event files of ``flambe.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import pdb
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from flambe.experiment.progress import write_json_atomic
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint"
+TRIAL_FILE = "trial.json"
+VARIANT_FILE = "variant.json"
+
+
+@dataclass
+class TrialPlan:
+    """What one variant needs to run anywhere (picklable, sent to Ray workers).
+
+    Parameters
+    ----------
+    stage : str
+        The stage.
+    variant : dict
+        The variant's ``to_json()``.
+    configs : dict
+        Stage -> resolved config text, for the variant's lineage and the
+        stage itself, in pipeline order.
+    checkpoints : dict
+        Upstream stage -> checkpoint folder of the variant of the lineage.
+    variant_dir : str
+        The variant's folder.
+    globals_ : dict
+        Values of resources, by name.
+    extensions : dict
+        The config's extensions (module -> location).
+    file : str
+        The config file (for error messages).
+    debug : bool
+        Stop in pdb before each ``run()``.
+    verbose : bool
+        Show every log record of the trial on the console.
+
+    """
+
+    stage: str
+    variant: Dict[str, Any]
+    configs: Dict[str, str]
+    checkpoints: Dict[str, str]
+    variant_dir: str
+    globals_: Dict[str, Any] = field(default_factory=dict)
+    extensions: Dict[str, str] = field(default_factory=dict)
+    file: str = "<experiment>"
+    debug: bool = False
+    verbose: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.variant["id"]
+
+    @property
+    def checkpoint_dir(self) -> str:
+        return os.path.join(self.variant_dir, CHECKPOINT)
+
+
+def read_trial(variant_dir: str) -> Optional[Dict[str, Any]]:
+    """The ``trial.json`` of a variant folder, if any."""
+    path = os.path.join(variant_dir, TRIAL_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def metric_direction(obj: Any) -> str:
+    """``"max"`` or ``"min"``: which way the component's ``metric()`` improves."""
+    mode = getattr(obj, "metric_mode", None)
+    if mode in ("max", "min"):
+        return mode
+    return "min" if getattr(obj, "lower_is_better", False) else "max"
+
+
+def score_of(metric: Optional[float], direction: str) -> Optional[float]:
+    """The metric oriented so that higher is better (what reduce and schedulers use)."""
+    if metric is None:
+        return None
+    value = float(metric)
+    return -value if direction == "min" else value
+
+
+def build_stage(plan: TrialPlan, live: Optional[Mapping[str, Any]] = None) -> Any:
+    """Build the plan's stage, with its upstream stages built and restored first.
+
+    Parameters
+    ----------
+    plan : TrialPlan
+        What to build.
+    live : mapping, optional
+        Upstream stages already built in this process (used as they are).
+
+    """
+    from flambe.compile.binding import bind_links
+    from flambe.compile.extensions import ensure_extensions
+    from flambe.compile.registry import get_registry
+    from flambe.compile.serialization import load_state_from_file
+    from flambe.compile.yaml import build, compose_all
+
+    if plan.extensions:
+        ensure_extensions(plan.extensions, install=False)
+        for module in plan.extensions:
+            get_registry().add_module_namespace(module)
+    live = live or {}
+    scope: Dict[str, Any] = {}
+    for stage, text in plan.configs.items():
+        if stage in live:
+            scope[stage] = live[stage]
+        else:
+            nodes, name = compose_all(text, f"{plan.file} (stage {stage})")
+            scope[stage] = build(nodes[0], name, bind=False)
+    bind_links(scope, globals_=plan.globals_)
+    for stage, value in scope.items():
+        if stage in live:
+            continue
+        obj = value() if callable(value) and hasattr(value, "component_subclass") else value
+        scope[stage] = obj
+        if stage != plan.stage:
+            ckpt = plan.checkpoints.get(stage)
+            if ckpt and os.path.isdir(ckpt) and hasattr(obj, "load_state"):
+                obj.load_state(load_state_from_file(ckpt))
+    return scope[plan.stage]
+
+
+class TrialRunner:
+    """Steps one variant: ``run()``, ``metric()``, checkpoint, repeat.
+
+    Parameters
+    ----------
+    plan : TrialPlan
+        The variant to run.
+    live : mapping, optional
+        Upstream stages already built in this process.
+    resume : bool
+        Continue from the variant's last checkpoint when there is one.
+
+    """
+
+    def __init__(self, plan: TrialPlan, live: Optional[Mapping[str, Any]] = None,
+                 resume: bool = True) -> None:
+        self.plan = plan
+        os.makedirs(plan.variant_dir, exist_ok=True)
+        write_json_atomic(os.path.join(plan.variant_dir, VARIANT_FILE), plan.variant)
+        self.component = build_stage(plan, live)
+        self.direction = metric_direction(self.component)
+        self.step = 0
+        self.done = False
+        self.last_metric: Optional[float] = None
+        self.best_score: Optional[float] = None
+        if resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        from flambe.compile.serialization import load_state_from_file
+        saved = read_trial(self.plan.variant_dir)
+        if not saved or saved.get("id") != self.plan.id or saved.get("step", 0) == 0:
+            return
+        if os.path.isdir(self.plan.checkpoint_dir):
+            self.component.load_state(load_state_from_file(self.plan.checkpoint_dir))
+            self.step = int(saved["step"])
+            self.last_metric = saved.get("last_metric")
+            self.best_score = saved.get("best_score")
+            self.done = bool(saved.get("done"))
+            logger.info("%s/%s: continuing from step %d", self.plan.stage,
+                        self.plan.variant["name"], self.step)
+
+    def _logging(self) -> Any:
+        from flambe.logging import TrialLogging
+        return TrialLogging(self.plan.variant_dir, verbose=self.plan.verbose,
+                            console_prefix=f"{self.plan.stage}/{self.plan.variant['name']}",
+                            hyper_params=self.plan.variant.get("params"))
+
+    def run_step(self) -> Tuple[bool, Optional[float], Optional[float]]:
+        """One ``run()`` call; returns (finished, metric, score) and writes the checkpoint."""
+        from flambe.errors import FlambeError
+        if self.plan.debug:
+            print(f"flambe: stopping before {self.plan.stage}.run() (step {self.step + 1}); "
+                  "'c' continues")
+            pdb.set_trace()
+        with self._logging():
+            more = self.component.run()
+        self.step += 1
+        metric = self.component.metric()
+        if metric is not None:
+            metric = float(metric)
+            if math.isnan(metric):
+                raise FlambeError(f"stage {self.plan.stage} reported a NaN metric at step "
+                                  f"{self.step}")
+        score = score_of(metric, self.direction)
+        self.last_metric = metric
+        if score is not None and (self.best_score is None or score > self.best_score):
+            self.best_score = score
+        self.done = not more
+        self.checkpoint()
+        return self.done, metric, score
+
+    def checkpoint(self) -> str:
+        """Save the component and the trial's progress in the variant folder."""
+        from flambe.compile.serialization import save
+        save(self.component, self.plan.checkpoint_dir, overwrite=True)
+        write_json_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), {
+            "id": self.plan.id, "step": self.step, "done": self.done,
+            "last_metric": self.last_metric, "best_score": self.best_score,
+            "direction": self.direction})
+        return self.plan.checkpoint_dir

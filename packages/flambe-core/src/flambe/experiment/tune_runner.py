@@ -1,0 +1,160 @@
+"""Running the variants of a stage as one Ray Tune run.
+
+Each stage with several variants (or a scheduler, or a search algorithm) is
+one ``Tuner`` over :class:`FlambeTrainable`, a class trainable that runs a
+:class:`~flambe.experiment.trial.TrialRunner`. The variants are a grid over
+their ids; what each needs travels with ``tune.with_parameters``. Results
+reach the experiment through a Tune callback, in the driver process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import sys
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from ray import tune
+
+from flambe.experiment.trial import TrialPlan, TrialRunner
+
+logger = logging.getLogger(__name__)
+
+SCORE = "flambe_score"
+METRIC = "flambe_metric"
+
+
+class FlambeTrainable(tune.Trainable):
+    """A Tune trainable running one variant of a stage.
+
+    ``config["variant"]`` names the variant; ``plans`` (given through
+    ``tune.with_parameters``) holds what every variant needs.
+    """
+
+    def setup(self, config: Dict[str, Any], plans: Optional[Mapping[str, TrialPlan]] = None,
+              modules: Optional[List[str]] = None) -> None:
+        for module in modules or []:
+            importlib.import_module(module)
+        self.plan = (plans or {})[config["variant"]]
+        self.runner = TrialRunner(self.plan, resume=True)
+
+    def step(self) -> Dict[str, Any]:
+        runner = self.runner
+        if runner.done:  # restored after it had finished
+            return self._result(True, runner.last_metric, runner.best_score)
+        done, metric, score = runner.run_step()
+        return self._result(done, metric, score)
+
+    def _result(self, done: bool, metric: Optional[float], score: Optional[float]) -> Dict[str, Any]:
+        result: Dict[str, Any] = {"done": done, "flambe_step": self.runner.step,
+                                  "checkpoint_path": self.plan.checkpoint_dir}
+        if metric is not None:
+            result[METRIC] = metric
+            result[SCORE] = score
+        return result
+
+    def save_checkpoint(self, checkpoint_dir: str) -> Dict[str, Any]:
+        # the component itself is saved in the variant folder after every step;
+        # Tune's checkpoint only records which step that was
+        return {"step": self.runner.step, "checkpoint": self.plan.checkpoint_dir}
+
+    def load_checkpoint(self, checkpoint: Any) -> None:
+        # setup() already continued from the variant folder's checkpoint
+        pass
+
+
+class _Events(tune.Callback):
+    """Forwards trial results and errors to the experiment (runs in the driver)."""
+
+    def __init__(self, on_result: Callable[[str, Dict[str, Any]], None],
+                 on_error: Callable[[str, str], None]) -> None:
+        self.on_result = on_result
+        self.on_error = on_error
+
+    # Tune pickles its run configuration (callbacks included) to be able to
+    # restore a run; the handlers live in this process only.
+    def __getstate__(self) -> Dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.on_result = lambda vid, result: None
+        self.on_error = lambda vid, text: None
+
+    def on_trial_result(self, iteration: int, trials: List[Any], trial: Any, result: Dict,
+                        **info: Any) -> None:
+        self.on_result(trial.config["variant"], result)
+
+    def on_trial_error(self, iteration: int, trials: List[Any], trial: Any, **info: Any) -> None:
+        text = ""
+        path = getattr(trial, "error_file", None)
+        if path and os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        self.on_error(trial.config["variant"], text or "the trial failed (no traceback found)")
+
+
+def ray_runtime_env() -> Dict[str, Any]:
+    """Let Ray workers import what the driver can (same module search path)."""
+    paths = [p for p in sys.path if p and os.path.isdir(p)]
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+
+
+def start_ray(num_cpus: Optional[int] = None) -> bool:
+    """Start a local Ray instance unless one is connected; returns whether it started one."""
+    import ray
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR,
+             log_to_driver=False, runtime_env=ray_runtime_env(), configure_logging=False)
+    return True
+
+
+def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
+              resources: Mapping[str, float], scheduler: Any = None, search_alg: Any = None,
+              max_failures: int = 0, modules: Optional[List[str]] = None,
+              on_result: Optional[Callable[[str, Dict[str, Any]], None]] = None,
+              on_error: Optional[Callable[[str, str], None]] = None) -> Dict[str, Optional[str]]:
+    """Run the given variants of a stage on Ray Tune.
+
+    Returns
+    -------
+    dict
+        Variant id -> ``None`` when it succeeded, else its error text.
+
+    """
+    names = {vid: plan.variant["name"] for vid, plan in plans.items()}
+    trainable = tune.with_resources(
+        tune.with_parameters(FlambeTrainable, plans=dict(plans), modules=list(modules or [])),
+        dict(resources))
+    errors: Dict[str, str] = {}
+
+    def record_error(vid: str, text: str) -> None:
+        errors[vid] = text
+        if on_error is not None:
+            on_error(vid, text)
+
+    tuner = tune.Tuner(
+        trainable,
+        param_space={"variant": tune.grid_search(list(plans))},
+        tune_config=tune.TuneConfig(
+            metric=SCORE, mode="max", scheduler=scheduler, search_alg=search_alg,
+            trial_name_creator=lambda t: names[t.config["variant"]],
+            trial_dirname_creator=lambda t: names[t.config["variant"]]),
+        run_config=tune.RunConfig(
+            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
+            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]),
+    )
+    grid = tuner.fit()
+    outcome: Dict[str, Optional[str]] = {vid: None for vid in plans}
+    for result in grid:
+        vid = (result.config or {}).get("variant")
+        if vid in outcome and result.error is not None:  # failed after its retries
+            outcome[vid] = errors.get(vid) or f"{type(result.error).__name__}: {result.error}"
+    return outcome
