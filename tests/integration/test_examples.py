@@ -47,3 +47,18 @@ component: !torch.Linear {{in_features: 4, out_features: 2}}
     loaded = flambe.load(str(tmp_path / "out"))
     assert torch.equal(loaded.weight, builder.component.weight)
     assert torch.equal(loaded.bias, builder.component.bias)
+
+
+def test_exporter_groups_objects_saved_together(tmp_path):
+    from flambe.compile import yaml
+    exporter = yaml.load("""
+!Exporter
+model: !torch.Linear {in_features: 2, out_features: 1}
+head: !torch.Linear {in_features: 3, out_features: 1}
+""")()
+    assert exporter.run() is False
+    flambe.save(exporter, str(tmp_path / "export"))
+    loaded = flambe.load(str(tmp_path / "export"))
+    assert torch.equal(loaded.model.weight, exporter.model.weight)
+    assert torch.equal(loaded.head.weight, exporter.head.weight)
+    assert flambe.load(str(tmp_path / "export" / "model")).in_features == 2

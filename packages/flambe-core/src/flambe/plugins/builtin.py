@@ -22,6 +22,7 @@ CORE_TAGS: Dict[str, str] = {
     "PickledDataLink": "flambe.compile.link:PickledDataLink",
     # runnables
     "Builder": "flambe.export.builder:Builder",
+    "Exporter": "flambe.export.exporter:Exporter",
     # experiments and search options
     "Experiment": "flambe.experiment.experiment:Experiment",
     "g": "flambe.experiment.options:GridSearchOptions",
