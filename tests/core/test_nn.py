@@ -628,3 +628,27 @@ cnn: !CNNEncoder {input_channels: 1, channels: [2, 3], conv_dim: 1, padding: 1}
     flambe.save(logistic, str(tmp_path / "lr"))
     data = torch.randn(5, 3)
     assert torch.equal(flambe.load(str(tmp_path / "lr"))(data), logistic(data))
+
+
+# -- the documentation's examples -------------------------------------------------------
+
+def test_models_doc_examples_run(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+    doc = Path(__file__).resolve().parents[2] / "docs" / "models.md"
+    pattern = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```", re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__main__"}
+    ran = yamls = 0
+    for match in pattern.finditer(doc.read_text(encoding="utf-8")):
+        note, lang, body = match.group("note") or "", match.group("lang"), match.group("body")
+        if note.startswith("file:"):
+            (tmp_path / note.split(":", 1)[1].strip()).write_text(body)
+            loaded = yaml.load(body)  # every YAML example compiles on its own
+            built = [s() for s in loaded] if isinstance(loaded, list) else loaded()
+            assert built is not None
+            yamls += 1
+        elif lang == "python":
+            exec(compile(body, f"models.md example {ran + 1}", "exec"), namespace)
+            ran += 1
+    assert yamls == 5 and ran >= 6
