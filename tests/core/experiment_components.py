@@ -36,7 +36,8 @@ class XTrainer(Component):
         super().__init__()
         self.model, self.dataset, self.lr, self.steps = model, dataset, lr, steps
         self.fail_at = fail_at
-        self.lower_is_better = lower_is_better
+        # the metric grows with lr x width; with lower_is_better the engine should prefer small
+        self.metric_mode = "min" if lower_is_better else "max"
         self.done_steps = 0
         self.register_attrs("done_steps")
 

@@ -94,11 +94,16 @@ def read_trial(variant_dir: str) -> Optional[Dict[str, Any]]:
 
 
 def metric_direction(obj: Any) -> str:
-    """``"max"`` or ``"min"``: which way the component's ``metric()`` improves."""
-    mode = getattr(obj, "metric_mode", None)
-    if mode in ("max", "min"):
-        return mode
-    return "min" if getattr(obj, "lower_is_better", False) else "max"
+    """``"max"`` or ``"min"``: which way the component's ``metric()`` improves.
+
+    A component declares it with a ``metric_mode`` attribute; the default is
+    ``"max"``. (``Trainer.metric()`` is already oriented so that higher is
+    better, whatever its ``lower_is_better``.)
+    """
+    mode = getattr(obj, "metric_mode", "max")
+    if mode not in ("max", "min"):
+        raise ValueError(f"{type(obj).__name__}.metric_mode must be 'max' or 'min', not {mode!r}")
+    return mode
 
 
 def score_of(metric: Optional[float], direction: str) -> Optional[float]:
