@@ -79,6 +79,13 @@ def test_plain_values_are_turned_into_tensors():
     assert label.tolist() == [1, 2] and value.tolist() == [0.5, 1.5]
 
 
+def test_tensors_with_different_numbers_of_dimensions_are_an_error():
+    for column in ([torch.tensor([1, 2]), torch.tensor(3)], [torch.tensor(3), torch.tensor([1])],
+                   [torch.ones(2), torch.ones(2, 1)]):
+        with pytest.raises(DataError, match="different numbers of dimensions"):
+            collate_fn([(value,) for value in column])
+
+
 def test_examples_of_different_widths_are_an_error():
     with pytest.raises(DataError, match="different numbers of columns"):
         collate_fn([(torch.ones(1),), (torch.ones(1), torch.ones(1))])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple, Union
+from operator import attrgetter
+from typing import Any, List, Sequence, Set, Tuple, Union
 
 import torch
 from torch.nn.utils.rnn import pad_sequence
@@ -45,7 +46,7 @@ def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> Tuple[torch.Tenso
     if len(data) == 0:
         raise DataError("cannot make a batch of no examples")
     n_cols = len(data[0])
-    if any(len(example) != n_cols for example in data):
+    if sum(map(len, data)) != n_cols * len(data):
         raise DataError("the examples of a batch have different numbers of columns: "
                         f"{sorted({len(example) for example in data})}")
     if isinstance(pad, (int, float)):
@@ -58,19 +59,36 @@ def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> Tuple[torch.Tenso
     return tuple(_batch_column(column, value) for column, value in zip(zip(*data), pads))
 
 
+_shape = attrgetter("shape")
+
+
 def _batch_column(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+    # The common cases first, with no check beyond what torch does itself: a
+    # column of tensors of one shape, or of 1-D tensors of different lengths.
     first = column[0]
-    if isinstance(first, (list, tuple)):
+    if type(first) is torch.Tensor:
+        try:
+            ndim = first.dim()
+            if ndim == 0:
+                return torch.stack(column)
+            if ndim == 1:  # equal lengths give the same result as stacking
+                return pad_sequence(column, batch_first=True,  # type: ignore[arg-type]
+                                    padding_value=pad)
+            if len(set(map(_shape, column))) == 1:
+                return torch.stack(column)
+        except (AttributeError, TypeError, RuntimeError, IndexError, ValueError):
+            pass  # mixed values or shapes: the general path below says what is wrong
+    return _batch_general(column, pad)
+
+
+def _batch_general(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+    if any(isinstance(value, (list, tuple)) for value in column):
         return _batch_nested(column, pad)
-    if not all(type(t) is torch.Tensor for t in column):
-        if any(isinstance(t, (list, tuple)) for t in column):
-            return _batch_nested(column, pad)
-        column = [t if isinstance(t, torch.Tensor) else torch.as_tensor(t) for t in column]
-        first = column[0]
-    shape = first.shape
-    if all(t.shape == shape for t in column):
-        return torch.stack(column)
-    return pad_to_longest(column, pad)
+    tensors = [t if isinstance(t, torch.Tensor) else torch.as_tensor(t) for t in column]
+    shapes = set(map(_shape, tensors))
+    if len(shapes) == 1:
+        return torch.stack(tensors)
+    return _pad(tensors, pad, shapes)
 
 
 def pad_to_longest(tensors: Sequence[torch.Tensor], pad: Union[int, float] = 0) -> torch.Tensor:
@@ -89,16 +107,21 @@ def pad_to_longest(tensors: Sequence[torch.Tensor], pad: Union[int, float] = 0) 
         Shape ``(len(tensors), max size of dim 0, max size of dim 1, ...)``.
 
     """
-    ndim = tensors[0].dim()
-    if any(t.dim() != ndim for t in tensors):
-        raise DataError("cannot batch tensors with different numbers of dimensions: "
-                        f"{sorted({t.dim() for t in tensors})}")
-    if ndim == 0:
-        return torch.stack(list(tensors))
-    trailing = tensors[0].shape[1:]
-    if all(t.shape[1:] == trailing for t in tensors):  # only dim 0 differs: the fast path
-        return pad_sequence(list(tensors), batch_first=True, padding_value=pad)
-    sizes = [max(t.shape[d] for t in tensors) for d in range(ndim)]
+    return _pad(list(tensors), pad, set(map(_shape, tensors)))
+
+
+def _pad(tensors: List[torch.Tensor], pad: Union[int, float], shapes: Set[torch.Size]
+         ) -> torch.Tensor:
+    ndims = {len(shape) for shape in shapes}
+    if len(ndims) > 1:
+        raise DataError(f"cannot batch tensors with different numbers of dimensions: "
+                        f"{sorted(ndims)}")
+    ndim = ndims.pop()
+    if ndim == 0 or len(shapes) == 1:
+        return torch.stack(tensors)
+    if len({shape[1:] for shape in shapes}) == 1:  # only dim 0 differs: the fast path
+        return pad_sequence(tensors, batch_first=True, padding_value=pad)
+    sizes = [max(shape[d] for shape in shapes) for d in range(ndim)]
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = torch.promote_types(dtype, t.dtype)
