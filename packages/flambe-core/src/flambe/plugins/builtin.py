@@ -85,6 +85,18 @@ CORE_TAGS: Dict[str, str] = {
     "NumericField": "flambe.field.numeric:NumericField",
     "BaseSampler": "flambe.sampler.base:BaseSampler",
     "EpisodicSampler": "flambe.sampler.episodic:EpisodicSampler",
+    # training
+    "Trainer": "flambe.learn.trainer:Trainer",
+    "Evaluator": "flambe.learn.evaluator:Evaluator",
+    "DistillationTrainer": "flambe.learn.distillation:DistillationTrainer",
+    "Script": "flambe.learn.script:Script",
+    "LinearWarmupDecay": "flambe.optim.scheduler:LinearWarmupDecay",
+    "WarmupLinearScheduler": "flambe.optim.scheduler:LinearWarmupDecay",
+    "WarmupLinearSchedule": "flambe.optim.scheduler:LinearWarmupDecay",
+    "ConstantWarmup": "flambe.optim.scheduler:ConstantWarmup",
+    "WarmupConstantScheduler": "flambe.optim.scheduler:ConstantWarmup",
+    "WarmupConstantSchedule": "flambe.optim.scheduler:ConstantWarmup",
+    "NoamScheduler": "flambe.optim.scheduler:NoamScheduler",
 }
 
 
