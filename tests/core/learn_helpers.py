@@ -54,7 +54,9 @@ class LSampler(Component):
 
     def sample(self, data: Sequence, n_epochs: int = 1):
         self.calls.append(n_epochs)
-        for _ in range(n_epochs):
+        epoch = 0
+        while n_epochs == -1 or epoch < n_epochs:
+            epoch += 1
             for b in range(self.length(data)):
                 rows = data[b * self.batch_size:(b + 1) * self.batch_size]
                 yield tuple(torch.stack([row[c] for row in rows]) for c in range(len(rows[0])))

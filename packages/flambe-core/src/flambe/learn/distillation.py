@@ -115,7 +115,7 @@ class DistillationTrainer(Trainer):
             hard = self.loss_fn(F.log_softmax(student_logits, dim=-1), target)
             loss = loss + (1 - self.alpha_kl) * hard
         if self._unlabel_iterator is not None:
-            unlabelled = batch_to_device(next(self._unlabel_iterator), self._device)
+            unlabelled = batch_to_device(self._next_unlabelled(), self._device)
             student_logits = torch.cat([student_logits,
                                         _logits(self.student_model(*unlabelled))])
             with torch.no_grad():
@@ -125,6 +125,14 @@ class DistillationTrainer(Trainer):
             loss = loss + self.alpha_kl * distillation_loss(student_logits, teacher_logits,
                                                             self.temp)
         return loss
+
+    def _next_unlabelled(self) -> Tuple[Any, ...]:
+        try:
+            return next(self._unlabel_iterator)
+        except StopIteration:  # a sampler that does not loop forever: start again
+            self._unlabel_iterator = iter(self.unlabel_sampler.sample(self.unlabel_dataset.train,
+                                                                      -1))
+            return next(self._unlabel_iterator)
 
     def _compute_batch(self, batch: Any, metrics: MetricStates = ()
                        ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
