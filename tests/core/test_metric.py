@@ -49,7 +49,8 @@ def test_accuracy_accepts_one_hot_targets_and_rejects_bad_shapes():
 
 def test_recall_at_k():
     pred = torch.tensor([[0.1, 0.2], [0.9, 0.1]])
-    assert float(Recall()(pred, torch.tensor([1, 1]))) == float(Accuracy()(pred, torch.tensor([1, 1])))
+    target = torch.tensor([1, 1])
+    assert float(Recall()(pred, target)) == float(Accuracy()(pred, target))
     scores = torch.tensor([[.1, .2, .3, .4], [.9, .8, .4, .1]])
     assert float(Recall(2)(scores, torch.tensor([3, 2]))) == 0.5
     assert float(Recall(2)(scores, torch.tensor([3, 1]))) == 1
@@ -66,7 +67,8 @@ def test_auc_equals_pairwise_auc_for_tensors_and_arrays():
         scores = rng.random(200)
         labels = rng.integers(0, 2, 200)
         expected = pairwise_auc(scores, labels)
-        assert float(AUC()(torch.from_numpy(scores), torch.from_numpy(labels))) == pytest.approx(expected)
+        as_tensors = AUC()(torch.from_numpy(scores), torch.from_numpy(labels))
+        assert float(as_tensors) == pytest.approx(expected)
         assert float(AUC()(scores, labels)) == pytest.approx(expected)
 
 
@@ -97,8 +99,9 @@ def test_multiclass_auc_is_micro_auc_for_ids_and_one_hot_targets():
     ids = rng.integers(0, 4, 60)
     one_hot = np.eye(4)[ids]
     expected = pairwise_auc(pred.reshape(-1), one_hot.reshape(-1))
-    assert float(MultiClassAUC()(torch.from_numpy(pred), torch.from_numpy(ids))) == pytest.approx(expected)
-    assert float(MultiClassAUC()(torch.from_numpy(pred), torch.from_numpy(one_hot))) == pytest.approx(expected)
+    scores = torch.from_numpy(pred)
+    assert float(MultiClassAUC()(scores, torch.from_numpy(ids))) == pytest.approx(expected)
+    assert float(MultiClassAUC()(scores, torch.from_numpy(one_hot))) == pytest.approx(expected)
     with pytest.raises(RuntimeError, match="drop_last"):
         MultiClassAUC()(torch.from_numpy(pred), torch.from_numpy(ids[:50]))
 

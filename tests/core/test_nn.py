@@ -59,7 +59,8 @@ def test_module_norms_and_clipping():
     assert model.gradient_norm == 0.0
     model(torch.randn(5, 3)).pow(2).sum().backward()
     grads = [p.grad for p in model.trainable_params]
-    assert model.gradient_norm == pytest.approx(math.sqrt(sum(float(g.pow(2).sum()) for g in grads)))
+    expected = math.sqrt(sum(float(g.pow(2).sum()) for g in grads))
+    assert model.gradient_norm == pytest.approx(expected)
     params = [p.detach() for p in model.trainable_params]
     assert model.parameter_norm == pytest.approx(
         math.sqrt(sum(float(p.pow(2).sum()) for p in params)))
@@ -78,7 +79,8 @@ def test_mlp_shapes_and_layers():
     assert mlp(torch.randn(32, 256)).shape == (32, 64)
     assert sum(isinstance(m, nn.Linear) for m in mlp.modules()) == 3
     assert not any(isinstance(m, nn.Dropout) for m in mlp.modules())
-    assert any(isinstance(m, nn.Dropout) for m in MLPEncoder(4, 2, n_layers=2, dropout=0.5).modules())
+    two_layers = MLPEncoder(4, 2, n_layers=2, dropout=0.5)
+    assert any(isinstance(m, nn.Dropout) for m in two_layers.modules())
     assert not any(isinstance(m, nn.Dropout) for m in MLPEncoder(4, 2, dropout=0.5).modules())
 
 
@@ -652,3 +654,10 @@ def test_models_doc_examples_run(tmp_path, monkeypatch):
             exec(compile(body, f"models.md example {ran + 1}", "exec"), namespace)
             ran += 1
     assert yamls == 5 and ran >= 6
+
+
+def test_mlp_decoder_is_an_alias_and_mlp_encoder_the_dumped_tag():
+    from flambe.compile.registry import get_registry
+    built = yaml.load("!MLPDecoder {input_size: 2, output_size: 3}")()
+    assert isinstance(built, MLPEncoder)
+    assert get_registry().default_tag(MLPEncoder) == "!MLPEncoder"

@@ -11,7 +11,8 @@ from flambe.compile import alias
 from flambe.nn.module import Module
 
 
-@alias("MLPDecoder")
+@alias("MLPEncoder")  # the tag it dumps with (the top-most alias)
+@alias("MLPDecoder")  # the original documentation's name
 class MLPEncoder(Module):
     """A stack of ``n_layers`` linear layers.
 
