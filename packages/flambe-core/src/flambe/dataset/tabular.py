@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from operator import itemgetter
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -49,6 +50,12 @@ class DataView:
         self.name = name
         self.owner = owner
         self._length = 0 if data is None else len(data)
+        # rows as Python lists (the same value objects): indexing them is much
+        # cheaper than indexing numpy object arrays, example after example
+        self._rows: List[List[Any]] = [] if data is None else data.tolist()
+        self._steps = [(name, field, columns if isinstance(columns, int) else None,
+                        None if isinstance(columns, int) else _getter(columns))
+                       for name, field, columns in transform_hooks]
 
     @property
     def raw(self) -> Optional[np.ndarray]:
@@ -97,20 +104,20 @@ class DataView:
             found = self.cached_data.get(position)
             if found is not None:
                 return found
-        row = self.data[position]  # type: ignore[index]
-        if not self.transform_hooks:
+        row = self._rows[position]
+        if not self._steps:
             result = tuple(row)
         else:
             out: List[Any] = []
-            for name, field, columns in self.transform_hooks:
+            for name, field, column, getter in self._steps:
                 try:
-                    if isinstance(columns, int):
-                        value = field.process(row[columns])
+                    if getter is None:
+                        value = field.process(row[column])
                     else:
-                        value = field.process(*row[columns])
+                        value = field.process(*getter(row))
                 except Exception as exc:
                     raise _process_error(exc, name, field, position, self) from exc
-                if isinstance(value, tuple):
+                if type(value) is tuple:
                     out.extend(value)
                 else:
                     out.append(value)
@@ -127,6 +134,14 @@ class DataView:
 
     def __repr__(self) -> str:
         return f"DataView({self.name!r}, {self._length} examples)"
+
+
+def _getter(columns: List[int]) -> Callable[[Sequence[Any]], Tuple[Any, ...]]:
+    """A function returning the values of ``columns`` of a row, as a tuple."""
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return itemgetter(*columns)
 
 
 def _process_error(exc: Exception, name: str, field: Field, position: int,
@@ -451,8 +466,8 @@ def _as_table(rows: Optional[Iterable[Iterable]], split: str) -> Optional[np.nda
     rows = list(rows)
     width: Optional[int] = None
     for index, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) and not isinstance(
-                row, np.ndarray):
+        if type(row) not in (list, tuple) and (isinstance(row, (str, bytes)) or not isinstance(
+                row, (Sequence, np.ndarray))):
             raise DataError(f"row {index} of the {split} split is {type(row).__name__}, not a "
                             "sequence of values", hint="give each row as a list or tuple")
         if width is None:

@@ -167,7 +167,9 @@ class LabelField(Field):
             hot = torch.zeros(len(self.vocab), dtype=torch.long)
             hot[ids] = 1
             return hot
-        return torch.tensor(ids, dtype=torch.long).squeeze()
+        if len(ids) == 1:
+            return torch.tensor(ids[0], dtype=torch.long)
+        return torch.tensor(ids, dtype=torch.long)
 
 
 def _read_labels(labels: Union[Sequence[str], str]) -> List[str]:

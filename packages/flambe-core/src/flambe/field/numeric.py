@@ -81,13 +81,14 @@ class NumericField(Field):
         except (TypeError, ValueError) as exc:
             raise DataError(f"NumericField: a value is not a number: {exc}",
                             hint="bind the field only to numeric columns") from exc
+        if not self.standardize or self.mean is None:
+            return torch.tensor(values, dtype=self.dtype)
         out = torch.tensor(values, dtype=torch.float64)
-        if self.standardize and self.mean is not None:
-            if len(values) != len(self.mean):
-                raise DataError(f"NumericField: got {len(values)} values, but setup saw "
-                                f"{len(self.mean)} columns")
-            out = (out - torch.tensor(self.mean, dtype=torch.float64)) / torch.tensor(
-                self.std, dtype=torch.float64)
+        if len(values) != len(self.mean):
+            raise DataError(f"NumericField: got {len(values)} values, but setup saw "
+                            f"{len(self.mean)} columns")
+        out = (out - torch.tensor(self.mean, dtype=torch.float64)) / torch.tensor(
+            self.std, dtype=torch.float64)
         return out.to(self.dtype)
 
 
