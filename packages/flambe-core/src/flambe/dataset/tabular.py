@@ -210,8 +210,8 @@ class TabularDataset(Dataset):
         if named_columns is not None:
             named_columns = [str(c) for c in named_columns]
             if len(named_columns) != width:
-                raise DataError(f"named_columns has {len(named_columns)} names for {width} columns: "
-                                f"{named_columns!r}", hint="give one name per column")
+                raise DataError(f"named_columns has {len(named_columns)} names for {width} "
+                                f"columns: {named_columns!r}", hint="give one name per column")
         self.named_columns = named_columns
         self.cache = cache
         self.transform = transform
