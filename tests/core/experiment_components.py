@@ -70,3 +70,103 @@ class XEvaluator(Component):
 
     def metric(self) -> Optional[float]:
         return self.result
+
+
+def _append(path: Optional[str], line: str) -> None:
+    if path:
+        with open(path, "a") as handle:
+            handle.write(line + "\n")
+
+
+class XCounter(Component):
+    """Counts ``run()`` calls into a file, for resume and failure tests.
+
+    Each call appends ``"<label> <step>"`` to ``log``. The metric is
+    ``value * step`` (or ``value`` alone with ``constant``), reported as
+    lower-is-better when ``mode`` is ``"min"``. ``fail_at`` raises at that
+    step every time; ``fail_once`` (a marker file) raises at ``fail_at`` only
+    while the marker does not exist, creating it. ``sleep`` waits in each call.
+    """
+
+    def __init__(self, label: str = "c", value: float = 1.0, steps: int = 3,
+                 log: Optional[str] = None, sleep: float = 0.0, mode: Optional[str] = None,
+                 fail_at: int = 0, fail_once: Optional[str] = None, upstream: Any = None,
+                 constant: bool = False, no_metric: bool = False) -> None:
+        super().__init__()
+        self.label, self.value, self.steps, self.log = label, value, steps, log
+        self.sleep, self.fail_at, self.fail_once = sleep, fail_at, fail_once
+        self.upstream, self.constant, self.no_metric = upstream, constant, no_metric
+        if mode is not None:
+            self.metric_mode = mode
+        self.step = 0
+        self.register_attrs("step")
+
+    def run(self) -> bool:
+        import time
+        if self.sleep:
+            time.sleep(self.sleep)
+        if self.fail_at and self.step + 1 == self.fail_at:
+            if self.fail_once is None:
+                raise RuntimeError(f"{self.label}: planned failure at step {self.fail_at}")
+            if not os.path.exists(self.fail_once):
+                open(self.fail_once, "w").close()
+                raise RuntimeError(f"{self.label}: failing once at step {self.fail_at}")
+        self.step += 1
+        _append(self.log, f"{self.label} {self.step}")
+        return self.step < self.steps
+
+    def metric(self) -> Optional[float]:
+        if self.no_metric:
+            return None
+        return float(self.value if self.constant else self.value * self.step)
+
+
+class XSource(Component):
+    """An upstream stage with a value downstream stages read through links."""
+
+    def __init__(self, value: Any = 0, log: Optional[str] = None) -> None:
+        super().__init__()
+        self.value, self.log = value, log
+        self.seen: Any = None
+        self.register_attrs("seen")
+
+    def run(self) -> bool:
+        self.seen = self.value
+        _append(self.log, f"source {self.value}")
+        return False
+
+
+class XPair(Component):
+    """A component with two children (for !g over components)."""
+
+    def __init__(self, a: Any = 0, b: Any = 0) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+
+class XReader(Component):
+    """Records what it received from upstream stages into ``log`` (one run)."""
+
+    def __init__(self, got: Any = None, items: Any = None, log: Optional[str] = None,
+                 value: float = 0.0) -> None:
+        super().__init__()
+        self.got, self.items, self.log, self.value = got, items, log, value
+
+    def run(self) -> bool:
+        _append(self.log, repr(_plain(self.got)) + " | " + repr(_plain(self.items)))
+        return False
+
+    def metric(self) -> float:
+        return float(self.value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, XPair):
+        return {"a": _plain(value.a), "b": _plain(value.b)}
+    if isinstance(value, XSource):
+        return {"source": value.value, "seen": value.seen}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
