@@ -377,3 +377,88 @@ def test_precompile_moves_a_model_schema_when_it_is_built():
     Trainer.precompile(model=schema, device="meta")
     model = schema()
     assert next(model.parameters()).device.type == "meta"
+
+
+# -- a whole experiment from YAML, core classes only -----------------------------------
+
+EXPERIMENT = """\
+dataset: !TabularDataset.autogen
+  data_path: {path}
+  sep: ','
+  seed: 3
+  transform:
+    features: {{field: !NumericField {{standardize: true}}, columns: [f0, f1, f2, f3]}}
+    label: {{field: !LabelField {{}}, columns: label}}
+model: !Sequential
+  hidden: !MLPEncoder
+    input_size: 4
+    output_size: 16
+    output_activation: !torch.ReLU {{}}
+  output: !SoftmaxLayer
+    input_size: 16
+    output_size: !@ dataset.label.vocab_size
+trainer: !Trainer
+  dataset: !@ dataset
+  train_sampler: !BaseSampler {{batch_size: 32, seed: 1}}
+  val_sampler: !BaseSampler {{batch_size: 64, shuffle: false}}
+  model: !@ model
+  loss_fn: !torch.NLLLoss {{}}
+  metric_fn: !Accuracy {{}}
+  optimizer: !torch.Adam
+    params: !@ trainer[model].trainable_params
+    lr: 0.01
+  max_steps: 5
+evaluator: !Evaluator
+  dataset: !@ dataset
+  model: !@ trainer.model
+  metric_fn: !Accuracy {{}}
+"""
+
+
+def write_blobs(path, n=600, seed=0):
+    """Three Gaussian blobs in 4 dimensions, written as a csv with a header."""
+    gen = torch.Generator().manual_seed(seed)
+    centers = torch.tensor([[3.0, 0, 0, 0], [-1.5, 3, 0, 0], [0, -3, 1.5, 0]])
+    lines = ["f0,f1,f2,f3,label"]
+    for _ in range(n):
+        label = int(torch.randint(0, 3, (1,), generator=gen))
+        x = centers[label] + torch.randn(4, generator=gen)
+        lines.append(",".join(f"{v:.4f}" for v in x.tolist()) + f",class{label}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_yaml_experiment_of_core_classes_learns(tmp_path):
+    from flambe.compile import yaml
+    write_blobs(tmp_path / "blobs.csv")
+    config = yaml.load(EXPERIMENT.format(path=tmp_path / "blobs.csv"), file="experiment.yaml")
+    built = {name: schema() for name, schema in config.items()}   # in order: links go back
+    trainer, evaluator = built["trainer"], built["evaluator"]
+    with TrialLogging(str(tmp_path / "logs")):
+        steps = run_all(trainer)
+        assert evaluator.run() is False
+    assert steps == 5
+    assert trainer.best_metric > 0.9
+    assert evaluator.eval_metric > 0.9 and evaluator.metric() == evaluator.eval_metric
+    assert evaluator.model is trainer.model
+    scalars = read_scalars(str(tmp_path / "logs"))
+    assert scalars["Eval/Accuracy"][0][1] == pytest.approx(evaluator.eval_metric)
+    losses = [v for _, v in scalars["Training/Loss"]]
+    assert sum(losses[-5:]) < sum(losses[:5])
+
+
+@pytest.mark.parametrize("change, message", [
+    (("loss_fn: !torch.NLLLoss {}", "loss_fn: !torch.BCELoss {}"),
+     r"experiment.yaml:\d+:\d+: Trainer: the loss BCELoss does not fit the model's output: "
+     r"prediction a tensor of shape \[\d+, 3\]"),
+    (("  max_steps: 5", "  max_steps: 5\n  batches_per_iter: 2"),
+     r"experiment.yaml:\d+:\d+: Trainer: batches_per_iter=2 needs a train sampler that drops"),
+])
+def test_bad_trainer_configs_fail_at_build_with_their_place(tmp_path, change, message):
+    from flambe.compile import yaml
+    write_blobs(tmp_path / "blobs.csv", n=200)
+    text = EXPERIMENT.format(path=tmp_path / "blobs.csv").replace(*change)
+    config = yaml.load(text, file="experiment.yaml")
+    config["dataset"]()
+    config["model"]()
+    with pytest.raises(TrainerConfigError, match=message):
+        config["trainer"]()

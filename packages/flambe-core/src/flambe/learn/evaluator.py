@@ -9,7 +9,8 @@ import torch
 
 from flambe.compile import Component
 from flambe.learn.errors import TrainerConfigError
-from flambe.learn.utils import aggregator, batch_to_device, metric_name, select_device
+from flambe.learn.utils import (BatchForward, aggregator, batch_to_device, metric_name,
+                                select_device)
 from flambe.logging import log
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ class Evaluator(Component):
     dataset : Dataset
         Holds the split.
     model : Module
-        Called as ``model(*batch)``; returns ``(prediction, target)``.
+        Called as for :class:`~flambe.learn.Trainer`: ``model(*batch)``
+        returns ``(prediction, target)``, or the last column is the target
+        of a model that takes fewer arguments.
     metric_fn : Metric
         The metric (``aggregate``/``finalize``, or a plain callable).
     eval_sampler : Sampler, optional
@@ -81,9 +84,10 @@ class Evaluator(Component):
         self.model.eval()
         metric = aggregator(self.metric_fn)
         state: dict = {}
+        forward = BatchForward(self.model)
         with torch.no_grad():
             for batch in self.eval_sampler.sample(getattr(self.dataset, self.eval_data), 1):
-                pred, target = self.model(*batch_to_device(batch, device))
+                pred, target = forward(batch_to_device(batch, device))
                 metric.aggregate(state, pred, target)
         value = metric.finalize(state) if state else float("nan")
         self.eval_metric = float(value) if value is not None else float("nan")

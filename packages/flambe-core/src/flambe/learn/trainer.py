@@ -12,7 +12,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from flambe.compile import Component, Schema
 from flambe.compile.state import State
 from flambe.learn.errors import BatchCheckError, NonFiniteLossError, TrainerConfigError
-from flambe.learn.utils import aggregator, batch_to_device, metric_name, select_device
+from flambe.learn.utils import (BatchForward, aggregator, batch_to_device, metric_name,
+                                select_device)
 from flambe.logging import log
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,10 @@ class Trainer(Component):
     train_sampler, val_sampler : Sampler
         Batch the training and validation examples.
     model : Module
-        Called as ``model(*batch)``; returns ``(prediction, target)``.
+        Called as ``model(*batch)`` and returns ``(prediction, target)``;
+        a model whose ``forward`` takes fewer arguments than the batch has
+        columns (``nn.Sequential``, ``MLPEncoder``...) is called without
+        the last column, which is then the target.
     loss_fn : Metric or callable
         ``loss_fn(prediction, target)`` -> scalar tensor (a torch loss works).
     metric_fn : Metric
@@ -167,6 +171,7 @@ class Trainer(Component):
         self._train_iterator: Optional[Iterator] = None
 
         self.model.to(self._device)
+        self._forward = BatchForward(self.model)
         self._params = [p for p in self.model.parameters() if p.requires_grad]
         self._step = 0
         self._best_metric: Optional[float] = None
@@ -219,8 +224,7 @@ class Trainer(Component):
     def _compute_batch(self, batch: Any, metrics: MetricStates = ()
                        ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(prediction, target, loss)`` of a batch; aggregates ``metrics`` on the way."""
-        batch = self._batch_to_device(batch)
-        pred, target = self.model(*batch)
+        pred, target = self._forward(self._batch_to_device(batch))
         for metric, state in metrics:
             metric.aggregate(state, pred, target)
         return pred, target, self.loss_fn(pred, target)
@@ -429,7 +433,7 @@ class Trainer(Component):
                     hint="use a metric made for this kind of prediction") from exc
 
     def _forward_for_check(self, batch: Tuple[Any, ...]) -> Any:
-        return self.model(*batch)
+        return self._forward(batch)
 
     # -- state -----------------------------------------------------------------------
     def _state(self, state: State, prefix: str, local_metadata: Dict[str, Any]) -> State:

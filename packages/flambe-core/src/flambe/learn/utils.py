@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -57,3 +58,48 @@ def aggregator(metric: Any) -> Any:
     if callable(getattr(metric, "aggregate", None)) and callable(getattr(metric, "finalize", None)):
         return metric
     return CollectingAggregator(metric)
+
+
+def takes_whole_batch(model: Any, n_columns: int) -> bool:
+    """Whether ``model`` is called with every column of a batch (and returns the target).
+
+    A model whose ``forward`` takes fewer positional arguments than the
+    batch has columns (such as ``nn.Sequential``) gets every column but the
+    last, and the last column is the target.
+    """
+    forward = getattr(model, "forward", model)
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return True
+        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                              inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional >= n_columns
+
+
+class BatchForward:
+    """Call a model on a batch and return ``(prediction, target)``.
+
+    ``model(*batch)`` when the model takes every column (it then returns
+    ``(prediction, target)``, the original convention); otherwise
+    ``model(*batch[:-1])`` with the last column as the target. The choice
+    is made once per number of columns.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._whole: dict = {}
+
+    def __call__(self, batch: Sequence[Any]) -> Any:
+        n = len(batch)
+        whole = self._whole.get(n)
+        if whole is None:
+            whole = self._whole[n] = takes_whole_batch(self.model, n)
+        if whole:
+            return self.model(*batch)
+        return self.model(*batch[:-1]), batch[-1]
