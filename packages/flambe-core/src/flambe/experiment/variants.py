@@ -215,6 +215,11 @@ def consistent_lineages(parents: Sequence[Sequence[Variant]]) -> List[Tuple[Dict
         lineage: Dict[str, str] = {}
         params: Params = []
         ok = True
+        # a parameter two parents own (both name it 'value') reads as 'a.value', 'b.value'
+        counts: Dict[str, int] = {}
+        for parent in combo:
+            for key in parent.params:
+                counts[key] = counts.get(key, 0) + 1
         for parent in combo:
             for stage, vid in list(parent.lineage.items()) + [(parent.stage, parent.id)]:
                 if lineage.setdefault(stage, vid) != vid:
@@ -223,6 +228,8 @@ def consistent_lineages(parents: Sequence[Sequence[Variant]]) -> List[Tuple[Dict
             if not ok:
                 break
             for key, value in parent.params.items():
+                if counts[key] > 1 and key in parent.own_params:
+                    key = f"{parent.stage}.{key}"
                 if (key, value) not in params:
                     params.append((key, value))
         if ok:
