@@ -164,9 +164,19 @@ class Engine:
         with open(os.path.join(self.output, CONFIG_FILE), "w", encoding="utf-8") as handle:
             handle.write(self._config_text())
 
+    def _config_file(self) -> Optional[str]:
+        """The config file the experiment was loaded from, when it came from one."""
+        location = getattr(getattr(self.exp, "_schema", None), "location", None)
+        if location is not None and os.path.isfile(location.file):
+            return os.path.abspath(location.file)
+        return None
+
     def _resources(self) -> Dict[str, str]:
+        """Local paths of the resources; relative ones start from the config file's folder."""
         from flambe.experiment.resources import flatten, materialize
-        return materialize(flatten(self.exp.resources))
+        config = self._config_file()
+        return materialize(flatten(self.exp.resources),
+                           base_dir=os.path.dirname(config) if config else ".")
 
     # -- one stage ----------------------------------------------------------------------------
     def _stage_rng(self, stage: str) -> Any:
@@ -199,8 +209,10 @@ class Engine:
                          checkpoints=checkpoints,
                          variant_dir=os.path.join(self.output, stage, variant.name),
                          globals_=self.globals_, extensions=dict(self.exp.extensions or {}),
-                         file=getattr(self.exp, "_config_file", None) or "<experiment>",
-                         debug=self.debug, verbose=self.verbose)
+                         file=self._config_file() or "<experiment>",
+                         debug=self.debug, verbose=self.verbose,
+                         sources={s: str(self.exp.pipeline[s].location)
+                                  for s in configs if getattr(self.exp.pipeline[s], "location", None)})
 
     def _reusable(self, stage: str, variant: Variant) -> Optional[Dict[str, Any]]:
         if self.exp.resume and stage not in self._resume_set():

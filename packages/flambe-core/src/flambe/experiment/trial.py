@@ -58,6 +58,8 @@ class TrialPlan:
         Stop in pdb before each ``run()``.
     verbose : bool
         Show every log record of the trial on the console.
+    sources : dict
+        Stage -> where its config was written (``file:line:column``), for errors.
 
     """
 
@@ -71,6 +73,7 @@ class TrialPlan:
     file: str = "<experiment>"
     debug: bool = False
     verbose: bool = False
+    sources: Dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -125,29 +128,49 @@ def build_stage(plan: TrialPlan, live: Optional[Mapping[str, Any]] = None) -> An
         Upstream stages already built in this process (used as they are).
 
     """
-    from flambe.compile.binding import bind_links
     from flambe.compile.extensions import ensure_extensions
     from flambe.compile.registry import get_registry
-    from flambe.compile.serialization import load_state_from_file
-    from flambe.compile.yaml import build, compose_all
 
     if plan.extensions:
         ensure_extensions(plan.extensions, install=False)
         for module in plan.extensions:
             get_registry().add_module_namespace(module)
     live = live or {}
+    return _build_scope(plan, live)
+
+
+def _located(exc: Any, plan: TrialPlan, stage: str) -> Any:
+    """Point an error raised while building a stage at the stage in the user's file."""
+    where = plan.sources.get(stage)
+    exc.message = f"stage '{stage}'" + (f" (written at {where})" if where else "") + \
+        f": {exc.message}"
+    exc.location = None
+    exc.args = (exc._render(),)
+    return exc
+
+
+def _build_scope(plan: TrialPlan, live: Mapping[str, Any]) -> Any:
+    from flambe.compile.binding import bind_links
+    from flambe.compile.serialization import load_state_from_file
+    from flambe.compile.yaml import build, compose_all
+
+    from flambe.errors import FlambeError
+
     scope: Dict[str, Any] = {}
     for stage, text in plan.configs.items():
         if stage in live:
             scope[stage] = live[stage]
         else:
-            nodes, name = compose_all(text, f"{plan.file} (stage {stage})")
+            nodes, name = compose_all(text, f"stage {stage}")
             scope[stage] = build(nodes[0], name, bind=False)
     bind_links(scope, globals_=plan.globals_)
     for stage, value in scope.items():
         if stage in live:
             continue
-        obj = value() if callable(value) and hasattr(value, "component_subclass") else value
+        try:
+            obj = value() if callable(value) and hasattr(value, "component_subclass") else value
+        except FlambeError as exc:
+            raise _located(exc, plan, stage)
         scope[stage] = obj
         if stage != plan.stage:
             ckpt = plan.checkpoints.get(stage)
