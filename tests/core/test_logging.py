@@ -168,10 +168,13 @@ def test_leaving_restores_the_root_logger_and_closes_writers(tmp_path):
     with trial:
         assert root.level == logging.INFO
         logging.getLogger("flambe.test").debug("below the level")
+        logging.getLogger("flambe.test").info("at the level")
         tensorboard = trial.handlers[-1]
         log("x", 1.0, 0)
         assert tensorboard.writers
-    assert "below the level" not in (tmp_path / "console.out").read_text()
+    text = (tmp_path / "console.out").read_text()
+    assert "at the level" in text and "below the level" not in text
+    assert "x#0" not in text   # data values go to TensorBoard, not console.out (quiet trial)
     assert (list(root.handlers), list(root.filters), root.level,
             logging.getLogRecordFactory()) == before
     assert tensorboard.writers == {}

@@ -289,10 +289,10 @@ class Trainer(Component):
                         step=global_step,
                         hint="lower the learning rate, clip gradients (max_grad_norm) or "
                              "check the data for NaN values")
-                grad_norm = self._clip_and_norm(params)
+                grad_norm, param_norm = self._clip_and_norm(params)
                 log(tag_loss, loss_value, global_step)
                 log(tag_grad, grad_norm, global_step)
-                log(tag_param, _norm([p.detach() for p in params]), global_step)
+                log(tag_param, param_norm, global_step)
                 optimizer.step()
                 if log_lr:
                     log(self._tag("Training/LR"), optimizer.param_groups[0]["lr"], global_step)
@@ -305,19 +305,16 @@ class Trainer(Component):
                 self._log_training_metrics(metrics, names, global_step)
         optimizer.zero_grad(set_to_none=True)
 
-    def _clip_and_norm(self, params: List[torch.nn.Parameter]) -> float:
-        """Clip the gradients as configured; return their global norm after clipping."""
-        grads = [p.grad for p in params if p.grad is not None]
-        if not grads:
-            return 0.0
-        if self.max_grad_norm:
-            norm = float(torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm))
-            norm = min(norm, float(self.max_grad_norm))
-            if not self.max_grad_abs_val:
-                return norm
-        if self.max_grad_abs_val:
-            torch.nn.utils.clip_grad_value_(params, self.max_grad_abs_val)
-        return _norm(grads)
+    def _clip_and_norm(self, params: List[torch.nn.Parameter]) -> Tuple[float, float]:
+        """Clip the gradients as configured; their global norm after clipping, and the weights'."""
+        with torch.no_grad():
+            grads = [p.grad for p in params if p.grad is not None]
+            if grads and self.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+            if grads and self.max_grad_abs_val:
+                torch.nn.utils.clip_grad_value_(params, self.max_grad_abs_val)
+            norms = torch.stack([_norm_tensor(grads), _norm_tensor(params)]).tolist()
+        return norms[0], norms[1]
 
     def _log_training_metrics(self, metrics: MetricStates, names: List[str],
                               global_step: int) -> None:
@@ -478,11 +475,12 @@ class Trainer(Component):
                 value.post_init_hooks.append(move)
 
 
-def _norm(tensors: List[torch.Tensor]) -> float:
-    """Global L2 norm of a list of tensors."""
+def _norm_tensor(tensors: List[torch.Tensor]) -> torch.Tensor:
+    """Global L2 norm of a list of tensors, as a 0-d float tensor on the CPU."""
     if not tensors:
-        return 0.0
-    return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(tensors))))
+        return torch.zeros((), dtype=torch.float32)
+    norms = torch._foreach_norm(tensors)
+    return torch.linalg.vector_norm(torch.stack(norms).float()).cpu()
 
 
 def _describe(value: Any) -> str:

@@ -20,11 +20,18 @@ from flambe.logging.datatypes import HistogramT, ImageT, PRCurveT, ScalarsT, Sca
 ValueT = Union[float, Dict[str, float], str]
 
 
+_LOGGERS: Dict[str, logging.Logger] = {}
+
+
 def _logger(logger: Optional[logging.Logger], depth: int = 2) -> logging.Logger:
     """``logger``, or the logger of the module ``depth`` frames above this call."""
     if logger is not None:
         return logger
-    return logging.getLogger(sys._getframe(depth).f_globals.get("__name__", "flambe"))
+    name = sys._getframe(depth).f_globals.get("__name__", "flambe")
+    found = _LOGGERS.get(name)
+    if found is None:  # getLogger takes a lock: look each module's logger up once
+        found = _LOGGERS[name] = logging.getLogger(name)
+    return found
 
 
 def _scalar_of(data: Any) -> Optional[float]:

@@ -18,7 +18,9 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from flambe.errors import FlambeError
-from flambe.logging.handlers import ContextualFileHandler, TensorboardXHandler, is_data
+from flambe.logging.datatypes import DATA_TYPES
+from flambe.logging.handlers import (ContextualFileHandler, DataLoggingFilter,
+                                     TensorboardXHandler, is_data)
 
 __all__ = ["TrialLogging", "NoTrialError", "get_trial_dir", "set_log_dir",
            "setup_global_logging", "FlambeFilter", "ContextInjection", "TqdmFileWrapper"]
@@ -170,6 +172,8 @@ class TrialLogging:
         console.setLevel(logging.NOTSET if self.verbose else logging.ERROR)
         file = ContextualFileHandler("console.out", encoding="utf-8")
         file.setLevel(logging.NOTSET if self.verbose else logging.INFO)
+        if not self.verbose:  # data goes to TensorBoard; a line per value would slow training
+            file.addFilter(DataLoggingFilter(default=True, dont_include=DATA_TYPES))
         handlers: List[logging.Handler] = [console, file]
         try:
             tensorboard = TensorboardXHandler(self.log_dir, self.hyper_params)
