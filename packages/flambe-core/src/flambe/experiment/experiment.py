@@ -122,6 +122,7 @@ class Experiment(ClusterRunnable):
         self.merge_plot = merge_plot
         for problem in self.check_keys():
             raise problem
+        self._check_links()
 
     # -- checks ---------------------------------------------------------------------
     @property
@@ -148,6 +149,15 @@ class Experiment(ClusterRunnable):
                 problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
                                             hint="give a whole number, 0 keeps all"))
         return problems
+
+    def _check_links(self) -> None:
+        """A link to a name that is no earlier stage and no resource fails here, with its place."""
+        import copy
+        from flambe.compile.binding import bind_links
+        from flambe.experiment.resources import flatten
+        names = flatten(self.resources) if isinstance(self.resources, Mapping) else {}
+        # bound on a copy: the pipeline itself stays as loaded
+        bind_links(copy.deepcopy(self.pipeline), globals_={n: n for n in names}, strict=True)
 
     @classmethod
     def validate_config(cls, schema: Any) -> List[FlambeError]:
