@@ -1,0 +1,101 @@
+"""Helpers shared by the experiment tests: writing configs, running them, reading outputs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+
+import tests.core.experiment_components  # noqa: F401  (registers the !X... tags)
+from flambe.compile import yaml
+from flambe.plugins import hookimpl
+from flambe.plugins.manager import get_host
+
+
+def write_config(folder: Path, pipeline: str, name: str = "exp", top: str = "",
+                 file_name: str = "exp.yaml") -> Path:
+    """An experiment config file whose outputs go to ``folder/out``."""
+    text = (f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\n"
+            + textwrap.dedent(top) + "pipeline:\n" + textwrap.indent(textwrap.dedent(pipeline), "  "))
+    path = folder / file_name
+    path.write_text(text)
+    return path
+
+
+def load(path: Path) -> Any:
+    """The Experiment a config file builds."""
+    return yaml.load(path.read_text(), file=str(path))()
+
+
+def run(path: Path, **flags: Any) -> Any:
+    """Load and run an experiment config; returns the experiment."""
+    experiment = load(path)
+    experiment.run(**flags)
+    return experiment
+
+
+def progress(folder: Path, name: str = "exp") -> Dict[str, Any]:
+    """The progress.json of an experiment run under ``folder/out``."""
+    return json.loads((folder / "out" / f"output__{name}" / "progress.json").read_text())
+
+
+def statuses(doc: Dict[str, Any], stage: str) -> Dict[str, str]:
+    """Variant name -> status, for one stage of a progress document."""
+    return {v["name"]: v["status"] for v in doc["stages"][stage]["variants"].values()}
+
+
+def lines(path: Path) -> List[str]:
+    """The lines a component appended to a file (none when it does not exist)."""
+    return path.read_text().splitlines() if path.exists() else []
+
+
+class Recorder:
+    """Records every experiment event, in order."""
+
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, Dict[str, Any]]] = []
+
+    def names(self) -> List[str]:
+        return [name for name, _ in self.events]
+
+    @hookimpl
+    def flambe_experiment_started(self, experiment: Any, output_path: str) -> None:
+        self.events.append(("experiment_started", {"output_path": output_path}))
+
+    @hookimpl
+    def flambe_stage_started(self, experiment: Any, stage: str, variants: Any) -> None:
+        self.events.append(("stage_started", {"stage": stage, "variants": list(variants)}))
+
+    @hookimpl
+    def flambe_trial_result(self, experiment: Any, stage: str, variant: str, result: Any) -> None:
+        self.events.append(("trial_result", {"stage": stage, "variant": variant,
+                                             "result": dict(result)}))
+
+    @hookimpl
+    def flambe_checkpoint_written(self, experiment: Any, stage: str, variant: str,
+                                  path: str) -> None:
+        self.events.append(("checkpoint_written", {"stage": stage, "variant": variant,
+                                                   "path": path}))
+
+    @hookimpl
+    def flambe_stage_finished(self, experiment: Any, stage: str, status: str) -> None:
+        self.events.append(("stage_finished", {"stage": stage, "status": status}))
+
+    @hookimpl
+    def flambe_experiment_finished(self, experiment: Any, output_path: str, status: str) -> None:
+        self.events.append(("experiment_finished", {"status": status}))
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """A Recorder subscribed to the experiment events while the test runs."""
+    rec = Recorder()
+    pm = get_host().pm
+    pm.register(rec, name=f"recorder-{id(rec)}")
+    try:
+        yield rec
+    finally:
+        pm.unregister(rec)
