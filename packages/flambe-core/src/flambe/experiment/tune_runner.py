@@ -104,11 +104,13 @@ def ray_runtime_env() -> Dict[str, Any]:
 def start_ray(num_cpus: Optional[int] = None) -> bool:
     """Start a local Ray instance unless one is connected; returns whether it started one."""
     import ray
-    if ray.is_initialized():
-        return False
+    # read by Tune in this process, also when Ray was started by someone else: a stage
+    # whose component has no metric() reports results without one
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    if ray.is_initialized():
+        return False
     ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR,
              log_to_driver=False, runtime_env=ray_runtime_env(), configure_logging=False)
     return True
