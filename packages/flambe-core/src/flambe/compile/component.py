@@ -29,6 +29,30 @@ logger = logging.getLogger(__name__)
 _PRIMITIVES = (type(None), bool, int, float, str)
 
 
+class _config_classmethod:
+    """``Cls.compile(**config)`` builds from a config; ``obj.compile()`` stays the base's.
+
+    ``torch.nn.Module`` has an instance method ``compile`` (``torch.compile``
+    of the module): on an instance, the name resolves past ``Component`` to
+    that method, so components that are modules keep it.
+    """
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+        self.__name__ = fn.__name__
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+        if obj is None:
+            return types.MethodType(self.fn, owner)
+        mro = type(obj).__mro__
+        for klass in mro[mro.index(Component) + 1:]:
+            attr = vars(klass).get(self.__name__)
+            if attr is not None and not isinstance(attr, _config_classmethod):
+                return attr.__get__(obj, type(obj))
+        return types.MethodType(self.fn, type(obj))
+
+
 class Component(Registrable, StatefulMixin):
     """Base class of every object that can be built from a config.
 
@@ -119,7 +143,7 @@ class Component(Registrable, StatefulMixin):
         return merged
 
     # -- compiling ----------------------------------------------------------------
-    @classmethod
+    @_config_classmethod
     def compile(cls, _flambe_custom_factory_name: Optional[str] = None,
                 _flambe_extensions: Optional[Dict[str, str]] = None,
                 _flambe_stash: Optional[Dict[str, Any]] = None,
@@ -340,6 +364,8 @@ def _display_tag(cls: type, factory: Optional[str], schema: Optional[Schema]) ->
 # ---------------------------------------------------------------------------
 
 WRAPPED_MODULE = "flambe.compile.wrapped"
+# Component methods that give way to a wrapped class's attribute of the same name
+_WRAPPER_YIELDS = ("run", "metric", "save", "load_from_path")
 
 
 def wrapped_name(class_: type) -> str:
@@ -366,6 +392,13 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
     def body(ns: Dict[str, Any]) -> None:
         ns.update({"__module__": WRAPPED_MODULE, "__doc__": class_.__doc__,
                    "_flambe_dynamic": True, "_flambe_wrapped": class_})
+        # Component's own methods must not hide the wrapped class's attributes of
+        # the same name (a Ray searcher's ``metric`` property, say)
+        for name in _WRAPPER_YIELDS:
+            for klass in class_.__mro__:
+                if name in vars(klass) and klass is not object:
+                    ns[name] = vars(klass)[name]
+                    break
 
     new = types.new_class(class_.__name__, (parent_component_class, class_),
                           {"should_register": False}, body)

@@ -234,6 +234,9 @@ class Engine:
 
     def _run_stage(self, stage: str) -> None:
         assert self.progress is not None
+        if stage in self.exp.search and not self.debug:
+            self._run_searched_stage(stage)
+            return
         variants = self._compute_variants(stage)
         self.variants[stage] = {v.id: v for v in variants}
         self.emit("stage_started", stage=stage, variants=[v.to_json() for v in variants])
@@ -265,6 +268,68 @@ class Engine:
                         break
             else:
                 self._run_on_ray(stage, todo, scores, failed)
+        self._finish_stage(stage, variants, scores, failed)
+
+    def _run_searched_stage(self, stage: str) -> None:
+        """A stage whose values a search algorithm proposes, trial by trial."""
+        import json
+        from flambe.compile import yaml
+        from flambe.experiment import tune_runner
+        from flambe.experiment.search import SearchPlan, search_space
+        from flambe.experiment.variants import consistent_lineages
+        parents = [self.surviving[d] for d in self.deps[stage]]
+        lineages = consistent_lineages(parents)
+        if parents and not lineages:
+            raise ConfigError(f"stage '{stage}' has no upstream variant to build on")
+        upstream = transitive(self.deps, stage)
+        schema = self.exp.pipeline[stage]
+        plan = SearchPlan(
+            stage=stage, config_text=yaml.dump(schema), seed=int(self.exp.seed),
+            lineages=lineages,
+            upstream_configs={u: {vid: v.config_text for vid, v in self.variants[u].items()}
+                              for u in upstream},
+            upstream_dirs={u: {vid: os.path.join(self.output, u, v.name)
+                               for vid, v in self.variants[u].items()} for u in upstream},
+            output=self.output, order=list(self.exp.pipeline), globals_=self.globals_,
+            extensions=dict(self.exp.extensions or {}), verbose=self.verbose,
+            sources={s: str(self.exp.pipeline[s].location) for s in upstream + [stage]
+                     if getattr(self.exp.pipeline[s], "location", None)})
+        space = search_space(schema, self._stage_rng(stage), lineages)
+        samples = int(self.exp.num_samples.get(stage, 1))
+        self.variants[stage] = {}
+        self.emit("stage_started", stage=stage, variants=[])
+        logger.info("Stage %s: %d trials proposed by %s", stage, samples,
+                    type(self.exp.search[stage]).__name__)
+        if not self.ray_started:
+            self.ray_started = tune_runner.start_ray()
+        outcome = tune_runner.run_search(
+            stage, plan, space, samples, storage_path=os.path.join(self.output, ".tune"),
+            resources=self._devices(), search_alg=self._built(self.exp.search[stage]),
+            scheduler=self._built(self.exp.schedulers.get(stage)),
+            max_failures=self.exp.max_failures, modules=self._modules(),
+            on_result=lambda vid, result: self._on_result(stage, vid, result),
+            on_error=lambda key, text: logger.error("%s trial %s failed:\n%s", stage, key, text))
+        variants: List[Variant] = []
+        scores: Dict[str, Optional[float]] = {}
+        failed: Dict[str, str] = {}
+        for trial in outcome:
+            folder = trial["variant_dir"]
+            info_path = os.path.join(folder, "variant.json") if folder else None
+            if not info_path or not os.path.exists(info_path):
+                failed[trial["trial_id"] or str(len(failed))] = trial["error"] or "no result"
+                continue
+            with open(info_path, encoding="utf-8") as handle:
+                info = json.load(handle)
+            variant = Variant(stage, info["id"], info["name"], info["params"], info["config"],
+                              info["lineage"], info.get("own_params", {}))
+            variants.append(variant)
+            self.variants[stage][variant.id] = variant
+            if trial["error"] is not None:
+                failed[variant.id] = trial["error"]
+                self.progress.variant_update(stage, variant.id, status="failure",
+                                             error=trial["error"])
+            else:
+                scores[variant.id] = (read_trial(folder) or {}).get("best_score")
         self._finish_stage(stage, variants, scores, failed)
 
     def _checkpoint(self, stage: str, variant: Variant) -> str:
@@ -365,9 +430,11 @@ class Engine:
     # -- results --------------------------------------------------------------------------
     def _on_result(self, stage: str, vid: str, result: Mapping[str, Any]) -> None:
         metric, score = result.get("flambe_metric"), result.get("flambe_score")
-        name = self.variants[stage][vid].name
+        known = self.variants[stage].get(vid)
+        name = known.name if known is not None else result.get("flambe_name", vid)
         payload = {"step": result.get("flambe_step"), "metric": metric, "score": score,
-                   "name": name}
+                   "name": name,
+                   "params": known.params if known is not None else result.get("flambe_params", {})}
         self.emit("trial_result", stage=stage, variant=vid, result=payload)
         if result.get("checkpoint_path"):
             self.emit("checkpoint_written", stage=stage, variant=vid,
@@ -377,8 +444,8 @@ class Engine:
 
     def _on_error(self, stage: str, vid: str, text: str, final: bool = True) -> None:
         assert self.progress is not None
-        name = self.variants[stage][vid].name
-        logger.error("%s/%s failed:\n%s", stage, name, text)
+        known = self.variants[stage].get(vid)
+        logger.error("%s/%s failed:\n%s", stage, known.name if known else vid, text)
         self.progress.variant_update(stage, vid, status="failure" if final else "running",
                                      error=text)
 

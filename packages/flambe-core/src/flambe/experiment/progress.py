@@ -106,6 +106,11 @@ class ProgressState:
     def flambe_trial_result(self, experiment: Any, stage: str, variant: str,
                             result: Mapping[str, Any]) -> None:
         if self._mine(experiment):
+            with self._lock:  # variants proposed by a search algorithm appear as they run
+                self._stage(stage)["variants"].setdefault(variant, {
+                    "name": result.get("name"), "params": result.get("params", {}),
+                    "lineage": result.get("lineage", {}), "status": "running", "step": 0,
+                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None})
             self.variant_update(stage, variant, status="running", step=result.get("step"),
                                 metric=result.get("metric"), score=result.get("score"))
 

@@ -34,10 +34,13 @@ class FlambeTrainable(tune.Trainable):
     """
 
     def setup(self, config: Dict[str, Any], plans: Optional[Mapping[str, TrialPlan]] = None,
-              modules: Optional[List[str]] = None) -> None:
+              modules: Optional[List[str]] = None, search: Any = None) -> None:
         for module in modules or []:
             importlib.import_module(module)
-        self.plan = (plans or {})[config["variant"]]
+        if search is not None:  # the values come from a search algorithm
+            self.plan = search.trial_plan(config, self.trial_id)
+        else:
+            self.plan = (plans or {})[config["variant"]]
         self.runner = TrialRunner(self.plan, resume=True)
 
     def step(self) -> Dict[str, Any]:
@@ -48,8 +51,11 @@ class FlambeTrainable(tune.Trainable):
         return self._result(done, metric, score)
 
     def _result(self, done: bool, metric: Optional[float], score: Optional[float]) -> Dict[str, Any]:
+        variant = self.plan.variant
         result: Dict[str, Any] = {"done": done, "flambe_step": self.runner.step,
-                                  "checkpoint_path": self.plan.checkpoint_dir}
+                                  "checkpoint_path": self.plan.checkpoint_dir,
+                                  "flambe_variant": variant["id"], "flambe_name": variant["name"],
+                                  "flambe_params": variant.get("params", {})}
         if metric is not None:
             result[METRIC] = metric
             result[SCORE] = score
@@ -84,7 +90,7 @@ class _Events(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: List[Any], trial: Any, result: Dict,
                         **info: Any) -> None:
-        self.on_result(trial.config["variant"], result)
+        self.on_result(result.get("flambe_variant") or trial.config.get("variant"), result)
 
     def on_trial_error(self, iteration: int, trials: List[Any], trial: Any, **info: Any) -> None:
         text = ""
@@ -92,7 +98,8 @@ class _Events(tune.Callback):
         if path and os.path.exists(path):
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
-        self.on_error(trial.config["variant"], text or "the trial failed (no traceback found)")
+        self.on_error(trial.config.get("variant") or trial.trial_id,
+                      text or "the trial failed (no traceback found)")
 
 
 def ray_runtime_env() -> Dict[str, Any]:
@@ -159,4 +166,51 @@ def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
         vid = (result.config or {}).get("variant")
         if vid in outcome and result.error is not None:  # failed after its retries
             outcome[vid] = errors.get(vid) or f"{type(result.error).__name__}: {result.error}"
+    return outcome
+
+
+def run_search(stage: str, plan: Any, space: Dict[str, Any], num_samples: int, storage_path: str,
+               resources: Mapping[str, float], search_alg: Any, scheduler: Any = None,
+               max_failures: int = 0, modules: Optional[List[str]] = None,
+               on_result: Optional[Callable[[str, Dict[str, Any]], None]] = None,
+               on_error: Optional[Callable[[str, str], None]] = None) -> List[Dict[str, Any]]:
+    """Run a stage whose values a search algorithm proposes.
+
+    Returns
+    -------
+    list of dict
+        Per trial: ``variant_dir`` (None when it failed before building) and
+        ``error`` (None when it succeeded).
+
+    """
+    trainable = tune.with_resources(
+        tune.with_parameters(FlambeTrainable, search=plan, modules=list(modules or [])),
+        dict(resources))
+    errors: Dict[str, str] = {}
+
+    def record_error(key: str, text: str) -> None:
+        errors[key] = text
+        if on_error is not None:
+            on_error(key, text)
+
+    tuner = tune.Tuner(
+        trainable, param_space=space,
+        tune_config=tune.TuneConfig(metric=SCORE, mode="max", scheduler=scheduler,
+                                    search_alg=search_alg, num_samples=num_samples),
+        run_config=tune.RunConfig(
+            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
+            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]))
+    grid = tuner.fit()
+    outcome = []
+    for result in grid:
+        metrics = result.metrics or {}
+        trial_id = metrics.get("trial_id")
+        name = metrics.get("flambe_name")
+        error = None
+        if result.error is not None:
+            error = errors.get(trial_id) or f"{type(result.error).__name__}: {result.error}"
+        outcome.append({"variant_dir": os.path.join(plan.output, stage, name) if name else None,
+                        "error": error, "trial_id": trial_id})
     return outcome

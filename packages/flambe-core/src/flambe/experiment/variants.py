@@ -177,7 +177,7 @@ def folder_name(params: Mapping[str, Any], variant_id: str) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return repr(value)
+        return f"{value:.4g}"  # folder names stay short; ties get the id appended
     return str(value)
 
 
