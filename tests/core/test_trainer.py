@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 import torch
@@ -462,3 +463,21 @@ def test_bad_trainer_configs_fail_at_build_with_their_place(tmp_path, change, me
     config["model"]()
     with pytest.raises(TrainerConfigError, match=message):
         config["trainer"]()
+
+
+def test_training_doc_examples_run(tmp_path, monkeypatch):
+    """docs/training.md: every example runs as written."""
+    from tests.core.test_docs_examples import blocks
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))   # the doc adds "." for its script
+    namespace = {"__name__": "__main__"}
+    ran = files = 0
+    for note, lang, body in blocks("training.md"):
+        if note.startswith("file:"):
+            (tmp_path / note.split(":", 1)[1].strip()).write_text(body)
+            files += 1
+        elif lang == "python":
+            exec(compile(body, f"training.md example {ran + 1}", "exec"), namespace)
+            ran += 1
+    sys.modules.pop("my_train", None)
+    assert ran >= 7 and files >= 4

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from flambe.learn.errors import TrainerConfigError
 from flambe.learn.trainer import MetricStates, Trainer
-from flambe.learn.utils import batch_to_device
+from flambe.learn.utils import BatchForward, batch_to_device
 
 
 def _logits(output: Any) -> torch.Tensor:
@@ -43,7 +43,9 @@ class DistillationTrainer(Trainer):
     teacher_model : Module
         The trained model to imitate.
     student_model : Module
-        The model to train; returns ``(logits, target)``.
+        The model to train; returns ``(logits, target)``, or only logits
+        when it does not take the last column (see :class:`Trainer`).
+        Log-probabilities work as logits (softmax ignores the shift).
     teacher_columns, student_columns : tuple of int, optional
         The batch columns each model gets (all by default).
     alpha_kl : float
@@ -95,6 +97,8 @@ class DistillationTrainer(Trainer):
                          max_grad_norm, max_grad_abs_val, extra_validation_metrics,
                          check_batch=check_batch)
         self.teacher_model.to(self._device)
+        self._student = BatchForward(student_model)
+        self._teacher = BatchForward(teacher_model)
         self._unlabel_iterator = None
         if unlabel_dataset is not None and unlabel_sampler is not None:
             self._unlabel_iterator = iter(unlabel_sampler.sample(unlabel_dataset.train, -1))
@@ -106,10 +110,9 @@ class DistillationTrainer(Trainer):
     def _compute_loss(self, batch: Any) -> torch.Tensor:
         batch = self._batch_to_device(batch)
         self.teacher_model.eval()
-        student_logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        student_logits, target = self._student(self._columns(batch, self.student_columns))
         with torch.no_grad():
-            teacher_logits = _logits(self.teacher_model(*self._columns(batch,
-                                                                       self.teacher_columns)))
+            teacher_logits = _logits(self._teacher(self._columns(batch, self.teacher_columns)))
         loss = student_logits.new_zeros(())
         if self.alpha_kl < 1:
             hard = self.loss_fn(F.log_softmax(student_logits, dim=-1), target)
@@ -137,13 +140,15 @@ class DistillationTrainer(Trainer):
     def _compute_batch(self, batch: Any, metrics: MetricStates = ()
                        ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch = self._batch_to_device(batch)
-        logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        logits, target = self._student(self._columns(batch, self.student_columns))
         pred = F.log_softmax(logits, dim=-1)
         for metric, state in metrics:
             metric.aggregate(state, pred, target)
         return pred, target, self.loss_fn(pred, target)
 
     def _forward_for_check(self, batch: Tuple[Any, ...]) -> Any:
-        _logits(self.teacher_model.to(self._device)(*self._columns(batch, self.teacher_columns)))
-        logits, target = self.student_model(*self._columns(batch, self.student_columns))
+        self.teacher_model.to(self._device)
+        _logits(BatchForward(self.teacher_model)(self._columns(batch, self.teacher_columns)))
+        logits, target = BatchForward(self.student_model)(self._columns(batch,
+                                                                        self.student_columns))
         return F.log_softmax(logits, dim=-1), target
