@@ -1,4 +1,4 @@
-"""Every example config runs (the quickstart is the first test)."""
+"""Every example config runs (the quickstart, examples/moons.yaml, is the first test)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FLAMBE = Path(sys.executable).with_name("flambe")
 
 
-def test_quickstart_builds_and_saves_a_loadable_model(tmp_path):
-    result = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "quickstart.yaml")],
+def test_builder_example_builds_and_saves_a_loadable_model(tmp_path):
+    result = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "builder.yaml")],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    saved = tmp_path / "flambe-output" / "quickstart-model"
+    saved = tmp_path / "flambe-output" / "builder-model"
     assert (saved / "config.yaml").read_text().startswith("!torch.TransformerEncoder")
     model = flambe.load(str(saved))
     assert isinstance(model, torch.nn.TransformerEncoder)
@@ -27,10 +27,10 @@ def test_quickstart_builds_and_saves_a_loadable_model(tmp_path):
     out = model(torch.zeros(3, 5, 64))
     assert out.shape == (3, 5, 64)
     # a second run refuses to overwrite, --force replaces
-    again = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "quickstart.yaml")],
+    again = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "builder.yaml")],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert again.returncode != 0
-    forced = subprocess.run([str(FLAMBE), "run", "-f", str(ROOT / "examples" / "quickstart.yaml")],
+    forced = subprocess.run([str(FLAMBE), "run", "-f", str(ROOT / "examples" / "builder.yaml")],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert forced.returncode == 0, forced.stderr
 
