@@ -36,6 +36,12 @@ NAME_RE = re.compile(r"^([a-zA-Z0-9]+[_-]*)+$")
 DEFAULT_MAX_VARIANTS = 1000
 
 
+def _has_metric(cls: type) -> bool:
+    """Whether a component class defines its own ``metric()``."""
+    from flambe.compile.component import Component
+    return getattr(cls, "metric", None) is not Component.metric
+
+
 class ExperimentFailed(RunnableError):
     """Some variants of a stage failed (with ``stop_on_failure``, or at the end)."""
 
@@ -144,6 +150,16 @@ class Experiment(ClusterRunnable):
             if key not in stages:
                 problems.append(ConfigError(f"resume names '{key}', which is not a stage",
                                             hint="stages: " + ", ".join(stages)))
+        for field_name in ("schedulers", "search", "reduce"):
+            for stage in getattr(self, field_name):
+                schema = self.pipeline.get(stage)
+                cls = getattr(schema, "component_subclass", None)
+                if cls is not None and not _has_metric(cls):
+                    problems.append(ConfigError(
+                        f"{field_name}: stage '{stage}' ({cls.__name__}) has no metric() to "
+                        "rank its variants by", getattr(schema, "location", None),
+                        hint=f"give {cls.__name__} a metric() method, or drop the "
+                             f"{field_name} entry"))
         for stage, k in self.reduce.items():
             if not isinstance(k, int) or k < 0:
                 problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
