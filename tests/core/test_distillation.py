@@ -6,10 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from flambe.compile import Component
 from flambe.learn import DistillationTrainer
 from flambe.learn.distillation import distillation_loss
-
-from flambe.compile import Component
 
 from tests.core.learn_helpers import (CountingSGD, LAccuracy, LSampler, LSequenceMetric, LSplits,
                                       blobs)

@@ -14,7 +14,7 @@ from flambe.logging import TrialLogging
 from flambe.logging.events import read_scalars
 
 from tests.core.learn_helpers import (CountingSGD, LAccuracy, LLinear, LSampler,
-                                      LSequenceMetric, LSplits, blobs, make_trainer)
+                                      LSequenceMetric, make_trainer)
 
 
 def run_all(trainer: Trainer) -> int:
@@ -345,7 +345,8 @@ def test_loading_a_finished_state_restores_the_best_weights():
                            metric_fn=LSequenceMetric([0.1, 0.9, 0.2]))
     run_all(trainer)
     state = trainer.get_state()
-    fresh = make_trainer(max_steps=2, iter_per_step=2, model=LLinear(seed=9))
+    fresh = make_trainer(max_steps=2, iter_per_step=2, model=LLinear(seed=9),
+                         metric_fn=LSequenceMetric([0.0]))
     fresh.load_state(state)
     for name, value in fresh.model.state_dict().items():
         assert torch.equal(value, trainer._best_model[name])

@@ -14,7 +14,9 @@ from typing import Any, Dict, NamedTuple, Optional
 
 
 def _clock(walltime: Optional[float]) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(walltime)) if walltime is not None else "--:--:--"
+    if walltime is None:
+        return "--:--:--"
+    return time.strftime("%H:%M:%S", time.localtime(walltime))
 
 
 class _Scalar(NamedTuple):
