@@ -1,0 +1,29 @@
+"""Label tokenizer: one label, or several separated by a separator."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from flambe.nlp.tokenizer.tokenizer import Tokenizer
+
+
+class LabelTokenizer(Tokenizer):
+    """The whole string as one label, or the labels separated by ``multilabel_sep``.
+
+    Parameters
+    ----------
+    multilabel_sep : str, optional
+        The separator of several labels (``'|'`` turns ``"a|b"`` into
+        ``['a', 'b']``); without it ``"a|b"`` is the single label ``'a|b'``.
+
+    """
+
+    def __init__(self, multilabel_sep: Optional[str] = None) -> None:
+        super().__init__()
+        self.multilabel_sep = multilabel_sep
+
+    def tokenize(self, example: str) -> List[str]:
+        """The label(s) of ``example``."""
+        if self.multilabel_sep:
+            return example.split(self.multilabel_sep)
+        return [example]
