@@ -482,3 +482,28 @@ def test_training_doc_examples_run(tmp_path, monkeypatch):
             ran += 1
     sys.modules.pop("my_train", None)
     assert ran >= 7 and files >= 4
+
+
+def test_a_saved_trainer_loads_and_resumes(tmp_path):
+    import flambe
+    from flambe.compile import yaml
+    write_blobs(tmp_path / "blobs.csv", n=300)
+    text = EXPERIMENT.format(path=tmp_path / "blobs.csv")
+    # the model written inside the trainer, so that the saved trainer holds its whole config
+    text = text.replace("  model: !@ model\n", "  model: !MLPEncoder {input_size: 4, output_size: 3,"
+                        " output_activation: !torch.LogSoftmax {dim: -1}}\n")
+    config = yaml.load(text, file="experiment.yaml")
+    config["dataset"]()
+    trainer = config["trainer"]()
+    trainer.run()
+    flambe.save(trainer, str(tmp_path / "saved"))
+    again = flambe.load(str(tmp_path / "saved"))
+    assert isinstance(again, Trainer) and again._step == 1
+    assert again.best_metric == trainer.best_metric
+    assert again.optimizer.param_groups[0]["params"][0] is next(again.model.parameters())
+    assert int(again.optimizer.state_dict()["state"][0]["step"]) == trainer.iter_per_step
+    for name, value in again.model.state_dict().items():
+        assert torch.equal(value, trainer.model.state_dict()[name])
+    while again.run():
+        pass
+    assert again._step == 5
