@@ -84,8 +84,9 @@ class XCounter(Component):
     Each call appends ``"<label> <step>"`` to ``log``. The metric is
     ``value * step`` (or ``value`` alone with ``constant``), reported as
     lower-is-better when ``mode`` is ``"min"``. ``fail_at`` raises at that
-    step every time; ``fail_once`` (a marker file) raises at ``fail_at`` only
-    while the marker does not exist, creating it. ``sleep`` waits in each call.
+    step every time; ``fail_once`` (a marker file; ``{label}`` in it is replaced
+    by the label) raises at ``fail_at`` only while the marker does not exist,
+    creating it. ``sleep`` waits in each call.
     """
 
     def __init__(self, label: str = "c", value: float = 1.0, steps: int = 3,
@@ -108,8 +109,9 @@ class XCounter(Component):
         if self.fail_at and self.step + 1 == self.fail_at:
             if self.fail_once is None:
                 raise RuntimeError(f"{self.label}: planned failure at step {self.fail_at}")
-            if not os.path.exists(self.fail_once):
-                open(self.fail_once, "w").close()
+            marker = self.fail_once.replace("{label}", str(self.label))
+            if not os.path.exists(marker):
+                open(marker, "w").close()
                 raise RuntimeError(f"{self.label}: failing once at step {self.fail_at}")
         self.step += 1
         _append(self.log, f"{self.label} {self.step}")

@@ -573,3 +573,69 @@ def test_default_devices_are_one_cpu_plus_a_gpu_when_there_is_one(tmp_path: Path
     assert Engine(exp)._devices() == expected
     exp = load(write_config(tmp_path, "d: !XDataset {}\n", top="devices: {cpu: 0.5}\n"))
     assert Engine(exp)._devices() == {"cpu": 0.5}
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+EXT = "xq_exp_ext"
+
+
+def flambe_cli(args: List[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m flambe.cli ARGS`` with an extension module re-exporting the test components."""
+    folder = cwd / "pythonpath" / EXT
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "__init__.py").write_text("from tests.core.experiment_components import *  # noqa\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(cwd / "pythonpath"), str(REPO_ROOT)]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return subprocess.run([sys.executable, "-m", "flambe.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_flambe_run_and_validate_an_experiment(tmp_path: Path) -> None:
+    log = tmp_path / "runs.txt"
+    good = tmp_path / "good.yaml"
+    good.write_text(f"{EXT}: {EXT}\n---\n!Experiment\nname: cli\nsave_path: {tmp_path / 'out'}\n"
+                    "pipeline:\n"
+                    f"  a: !{EXT}.XCounter {{steps: 2, log: {log}}}\n"
+                    f"  b: !{EXT}.XCounter {{upstream: !@ a, label: b, steps: 1, log: {log}}}\n")
+    proc = flambe_cli(["validate", str(good)], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = flambe_cli(["run", str(good)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert lines(log) == ["c 1", "c 2", "b 1"]
+    assert "output__cli" in proc.stderr  # the console says where the outputs are
+    doc = json.loads((tmp_path / "out" / "output__cli" / "progress.json").read_text())
+    assert doc["status"] == "success"
+    # a second run of another config in the same folder is refused, -f replaces it
+    good.write_text(good.read_text().replace("steps: 2", "steps: 3"))
+    proc = flambe_cli(["run", str(good)], tmp_path)
+    assert proc.returncode != 0 and "--force" in proc.stderr
+    assert lines(log) == ["c 1", "c 2", "b 1"]
+    proc = flambe_cli(["run", "-f", str(good)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert lines(log)[3:] == ["c 1", "c 2", "c 3", "b 1"]
+    # --debug with --cluster is refused before anything runs
+    proc = flambe_cli(["run", "--debug", "--cluster", str(tmp_path / "c.yaml"), str(good)],
+                      tmp_path)
+    assert proc.returncode != 0 and "--debug" in proc.stderr and "--cluster" in proc.stderr
+
+
+def test_flambe_validate_reports_bad_experiment_keys_with_their_place(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"{EXT}: {EXT}\n---\n"
+                   "!Experiment\n"                                   # line 3
+                   "name: bad\n"
+                   "reduce: {nope: 2}\n"                             # line 5
+                   "search: {b: !ray.BasicVariantGenerator {}, x: 1}\n"
+                   "pipeline:\n"
+                   f"  a: !{EXT}.XSource\n"
+                   "    value: !@ b.value\n"                         # line 9: later stage
+                   f"  b: !{EXT}.XSource\n"
+                   "    value: !@ missing.x\n")                      # line 11: missing
+    proc = flambe_cli(["validate", str(bad)], tmp_path)
+    assert proc.returncode == 22, proc.stdout + proc.stderr
+    text = proc.stdout + proc.stderr
+    assert f"{bad}:5:" in text and "reduce names 'nope'" in text
+    assert f"{bad}:6:" in text and "search names 'x'" in text
+    assert f"{bad}:9:" in text and f"{bad}:11:" in text
