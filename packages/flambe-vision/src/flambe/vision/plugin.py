@@ -12,7 +12,13 @@ from typing import Dict, Mapping
 from flambe.plugins import hookimpl
 
 # YAML tag (without "!") -> "module:Class"
-TAGS: Dict[str, str] = {}
+TAGS: Dict[str, str] = {
+    "MNISTDataset": "flambe.vision.classification.datasets:MNISTDataset",
+    "ImageArrayDataset": "flambe.vision.classification.arrays:ImageArrayDataset",
+    "ImageFolderDataset": "flambe.vision.classification.image_folder:ImageFolderDataset",
+    "ImageAugmentation": "flambe.vision.classification.augment:ImageAugmentation",
+    "ImageClassifier": "flambe.vision.classification.model:ImageClassifier",
+}
 
 
 @hookimpl
