@@ -446,7 +446,7 @@ class Representer:
         from flambe.compile.link import create_link_str
         root_schema = getattr(self.save_root, "_schema", None)
         if root_schema is not None and link.target_leaf is not None:
-            path = find_path(root_schema, link.target_leaf)
+            path = find_path(root_schema, link.target_leaf, exclude=link)
             if path:
                 return ScalarNode(link._created_with_tag or "!@",
                                   create_link_str(path, link.attr_path))
@@ -479,13 +479,22 @@ def _is_component(value: Any) -> bool:
     return isinstance(value, Component)
 
 
-def find_path(root: Any, target: Any) -> List[str]:
-    """Keyword path from schema ``root`` down to ``target`` (empty when not below it)."""
+def find_path(root: Any, target: Any, exclude: Any = None) -> List[str]:
+    """Keyword path from schema ``root`` down to ``target`` (empty when not below it).
+
+    Resolved links on the way are followed to what they point to (a keyword
+    ``model: !@ model`` leads into that model), except ``exclude``.
+    """
     from flambe.compile.component import Component
+    from flambe.compile.link import Link
     from flambe.compile.schema import Schema
     seen: set = set()
 
     def walk(value: Any, path: List[str]) -> Optional[List[str]]:
+        if isinstance(value, Link):
+            if value is exclude or not value.is_resolved:
+                return None
+            value = value.resolved
         if value is target and path:
             return path
         if isinstance(value, Component) and getattr(value, "_schema", None) is not None:
