@@ -446,7 +446,7 @@ class Representer:
         from flambe.compile.link import create_link_str
         root_schema = getattr(self.save_root, "_schema", None)
         if root_schema is not None and link.target_leaf is not None:
-            path = find_path(root_schema, link.target_leaf, exclude=link)
+            path = relative_link_path(root_schema, link)
             if path:
                 return ScalarNode(link._created_with_tag or "!@",
                                   create_link_str(path, link.attr_path))
@@ -479,11 +479,12 @@ def _is_component(value: Any) -> bool:
     return isinstance(value, Component)
 
 
-def find_path(root: Any, target: Any, exclude: Any = None) -> List[str]:
+def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = True) -> List[str]:
     """Keyword path from schema ``root`` down to ``target`` (empty when not below it).
 
-    Resolved links on the way are followed to what they point to (a keyword
-    ``model: !@ model`` leads into that model), except ``exclude``.
+    With ``follow_links``, resolved links on the way are followed to what
+    they point to (a keyword ``model: !@ model`` leads into that model),
+    except ``exclude``.
     """
     from flambe.compile.component import Component
     from flambe.compile.link import Link
@@ -491,8 +492,10 @@ def find_path(root: Any, target: Any, exclude: Any = None) -> List[str]:
     seen: set = set()
 
     def walk(value: Any, path: List[str]) -> Optional[List[str]]:
+        if value is target and path:
+            return path
         if isinstance(value, Link):
-            if value is exclude or not value.is_resolved:
+            if not follow_links or value is exclude or not value.is_resolved:
                 return None
             value = value.resolved
         if value is target and path:
@@ -519,6 +522,25 @@ def find_path(root: Any, target: Any, exclude: Any = None) -> List[str]:
         return None
 
     return walk(root, []) or []
+
+
+def relative_link_path(root: Any, link: Any) -> List[str]:
+    """The path of ``link``'s target inside schema ``root``, usable in a saved config.
+
+    A path found inside the object's own config is used as is; one found by
+    following another link is used only when it starts at a keyword written
+    before the link itself (links may only point backwards).
+    """
+    direct = find_path(root, link.target_leaf, exclude=link, follow_links=False)
+    if direct:
+        return direct
+    path = find_path(root, link.target_leaf, exclude=link)
+    own = find_path(root, link, follow_links=False)
+    keys = [str(k) for k in root.keywords] if hasattr(root, "keywords") else []
+    if path and own and path[0] in keys and own[0] in keys \
+            and keys.index(path[0]) < keys.index(own[0]):
+        return path
+    return []
 
 
 def serialize(nodes: List[Node], stream: Optional[IO[str]] = None) -> str:

@@ -1,0 +1,51 @@
+"""Saving an object whose config links through its own keywords to other stages."""
+
+from __future__ import annotations
+
+import torch
+
+import flambe
+from flambe.compile import Component, yaml
+
+
+class SlHolder(Component):
+    """Holds a model linked from elsewhere and an optimizer over its parameters."""
+
+    def __init__(self, model, optimizer, size=None):
+        super().__init__()
+        self.model, self.optimizer, self.size = model, optimizer, size
+
+
+def test_link_through_an_own_keyword_stays_relative(tmp_path):
+    config = yaml.load("""
+model: !torch.Linear {in_features: 2, out_features: 1}
+train: !SlHolder
+  model: !@ model
+  optimizer: !torch.Adam {params: !call model.parameters, lr: 0.1}
+""")
+    config["model"]()
+    holder = config["train"]()
+    text, stash = holder._config_for_save()
+    assert "params: !call model.parameters" in text   # relative to the saved object
+    assert "model: !torch.Linear" in text             # the outside object is written in full
+    assert stash == {}
+    flambe.save(holder, str(tmp_path / "holder"))
+    loaded = flambe.load(str(tmp_path / "holder"))
+    assert torch.equal(loaded.model.weight, holder.model.weight)
+    assert loaded.optimizer.param_groups[0]["params"][0] is loaded.model.weight
+
+
+def test_link_to_a_later_keyword_of_the_saved_object_is_inlined(tmp_path):
+    config = yaml.load("""
+model: !torch.Linear {in_features: 3, out_features: 1}
+train: !SlHolder
+  size: !@ model.in_features
+  model: !@ model
+  optimizer: !torch.Adam {params: !call model.parameters}
+""")
+    config["model"]()
+    holder = config["train"]()
+    text, _ = holder._config_for_save()
+    assert "size: 3" in text          # 'model' comes after 'size': a link would point forward
+    flambe.save(holder, str(tmp_path / "holder"))
+    assert flambe.load(str(tmp_path / "holder")).size == 3
