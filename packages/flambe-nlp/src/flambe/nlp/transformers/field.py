@@ -113,6 +113,10 @@ class PretrainedTransformerField(Field):
         """Nothing to do: the vocabulary of a pretrained tokenizer is fixed."""
 
     def _encode(self, text: str) -> torch.Tensor:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates (e.g. from a badly decoded file)
+            text = text.encode("utf-8", "replace").decode("utf-8")
         truncate = self.max_len_truncate is not None
         ids = self.tokenizer(text, add_special_tokens=self.add_special_tokens,
                              truncation=truncate, max_length=self.max_len_truncate)["input_ids"]
