@@ -37,13 +37,13 @@ train: !SlHolder
 
 def test_link_to_a_later_keyword_of_the_saved_object_is_inlined(tmp_path):
     config = yaml.load("""
-model: !torch.Linear {in_features: 3, out_features: 1}
+net: !torch.Linear {in_features: 3, out_features: 1}
 train: !SlHolder
-  size: !@ model.in_features
-  model: !@ model
+  size: !@ net.in_features
+  model: !@ net
   optimizer: !torch.Adam {params: !call model.parameters}
 """)
-    config["model"]()
+    config["net"]()
     holder = config["train"]()
     text, _ = holder._config_for_save()
     assert "size: 3" in text          # 'model' comes after 'size': a link would point forward
