@@ -1,0 +1,38 @@
+"""Shared helpers of the vision tests: the local MNIST files and crafted IDX files."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+MNIST = ROOT.parent / "shared" / "data" / "mnist"
+IMAGES = MNIST / "t10k-images-idx3-ubyte.gz"
+LABELS = MNIST / "t10k-labels-idx1-ubyte.gz"
+
+
+def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
+    """The IDX encoding of ``array`` (big-endian values of the given type code)."""
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    header = struct.pack(">HBB", 0, type_code, array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=dtypes[type_code]).tobytes()
+
+
+def write_idx(path: Path, array: np.ndarray, gzipped: bool = True) -> Path:
+    """Write ``array`` as an IDX file (gzipped by default); returns ``path``."""
+    data = idx_bytes(np.asarray(array))
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    return path
+
+
+def mnist_like(count: int, seed: int = 0, shape: Sequence[int] = (28, 28)):
+    """Random uint8 images and labels 0-9 in MNIST's layout."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, *shape), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+    return images, labels
