@@ -18,8 +18,9 @@ from flambe.plugins.manager import get_host
 def write_config(folder: Path, pipeline: str, name: str = "exp", top: str = "",
                  file_name: str = "exp.yaml") -> Path:
     """An experiment config file whose outputs go to ``folder/out``."""
+    stages = textwrap.indent(textwrap.dedent(pipeline), "  ")
     text = (f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\n"
-            + textwrap.dedent(top) + "pipeline:\n" + textwrap.indent(textwrap.dedent(pipeline), "  "))
+            + textwrap.dedent(top) + "pipeline:\n" + stages)
     path = folder / file_name
     path.write_text(text)
     return path

@@ -7,7 +7,6 @@ module stays short on a small machine.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Dict, Iterator
@@ -22,7 +21,6 @@ from tests.core.exp_helpers import (  # noqa: F401  (recorder is a fixture)
     progress,
     recorder,
     run,
-    statuses,
     write_config,
 )
 

@@ -60,7 +60,7 @@ ev: !XEvaluator
 """
 
 
-# -- a pipeline without search ----------------------------------------------------------------
+# -- a pipeline without search ---------------------------------------------------------------------
 
 def test_pipeline_runs_in_process_with_outputs_events_and_progress(tmp_path: Path,
                                                                    recorder: Recorder) -> None:
@@ -92,14 +92,12 @@ def test_pipeline_runs_in_process_with_outputs_events_and_progress(tmp_path: Pat
                     if n in ("stage_started", "stage_finished")]
     assert stage_events == [(n, s) for s in ("data", "model", "train", "ev")
                             for n in ("stage_started", "stage_finished")]
-    train_events = names[names.index("stage_started", 5):]
     start = [i for i, (n, e) in enumerate(recorder.events)
              if n == "stage_started" and e["stage"] == "train"][0]
     between = names[start + 1:names.index("stage_finished", start)]
     assert between == ["trial_result", "checkpoint_written"] * 3
     assert [e["result"]["step"] for n, e in recorder.events[start:]
             if n == "trial_result" and e["stage"] == "train"] == [1, 2, 3]
-    assert train_events
     assert recorder.events[-1][1]["status"] == "success"
     # progress.json
     doc = progress(tmp_path)
@@ -152,7 +150,7 @@ def test_default_save_path_and_output_root(tmp_path: Path, monkeypatch: Any) -> 
     assert (tmp_path / "flambe-output" / "output__a_b-c1" / "d" / "default" / "checkpoint").is_dir()
 
 
-# -- debug: every variant in this process, pdb before each run() ------------------------------
+# -- debug: every variant in this process, pdb before each run() -----------------------------------
 
 def test_debug_stops_in_pdb_before_each_run(tmp_path: Path) -> None:
     # E27 adapted: pdb.set_trace is recorded (see no_terminal_debugger)
@@ -172,7 +170,7 @@ def test_debug_stops_in_pdb_before_each_run(tmp_path: Path) -> None:
     assert stops == [1]
 
 
-# -- reduce, metric direction ---------------------------------------------------------------------
+# -- reduce, metric direction ----------------------------------------------------------------------
 
 REDUCE = """\
 model: !XModel
@@ -252,7 +250,7 @@ def test_reduce_larger_than_the_variants_warns_and_keeps_all(tmp_path: Path, cap
                for r in caplog.records)
 
 
-# -- inheritance with checkpoints (E13b, §10 item 19) ------------------------------------------
+# -- inheritance with checkpoints (E13b, §10 item 19) -------------------------------------------
 
 def test_each_downstream_variant_gets_its_own_upstream_variant(tmp_path: Path) -> None:
     log = tmp_path / "seen.txt"
@@ -269,20 +267,14 @@ def test_each_downstream_variant_gets_its_own_upstream_variant(tmp_path: Path) -
     run(config, debug=True)
     seen = sorted(lines(log))
     # the value each trial saw through both paths agrees, and every upstream variant is used
-    expected = sorted(f"{{'source': {v}, 'seen': {v}}} | [{v}, {{'k': {v}}}]" for v in (2, 3, -5, 6))
+    expected = sorted(f"{{'source': {v}, 'seen': {v}}} | [{v}, {{'k': {v}}}]"
+                      for v in (2, 3, -5, 6))
     assert seen == expected
     doc = progress(tmp_path)
     assert len(statuses(doc, "t")) == 4 and set(statuses(doc, "t").values()) == {"success"}
 
 
-# -- failures ---------------------------------------------------------------------------------------
-
-FAILING = """\
-t: !XCounter
-  label: !g [ok1, bad, ok2]
-  fail_at: !@ plan[{{label}}]
-"""
-
+# -- failures --------------------------------------------------------------------------------------
 
 def test_a_failing_trial_stops_the_experiment_with_its_traceback(tmp_path: Path, caplog: Any,
                                                                  recorder: Recorder) -> None:
@@ -337,7 +329,7 @@ def test_without_stop_on_failure_the_others_continue(tmp_path: Path) -> None:
     assert doc["status"] == "failure"
 
 
-# -- the output folder: continue, refuse, force, resume ----------------------------------------------
+# -- the output folder: continue, refuse, force, resume --------------------------------------------
 
 PIPE3 = """\
 model: !XCounter
@@ -456,7 +448,7 @@ def test_a_changed_stage_is_recomputed_under_resume(tmp_path: Path) -> None:
     assert lines(log) == ["c 1", "c 2", "c 1", "c 2", "c 3"]
 
 
-# -- checks before any trial ---------------------------------------------------------------------------
+# -- checks before any trial -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["", "some-invalid-name-!@#", "/some/invalid/name"])
 def test_invalid_names_are_refused(name: str) -> None:
@@ -529,7 +521,7 @@ def test_a_stage_left_without_variants_is_an_error(tmp_path: Path) -> None:
     assert doc["status"] == "failure" and doc["stages"]["after"]["status"] != "success"
 
 
-# -- resources ---------------------------------------------------------------------------------------
+# -- resources -------------------------------------------------------------------------------------
 
 def test_resources_are_linked_as_absolute_paths(tmp_path: Path, monkeypatch: Any) -> None:
     # E29
@@ -564,7 +556,7 @@ def test_cluster_only_resources_are_refused_locally(tmp_path: Path) -> None:
     assert "cluster" in str(info.value)
 
 
-# -- devices -------------------------------------------------------------------------------------------
+# -- devices ---------------------------------------------------------------------------------------
 
 def test_default_devices_are_one_cpu_plus_a_gpu_when_there_is_one(tmp_path: Path) -> None:
     # E26 adapted
@@ -575,7 +567,7 @@ def test_default_devices_are_one_cpu_plus_a_gpu_when_there_is_one(tmp_path: Path
     assert Engine(exp)._devices() == {"cpu": 0.5}
 
 
-# -- the command line --------------------------------------------------------------------------------
+# -- the command line ------------------------------------------------------------------------------
 
 EXT = "xq_exp_ext"
 
