@@ -1,8 +1,50 @@
-"""Natural language for Flambé: text fields, tokenizers, embeddings, text datasets and models.
+"""Natural language for Flambé: tokenizers, text fields, text datasets and models.
 
 Part of the ``flambe-nlp`` distribution, which contributes this subpackage to
 the ``flambe`` namespace. Importing it is cheap: the classes live in
-submodules and are imported when a config or your code first uses them.
+submodules (``flambe.nlp.tokenizer``, ``flambe.nlp.field``,
+``flambe.nlp.classification``, ``flambe.nlp.language_modeling``,
+``flambe.nlp.fewshot``) and are imported when first used, also through the
+names below (``from flambe.nlp import TextField``).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict
+
 __version__ = "0.1.0"
+
+_LAZY: Dict[str, str] = {
+    "Tokenizer": "flambe.nlp.tokenizer",
+    "WordTokenizer": "flambe.nlp.tokenizer",
+    "WhitespaceTokenizer": "flambe.nlp.tokenizer",
+    "CharTokenizer": "flambe.nlp.tokenizer",
+    "NGramsTokenizer": "flambe.nlp.tokenizer",
+    "LabelTokenizer": "flambe.nlp.tokenizer",
+    "TextField": "flambe.nlp.field",
+    "BoWField": "flambe.nlp.field",
+    "BowField": "flambe.nlp.field",
+    "SSTDataset": "flambe.nlp.classification",
+    "TRECDataset": "flambe.nlp.classification",
+    "NewsGroupDataset": "flambe.nlp.classification",
+    "TextClassifier": "flambe.nlp.classification",
+    "PTBDataset": "flambe.nlp.language_modeling",
+    "Wiki103": "flambe.nlp.language_modeling",
+    "Enwiki8": "flambe.nlp.language_modeling",
+    "LMField": "flambe.nlp.language_modeling",
+    "LanguageModel": "flambe.nlp.language_modeling",
+    "CorpusSampler": "flambe.nlp.language_modeling",
+    "PrototypicalTextClassifier": "flambe.nlp.fewshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flambe.nlp' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list:
+    return sorted(list(globals()) + list(_LAZY))
