@@ -29,6 +29,12 @@ KNOWN_TAGS: Dict[str, str] = {
     "TextClassifier": "flambe-nlp",
     "LanguageModel": "flambe-nlp",
     "PrototypicalTextClassifier": "flambe-nlp",
+    "MNISTDataset": "flambe-vision",
+    "ImageArrayDataset": "flambe-vision",
+    "ImageFolderDataset": "flambe-vision",
+    "ImageAugmentation": "flambe-vision",
+    "ImageClassifier": "flambe-vision",
+    # pretrained transformers and SRU transformers
     "PretrainedTransformerField": "flambe-nlp",
     "PretrainedTransformerEmbedder": "flambe-nlp",
     "BertTextField": "flambe-nlp",
@@ -56,12 +62,6 @@ KNOWN_TAGS: Dict[str, str] = {
     "TransformersSRUDecoder": "flambe-nlp",
     "TransformerSRUEncoderLayer": "flambe-nlp",
     "TransformerSRUDecoderLayer": "flambe-nlp",
-    "MNISTDataset": "flambe-vision",
-    "ImageArrayDataset": "flambe-vision",
-    "ImageFolderDataset": "flambe-vision",
-    "ImageAugmentation": "flambe-vision",
-    "ImageClassifier": "flambe-vision",
-    # pretrained transformers and SRU transformers
 }
 
 # tag namespace prefix -> distribution that declares it
