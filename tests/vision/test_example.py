@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import flambe
 from flambe.compile.yaml import load_config
 from tests.vision.helpers import MNIST, ROOT
@@ -23,6 +25,7 @@ def test_the_example_finds_the_local_mnist_files():
         assert path.parent == MNIST.resolve() and path.is_file()
 
 
+@pytest.mark.slow
 def test_a_shortened_example_searches_reduces_and_evaluates(tmp_path):
     text = EXAMPLE.read_text()
     short = (text.replace("../../shared/data/mnist", str(MNIST))
