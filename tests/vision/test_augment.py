@@ -32,15 +32,16 @@ def test_the_same_seed_gives_the_same_images_and_another_seed_others():
     a = [image for image, _ in first.train]
     b = [image for image, _ in second.train]
     c = [image for image, _ in other.train]
-    assert all(torch.equal(x, y) for x, y in zip(a, b))
-    assert not all(torch.equal(x, y) for x, y in zip(a, c))
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
     # through a seeded sampler, batch after batch
     batches = [list(BaseSampler(batch_size=8, seed=2).sample(d.train))
                for d in (_dataset(ImageAugmentation(crop_padding=2, seed=1)),
                          _dataset(ImageAugmentation(crop_padding=2, seed=1)))]
-    assert all(torch.equal(x[0], y[0]) for x, y in zip(*batches))
+    assert all(torch.equal(x[0], y[0]) for x, y in zip(*batches, strict=True))
     # reading again draws new transformations
-    assert not all(torch.equal(x, y) for x, y in zip(a, [image for image, _ in first.train]))
+    again = [image for image, _ in first.train]
+    assert not all(torch.equal(x, y) for x, y in zip(a, again, strict=True))
 
 
 def test_only_the_training_split_changes():
@@ -48,7 +49,7 @@ def test_only_the_training_split_changes():
     augmented = _dataset(ImageAugmentation(crop_padding=4, horizontal_flip=True, seed=0))
     for split in ("val", "test"):
         assert all(torch.equal(x[0], y[0]) for x, y in zip(getattr(plain, split),
-                                                           getattr(augmented, split)))
+                                                           getattr(augmented, split), strict=True))
     changed = [not torch.equal(image, plain.train_images[i])
                for i, (image, _) in enumerate(augmented.train)]
     assert sum(changed) > len(changed) // 2

@@ -47,7 +47,7 @@ def test_arrays_split_into_train_and_val_without_network(monkeypatch, home):
     assert not torch.equal(other.val_images, dataset.val_images)
     # every training image is one of the arrays', scaled to [0, 1]
     originals = {bytes(image) for image in X}
-    for image, label in dataset.train:
+    for image, _ in dataset.train:
         raw = (image[0] * 255).round().to(torch.uint8).numpy()
         assert bytes(raw) in originals
     assert not list(home.rglob("*"))  # nothing written to the cache either

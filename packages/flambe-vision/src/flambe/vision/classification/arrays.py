@@ -325,4 +325,4 @@ def get_dataset(images: Any, labels: Any) -> List[Example]:
 
     """
     tensor = to_image_tensor(images)
-    return list(zip(tensor, to_label_tensor(labels, len(tensor))))
+    return list(zip(tensor, to_label_tensor(labels, len(tensor)), strict=True))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -125,7 +125,7 @@ class MNISTDataset(ImageArrayDataset):
                   test_images_path: Optional[str] = None, test_labels_path: Optional[str] = None,
                   val_ratio: Optional[float] = 0.2, seed: Optional[int] = None,
                   test_ratio: Optional[float] = None,
-                  augment: Optional[ImageAugmentation] = None) -> "MNISTDataset":
+                  augment: Optional[ImageAugmentation] = None) -> MNISTDataset:
         """Read local IDX files, gzipped or not (``!MNISTDataset.from_path``).
 
         Parameters

@@ -121,7 +121,7 @@ class ImageFolderDataset(ImageArrayDataset):
         reference: List[Any] = []  # (file, size) of the first image
         for name, images in loaded.items():
             pixels = []
-            for (file, _), image in zip(listed[name], images):
+            for (file, _), image in zip(listed[name], images, strict=True):
                 image = image.convert(mode)
                 if target_size is not None:
                     image = image.resize((target_size[1], target_size[0]),
