@@ -49,3 +49,25 @@ train: !SlHolder
     assert "size: 3" in text          # 'model' comes after 'size': a link would point forward
     flambe.save(holder, str(tmp_path / "holder"))
     assert flambe.load(str(tmp_path / "holder")).size == 3
+
+
+def test_wrapped_lr_scheduler_state_leaves_out_its_config(tmp_path):
+    """torch's schedulers build state_dict from __dict__: the config must not leak into it."""
+    config = yaml.load("""
+model: !torch.Linear {in_features: 2, out_features: 1}
+train: !SlHolder
+  model: !@ model
+  optimizer: !torch.Adam {params: !call model.parameters, lr: 0.1}
+  size: !torch.ExponentialLR {optimizer: !@ optimizer, gamma: 0.5}
+""")
+    config["model"]()
+    holder = config["train"]()
+    holder.optimizer.step()
+    holder.size.step()
+    state = holder.size.state_dict()
+    assert "_saved_kwargs" not in state and "_schema" not in state
+    assert state["last_epoch"] == 1
+    flambe.save(holder, str(tmp_path / "holder"))   # used to fail: the config held a closure
+    loaded = flambe.load(str(tmp_path / "holder"))
+    loaded.size.load_state_dict(state)
+    assert loaded.size.get_last_lr() == [0.05]

@@ -399,6 +399,8 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
                 if name in vars(klass) and klass is not object:
                     ns[name] = vars(klass)[name]
                     break
+        if callable(getattr(class_, "state_dict", None)):
+            ns["state_dict"] = _state_dict_without_bookkeeping(class_.state_dict)
 
     new = types.new_class(class_.__name__, (parent_component_class, class_),
                           {"should_register": False}, body)
@@ -407,6 +409,27 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
     if tag is not None:
         get_registry().register(new, tag, tag_namespace)
     return new
+
+
+# attributes flambe sets on built objects; never part of a wrapped class's own state
+BOOKKEEPING_ATTRIBUTES = frozenset({"_schema", "_saved_kwargs", "_created_with_tag",
+                                    "_extensions", "_anchor", "_flambe_registered_attrs"})
+
+
+def _state_dict_without_bookkeeping(original: Callable) -> Callable:
+    """``state_dict`` of a wrapped class, minus flambe's bookkeeping attributes.
+
+    Some classes build their state from ``__dict__`` (torch's LR schedulers),
+    which would otherwise carry the object's config and schema along.
+    """
+    def state_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        state = original(self, *args, **kwargs)
+        if isinstance(state, dict) and BOOKKEEPING_ATTRIBUTES.intersection(state):
+            state = {k: v for k, v in state.items() if k not in BOOKKEEPING_ATTRIBUTES}
+        return state
+
+    state_dict.__doc__ = original.__doc__
+    return state_dict
 
 
 def all_subclasses(class_: type) -> set:
