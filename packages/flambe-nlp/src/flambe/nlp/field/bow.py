@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+import numpy as np
 import torch
 
 from flambe.errors import DataError
@@ -132,7 +133,7 @@ class BoWField(Field):
             unk = vocab[self.unk]
             get = vocab.get
             ids = [get(t, unk) for t in tokens]
-        vector = torch.bincount(torch.tensor(ids, dtype=torch.long),
+        vector = torch.bincount(torch.from_numpy(np.array(ids, dtype=np.int64)),
                                 minlength=len(vocab)).to(torch.float32)
         if self.normalize:
             total = vector.sum()

@@ -19,8 +19,17 @@ def iter_texts(data: Sequence[Any], owner: str) -> Iterator[str]:
     for number, split in enumerate(data):
         if split is None:
             continue
-        for position, value in enumerate(iter_values(split)):
-            yield from _flatten(value, owner, number, position)
+        if isinstance(split, np.ndarray):
+            if split.ndim == 2 and split.shape[1] == 1:
+                split = split[:, 0]
+            values: Iterable[Any] = split.tolist() if split.ndim == 1 else iter_values(split)
+        else:
+            values = iter_values(split)
+        for position, value in enumerate(values):
+            if type(value) is str:
+                yield value
+            else:
+                yield from _flatten(value, owner, number, position)
 
 
 def _flatten(value: Any, owner: str, split: int, position: int) -> Iterator[str]:
