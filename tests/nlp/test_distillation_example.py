@@ -27,8 +27,8 @@ def lowered_copy(text: str, tmp_path: Path, sst_dir: Path, lines: int = 48) -> P
         (small / name).write_text("\n".join(head) + "\n", encoding="utf-8")
     assert text.count(HUB_NAME) == 2 and text.count("../../../shared/data/sst") == 1
     text = text.replace(HUB_NAME, minilm_path()).replace("../../../shared/data/sst", str(small))
-    for old, new in (("max_steps: 4", "max_steps: 1"), ("max_steps: 8", "max_steps: 2"),
-                     ("iter_per_step: 100", "iter_per_step: 2")):
+    for old, new in (("max_steps: 2", "max_steps: 1"), ("max_steps: 4", "max_steps: 2"),
+                     ("iter_per_step: 108", "iter_per_step: 2")):
         assert old in text, old
         text = text.replace(old, new)
     text = text.replace("name: bert-distillation",
