@@ -13,6 +13,7 @@ See :mod:`flambe.experiment.experiment` for what an experiment is. Here:
 
 from __future__ import annotations
 
+import bdb
 import hashlib
 import logging
 import os
@@ -94,7 +95,7 @@ class Engine:
             for stage in self.exp.pipeline:
                 self._run_stage(stage)
             status = "success" if not self.failed_stages else "failure"
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, bdb.BdbQuit):
             status = "interrupted"
             raise
         finally:
@@ -186,6 +187,11 @@ class Engine:
     def _compute_variants(self, stage: str) -> List[Variant]:
         from flambe.compile import yaml
         parents = [self.surviving[d] for d in self.deps[stage]]
+        empty = [d for d, p in zip(self.deps[stage], parents) if not p]
+        if empty:
+            raise ExperimentFailed(
+                f"stage '{stage}' cannot run: no variant of {', '.join(empty)} succeeded",
+                hint="see the failures of the earlier stages above and in progress.json")
         variants = stage_variants(stage, self.exp.pipeline[stage], self._stage_rng(stage),
                                   int(self.exp.num_samples.get(stage, 1)), parents, yaml.dump)
         if not variants:
@@ -209,7 +215,7 @@ class Engine:
                          checkpoints=checkpoints,
                          variant_dir=os.path.join(self.output, stage, variant.name),
                          globals_=self.globals_, extensions=dict(self.exp.extensions or {}),
-                         file=self._config_file() or "<experiment>",
+                         file=self._config_file() or "<experiment>", seed=int(self.exp.seed),
                          debug=self.debug, verbose=self.verbose,
                          sources={s: str(self.exp.pipeline[s].location)
                                   for s in configs if getattr(self.exp.pipeline[s], "location", None)})
@@ -226,7 +232,7 @@ class Engine:
         stages = list(self.exp.pipeline)
         out: Set[str] = set()
         for name in self.exp.resume:
-            if len(self.exp.resume) == 1:
+            if getattr(self.exp, "resume_up_to", False):
                 out.update(stages[:stages.index(name) + 1])
             else:
                 out.add(name)
@@ -234,6 +240,14 @@ class Engine:
 
     def _run_stage(self, stage: str) -> None:
         assert self.progress is not None
+        if any(not self.surviving.get(d) for d in self.deps[stage]):
+            logger.error("Stage %s: skipped, no variant of %s succeeded", stage,
+                         ", ".join(d for d in self.deps[stage] if not self.surviving.get(d)))
+            self.surviving[stage] = []
+            self.failed_stages.append(stage)
+            self.emit("stage_started", stage=stage, variants=[])
+            self.emit("stage_finished", stage=stage, status="failure")
+            return
         if stage in self.exp.search and not self.debug:
             self._run_searched_stage(stage)
             return
@@ -354,7 +368,7 @@ class Engine:
                                                     "checkpoint_path": plan.checkpoint_dir})
             scores[variant.id] = runner.best_score
             self.live[stage] = (variant.id, runner.component)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, bdb.BdbQuit):  # Ctrl-C, or 'q' in the debugger
             raise
         except Exception as exc:
             text = traceback.format_exc()

@@ -68,8 +68,9 @@ class Experiment(ClusterRunnable):
     num_samples : dict, optional
         Stage -> how many random samples its distributions draw.
     resume : str or list, optional
-        Reuse the finished variants of these stages (a name: every stage up
-        to and including it); later stages run again.
+        Reuse the finished variants of these stages, even when the config
+        changed elsewhere: a name means every stage up to and including it,
+        a list exactly those stages. The other stages run again.
     devices : dict, optional
         Resources per trial, e.g. ``{cpu: 1, gpu: 0.5}`` (default one CPU,
         plus one GPU when there is one).
@@ -118,6 +119,8 @@ class Experiment(ClusterRunnable):
         self.schedulers = dict(schedulers or {})
         self.reduce = dict(reduce or {})
         self.num_samples = dict(num_samples or {})
+        # a name resumes every stage up to it; a list resumes exactly those stages
+        self.resume_up_to = isinstance(resume, str)
         self.resume = [resume] if isinstance(resume, str) else list(resume or [])
         self.devices = dict(devices) if devices else None
         self.seed = seed

@@ -151,4 +151,4 @@ class SearchPlan:
                          checkpoints=checkpoints,
                          variant_dir=os.path.join(self.output, self.stage, folder),
                          globals_=self.globals_, extensions=self.extensions,
-                         sources=self.sources, verbose=self.verbose)
+                         sources=self.sources, verbose=self.verbose, seed=self.seed)

@@ -60,6 +60,9 @@ class TrialPlan:
         Show every log record of the trial on the console.
     sources : dict
         Stage -> where its config was written (``file:line:column``), for errors.
+    seed : int, optional
+        The experiment's seed; each variant seeds Python, NumPy and torch from
+        it and its identity, so a rerun of a variant draws the same numbers.
 
     """
 
@@ -74,6 +77,7 @@ class TrialPlan:
     debug: bool = False
     verbose: bool = False
     sources: Dict[str, str] = field(default_factory=dict)
+    seed: Optional[int] = None
 
     @property
     def id(self) -> str:
@@ -115,6 +119,22 @@ def score_of(metric: Optional[float], direction: str) -> Optional[float]:
         return None
     value = float(metric)
     return -value if direction == "min" else value
+
+
+def seed_everything(seed: int, variant_id: str) -> int:
+    """Seed ``random``, NumPy and torch for one variant; returns the seed used."""
+    import random
+    import zlib
+    import numpy as np
+    value = zlib.crc32(f"{seed}:{variant_id}".encode()) & 0x7FFFFFFF
+    random.seed(value)
+    np.random.seed(value)
+    try:
+        import torch
+        torch.manual_seed(value)
+    except ImportError:  # pragma: no cover
+        pass
+    return value
 
 
 def build_stage(plan: TrialPlan, live: Optional[Mapping[str, Any]] = None) -> Any:
@@ -198,6 +218,8 @@ class TrialRunner:
         self.plan = plan
         os.makedirs(plan.variant_dir, exist_ok=True)
         write_json_atomic(os.path.join(plan.variant_dir, VARIANT_FILE), plan.variant)
+        if plan.seed is not None:
+            seed_everything(plan.seed, plan.id)
         self.component = build_stage(plan, live)
         self.direction = metric_direction(self.component)
         self.step = 0

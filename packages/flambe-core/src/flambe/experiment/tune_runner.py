@@ -13,6 +13,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
@@ -23,6 +24,7 @@ from flambe.experiment.trial import TrialPlan, TrialRunner
 logger = logging.getLogger(__name__)
 
 SCORE = "flambe_score"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Ray colours its tracebacks
 METRIC = "flambe_metric"
 
 
@@ -99,7 +101,7 @@ class _Events(tune.Callback):
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         self.on_error(trial.config.get("variant") or trial.trial_id,
-                      text or "the trial failed (no traceback found)")
+                      _ANSI.sub("", text) or "the trial failed (no traceback found)")
 
 
 def ray_runtime_env() -> Dict[str, Any]:
