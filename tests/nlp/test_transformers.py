@@ -245,3 +245,16 @@ def test_minilm_weights_load_offline_and_embed_meaning():
         vectors = torch.nn.functional.normalize(embedder(batch), dim=-1)
     similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
     assert similar > unrelated + 0.3, (similar, unrelated)
+
+
+def test_field_and_embedder_pickle_and_copy(bert_dir):
+    import copy
+    import pickle
+
+    field = BertTextField(str(bert_dir))
+    embedder = BertEmbedder(str(bert_dir), pool="mean").eval()
+    data = field.process("the plot was boring")[None]
+    assert torch.equal(pickle.loads(pickle.dumps(field)).process("the plot was boring"), data[0])
+    for clone in (pickle.loads(pickle.dumps(embedder)), copy.deepcopy(embedder)):
+        assert clone.hidden_size == 16
+        assert torch.allclose(clone.eval()(data), embedder(data))
