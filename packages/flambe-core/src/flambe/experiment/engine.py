@@ -262,7 +262,7 @@ class Engine:
             saved = self._reusable(stage, variant)
             if saved is not None:
                 scores[variant.id] = saved.get("best_score")
-                self.progress.variant_update(stage, variant.id, status="reused",
+                self.progress.variant_update(stage, variant.id, status="reused", reused=True,
                                              step=saved.get("step", 0),
                                              metric=saved.get("last_metric"),
                                              score=saved.get("best_score"),

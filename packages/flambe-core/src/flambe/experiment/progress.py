@@ -8,7 +8,8 @@ parameters, status, step, last and best metric, checkpoint folder and error.
 
 Statuses: ``pending``, ``running``, ``success``, ``failure``, ``reduced``
 (finished but not among the best k), ``reused`` (finished in an earlier run
-and taken as is), ``interrupted``.
+and taken as is), ``interrupted``. A variant taken from an earlier run also
+has ``reused: true``, whatever its status (it may be ``reduced`` as well).
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ class ProgressState:
                 info["variants"][variant["id"]] = {
                     "name": variant["name"], "params": variant["params"],
                     "lineage": variant["lineage"], "status": "pending", "step": 0,
-                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None}
+                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None,
+                    "reused": False}
             self.save()
 
     def variant_update(self, stage: str, variant_id: str, **fields: Any) -> None:
