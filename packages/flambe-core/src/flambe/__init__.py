@@ -8,11 +8,11 @@ subpackages (``flambe.nlp``...) to this namespace.
 
 from __future__ import annotations
 
-import importlib
 from pkgutil import extend_path
-from typing import Any
 
 __path__ = extend_path(__path__, __name__)
+
+from flambe.utils.lazy import lazy_attributes  # noqa: E402  (after __path__ is complete)
 
 __version__ = "0.5.0"
 
@@ -39,14 +39,4 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flambe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

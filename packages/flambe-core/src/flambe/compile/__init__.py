@@ -5,8 +5,7 @@ Public names are resolved lazily so that ``import flambe.compile`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flambe.utils.lazy import lazy_attributes
 
 _LAZY = {
     "Registrable": "flambe.compile.registrable",
@@ -34,11 +33,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flambe.compile' has no attribute {name!r}")
-    mod = importlib.import_module(module)
-    value = mod if name == "yaml" else getattr(mod, name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

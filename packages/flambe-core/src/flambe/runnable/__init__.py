@@ -7,8 +7,7 @@ package stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flambe.utils.lazy import lazy_attributes
 
 _LAZY = {
     "Runnable": "flambe.runnable.runnable",
@@ -25,14 +24,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flambe.runnable' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
