@@ -17,6 +17,7 @@ import types
 import warnings
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type
 
+import flambe.compile.yaml  # noqa: F401  (components load from and dump to YAML: import it with them)
 from flambe.compile.link import Link, PickledDataLink
 from flambe.compile.registrable import Registrable, registrable_factory
 from flambe.compile.registry import get_registry

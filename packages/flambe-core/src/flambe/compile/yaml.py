@@ -31,6 +31,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from flambe.compile.registry import get_registry
 from flambe.errors import ConfigError, FlambeError, LoadError, SourceLocation, YAMLSyntaxError
+from flambe.utils.gcpause import without_gc
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +251,7 @@ def build(node: Node, file: str, errors: Optional[List[FlambeError]] = None,
     return root
 
 
+@without_gc
 def load(source: Source, file: Optional[str] = None) -> Any:
     """Load one YAML document: components come back as schemas, ready to compile.
 
@@ -269,6 +271,7 @@ def load(source: Source, file: Optional[str] = None) -> Any:
     return build(nodes[0], name)
 
 
+@without_gc
 def load_all(source: Source, file: Optional[str] = None) -> List[Any]:
     """Load every document of a YAML stream."""
     nodes, name = compose_all(source, file)
@@ -307,6 +310,7 @@ def split_config(source: Source, file: Optional[str] = None
     return extensions, lines, main, name
 
 
+@without_gc
 def load_config(source: Source, file: Optional[str] = None,
                 errors: Optional[List[FlambeError]] = None) -> LoadedConfig:
     """Load a config file: the optional extensions header, then the main object.

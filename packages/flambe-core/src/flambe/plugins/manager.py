@@ -33,6 +33,7 @@ import pluggy
 from flambe.errors import DuplicateTagError, PluginError
 from flambe.plugins import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
 from flambe.plugins.types import ClusterRequest, LazyCommand
+from flambe.utils.gcpause import paused_gc, without_gc
 
 BUILTIN_PLUGINS: Tuple[Tuple[str, str], ...] = (("core", "flambe.plugins.builtin"),)
 CORE_DISTRIBUTION = "flambe-core"
@@ -87,6 +88,29 @@ def _blocked_names() -> set:
     return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
 
 
+def plugin_entry_points() -> List[metadata.EntryPoint]:
+    """The entry points of the ``flambe.plugins`` group.
+
+    Same as ``entry_points(group=...)``, but only the distributions that
+    mention the group have their entry points parsed: this runs on every
+    ``flambe`` command and config load.
+    """
+    found: List[metadata.EntryPoint] = []
+    seen: set = set()
+    marker = f"[{ENTRY_POINT_GROUP}]"
+    for dist in metadata.distributions():
+        text = dist.read_text("entry_points.txt")
+        if not text or marker not in text:
+            continue
+        name = dist.metadata["Name"]
+        if name in seen:  # the first one on sys.path wins, as for imports
+            continue
+        seen.add(name)
+        found.extend(ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP)
+    return found
+
+
+@without_gc
 def create_plugin_manager(autoload: Optional[bool] = None,
                           extra_plugins: Iterable[Tuple[str, Any]] = ()
                           ) -> Tuple[pluggy.PluginManager, List[PluginRecord]]:
@@ -120,7 +144,7 @@ def create_plugin_manager(autoload: Optional[bool] = None,
     if autoload:
         blocked = _blocked_names()
         seen = {r.name for r in records}
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        for ep in sorted(plugin_entry_points(), key=lambda e: e.name):
             if ep.name in blocked or ep.name in seen:
                 continue
             seen.add(ep.name)
@@ -196,7 +220,7 @@ class PluginHost:
     # -- tags ---------------------------------------------------------------
     def tags(self) -> Dict[str, TagTarget]:
         """Every tag declared by a plugin; raises on a tag claimed twice."""
-        with self._lock:
+        with self._lock, paused_gc():
             if self._tags is None:
                 self._tags = self._collect("flambe_tags", "tag")
             return self._tags

@@ -15,6 +15,8 @@ import importlib
 import sys
 from typing import Any, Callable, List, Mapping, Tuple
 
+from flambe.utils.gcpause import paused_gc
+
 
 def lazy_attributes(package: str, names: Mapping[str, str]
                     ) -> Tuple[Callable[[str], Any], Callable[[], List[str]]]:
@@ -33,7 +35,8 @@ def lazy_attributes(package: str, names: Mapping[str, str]
         module_name = names.get(name)
         if module_name is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        module = importlib.import_module(module_name)
+        with paused_gc():  # imports allocate only objects that live on
+            module = importlib.import_module(module_name)
         value = module if module_name.rsplit(".", 1)[-1] == name and not hasattr(module, name) \
             else getattr(module, name)
         setattr(sys.modules[package], name, value)  # next time: a plain attribute
