@@ -139,3 +139,31 @@ def test_plugin_modules_import_nothing_heavy():
             "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_plugin_entry_points_match_the_standard_lookup():
+    from importlib import metadata
+    from flambe.plugins.manager import plugin_entry_points
+    fast = sorted((ep.name, ep.value) for ep in plugin_entry_points())
+    standard = sorted((ep.name, ep.value)
+                      for ep in metadata.entry_points(group="flambe.plugins"))
+    assert fast == standard and ("nlp", "flambe.nlp.plugin") in fast
+
+
+def test_paused_gc_restores_the_collector_state():
+    import gc
+    from flambe.utils.gcpause import paused_gc
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()      # left as it was found
+    finally:
+        gc.enable()
