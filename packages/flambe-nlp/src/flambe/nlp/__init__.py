@@ -10,8 +10,9 @@ names below (``from flambe.nlp import TextField``).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Dict
+from typing import Dict
+
+from flambe.utils.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -37,14 +38,15 @@ _LAZY: Dict[str, str] = {
     "CorpusSampler": "flambe.nlp.language_modeling",
     "PrototypicalTextClassifier": "flambe.nlp.fewshot",
 }
+_LAZY.update({name: "flambe.nlp.transformers" for name in (
+    "PretrainedTransformerField", "PretrainedTransformerEmbedder", "BertTextField",
+    "BERTTextField", "BertEmbedder", "RobertaTextField", "RobertaEmbedder", "DistilBertTextField",
+    "DistilBertEmbedder", "GPTTextField", "GPTEmbedder", "GPT2TextField", "GPT2Embedder",
+    "XLMTextField", "XLMEmbedder", "XLNetTextField", "XLNetEmbedder", "AdamW",
+    "ConstantLRSchedule", "PretrainedNotFoundError")})
+_LAZY.update({name: "flambe.nlp.sru" for name in (
+    "TransformerSRU", "TransformerSRUEncoder", "TransformerSRUDecoder",
+    "TransformerSRUEncoderLayer", "TransformerSRUDecoderLayer")})
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flambe.nlp' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list:
-    return sorted(list(globals()) + list(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
