@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ray import tune
 
@@ -125,6 +125,36 @@ def start_ray(num_cpus: Optional[int] = None) -> bool:
     return True
 
 
+def _fit(stage: str, trainable: Any, param_space: Dict[str, Any], storage_path: str,
+         max_failures: int, on_result: Optional[Callable[[str, Dict[str, Any]], None]],
+         on_error: Optional[Callable[[str, str], None]], **tune_config: Any
+         ) -> Tuple[Any, Dict[str, str]]:
+    """One Tune run of a stage; returns its result grid and the error text of each trial."""
+    errors: Dict[str, str] = {}
+
+    def record_error(key: str, text: str) -> None:
+        errors[key] = text
+        if on_error is not None:
+            on_error(key, text)
+
+    tuner = tune.Tuner(
+        trainable, param_space=param_space,
+        tune_config=tune.TuneConfig(metric=SCORE, mode="max", **tune_config),
+        run_config=tune.RunConfig(
+            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
+            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]))
+    return tuner.fit(), errors
+
+
+def _error_text(result: Any, errors: Mapping[str, str], key: Optional[str]) -> Optional[str]:
+    """The traceback of a trial that failed after its retries (``None`` if it succeeded)."""
+    if result.error is None:
+        return None
+    return errors.get(key) if key in errors else f"{type(result.error).__name__}: {result.error}"
+
+
 def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
               resources: Mapping[str, float], scheduler: Any = None, search_alg: Any = None,
               max_failures: int = 0, modules: Optional[List[str]] = None,
@@ -142,32 +172,16 @@ def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
     trainable = tune.with_resources(
         tune.with_parameters(FlambeTrainable, plans=dict(plans), modules=list(modules or [])),
         dict(resources))
-    errors: Dict[str, str] = {}
-
-    def record_error(vid: str, text: str) -> None:
-        errors[vid] = text
-        if on_error is not None:
-            on_error(vid, text)
-
-    tuner = tune.Tuner(
-        trainable,
-        param_space={"variant": tune.grid_search(list(plans))},
-        tune_config=tune.TuneConfig(
-            metric=SCORE, mode="max", scheduler=scheduler, search_alg=search_alg,
-            trial_name_creator=lambda t: names[t.config["variant"]],
-            trial_dirname_creator=lambda t: names[t.config["variant"]]),
-        run_config=tune.RunConfig(
-            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
-            failure_config=tune.FailureConfig(max_failures=max_failures),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
-            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]),
-    )
-    grid = tuner.fit()
+    grid, errors = _fit(stage, trainable, {"variant": tune.grid_search(list(plans))},
+                        storage_path, max_failures, on_result, on_error,
+                        scheduler=scheduler, search_alg=search_alg,
+                        trial_name_creator=lambda t: names[t.config["variant"]],
+                        trial_dirname_creator=lambda t: names[t.config["variant"]])
     outcome: Dict[str, Optional[str]] = {vid: None for vid in plans}
     for result in grid:
         vid = (result.config or {}).get("variant")
-        if vid in outcome and result.error is not None:  # failed after its retries
-            outcome[vid] = errors.get(vid) or f"{type(result.error).__name__}: {result.error}"
+        if vid in outcome:
+            outcome[vid] = _error_text(result, errors, vid)
     return outcome
 
 
@@ -188,31 +202,14 @@ def run_search(stage: str, plan: Any, space: Dict[str, Any], num_samples: int, s
     trainable = tune.with_resources(
         tune.with_parameters(FlambeTrainable, search=plan, modules=list(modules or [])),
         dict(resources))
-    errors: Dict[str, str] = {}
-
-    def record_error(key: str, text: str) -> None:
-        errors[key] = text
-        if on_error is not None:
-            on_error(key, text)
-
-    tuner = tune.Tuner(
-        trainable, param_space=space,
-        tune_config=tune.TuneConfig(metric=SCORE, mode="max", scheduler=scheduler,
-                                    search_alg=search_alg, num_samples=num_samples),
-        run_config=tune.RunConfig(
-            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
-            failure_config=tune.FailureConfig(max_failures=max_failures),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
-            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]))
-    grid = tuner.fit()
+    grid, errors = _fit(stage, trainable, space, storage_path, max_failures, on_result,
+                        on_error, scheduler=scheduler, search_alg=search_alg,
+                        num_samples=num_samples)
     outcome = []
     for result in grid:
         metrics = result.metrics or {}
         trial_id = metrics.get("trial_id")
         name = metrics.get("flambe_name")
-        error = None
-        if result.error is not None:
-            error = errors.get(trial_id) or f"{type(result.error).__name__}: {result.error}"
         outcome.append({"variant_dir": os.path.join(plan.output, stage, name) if name else None,
-                        "error": error, "trial_id": trial_id})
+                        "error": _error_text(result, errors, trial_id), "trial_id": trial_id})
     return outcome
