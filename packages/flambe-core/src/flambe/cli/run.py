@@ -67,6 +67,13 @@ def check_cluster_support() -> Any:
             f"({failed[0].version}) but failed to load: {failed[0].error}",
             hint=f"fix the error above, or reinstall: pip install --force-reinstall "
                  f"{CLUSTER_DISTRIBUTION}")
+    loaded = [r for r in host.records if r.distribution == CLUSTER_DISTRIBUTION and not r.error]
+    if loaded:
+        raise PluginError(
+            f"{CLUSTER_DISTRIBUTION} {loaded[0].version} is installed but no plugin implements "
+            f"{CLUSTER_HOOK}: this version cannot run on a cluster",
+            hint=f"upgrade it (pip install -U {CLUSTER_DISTRIBUTION}), or run the config locally, "
+                 "without --cluster")
     raise PluginError(
         f"running on a cluster needs {CLUSTER_DISTRIBUTION}: pip install {CLUSTER_DISTRIBUTION}",
         hint="or run the config locally, without --cluster")
