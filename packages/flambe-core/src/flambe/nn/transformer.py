@@ -182,6 +182,17 @@ class TransformerDecoder(Module):
         return output.transpose(0, 1)
 
 
+def check_source_and_target(name: str, src: torch.Tensor, tgt: torch.Tensor,
+                            input_size: int) -> None:
+    """Check that an encoder-decoder's ``src`` and ``tgt`` share batch size and feature size."""
+    if src.size(0) != tgt.size(0):
+        raise RuntimeError(f"{name}: src has batch size {src.size(0)} but tgt has "
+                           f"{tgt.size(0)}")
+    if src.size(-1) != input_size or tgt.size(-1) != input_size:
+        raise RuntimeError(f"{name}: src and tgt must have {input_size} features, "
+                           f"got {src.size(-1)} and {tgt.size(-1)}")
+
+
 class Transformer(Module):
     """An encoder-decoder transformer over batch-first sequences.
 
@@ -217,12 +228,7 @@ class Transformer(Module):
         Padding masks are [B x S] / [B x T], True for real tokens;
         ``memory_key_padding_mask`` defaults to ``src_key_padding_mask``.
         """
-        if src.size(0) != tgt.size(0):
-            raise RuntimeError(f"Transformer: src has batch size {src.size(0)} but tgt has "
-                               f"{tgt.size(0)}")
-        if src.size(-1) != self.input_size or tgt.size(-1) != self.input_size:
-            raise RuntimeError(f"Transformer: src and tgt must have {self.input_size} features, "
-                               f"got {src.size(-1)} and {tgt.size(-1)}")
+        check_source_and_target("Transformer", src, tgt, self.input_size)
         if memory_key_padding_mask is None:
             memory_key_padding_mask = src_key_padding_mask
         memory = self.encoder(src, mask=src_mask, padding_mask=src_key_padding_mask)

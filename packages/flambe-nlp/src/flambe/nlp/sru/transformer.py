@@ -26,6 +26,7 @@ from torch import nn
 
 from flambe.errors import ArgumentError
 from flambe.nn.module import Module
+from flambe.nn.transformer import check_source_and_target
 
 # SRU warns on every training step on CPU, where it runs its (slower) PyTorch code path
 warnings.filterwarnings("ignore", message="Running SRU on CPU with grad_enabled=True",
@@ -354,12 +355,7 @@ class TransformerSRU(Module):
         Padding masks are [B x S] / [B x T], True for real tokens;
         ``memory_key_padding_mask`` defaults to ``src_key_padding_mask``.
         """
-        if src.size(0) != tgt.size(0):
-            raise RuntimeError(f"TransformerSRU: src has batch size {src.size(0)} but tgt has "
-                               f"{tgt.size(0)}")
-        if src.size(-1) != self.input_size or tgt.size(-1) != self.input_size:
-            raise RuntimeError(f"TransformerSRU: src and tgt must have {self.input_size} "
-                               f"features, got {src.size(-1)} and {tgt.size(-1)}")
+        check_source_and_target("TransformerSRU", src, tgt, self.input_size)
         if memory_key_padding_mask is None:
             memory_key_padding_mask = src_key_padding_mask
         memory, state = self.encoder(src, mask=src_mask, padding_mask=src_key_padding_mask)
