@@ -67,15 +67,32 @@ def test_state_resumes_the_schedule():
     assert lrs(other, other_optimizer, 3) == lrs(scheduler, optimizer, 3)
 
 
-def test_from_yaml_with_aliases():
+ALIASES = [
+    # (tag, class it must build, arguments, learning rates of its first 5 steps with lr 1.0)
+    ("LinearWarmupDecay", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
+     [0.0, 0.5, 1.0, 0.5, 0.0]),
+    ("WarmupLinearScheduler", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
+     [0.0, 0.5, 1.0, 0.5, 0.0]),
+    ("WarmupLinearSchedule", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
+     [0.0, 0.5, 1.0, 0.5, 0.0]),
+    ("ConstantWarmup", ConstantWarmup, "n_steps_warmup: 2\n", [0.0, 0.5, 1.0, 1.0, 1.0]),
+    ("WarmupConstantScheduler", ConstantWarmup, "n_steps_warmup: 2\n",
+     [0.0, 0.5, 1.0, 1.0, 1.0]),
+    ("WarmupConstantSchedule", ConstantWarmup, "n_steps_warmup: 2\n",
+     [0.0, 0.5, 1.0, 1.0, 1.0]),
+    ("NoamScheduler", NoamScheduler, "warmup: 2\nd_model: 4\n",
+     [4 ** -0.5 * min(s ** -0.5, s * 2 ** -1.5) for s in range(1, 6)]),
+]
+
+
+@pytest.mark.parametrize("tag, cls, arguments, expected", ALIASES,
+                         ids=[entry[0] for entry in ALIASES])
+def test_from_yaml_with_aliases(tag, cls, arguments, expected):
+    # each tag builds exactly its class (not a subclass or a sibling) with its schedule
     optimizer = sgd()
-    for tag in ("LinearWarmupDecay", "WarmupLinearScheduler", "WarmupLinearSchedule"):
-        schema = yaml.load(f"!{tag}\nn_steps_warmup: 2\nn_steps_total: 4\n")
-        scheduler = schema(optimizer=optimizer)
-        assert isinstance(scheduler, LinearWarmupDecay)
-    for tag in ("ConstantWarmup", "WarmupConstantScheduler", "NoamScheduler"):
-        text = "warmup: 2\nd_model: 4\n" if tag == "NoamScheduler" else "n_steps_warmup: 2\n"
-        assert yaml.load(f"!{tag}\n{text}")(optimizer=optimizer) is not None
+    scheduler = yaml.load(f"!{tag}\n{arguments}")(optimizer=optimizer)
+    assert type(scheduler) is cls
+    assert lrs(scheduler, optimizer, 5) == pytest.approx(expected)
 
 
 def test_iter_scheduler_in_a_trainer(tmp_path):
