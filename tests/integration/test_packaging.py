@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -114,6 +115,15 @@ def _probe(python: Path, cwd: Path) -> dict:
     return json.loads(result.stdout)
 
 
+def _version(name: str) -> str:
+    """The version written in a distribution's package (its one source)."""
+    package = "flambe" if name == "core" else f"flambe/{name}"
+    text = (REPO_ROOT / "packages" / f"flambe-{name}" / "src" / package / "__init__.py").read_text()
+    found = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    assert found, f"flambe-{name} writes no __version__"
+    return found.group(1)
+
+
 def _check_plugins_found(found: dict) -> None:
     assert found["entry_point_count"] == len(PLUGINS), found["entry_points"]
     for name in PLUGINS:
@@ -121,9 +131,9 @@ def _check_plugins_found(found: dict) -> None:
         assert ep["value"] == f"flambe.{name}.plugin"
         assert ep["dist"] == f"flambe-{name}"
     records = {name: (dist, version, error) for name, dist, version, error in found["records"]}
-    assert records["core"] == ("flambe-core", "0.5.0", None)
+    assert records["core"] == ("flambe-core", _version("core"), None)
     for name in PLUGINS:
-        assert records[name] == (f"flambe-{name}", "0.1.0", None)
+        assert records[name] == (f"flambe-{name}", _version(name), None)
     # plugin modules are cheap: building the host imports no torch
     assert found["torch_imported"] is False
 
@@ -136,7 +146,7 @@ def test_regular_install_shares_the_flambe_namespace(tmp_path: Path, deps_view: 
         check=True, capture_output=True, text=True).stdout.strip())
     # the plugin wheels ship no flambe/__init__.py: core's is the only one
     assert (site_packages / "flambe" / "__init__.py").is_file()
-    record = (site_packages / "flambe_nlp-0.1.0.dist-info" / "RECORD").read_text()
+    record = (site_packages / f"flambe_nlp-{_version('nlp')}.dist-info" / "RECORD").read_text()
     assert "flambe/__init__.py" not in record
 
     found = _probe(python, tmp_path)
@@ -184,9 +194,16 @@ def test_hatch_environments_install_what_the_scripts_install() -> None:
     wanted = {line.strip() for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
               if line.strip() and not line.lstrip().startswith("#")}
     config = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
-    for name in ("default", "hatch-test"):
+    for name, key in (("default", "dependencies"), ("hatch-test", "extra-dependencies")):
         env = config["envs"][name]
         assert env["installer"] == "pip", name  # uv would not take the local torch build
-        assert "torch==2.13.0" in env["dependencies"], name
-        assert wanted <= set(env["dependencies"]), name
+        assert "torch==2.13.0" in env[key], name
+        # hatch-test adds to hatch's own test tools (--cover, --parallel, --retries need them)
+        assert "dependencies" not in env or name == "default", name
+        assert wanted - {"pytest>=8"} <= set(env[key]), name
         assert env["workspace"]["members"] == ["packages/*"], name
+    # `hatch test` runs through the same network isolation as `bash scripts/test`
+    scripts = config["envs"]["hatch-test"]["scripts"]
+    assert scripts["run"].startswith("bash scripts/test"), scripts
+    assert scripts["run-cov"].startswith("bash scripts/test --coverage"), scripts
+    assert {"cov-combine", "cov-report"} <= set(scripts)

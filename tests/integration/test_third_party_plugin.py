@@ -110,3 +110,24 @@ def test_example_config_runs_from_its_folder(plugin_site: Path, tmp_path: Path) 
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "greeting.txt").read_text() == "Hello, world!\n"
+
+
+def test_flambe_sees_the_plugin_as_a_user_would(plugin_site: Path, tmp_path: Path) -> None:
+    """What docs/plugins.md asks a plugin's own tests to check: listed, validated, blockable."""
+    _require_cli()
+    listed = subprocess.run([str(FLAMBE), "plugins", "--json"],
+                            capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert '"flambe-hello"' in listed.stdout and '"hello.Greeter"' in listed.stdout
+
+    config = tmp_path / "greet.yaml"
+    config.write_text((EXAMPLE / "greet.yaml").read_text())
+    valid = subprocess.run([str(FLAMBE), "validate", str(config)],
+                           capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+
+    blocked = subprocess.run([str(FLAMBE), "validate", str(config)], capture_output=True,
+                             text=True, env={**_env(plugin_site), "FLAMBE_BLOCK_PLUGINS": "hello"},
+                             cwd=tmp_path)
+    assert blocked.returncode != 0
+    assert "hello.Greeter" in blocked.stdout + blocked.stderr

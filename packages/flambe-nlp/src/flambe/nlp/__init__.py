@@ -14,7 +14,7 @@ from typing import Dict
 
 from flambe.utils.lazy import lazy_attributes
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY: Dict[str, str] = {
     "Tokenizer": "flambe.nlp.tokenizer",
