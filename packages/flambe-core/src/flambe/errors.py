@@ -145,3 +145,18 @@ class DataError(FlambeError, ValueError):
     Also a ``ValueError``, so code that catches the built-in error for bad
     values keeps working.
     """
+
+
+class OutputBusyError(FlambeError):
+    """An experiment's output folder is held by another running ``flambe run``.
+
+    The ``flambe`` command exits with status 16 (``EBUSY``) on this error.
+    """
+
+
+class DiskFullError(FlambeError, OSError):
+    """A file could not be written because its file system is full (or over quota).
+
+    Also an ``OSError``. The ``flambe`` command exits with status 28
+    (``ENOSPC``) on this error.
+    """

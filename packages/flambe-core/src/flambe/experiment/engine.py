@@ -80,8 +80,14 @@ class Engine:
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> None:
+        """Run the experiment, holding its output folder's lock throughout (see ``lock``)."""
+        from flambe.experiment.lock import OutputLock
         for problem in self.exp.check_keys():
             raise problem
+        with OutputLock(self.output, what=f"experiment {self.exp.name}"):
+            self._run_locked()
+
+    def _run_locked(self) -> None:
         self._prepare_output()
         self.globals_ = self._resources()
         self.deps = stage_dependencies(self.exp.pipeline)
@@ -128,7 +134,7 @@ class Engine:
         import json
         import numpy as np
         from flambe.experiment.options import SampledUniformSearchOptions
-        from flambe.experiment.progress import write_json_atomic
+        from flambe.utils.atomic import write_json_atomic, write_text_atomic
         given_seed = self.exp.seed
         fingerprint = hashlib.sha1(self._config_text().encode()).hexdigest()
         run_file = os.path.join(self.output, RUN_FILE)
@@ -136,10 +142,15 @@ class Engine:
         if os.path.exists(run_file):
             with open(run_file, encoding="utf-8") as handle:
                 previous = json.load(handle)
-        if os.path.isdir(self.output) and os.listdir(self.output):
+        if os.path.isdir(self.output) and _entries(self.output):
             if self.force:
                 logger.info("--force: removing %s", self.output)
-                shutil.rmtree(self.output)
+                for entry in _entries(self.output):  # the lock file stays: this run holds it
+                    path = os.path.join(self.output, entry)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path)
+                    else:
+                        os.remove(path)
                 previous = {}
             elif previous.get("fingerprint") == fingerprint:
                 logger.info("%s holds this experiment already: continuing it", self.output)
@@ -162,8 +173,7 @@ class Engine:
             option.draw(rng)
         os.makedirs(self.output, exist_ok=True)
         write_json_atomic(run_file, {"fingerprint": fingerprint, "seed": self.exp.seed})
-        with open(os.path.join(self.output, CONFIG_FILE), "w", encoding="utf-8") as handle:
-            handle.write(self._config_text())
+        write_text_atomic(os.path.join(self.output, CONFIG_FILE), self._config_text())
 
     def _config_file(self) -> Optional[str]:
         """The config file the experiment was loaded from, when it came from one."""
@@ -495,6 +505,12 @@ class Engine:
                     f"stopping at stage '{stage}': {len(failed)} of {len(variants)} variants "
                     "failed", hint="the traceback is in the console above and in progress.json; "
                                    "set stop_on_failure: false to go on with the others")
+
+
+def _entries(folder: str) -> List[str]:
+    """What an output folder holds, its lock file aside."""
+    from flambe.experiment.lock import LOCK_FILE
+    return [e for e in os.listdir(folder) if e != LOCK_FILE]
 
 
 def _options_of(value: Any, kind: type) -> List[Any]:

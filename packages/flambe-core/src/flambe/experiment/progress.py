@@ -16,29 +16,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from flambe.plugins import hookimpl
+from flambe.utils.atomic import write_json_atomic  # noqa: F401  (also imported from here)
 
 SCHEMA_VERSION = 1
 FILE_NAME = "progress.json"
-
-
-def write_json_atomic(path: str, data: Any) -> None:
-    """Write JSON so that readers never see a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".progress-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=False, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class ProgressState:

@@ -7,9 +7,10 @@ from theirs and loaded from the checkpoints of its own lineage, so links
 like ``!@ trainer.model`` see trained weights.
 
 Each variant folder holds ``variant.json`` (its identity and parameters),
-``trial.json`` (step, metric, whether it finished: rewritten after every
-step), ``checkpoint/`` (a ``flambe.save`` of the stage, overwritten after
-every step) and the TensorBoard event files of ``flambe.log``.
+``checkpoint/`` (a ``flambe.save`` of the stage with ``trial.json``, the
+record of its step, committed together after every step: see
+:mod:`flambe.experiment.checkpoints`), a copy of that ``trial.json`` for
+readers, and the TensorBoard event files of ``flambe.log``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pdb
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from flambe.experiment.progress import write_json_atomic
+from flambe.utils.atomic import write_json_atomic, write_text_atomic
+from flambe.utils.faults import fault_point
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,15 @@ class TrialPlan:
 
 
 def read_trial(variant_dir: str) -> Optional[Dict[str, Any]]:
-    """The ``trial.json`` of a variant folder, if any."""
+    """The trial record of a variant folder, if any.
+
+    The record committed with the checkpoint (``checkpoint/trial.json``) is
+    the truth; ``trial.json`` beside it is a copy for readers, trusted only
+    in folders written before checkpoints were committed that way.
+    """
+    from flambe.experiment.checkpoints import committed_record, is_versioned
+    if is_versioned(variant_dir):
+        return committed_record(variant_dir)
     path = os.path.join(variant_dir, TRIAL_FILE)
     if not os.path.exists(path):
         return None
@@ -231,11 +241,14 @@ class TrialRunner:
 
     def _resume(self) -> None:
         from flambe.compile.serialization import load_state_from_file
+        from flambe.experiment.checkpoints import load_rng, prune
+        prune(self.plan.variant_dir)  # versions a killed run wrote but never committed
         saved = read_trial(self.plan.variant_dir)
         if not saved or saved.get("id") != self.plan.id or saved.get("step", 0) == 0:
             return
         if os.path.isdir(self.plan.checkpoint_dir):
             self.component.load_state(load_state_from_file(self.plan.checkpoint_dir))
+            load_rng(self.plan.checkpoint_dir)
             self.step = int(saved["step"])
             self.last_metric = saved.get("last_metric")
             self.best_score = saved.get("best_score")
@@ -274,11 +287,22 @@ class TrialRunner:
         return self.done, metric, score
 
     def checkpoint(self) -> str:
-        """Save the component and the trial's progress in the variant folder."""
-        from flambe.compile.serialization import save
-        save(self.component, self.plan.checkpoint_dir, overwrite=True)
-        write_json_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), {
+        """Commit the component and the record of its step together (see ``checkpoints``).
+
+        ``trial.json`` in the variant folder is then rewritten as a copy of
+        the committed record, for readers.
+        """
+        from flambe.experiment.checkpoints import RECORD_FILE, commit
+        commit(self.plan.variant_dir, self.component, self._record(),
+               what=f"{self.plan.stage}/{self.plan.variant['name']}")
+        fault_point("trial.committed")
+        with open(os.path.join(self.plan.checkpoint_dir, RECORD_FILE), encoding="utf-8") as handle:
+            write_text_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), handle.read())
+        return self.plan.checkpoint_dir
+
+    def _record(self) -> Dict[str, Any]:
+        """The trial record of the current step."""
+        return {
             "id": self.plan.id, "step": self.step, "done": self.done,
             "last_metric": self.last_metric, "best_score": self.best_score,
-            "direction": self.direction})
-        return self.plan.checkpoint_dir
+            "direction": self.direction}

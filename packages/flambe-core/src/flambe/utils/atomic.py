@@ -1,0 +1,137 @@
+"""Writing files so that readers and a later run never see half of one.
+
+Every small document Flambé rewrites while it runs (``progress.json``,
+``trial.json``, ``run.json``, ``experiment.yaml``) goes through
+:func:`write_text_atomic`: the text is written to a temporary file in the
+same folder, flushed to disk, then renamed over the destination, so a kill
+at any instant leaves either the old file or the new one. A full disk
+becomes a :class:`~flambe.errors.DiskFullError` that names the file and
+the space left.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from typing import Any, Optional
+
+from flambe.errors import DiskFullError
+from flambe.utils.faults import fault_point
+
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# what torch's zip writer says when a write comes up short (a full disk)
+_FULL_MESSAGES = ("unexpected pos", "file write failed", "no space left on device")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from) says the disk is full."""
+    seen = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFullError):
+            return True
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if isinstance(current, RuntimeError) and any(
+                m in str(current).lower() for m in _FULL_MESSAGES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def free_space(path: str) -> Optional[int]:
+    """Bytes free for an unprivileged user on the file system holding ``path`` (None if unknown)."""
+    probe = os.path.abspath(path)
+    while probe and not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    try:
+        return shutil.disk_usage(probe).free
+    except OSError:
+        return None
+
+
+def _size(count: Optional[int]) -> str:
+    if count is None:
+        return "an unknown amount"
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} bytes"  # pragma: no cover
+
+
+def disk_full_error(path: str, what: str = "") -> DiskFullError:
+    """The error saying that ``path`` could not be written because its disk is full.
+
+    Parameters
+    ----------
+    path : str
+        The file or folder that could not be written.
+    what : str
+        What it is (``"the checkpoint of train/lr=0.1"``), put before the path.
+
+    """
+    where = f"{what} {path}" if what else path
+    free = free_space(path)
+    return DiskFullError(
+        f"no space left on device: could not write {where} ({_size(free)} free there)",
+        hint="free some space (or point save_path at a larger disk) and run the same command "
+             "again: everything that finished before this write is kept and will not be redone")
+
+
+def write_text_atomic(path: str, text: str, mode: Optional[int] = None) -> None:
+    """Replace ``path`` by ``text`` in one step (readers see the old or the new file).
+
+    Parameters
+    ----------
+    path : str
+        The file to write; its folder must exist.
+    text : str
+        The new content (UTF-8).
+    mode : int, optional
+        Permission bits of the new file (default: what the umask gives).
+
+    Raises
+    ------
+    DiskFullError
+        The file system is full; ``path`` still holds its previous content.
+
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            fault_point("atomic.written", path)
+            os.fsync(handle.fileno())
+        fault_point(f"atomic.replace:{name}", path)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            raise disk_full_error(path) from exc
+        raise
+
+
+def write_json_atomic(path: str, data: Any) -> None:
+    """Write ``data`` as indented JSON with :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str))
