@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from flambe.errors import FlambeError
 
@@ -50,7 +51,7 @@ class StorageBackend(ABC):
 
 
 def local_path(url: str) -> str:
-    """The local path of a ``file://`` URL or of a plain path (``~`` expanded)."""
+    """Return the local path of a ``file://`` URL or of a plain path (``~`` expanded)."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
@@ -64,9 +65,11 @@ class LocalBackend(StorageBackend):
     """Plain paths and ``file://`` URLs."""
 
     def exists(self, url: str) -> bool:
+        """Whether the local path exists."""
         return os.path.exists(local_path(url))
 
     def download(self, url: str, dest: str) -> str:
+        """Copy the local file or folder to ``dest``."""
         src = local_path(url)
         if not os.path.exists(src):
             raise StorageError(f"path {src!r} does not exist locally")
@@ -74,6 +77,7 @@ class LocalBackend(StorageBackend):
         return dest
 
     def upload(self, src: str, url: str) -> None:
+        """Copy ``src`` to the local path, creating its parent folders."""
         dest = local_path(url)
         os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
         _copy(src, dest)
@@ -92,6 +96,7 @@ class HTTPBackend(StorageBackend):
     timeout = 60.0
 
     def exists(self, url: str) -> bool:
+        """Whether the server answers a HEAD (or GET) request with success."""
         request = urllib.request.Request(url, method="HEAD")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout):
@@ -108,6 +113,7 @@ class HTTPBackend(StorageBackend):
             return False
 
     def download(self, url: str, dest: str) -> str:
+        """Stream the response body to ``dest``."""
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as response, \
                     open(dest, "wb") as out:
@@ -124,6 +130,7 @@ class HTTPBackend(StorageBackend):
         return dest
 
     def upload(self, src: str, url: str) -> None:
+        """Refuse: http(s) locations are read-only."""
         raise StorageError(f"cannot upload to {url!r}: http(s) locations are read-only",
                            hint="save to a local path or to a writable scheme such as s3://")
 
@@ -133,14 +140,59 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def scheme_of(url: str) -> str:
-    """The lower-case URL scheme, ``''`` for plain paths (Windows drives count as paths)."""
-    scheme = urllib.parse.urlparse(os.fspath(url)).scheme.lower()
-    return "" if len(scheme) <= 1 else scheme
+    r"""Return the lower-case scheme of a ``scheme://`` URL, ``''`` for plain paths.
+
+    Only ``scheme://`` makes a URL: ``C:\models`` (a Windows drive) and
+    ``runs/a:b`` are paths.
+    """
+    match = _URL.match(os.fspath(url))
+    if match is None or len(match.group(1)) <= 1:
+        return ""
+    return match.group(1).lower()
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` is a plain path or a ``file://`` URL (the only local locations)."""
+    return scheme_of(url) in ("", "file")
+
+
+def backend_for(url: str, what: str = "") -> StorageBackend:
+    """Return the backend serving ``url``, refusing a scheme that no installed plugin serves.
+
+    Call it before writing or reading anything at a location a user gave,
+    so that ``s3://bucket/m`` is never taken for a local folder named
+    ``s3:``.
+
+    Parameters
+    ----------
+    url : str
+        A plain path or a URL.
+    what : str
+        What the location is for (``"save_path"``, ``"resource 'train'"``),
+        put at the start of the error.
+
+    Raises
+    ------
+    StorageError
+        No installed plugin serves the scheme; the message names the
+        scheme and, for Flambé's own schemes, the distribution that
+        provides it (``s3`` -> flambe-cluster).
+
+    """
+    url = os.fspath(url)
+    try:
+        return get_backend(scheme_of(url))
+    except StorageError as exc:
+        where = f"{what} {url}" if what else url
+        raise StorageError(f"{where}: {exc.message}", hint=exc.hint) from None
 
 
 def get_backend(scheme: str) -> StorageBackend:
-    """The backend a plugin declared for ``scheme`` (``''`` and ``file`` are local).
+    """Return the backend a plugin declared for ``scheme`` (``''`` and ``file`` are local).
 
     Raises
     ------
@@ -157,23 +209,25 @@ def get_backend(scheme: str) -> StorageBackend:
         provider = KNOWN_SCHEMES.get(scheme)
         hint = (f"install {provider} (pip install {provider}), which provides {scheme}:// URLs"
                 if provider else "use a local path, or install a plugin that serves this scheme")
-        raise StorageError(f"no storage backend is installed for {scheme}:// URLs", hint=hint)
+        raise StorageError(f"no storage backend is installed for {scheme}:// URLs, so it "
+                           "can be neither read nor written (only plain paths and file:// URLs "
+                           "are local)", hint=hint)
     backend = import_object(target.import_path)
     return backend() if isinstance(backend, type) else backend
 
 
 def exists(url: str) -> bool:
     """Whether something is at ``url`` (a path or any supported URL)."""
-    return get_backend(scheme_of(url)).exists(url)
+    return backend_for(url).exists(url)
 
 
 def upload(src: str, url: str) -> None:
     """Copy the local ``src`` to ``url`` (a path or any writable URL)."""
-    get_backend(scheme_of(url)).upload(src, url)
+    backend_for(url, "cannot upload to").upload(src, url)
 
 
 @contextlib.contextmanager
-def open_local(url: str, destination: Optional[str] = None) -> Iterator[str]:
+def open_local(url: str, destination: str | None = None) -> Iterator[str]:
     """Yield a local path for ``url``, downloading it first when it is remote.
 
     Parameters
@@ -199,7 +253,7 @@ def open_local(url: str, destination: Optional[str] = None) -> Iterator[str]:
             raise StorageError(f"path {path!r} does not exist locally")
         yield path
         return
-    backend = get_backend(scheme)
+    backend = backend_for(url, "cannot read")
     name = os.path.basename(urllib.parse.urlparse(url).path.rstrip("/")) or "download"
     if destination is not None:
         yield backend.download(url, destination)

@@ -107,7 +107,10 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
         Usually ``obj.get_state()``.
     path : str or PathLike
         The directory to create (``<path>.pkl`` with ``pickle_only``,
-        ``<path>.tar.gz`` or ``<path>.pkl.tar.gz`` with ``compress``).
+        ``<path>.tar.gz`` or ``<path>.pkl.tar.gz`` with ``compress``): a
+        plain path, a ``file://`` URL, or a URL whose scheme an installed
+        storage plugin serves (``s3://`` with flambe-cluster), where the
+        save is uploaded once complete.
     compress : bool
         Write a single ``.tar.gz`` archive whose top member is ``basename(path)``.
     pickle_only : bool
@@ -130,10 +133,19 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
     DestinationExistsError
         (also a ``ValueError``) The destination exists and is not an empty
         directory, and ``overwrite`` is false.
+    StorageError
+        ``path`` is a ``scheme://`` URL that no installed plugin serves
+        (nothing is written), or the upload failed.
 
     """
     import torch
-    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+    from flambe import storage
+    path = os.fspath(path)
+    if not storage.is_local(path):
+        return _save_to_url(state, path, compress, pickle_only, overwrite, pickle_module,
+                            pickle_protocol)
+    path = os.path.abspath(storage.local_path(path))
     final = _destination(path, compress, pickle_only)
     _check_free(final, overwrite)
     parent = os.path.dirname(final)
@@ -153,6 +165,27 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
         if os.path.isdir(final) and not os.listdir(final):
             os.rmdir(final)
         _replace(built, final)
+    return final
+
+
+def _save_to_url(state: State, url: str, compress: bool, pickle_only: bool, overwrite: bool,
+                 pickle_module: Any, pickle_protocol: int) -> str:
+    """Save to a local temporary folder, then upload it through the URL's storage backend."""
+    from flambe import storage
+    backend = storage.backend_for(url, "cannot save to")
+    final = _destination(url.rstrip("/"), compress, pickle_only)
+    if not overwrite and backend.exists(final):
+        raise DestinationExistsError(f"cannot save to {final!r}: something is there already",
+                                     hint="pass overwrite=True to replace it, or choose another "
+                                          "location")
+    with tempfile.TemporaryDirectory(prefix="flambe-upload-") as tmp:
+        name = os.path.basename(final[:-len(".tar.gz")] if compress else final)
+        name = name[:-len(".pkl")] if pickle_only and name.endswith(".pkl") else name
+        produced = save_state_to_file(state, os.path.join(tmp, name or "saved"),
+                                      compress=compress, pickle_only=pickle_only,
+                                      pickle_module=pickle_module,
+                                      pickle_protocol=pickle_protocol)
+        backend.upload(produced, final)
     return final
 
 

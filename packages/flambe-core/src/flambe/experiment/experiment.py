@@ -36,6 +36,35 @@ NAME_RE = re.compile(r"^([a-zA-Z0-9]+[_-]*)+$")
 DEFAULT_MAX_VARIANTS = 1000
 
 
+def _output_folder(path: str) -> str:
+    """Return the absolute local folder of ``save_path`` (a path or ``file://`` URL).
+
+    A ``scheme://`` URL that no installed plugin serves is refused (naming
+    the distribution that serves it), instead of becoming a local folder
+    named ``s3:``; one that a plugin serves is kept as written.
+    """
+    from flambe import storage
+    if storage.is_local(path):
+        return os.path.abspath(storage.local_path(path))
+    storage.backend_for(path, "save_path")
+    return path
+
+
+def _check_resource_schemes(resources: Any) -> None:
+    """Refuse resources at URLs that no installed plugin serves, before anything runs."""
+    from flambe import storage
+    from flambe.experiment.resources import ClusterPath, flatten
+    if not isinstance(resources, Mapping):
+        return
+    for name, location in flatten(resources).items():
+        if isinstance(location, ClusterPath) or not isinstance(location, str):
+            continue
+        try:
+            storage.backend_for(location, f"resource '{name}':")
+        except storage.StorageError as exc:
+            raise ConfigError(exc.message, hint=exc.hint) from None
+
+
 def _has_metric(cls: type) -> bool:
     """Whether a component class defines its own ``metric()``."""
     from flambe.compile.component import Component
@@ -56,7 +85,8 @@ class Experiment(ClusterRunnable):
     pipeline : dict
         Stage name -> component config, in execution order.
     save_path : str, optional
-        Where ``output__<name>`` goes (default ``./flambe-output``).
+        Where ``output__<name>`` goes (default ``./flambe-output``): a local
+        folder or ``file://`` URL. A ``scheme://`` URL is refused.
     resources : dict, optional
         Files and folders the pipeline links to by name (local paths or URLs).
     search : dict, optional
@@ -113,8 +143,9 @@ class Experiment(ClusterRunnable):
                               hint="use letters and digits, optionally joined by '_' or '-'")
         self.name = name
         self.pipeline = dict(pipeline)
-        self.save_path = os.path.abspath(os.path.expanduser(save_path or "flambe-output"))
+        self.save_path = _output_folder(save_path or "flambe-output")
         self.resources = resources or {}
+        _check_resource_schemes(self.resources)
         self.search = dict(search or {})
         self.schedulers = dict(schedulers or {})
         self.reduce = dict(reduce or {})
@@ -217,6 +248,16 @@ class Experiment(ClusterRunnable):
     def run(self, force: bool = False, verbose: bool = False, debug: bool = False,
             **kwargs: Any) -> bool:
         """Run the whole pipeline (see the module documentation)."""
+        from flambe import storage
         from flambe.experiment.engine import Engine
+        if not storage.is_local(self.save_path):
+            # a plugin serves the scheme (else __init__ refused it), but a running
+            # experiment writes its outputs to a local folder, never to a URL
+            raise ConfigError(
+                f"save_path {self.save_path}: a local run writes its outputs to a local folder; "
+                f"{storage.scheme_of(self.save_path)}:// can hold saves, resources and Builder "
+                "destinations, not the output folder of a running experiment",
+                hint="give a local save_path, then save what you need to the URL with a "
+                     "!Builder or flambe.save")
         Engine(self, force=force, verbose=verbose, debug=debug or self.debug).run()
         return False

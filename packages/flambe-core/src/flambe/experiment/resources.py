@@ -58,10 +58,14 @@ def materialize(resources: Mapping[str, Any], base_dir: str = ".") -> Dict[str, 
             raise ConfigError(f"resource '{name}' ({location}) lives on a cluster only",
                               hint="run with --cluster, or give a local path")
         text = str(location)
-        if "://" in text and not text.startswith("file://"):
+        if not storage.is_local(text):
             target = os.path.join(_cache_dir(), hashlib.sha1(text.encode()).hexdigest()[:16],
                                   os.path.basename(text.rstrip("/")) or name)
             if not os.path.exists(target):
+                try:
+                    storage.backend_for(text, f"resource '{name}':")
+                except storage.StorageError as exc:  # a scheme no plugin serves
+                    raise ConfigError(exc.message, hint=exc.hint) from None
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 try:
                     with storage.open_local(text) as local:
@@ -72,8 +76,7 @@ def materialize(resources: Mapping[str, Any], base_dir: str = ".") -> Dict[str, 
                                            "path instead") from exc
             out[name] = target
             continue
-        path = os.path.abspath(os.path.join(base_dir, os.path.expanduser(
-            text[len("file://"):] if text.startswith("file://") else text)))
+        path = os.path.abspath(os.path.join(base_dir, storage.local_path(text)))
         if not os.path.exists(path):
             raise ConfigError(f"resource '{name}': {path} does not exist",
                               hint="fix the path (relative paths start from the folder you run "

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from typing import Any, Optional
+from typing import Any
 
-from flambe.runnable.runnable import Runnable
 from flambe.errors import RunnableError
+from flambe.runnable.runnable import Runnable
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +54,9 @@ class Builder(Runnable):
         self.storage = storage
         self.compress = compress
         self.pickle_only = pickle_only
+        from flambe import storage as storage_module
+        # refused here, before anything runs: a URL nobody serves is no local folder
+        storage_module.backend_for(self.url, "Builder destination")
 
     @property
     def url(self) -> str:
@@ -66,31 +67,17 @@ class Builder(Runnable):
 
     def run(self, force: bool = False, **kwargs: Any) -> bool:
         """Save the component; ``force`` replaces what is at the destination."""
-        from flambe.compile.serialization import save
         from flambe import storage
+        from flambe.compile.serialization import DestinationExistsError, save
         url = self.url
-        if "://" not in url or url.startswith("file://"):
-            path = storage.local_path(url) if url.startswith("file://") else url
-            save(self.component, path, compress=self.compress, pickle_only=self.pickle_only,
-                 overwrite=force)
-            logger.info("Saved %s to %s", type(self.component).__name__, os.path.abspath(path))
-            return False
-        if not force and storage.exists(url):
-            raise RunnableError(f"{url} exists already",
-                                hint="pass --force to replace it, or choose another destination")
-        tmp = tempfile.mkdtemp(prefix="flambe-build-")
         try:
-            local = os.path.join(tmp, os.path.basename(url.rstrip("/")) or "component")
-            save(self.component, local, compress=self.compress, pickle_only=self.pickle_only)
-            produced = _produced_path(local, self.compress, self.pickle_only)
-            storage.upload(produced, url)
-            logger.info("Saved %s to %s", type(self.component).__name__, url)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            written = save(self.component, url, compress=self.compress,
+                           pickle_only=self.pickle_only, overwrite=force)
+        except DestinationExistsError as exc:
+            raise RunnableError(f"{url} exists already",
+                                hint="pass --force to replace it, or choose another "
+                                     "destination") from exc
+        where = os.path.abspath(written) if storage.is_local(url) else written
+        logger.info("Saved %s to %s", type(self.component).__name__, where)
         return False
 
-
-def _produced_path(path: str, compress: bool, pickle_only: bool) -> str:
-    """The file or folder ``flambe.save`` wrote for these options."""
-    suffix = (".pkl" if pickle_only else "") + (".tar.gz" if compress else "")
-    return path + suffix
