@@ -6,8 +6,12 @@ code   meaning
 0      success
 1      the runnable failed while running (or a plugin command failed)
 2      usage error: unknown option, missing argument, bad combination
+16     the experiment's output folder is in use by another run (``EBUSY``);
+       the message names it (pid, host, start time)
 22     configuration error (``EINVAL``): YAML, tags, links, arguments,
        extensions, secrets file, a root that is not a runnable
+28     a disk filled up (``ENOSPC``): the message names the file and the
+       space left; everything finished before is kept
 130    interrupted (Ctrl-C)
 =====  =============================================================
 """
@@ -25,6 +29,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = errno.EINVAL
+EXIT_BUSY = errno.EBUSY
+EXIT_DISK_FULL = errno.ENOSPC
 EXIT_INTERRUPTED = 130
 
 logger = logging.getLogger("flambe.cli")
@@ -48,11 +54,14 @@ def show_error(exc: BaseException, show_traceback: bool = False, hint_log: bool 
                    err=True, nl=False)
     click.echo(f"error: {text}", err=True)
     from flambe.cli.logs import log_to_file
-    from flambe.utils.paths import log_file
 
-    log_to_file(logging.ERROR, f"error: {text}", exc)
+    written = log_to_file(logging.ERROR, f"error: {text}", exc)
     if hint_log and not show_traceback:
-        click.echo(f"  (traceback in {log_file()}; rerun with -v to print it)", err=True)
+        if written is not None:
+            click.echo(f"  (traceback in {written}; rerun with -v to print it)", err=True)
+        else:
+            click.echo("  (no log file was written: the Flambé home folder cannot be written; "
+                       "rerun with -v to print the traceback)", err=True)
 
 
 def exit_with(code: int) -> NoReturn:

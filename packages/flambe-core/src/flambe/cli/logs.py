@@ -4,17 +4,22 @@ The console shows records at INFO (DEBUG with ``-v``); every record at DEBUG
 and above also goes to a rotating file, ``<flambe home>/logs/log.log``, so a
 failed run can be inspected afterwards. Handlers installed here are tagged so
 that calling :func:`setup_logging` twice replaces them instead of piling up.
+
+The notices of the libraries Flambé drives (Ray's start-up and Tune's own
+reports of trials, whose failures Flambé reports itself) go to the file
+only; ``-v`` shows them on the console as well.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-from flambe.utils.paths import log_file, logs_folder
+from flambe.utils.paths import log_file, logs_folder, private_folder
 
 CONSOLE_FORMAT = "%(message)s"
 CONSOLE_DEBUG_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -22,6 +27,17 @@ FILE_FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 MAX_BYTES = 10 * 2**20
 BACKUP_COUNT = 5
 _MARK = "_flambe_cli_handler"
+# loggers whose records reach the console only with -v (always the log file)
+QUIET_LOGGERS = ("ray", "pyarrow", "filelock", "urllib3")
+
+
+class QuietLibrariesFilter(logging.Filter):
+    """Keep the records of :data:`QUIET_LOGGERS` off the console (they stay in the file)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the record may reach the console."""
+        name = record.name
+        return not any(name == quiet or name.startswith(quiet + ".") for quiet in QUIET_LOGGERS)
 
 
 def _tag(handler: logging.Handler) -> logging.Handler:
@@ -52,6 +68,8 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> List[logging.H
     console = _tag(logging.StreamHandler(sys.stderr))
     console.setLevel(logging.DEBUG if verbose else logging.INFO)
     console.setFormatter(logging.Formatter(CONSOLE_DEBUG_FORMAT if verbose else CONSOLE_FORMAT))
+    if not verbose:
+        console.addFilter(QuietLibrariesFilter())
     handlers: List[logging.Handler] = [console]
     if to_file:
         file_handler = _file_handler()
@@ -63,11 +81,21 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> List[logging.H
     return handlers
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that only its owner can read (mode 0600, also after rotation)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # a file from an older version may be world-readable
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def _file_handler() -> Optional[logging.Handler]:
     try:
-        logs_folder(create=True)
-        handler = logging.handlers.RotatingFileHandler(
+        private_folder(logs_folder())
+        handler = PrivateRotatingFileHandler(
             Path(log_file()), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        handler.stream.write("")  # fails now, not at the first record, when it cannot be written
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", log_file(), exc)
         return None
@@ -85,16 +113,27 @@ def teardown_logging() -> None:
             handler.close()
 
 
-def log_to_file(level: int, message: str, exc: Optional[BaseException] = None) -> None:
-    """Write a record to the log file only (not the console), e.g. a traceback."""
+def log_to_file(level: int, message: str, exc: Optional[BaseException] = None) -> Optional[str]:
+    """Write a record to the log file only (not the console), e.g. a traceback.
+
+    Returns
+    -------
+    str or None
+        The file the record went to; ``None`` when no log file is open (the
+        Flambé home folder could not be written).
+
+    """
     root = logging.getLogger()
     record = logging.getLogger("flambe.cli").makeRecord(
         "flambe.cli", level, __file__, 0, message, (),
         (type(exc), exc, exc.__traceback__) if exc is not None else None)
+    written = None
     for handler in root.handlers:
         if getattr(handler, _MARK, False) and isinstance(handler, logging.FileHandler):
             if record.levelno >= handler.level:
                 handler.handle(record)
+                written = handler.baseFilename
+    return written
 
 
 def console_configured() -> bool:

@@ -2,7 +2,8 @@
 
 Everything that can go wrong with the configuration is found before
 ``run()`` starts and exits with status 22; a failure inside ``run()`` exits
-with status 1; Ctrl-C exits with 130 after logging "Exiting early".
+with status 1; Ctrl-C exits with 130 after logging "Exiting early". An
+output folder held by another run exits with 16, a full disk with 28.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Optional
 
 import click
 
-from flambe.cli.exitcodes import (EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, exit_with, interrupted,
-                                  show_error)
+from flambe.cli.exitcodes import (EXIT_BUSY, EXIT_CONFIG, EXIT_DISK_FULL, EXIT_FAILURE, EXIT_OK,
+                                  exit_with, interrupted, show_error)
 
 logger = logging.getLogger("flambe.cli")
 
@@ -124,7 +125,7 @@ def run(config: str, install_extensions: bool, cluster: Optional[str], force: bo
         raise click.UsageError("--debug cannot be combined with --cluster: debugging needs a "
                                "local run")
     from flambe.cli.logs import setup_logging
-    from flambe.errors import FlambeError
+    from flambe.errors import DiskFullError, FlambeError, OutputBusyError
 
     setup_logging(verbose=verbose)
     show_traceback = verbose or debug
@@ -148,6 +149,12 @@ def run(config: str, install_extensions: bool, cluster: Optional[str], force: bo
 
         try:
             run_runnable(runnable, force=force, verbose=verbose, debug=debug)
+        except OutputBusyError as exc:
+            show_error(exc, show_traceback)
+            exit_with(EXIT_BUSY)
+        except DiskFullError as exc:
+            show_error(exc, show_traceback)
+            exit_with(EXIT_DISK_FULL)
         except Exception as exc:
             show_error(exc, show_traceback, hint_log=True)
             exit_with(EXIT_FAILURE)

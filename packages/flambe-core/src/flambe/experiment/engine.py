@@ -23,7 +23,7 @@ import traceback
 import zlib
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from flambe.errors import ConfigError, FlambeError, RunnableError
+from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
 from flambe.experiment.progress import ProgressState
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial, score_of
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
@@ -75,6 +75,8 @@ class Engine:
     def emit(self, event: str, **payload: Any) -> None:
         try:
             self.host.emit(event, experiment=self.exp, **payload)
+        except DiskFullError:  # progress.json could not be written
+            raise
         except Exception:  # a subscriber must not break the experiment
             logger.exception("a plugin failed while handling %s", event)
 
@@ -380,6 +382,8 @@ class Engine:
             self.live[stage] = (variant.id, runner.component)
         except (KeyboardInterrupt, bdb.BdbQuit):  # Ctrl-C, or 'q' in the debugger
             raise
+        except DiskFullError:  # the next variant would fail the same way: stop, keep what is done
+            raise
         except Exception as exc:
             text = traceback.format_exc()
             self._on_error(stage, variant.id, text)
@@ -402,6 +406,7 @@ class Engine:
             max_failures=self.exp.max_failures, modules=self._modules(),
             on_result=lambda vid, result: self._on_result(stage, vid, result),
             on_error=lambda vid, text: self._on_error(stage, vid, text, final=False))
+        _raise_disk_full(outcome.values())
         for vid, error in outcome.items():
             if error is not None:
                 failed[vid] = error
@@ -505,6 +510,16 @@ class Engine:
                     f"stopping at stage '{stage}': {len(failed)} of {len(variants)} variants "
                     "failed", hint="the traceback is in the console above and in progress.json; "
                                    "set stop_on_failure: false to go on with the others")
+
+
+def _raise_disk_full(errors: Any) -> None:
+    """Raise a :class:`DiskFullError` when a Ray trial failed on a full disk."""
+    import re
+    for text in errors:
+        found = re.search(r"DiskFullError: (.+)", text or "")
+        if found:
+            hint = re.search(r"\n\s*hint: (.+)", text[found.end():])
+            raise DiskFullError(found.group(1).strip(), hint=hint.group(1).strip() if hint else None)
 
 
 def _entries(folder: str) -> List[str]:

@@ -114,17 +114,23 @@ class Runnable(Component):
         if not os.path.isfile(path):
             raise ConfigError(f"secrets file {path!r} does not exist",
                               hint="pass an existing INI file to --secrets")
-        parser = configparser.ConfigParser()
+        # values are taken literally ('%' needs no escaping), and no error quotes them
+        parser = configparser.ConfigParser(interpolation=None)
+        problem = None
         try:
             with open(path, encoding="utf-8") as handle:
                 parser.read_file(handle, source=path)
         except configparser.Error as exc:
+            problem = _secrets_problem(exc)
+        except UnicodeDecodeError as exc:
+            problem = f"is not UTF-8 text (byte {exc.start})"
+        except OSError as exc:
+            problem = f"cannot be read: {exc.strerror or type(exc).__name__}"
+        if problem is not None:  # raised here, with no chained error that could quote a line
             raise ConfigError(
-                f"secrets file {path!r} is not a valid INI file: {exc}",
-                hint="start it with a section header such as [AWS], then KEY = value lines"
-            ) from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"secrets file {path!r} cannot be read: {exc}") from exc
+                f"secrets file {path!r} {problem}",
+                hint="write a section header such as [AWS], then KEY = value lines "
+                     "(the offending line is not shown: it may hold a secret)")
         self.config = parser
 
     def inject_extensions(self, extensions: Mapping[str, str]) -> None:
@@ -236,3 +242,18 @@ class ClusterRunnable(Runnable):
         saved = getattr(self, "_saved_kwargs", None)
         if isinstance(saved, dict):
             saved[attr] = value
+
+
+def _secrets_problem(exc: Exception) -> str:
+    """What is wrong with a secrets file, naming lines but never their content."""
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        return f"is not a valid INI file: line {exc.lineno} comes before any [SECTION] header"
+    if isinstance(exc, configparser.DuplicateOptionError):
+        return (f"is not a valid INI file: line {exc.lineno} repeats key {exc.option!r} of "
+                f"section [{exc.section}]")
+    if isinstance(exc, configparser.DuplicateSectionError):
+        return f"is not a valid INI file: line {exc.lineno} repeats section [{exc.section}]"
+    if isinstance(exc, configparser.ParsingError):
+        numbers = ", ".join(str(number) for number, _ in exc.errors)
+        return f"is not a valid INI file: line {numbers} is not a 'KEY = value' line"
+    return f"is not a valid INI file ({type(exc).__name__})"

@@ -56,3 +56,33 @@ def default_secrets_path() -> Optional[Path]:
     """``<home>/secrets.ini`` when that file exists, else ``None``."""
     path = flambe_home() / SECRETS_FILE
     return path if path.is_file() else None
+
+
+def private_folder(folder: Path) -> Path:
+    """Make ``folder`` (and a missing Flambé home above it) readable by the user only.
+
+    The folders are created with mode 0700; an existing ``folder`` is set to
+    0700 as well (it holds logs, which may quote configuration values).
+    Parents that already exist keep their mode.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created.
+
+    """
+    missing = []
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    try:
+        os.chmod(folder, 0o700)
+    except PermissionError:
+        pass  # not ours: leave it
+    return Path(folder)
