@@ -54,14 +54,23 @@ def test_disable_autoload_and_block(monkeypatch):
     assert "nlp" not in names and "vision" not in names and "cluster" in names
 
 
-def test_misspelled_hook_is_rejected():
+def test_misspelled_hook_fails_that_plugin_only():
     class Typo:
         @hookimpl
         def flambe_tagz(self):
             return {}
 
-    with pytest.raises(Exception, match="flambe_tagz"):
-        create_plugin_manager(autoload=False, extra_plugins=[("typo", Typo())])
+    class Fine:
+        @hookimpl
+        def flambe_tags(self):
+            return {"FineTag": "collections:OrderedDict"}
+
+    pm, records = create_plugin_manager(autoload=False,
+                                        extra_plugins=[("typo", Typo()), ("fine", Fine())])
+    found = {r.name: r for r in records}
+    assert "unknown hook 'flambe_tagz' (did you mean 'flambe_tags'?)" in found["typo"].error
+    assert pm.get_plugin("typo") is None and found["fine"].error is None
+    assert "FineTag" in PluginHost(pm, records).tags()
 
 
 def test_events_reach_subscribers_in_order():
@@ -99,10 +108,13 @@ def test_duplicate_tag_names_both_distributions():
     for record in records:
         if record.name in ("one", "two"):
             record.distribution = f"dist-{record.name}"
-    with pytest.raises(DuplicateTagError) as info:
-        PluginHost(pm, records).tags()
-    assert "dist-one" in str(info.value) and "dist-two" in str(info.value)
-    assert "!Clash" in str(info.value)
+    host = PluginHost(pm, records)
+    assert "Clash" not in host.tags()  # neither wins; the tag says why when used
+    [conflict] = host.conflicts()
+    assert isinstance(conflict, DuplicateTagError)
+    assert "dist-one" in str(conflict) and "dist-two" in str(conflict)
+    assert "!Clash" in str(conflict)
+    assert isinstance(host.tag_problem("Clash"), DuplicateTagError)
 
 
 def test_every_hook_is_documented():

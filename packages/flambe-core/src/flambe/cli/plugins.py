@@ -2,7 +2,9 @@
 
 Reads only the plugins' declarations (cheap entry-point modules); no tag
 target, command or backend is imported. Exits with status 1 when a plugin
-failed to load or two plugins claim the same tag.
+failed to load (its module does not import, a hook is misspelled, raises or
+returns a malformed declaration) or two plugins claim the same name; the
+other plugins are listed as usual.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ def describe_plugins(host: Any = None) -> Dict[str, Any]:
         conflicts (a tag claimed by two plugins).
 
     """
-    from flambe.errors import FlambeError
     from flambe.plugins.manager import get_host
 
     host = host or get_host()
+    failures = host.failures()  # checks every plugin's declarations first
     plugins: Dict[str, Dict[str, Any]] = {}
     for record in host.records:
         plugins[record.name] = {
@@ -49,22 +51,13 @@ def describe_plugins(host: Any = None) -> Dict[str, Any]:
             "storage_backends": [], "error": record.error,
         }
     errors: List[str] = [f"plugin {r.name!r} ({r.distribution} {r.version}) failed to load: "
-                         f"{r.error}" for r in host.failures()]
+                         f"{r.error}" for r in failures]
     for hook, key in DECLARATION_HOOKS.items():
-        try:
-            declared = host.declarations(hook)
-        except FlambeError as exc:
-            errors.append(str(exc))
-            continue
-        for record, mapping in declared:
+        for record, mapping in host.declarations(hook):
             entry = plugins.get(record.name)
             if entry is not None:
                 entry[key] = sorted(str(name).lstrip("!") for name in mapping)
-    for check in (host.tags, host.namespaces, host.storage_backends, host.commands):
-        try:
-            check()
-        except FlambeError as exc:  # a conflict between two plugins
-            errors.append(str(exc))
+    errors.extend(str(conflict) for conflict in host.conflicts())  # names two plugins claim
     return {"plugins": list(plugins.values()), "errors": errors}
 
 

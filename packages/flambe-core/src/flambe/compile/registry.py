@@ -26,7 +26,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from flambe.errors import PluginError, RegistrationError, SourceLocation, UnknownTagError
+from flambe.errors import (FlambeError, PluginError, RegistrationError, SourceLocation,
+                           UnknownTagError)
 
 logger = logging.getLogger(__name__)
 
@@ -281,10 +282,17 @@ class Registry:
                 tags.append(name)
             return wrapper
 
-    def unknown(self, tag: str, location: Optional[SourceLocation] = None) -> UnknownTagError:
-        """The error for a tag nobody declares, with suggestions."""
+    def unknown(self, tag: str, location: Optional[SourceLocation] = None) -> FlambeError:
+        """The error for a tag nobody declares, with suggestions.
+
+        When a plugin is to blame (it failed to load, or it and another
+        claim the tag) the error says which distribution and why instead.
+        """
         from flambe.plugins.known import distribution_for_tag
         name = tag[1:] if tag.startswith("!") else tag
+        problem = self.host().tag_problem(name)
+        if problem is not None:
+            return problem.at(location)
         dist = distribution_for_tag(name)
         hint_parts = []
         if dist is not None:
@@ -294,7 +302,11 @@ class Registry:
             else:
                 failed = [r for r in self.host().failures() if r.distribution == dist]
                 if failed:
-                    hint_parts.append(f"{dist} is installed but failed to load: {failed[0].error}")
+                    return UnknownTagError(
+                        f"unknown tag '!{name}': it comes from {dist}, which is installed but "
+                        f"failed to load: {failed[0].error}", location,
+                        hint=f"fix or reinstall {dist}; 'flambe plugins' lists every plugin "
+                             "and its error")
         close = difflib.get_close_matches(name, list(self.known_names()), n=3, cutoff=0.6)
         if close:
             hint_parts.append("did you mean " + ", ".join(f"'!{c}'" for c in close) + "?")
@@ -302,6 +314,11 @@ class Registry:
             hint_parts.append("check the spelling, install the plugin that provides it, or "
                               "declare the extension module in the config header (`my_ext: path`, "
                               "then `---`)")
+        broken = self.host().failures()
+        if broken:
+            hint_parts.append("(plugins that failed to load: " + "; ".join(
+                f"{r.name!r} of {r.distribution}: {r.error}" for r in broken)
+                + "; see 'flambe plugins')")
         return UnknownTagError(f"unknown tag '!{name}'", location, hint=" ".join(hint_parts))
 
     def known_names(self) -> Iterator[str]:

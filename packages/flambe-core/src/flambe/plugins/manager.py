@@ -21,8 +21,11 @@ Environment variables
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -30,7 +33,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import pluggy
 
-from flambe.errors import DuplicateTagError, PluginError
+from flambe.errors import DuplicateTagError, FlambeError, UnknownTagError
 from flambe.plugins import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
 from flambe.plugins.types import ClusterRequest, LazyCommand
 from flambe.utils.gcpause import paused_gc, without_gc
@@ -39,6 +42,8 @@ BUILTIN_PLUGINS: Tuple[Tuple[str, str], ...] = (("core", "flambe.plugins.builtin
 CORE_DISTRIBUTION = "flambe-core"
 DISABLE_AUTOLOAD_ENV = "FLAMBE_DISABLE_PLUGIN_AUTOLOAD"
 BLOCK_ENV = "FLAMBE_BLOCK_PLUGINS"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,6 +82,68 @@ class TagTarget:
     distribution: str
 
 
+# hooks that return registrations; called once per host, checked by check_declaration
+REGISTRATION_HOOKS: Tuple[str, ...] = ("flambe_tags", "flambe_tag_namespaces",
+                                       "flambe_cli_commands", "flambe_storage_backends")
+_IDENT = r"[A-Za-z_]\w*"
+_IMPORT_PATH = re.compile(rf"{_IDENT}(\.{_IDENT})*:{_IDENT}(\.{_IDENT})*")
+_TAG_NAME = re.compile(r"[^\s!:\[\]{},#&*|>'\"%@`]+|@|\$")
+_PREFIX = re.compile(_IDENT)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def check_declaration(hook_name: str, value: Any) -> Optional[str]:
+    """What is wrong with a registration hook's return value (``None`` when it is fine).
+
+    Tags map a name (no spaces, an optional leading ``!``) to
+    ``"module:attribute"``; namespaces map an identifier to
+    ``"module:function"``; storage backends map a lower-case URL scheme to
+    ``"module:Class"``; commands map a name to a
+    :class:`~flambe.plugins.types.LazyCommand`.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        return f"a {type(value).__name__}, not a mapping of names to declarations"
+    for name, target in value.items():
+        if not isinstance(name, str):
+            return f"the name {name!r} is a {type(name).__name__}, not a string"
+        if hook_name == "flambe_cli_commands":
+            if not isinstance(target, LazyCommand) or not _IMPORT_PATH.fullmatch(
+                    str(target.import_path)):
+                return (f"command {name!r}: {target!r} is not a "
+                        "LazyCommand('module:attribute', 'help')")
+            if not name or any(c.isspace() for c in name):
+                return f"command name {name!r} is empty or holds spaces"
+            continue
+        if hook_name == "flambe_tags" and not _TAG_NAME.fullmatch(name.lstrip("!")):
+            return f"tag name {name!r} is not a valid YAML tag name (no spaces or brackets)"
+        if hook_name == "flambe_tag_namespaces" and not _PREFIX.fullmatch(name):
+            return f"namespace {name!r} is not an identifier (no dots)"
+        if hook_name == "flambe_storage_backends" and not _SCHEME.fullmatch(name):
+            return f"scheme {name!r} is not a lower-case URL scheme"
+        if not isinstance(target, str) or not _IMPORT_PATH.fullmatch(target):
+            return f"{name!r}: {target!r} is not an import path 'module:attribute'"
+    return None
+
+
+def _count(items: List[Any]) -> str:
+    return "two" if len(items) == 2 else str(len(items))
+
+
+def _plugin_names(record: PluginRecord) -> set:
+    """Names a user may know a plugin by: entry point, distribution, its short form, module."""
+    dist = record.distribution.lower().replace("_", "-")
+    names = {record.name.lower(), dist, dist.replace("-", "_")}
+    if dist.startswith("flambe-"):
+        names.add(dist[len("flambe-"):])
+    top = record.module.split(":", 1)[0].split(".", 1)[0].lower()
+    names.add(top)
+    if top.startswith("flambe_"):
+        names.add(top[len("flambe_"):])
+    return names
+
+
 def _distribution_version(name: str) -> str:
     try:
         return metadata.version(name)
@@ -108,6 +175,36 @@ def plugin_entry_points() -> List[metadata.EntryPoint]:
         seen.add(name)
         found.extend(ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP)
     return found
+
+
+def _register(pm: pluggy.PluginManager, record: PluginRecord, plugin: Any) -> None:
+    """Register one plugin; on any problem record why and leave it out.
+
+    Problems are: pluggy refusing the plugin (a hook implementation whose
+    arguments do not match its specification) and a hook implementation
+    whose name matches no specification (a misspelled hook).
+    """
+    try:
+        pm.register(plugin, name=record.name)
+    except Exception as exc:
+        record.error = f"{type(exc).__name__}: {exc}"
+        return
+    unknown = [impl.function.__name__ if hasattr(impl.function, "__name__") else caller.name
+               for caller in pm.get_hookcallers(plugin) or []
+               if not caller.has_spec()
+               for impl in caller.get_hookimpls()
+               if impl.plugin is plugin and not impl.optionalhook]
+    if unknown:
+        pm.unregister(plugin)
+        record.error = "; ".join(_unknown_hook_message(name) for name in sorted(set(unknown)))
+
+
+def _unknown_hook_message(name: str) -> str:
+    known = [n for n in dir(hookspecs) if n.startswith("flambe_")]
+    close = difflib.get_close_matches(name, known, n=1)
+    guess = f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"unknown hook '{name}'{guess}; the hooks are listed in docs/plugins.md "
+            "and flambe.plugins.hookspecs")
 
 
 @without_gc
@@ -153,14 +250,20 @@ def create_plugin_manager(autoload: Optional[bool] = None,
             record = PluginRecord(ep.name, ep.value, dist, version)
             records.append(record)
             try:
-                pm.register(ep.load(), name=ep.name)
-            except Exception as exc:  # a broken plugin must not break the others
+                plugin = ep.load()
+            except (Exception, SystemExit) as exc:  # a broken plugin must not break the others
                 record.error = f"{type(exc).__name__}: {exc}"
+                continue
+            _register(pm, record, plugin)
     for name, plugin in extra_plugins:
-        pm.register(plugin, name=name)
         module = getattr(plugin, "__name__", type(plugin).__name__)
-        records.append(PluginRecord(name, module, "unknown", "unknown"))
-    pm.check_pending()
+        record = PluginRecord(name, module, "unknown", "unknown")
+        records.append(record)
+        _register(pm, record, plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:  # pragma: no cover - _register checks each plugin
+        logger.warning("plugin check failed: %s", exc)
     for record in records:
         plugin = pm.get_plugin(record.name)
         if plugin is not None:
@@ -185,6 +288,12 @@ class PluginHost:
         self.records = records
         self._tags: Optional[Dict[str, TagTarget]] = None
         self._namespaces: Optional[Dict[str, TagTarget]] = None
+        self._storage: Optional[Dict[str, TagTarget]] = None
+        self._commands: Optional[Dict[str, Tuple[LazyCommand, PluginRecord]]] = None
+        self._declared: Optional[List[Tuple[PluginRecord, Dict[str, Any]]]] = None
+        self._conflicts: Dict[Tuple[str, str], DuplicateTagError] = {}
+        self._failed_tags: Dict[str, PluginRecord] = {}
+        self._failed_namespaces: Dict[str, PluginRecord] = {}
         self._lock = threading.RLock()
 
     # -- plugins ------------------------------------------------------------
@@ -193,25 +302,69 @@ class PluginHost:
         return next((r for r in self.records if r.name == name), None)
 
     def failures(self) -> List[PluginRecord]:
-        """Plugins that could not be loaded."""
+        """Plugins that could not be loaded, or whose declarations are broken."""
+        self._load_declarations()
         return [r for r in self.records if r.error]
 
     def _per_plugin(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
-        """Call a registration hook on each plugin separately, keeping who said what."""
-        results = []
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # registration order
-            record = self.record(impl.plugin_name) or PluginRecord(
-                impl.plugin_name, "?", "unknown", "unknown")
-            try:
-                value = impl.function()
-            except Exception as exc:
-                raise PluginError(
-                    f"plugin {record.name!r} ({record.distribution}) failed in {hook_name}: "
-                    f"{type(exc).__name__}: {exc}") from exc
-            if value:
-                results.append((record, value))
-        return results
+        """What each loaded plugin declared in a registration hook, in registration order."""
+        return [(record, values[hook_name]) for record, values in self._load_declarations()
+                if values.get(hook_name)]
+
+    def _load_declarations(self) -> List[Tuple[PluginRecord, Dict[str, Any]]]:
+        """Call every registration hook of every plugin once, and check what they return.
+
+        A plugin whose registration hook raises or returns something malformed
+        is marked failed (its record gets the error) and unregistered, so
+        none of its declarations or event hooks is used; the names it
+        declared are remembered to explain a config that uses them.
+        """
+        with self._lock:
+            if self._declared is not None:
+                return self._declared
+            declared: List[Tuple[PluginRecord, Dict[str, Any]]] = []
+            by_plugin: Dict[str, Dict[str, Any]] = {}
+            order: List[str] = []
+            for hook_name in REGISTRATION_HOOKS:
+                caller = getattr(self.pm.hook, hook_name)
+                for impl in reversed(caller.get_hookimpls()):  # registration order
+                    if impl.plugin_name not in by_plugin:
+                        by_plugin[impl.plugin_name] = {}
+                        order.append(impl.plugin_name)
+                    values = by_plugin[impl.plugin_name]
+                    if "__error__" in values:
+                        continue
+                    try:
+                        value = impl.function()
+                    except Exception as exc:
+                        values["__error__"] = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                        continue
+                    problem = check_declaration(hook_name, value)
+                    if problem:
+                        values["__error__"] = f"{hook_name} returned a bad declaration: {problem}"
+                        if isinstance(value, Mapping):
+                            values[hook_name] = value
+                        continue
+                    values[hook_name] = dict(value or {})
+            for name in order:
+                values = by_plugin[name]
+                record = self.record(name) or PluginRecord(name, "?", "unknown", "unknown")
+                error = values.pop("__error__", None)
+                if error is None:
+                    declared.append((record, values))
+                    continue
+                record.error = error
+                plugin = self.pm.get_plugin(name)
+                if plugin is not None:
+                    self.pm.unregister(plugin)
+                for tag in values.get("flambe_tags") or {}:
+                    if isinstance(tag, str):
+                        self._failed_tags.setdefault(tag.lstrip("!"), record)
+                for prefix in values.get("flambe_tag_namespaces") or {}:
+                    if isinstance(prefix, str):
+                        self._failed_namespaces.setdefault(prefix, record)
+            self._declared = declared
+            return declared
 
     def declarations(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
         """What each plugin returned from a registration hook, in registration order."""
@@ -219,7 +372,7 @@ class PluginHost:
 
     # -- tags ---------------------------------------------------------------
     def tags(self) -> Dict[str, TagTarget]:
-        """Every tag declared by a plugin; raises on a tag claimed twice."""
+        """Every tag declared by a plugin, less those two plugins claim (see :meth:`conflicts`)."""
         with self._lock, paused_gc():
             if self._tags is None:
                 self._tags = self._collect("flambe_tags", "tag")
@@ -234,46 +387,127 @@ class PluginHost:
 
     def _collect(self, hook_name: str, what: str) -> Dict[str, TagTarget]:
         table: Dict[str, TagTarget] = {}
+        clashes: Dict[str, List[Tuple[PluginRecord, str]]] = {}
         for record, mapping in self._per_plugin(hook_name):
             for name, path in mapping.items():
                 name = name.lstrip("!")
                 old = table.get(name)
-                if old is not None and old.import_path != path:
-                    raise DuplicateTagError(
-                        f"{what} '!{name}' is claimed by two plugins: "
-                        f"{old.plugin!r} from {old.distribution} ({old.import_path}) and "
-                        f"{record.name!r} from {record.distribution} ({path})",
-                        hint="uninstall one of the two distributions, or block one with "
-                             f"{BLOCK_ENV}=<plugin name>")
-                table[name] = TagTarget(path, record.name, record.distribution)
+                if name in clashes:
+                    clashes[name].append((record, path))
+                elif old is not None and old.import_path != path:
+                    first = self.record(old.plugin) or PluginRecord(
+                        old.plugin, "?", old.distribution, "unknown")
+                    clashes[name] = [(first, old.import_path), (record, path)]
+                else:
+                    table[name] = TagTarget(path, record.name, record.distribution)
+        for name, claims in clashes.items():
+            del table[name]
+            who = " and ".join(f"{r.name!r} from {r.distribution} ({path})" for r, path in claims)
+            self._conflicts[(what, name)] = DuplicateTagError(
+                f"{what} '!{name}' is claimed by {_count(claims)} plugins: {who}",
+                hint="uninstall one of the distributions, or block one with "
+                     f"{BLOCK_ENV}=<plugin name>")
         return table
+
+    def conflicts(self) -> List[DuplicateTagError]:
+        """Names claimed by two plugins (tags, namespaces, schemes, commands): unusable."""
+        self.tags()
+        self.namespaces()
+        self.storage_backends()
+        self.commands()
+        return list(self._conflicts.values())
+
+    def tag_problem(self, name: str) -> Optional[FlambeError]:
+        """Why a tag that no loaded plugin declares is missing, when a plugin is to blame.
+
+        Returns the conflict error when two plugins claim ``name``, a
+        :class:`~flambe.errors.UnknownTagError` naming the distribution and its
+        error when ``name`` belongs to a plugin that failed (by its
+        declarations, or by its namespace prefix, entry-point or
+        distribution name), and ``None`` otherwise.
+        """
+        name = name.lstrip("!")
+        self.tags()
+        self.namespaces()
+        conflict = self._conflicts.get(("tag", name))
+        if conflict is None and "." in name:
+            conflict = self._conflicts.get(("tag namespace", name.split(".", 1)[0]))
+        if conflict is not None:  # a copy: the caller attaches its own location
+            return DuplicateTagError(conflict.message, hint=conflict.hint)
+        record = self._failed_tags.get(name)
+        if record is None and "." in name:
+            prefix = name.split(".", 1)[0]
+            record = self._failed_namespaces.get(prefix)
+            if record is None:
+                record = next((r for r in self.failures() if prefix.lower() in _plugin_names(r)),
+                              None)
+        if record is None:
+            return None
+        return UnknownTagError(
+            f"unknown tag '!{name}': it comes from plugin {record.name!r} of "
+            f"{record.distribution}, which failed to load: {record.error}",
+            hint=f"fix or reinstall {record.distribution} (pip install --force-reinstall "
+                 f"{record.distribution}); 'flambe plugins' lists every plugin and its error")
 
     # -- commands and storage -----------------------------------------------
     def commands(self) -> Dict[str, Tuple[LazyCommand, PluginRecord]]:
-        """Subcommands added by plugins, with the plugin that added each."""
-        found: Dict[str, Tuple[LazyCommand, PluginRecord]] = {}
-        for record, mapping in self._per_plugin("flambe_cli_commands"):
-            for name, command in mapping.items():
-                if name in found:
-                    other = found[name][1]
-                    raise PluginError(
-                        f"command 'flambe {name}' is added by two plugins: {other.name!r} "
-                        f"({other.distribution}) and {record.name!r} ({record.distribution})")
-                found[name] = (command, record)
-        return found
+        """Subcommands added by plugins, with the plugin that added each (clashes left out)."""
+        with self._lock:
+            if self._commands is not None:
+                return self._commands
+            found: Dict[str, Tuple[LazyCommand, PluginRecord]] = {}
+            clashes: Dict[str, List[PluginRecord]] = {}
+            for record, mapping in self._per_plugin("flambe_cli_commands"):
+                for name, command in mapping.items():
+                    if name in clashes:
+                        clashes[name].append(record)
+                    elif name in found:
+                        clashes[name] = [found[name][1], record]
+                    else:
+                        found[name] = (command, record)
+            for name, records in clashes.items():
+                del found[name]
+                who = " and ".join(f"{r.name!r} ({r.distribution})" for r in records)
+                self._conflicts[("command", name)] = DuplicateTagError(
+                    f"command 'flambe {name}' is added by {_count(records)} plugins: {who}",
+                    hint="uninstall one of the distributions, or block one with "
+                         f"{BLOCK_ENV}=<plugin name>")
+            self._commands = found
+            return found
 
     def storage_backends(self) -> Dict[str, TagTarget]:
         """URL scheme -> backend declared by a plugin."""
-        return self._collect("flambe_storage_backends", "storage scheme")
+        with self._lock:
+            if self._storage is None:
+                self._storage = self._collect("flambe_storage_backends", "storage scheme")
+            return self._storage
 
     # -- remote execution and events ------------------------------------------
     def run_on_cluster(self, request: ClusterRequest) -> Optional[int]:
         """Hand a cluster run to the first plugin that takes it (``None``: nobody did)."""
+        self._load_declarations()  # leaves out plugins whose declarations are broken
         return self.pm.hook.flambe_run_on_cluster(request=request)
 
     def emit(self, event: str, **payload: Any) -> None:
-        """Fire an experiment event hook (``experiment_started``, ``trial_result``...)."""
-        getattr(self.pm.hook, f"flambe_{event}")(**payload)
+        """Fire an experiment event hook (``experiment_started``, ``trial_result``...).
+
+        Each plugin is called on its own: one that raises is logged as a
+        warning naming its distribution, and the others are still called.
+        """
+        self._load_declarations()
+        caller = getattr(self.pm.hook, f"flambe_{event}")
+        impls = caller.get_hookimpls()
+        if any(impl.hookwrapper or getattr(impl, "wrapper", False) for impl in impls):
+            caller(**payload)  # wrappers need pluggy's own call loop
+            return
+        for impl in reversed(impls):  # pluggy's order: the last registered first
+            try:
+                impl.function(*[payload[arg] for arg in impl.argnames])
+            except Exception as exc:
+                record = self.record(impl.plugin_name)
+                dist = record.distribution if record is not None else "unknown"
+                logger.warning("plugin %r (%s) failed in flambe_%s: %s: %s",
+                               impl.plugin_name, dist, event, type(exc).__name__, exc)
 
 
 _host: Optional[PluginHost] = None
