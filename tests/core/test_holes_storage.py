@@ -10,9 +10,8 @@ and Builder destinations are uploaded through it.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import torch
@@ -25,7 +24,6 @@ from flambe.experiment.resources import materialize
 from flambe.export import Builder, Exporter
 from flambe.plugins.manager import PluginHost, create_plugin_manager, get_host, set_host
 from flambe.storage import StorageError, is_local, open_local, scheme_of
-
 from tests.core.holes_backend import ROOT_ENV, MemfsPlugin
 
 

@@ -33,29 +33,40 @@ objects, so plain ``torch.load(path)`` reads it too.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import re
 import shutil
 import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import dill
 
 from flambe.compile import meta_init
 from flambe.compile.save_format import (CONFIG_FILE_NAME, DEFAULT_PROTOCOL,
                                         HIGHEST_SERIALIZATION_PROTOCOL_VERSION, PathLike,
-                                        TRUST_HINT, frozen_requirements, read_tree, write_deps,
+                                        STATE_FILE_NAME, TRUST_HINT, frozen_requirements, read_tree, write_deps,
                                         write_tree)
 from flambe.compile.state import FLAMBE_CONFIG_KEY, FLAMBE_STASH_KEY, State
-from flambe.errors import ExtensionError, FlambeError, LoadError
+from flambe.errors import DiskFullError, ExtensionError, FlambeError, LoadError
+from flambe.utils.atomic import disk_full_error, is_disk_full
+from flambe.utils.faults import fault_point
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["save", "load", "save_state_to_file", "load_state_from_file", "DestinationExistsError",
            "frozen_requirements", "write_deps", "HIGHEST_SERIALIZATION_PROTOCOL_VERSION"]
+
+
+TMP_PREFIX = ".flambe-save-"
+OWNER_FILE = ".owner"
+OLD_MARK = ".old-"
+_EXCHANGE_WORKS = True
 
 
 class DestinationExistsError(FlambeError, ValueError):
@@ -86,14 +97,145 @@ def _check_free(final: str, overwrite: bool) -> None:
 
 
 def _replace(tmp: str, final: str) -> None:
-    """Move ``tmp`` to ``final``; an existing ``final`` is removed only once ``tmp`` is complete."""
-    old = None
-    if os.path.lexists(final):
-        old = f"{final}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(final, old)
+    """Move the complete save ``tmp`` to ``final``; the previous ``final`` stays loadable throughout.
+
+    A file replaces a file in one ``rename``. A folder over an existing one
+    is swapped in one ``renameat2(RENAME_EXCHANGE)`` where the file system
+    supports it (the old copy ends up at ``tmp``, inside the temporary
+    folder that is removed next). Elsewhere the old copy is first renamed to
+    ``<final>.old-<id>``: a kill between the two renames leaves only that
+    copy, which :func:`load` then reads.
+    """
+    if not (os.path.isdir(tmp) and os.path.isdir(final) and not os.path.islink(final)):
+        if os.path.isdir(final) and not os.path.islink(final):  # a folder replaced by a file
+            _aside_then_rename(tmp, final)
+        else:
+            os.replace(tmp, final)
+        return
+    if _exchange(tmp, final):
+        fault_point("save.swapped", final)
+        return
+    _aside_then_rename(tmp, final)
+
+
+def _aside_then_rename(tmp: str, final: str) -> None:
+    old = f"{final}{OLD_MARK}{uuid.uuid4().hex[:8]}"
+    os.rename(final, old)
+    fault_point("save.set-aside", final)
     os.rename(tmp, final)
-    if old is not None:
-        shutil.rmtree(old) if os.path.isdir(old) and not os.path.islink(old) else os.remove(old)
+    fault_point("save.renamed", final)
+    _remove(old)
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where that is not available."""
+    global _EXCHANGE_WORKS
+    if not _EXCHANGE_WORKS:
+        return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        _EXCHANGE_WORKS = False
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        _EXCHANGE_WORKS = False  # this kernel or file system cannot: rename aside instead
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def _owner_alive(folder: str) -> bool:
+    """Whether the save that made the temporary ``folder`` is still running."""
+    try:
+        fd = os.open(os.path.join(folder, OWNER_FILE), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        # killed before its lock file existed: go by the pid in the name
+        match = re.match(re.escape(TMP_PREFIX) + r"(\d+)-", os.path.basename(folder))
+        if match is None:
+            return False  # written by an older version: nobody owns it
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_leftovers(final: str) -> List[str]:
+    """Remove what dead saves left beside ``final``; returns the paths removed.
+
+    Temporary ``.flambe-save-*`` folders of saves whose process is gone (in
+    the same folder, whatever path they were saving) go; ``<final>.old-*``
+    copies go only when ``final`` itself is complete (otherwise they are
+    the copy :func:`load` falls back on).
+    """
+    parent = os.path.dirname(final) or "."
+    removed: List[str] = []
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return removed
+    base = os.path.basename(final)
+    for entry in entries:
+        path = os.path.join(parent, entry)
+        if entry.startswith(TMP_PREFIX) and os.path.isdir(path) and not _owner_alive(path):
+            _remove(path)
+            removed.append(path)
+        elif entry.startswith(base + OLD_MARK) and _is_complete(final):
+            _remove(path)
+            removed.append(path)
+    if removed:
+        logger.debug("removed leftovers of interrupted saves: %s", ", ".join(removed))
+    return removed
+
+
+def _is_complete(path: str) -> bool:
+    if os.path.isdir(path):
+        return os.path.exists(os.path.join(path, STATE_FILE_NAME))
+    return os.path.isfile(path)
+
+
+def previous_copy(path: str) -> Optional[str]:
+    """The copy an interrupted ``overwrite`` set aside, when ``path`` itself is missing.
+
+    Returns the newest complete ``<path>.old-*``, or None (also when
+    ``path`` exists).
+    """
+    if os.path.lexists(path):
+        return None
+    parent = os.path.dirname(path) or "."
+    base = os.path.basename(path) + OLD_MARK
+    try:
+        found = [os.path.join(parent, e) for e in os.listdir(parent) if e.startswith(base)]
+    except OSError:
+        return None
+    found = [f for f in found if _is_complete(f)]
+    return max(found, key=os.path.getmtime) if found else None
 
 
 def save_state_to_file(state: State, path: PathLike, compress: bool = False,
@@ -138,8 +280,6 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
         (nothing is written), or the upload failed.
 
     """
-    import torch
-
     from flambe import storage
     path = os.fspath(path)
     if not storage.is_local(path):
@@ -150,7 +290,25 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
     _check_free(final, overwrite)
     parent = os.path.dirname(final)
     os.makedirs(parent, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".flambe-save-", dir=parent) as tmp:
+    remove_leftovers(final)
+    try:
+        return _save_through_temp(state, final, compress, pickle_only, pickle_module,
+                                  pickle_protocol)
+    except (OSError, RuntimeError) as exc:  # torch's writer reports a short write as RuntimeError
+        if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+            raise disk_full_error(final, "the save") from exc
+        raise
+
+
+def _save_through_temp(state: State, final: str, compress: bool, pickle_only: bool,
+                       pickle_module: Any, pickle_protocol: int) -> str:
+    """Build the save in a temporary folder beside ``final``, then put it in place."""
+    import torch
+    parent = os.path.dirname(final)
+    tmp = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=parent)
+    owner = os.open(os.path.join(tmp, OWNER_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(owner, fcntl.LOCK_EX)  # held until the end: the folder is not a leftover
         member = os.path.basename(final[:-len(".tar.gz")] if compress else final)
         built = os.path.join(tmp, member)
         if pickle_only:
@@ -162,9 +320,13 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
             with tarfile.open(archive, "w:gz") as tar:
                 tar.add(built, arcname=member)
             built = archive
+        fault_point("save.built", final)
         if os.path.isdir(final) and not os.listdir(final):
             os.rmdir(final)
         _replace(built, final)
+    finally:
+        os.close(owner)
+        _remove(tmp)
     return final
 
 
@@ -243,7 +405,12 @@ def _load_local_state(path: Path, map_location: Any, weights_only: bool,
     if path.is_dir():
         return read_tree(path, map_location, weights_only, pickle_module)
     if not path.exists():
-        raise LoadError(f"cannot load {str(path)!r}: no such file or directory")
+        previous = previous_copy(str(path))
+        if previous is None:
+            raise LoadError(f"cannot load {str(path)!r}: no such file or directory")
+        logger.warning("%s is missing: a save with overwrite=True was interrupted while it "
+                       "replaced it; loading the previous copy, %s", path, previous)
+        return _load_local_state(Path(previous), map_location, weights_only, pickle_module)
     if tarfile.is_tarfile(path):
         with tempfile.TemporaryDirectory(prefix="flambe-load-") as tmp:
             with tarfile.open(path) as tar:
@@ -267,7 +434,62 @@ def _load_local_state(path: Path, map_location: Any, weights_only: bool,
 
 # -- load objects ---------------------------------------------------------------------------
 
-def _compile_saved_config(state: State, source: str, auto_install: bool) -> Any:
+def _compile_saved_config(state: State, source: str, auto_install: bool,
+                          weights_only: bool = False) -> Any:
+    if weights_only:
+        from flambe.compile.registry import restricted
+        with restricted():
+            return _compile_saved_config_inert(state, source)
+    return _compile_trusted(state, source, auto_install)
+
+
+def _saved_config(state: State, source: str) -> str:
+    config = state._metadata.get("", {}).get(FLAMBE_CONFIG_KEY)
+    if not config or not config.strip():
+        raise LoadError(
+            f"no config found in {source}: the object was built in code, not from YAML",
+            hint="build the object yourself and call obj.load_state(load_state_from_file(path))")
+    return config
+
+
+def _compile_saved_config_inert(state: State, source: str) -> Any:
+    """Rebuild in weights-only mode: no extension is imported or installed (see ``restricted``)."""
+    from flambe.compile import yaml as flambe_yaml
+    config = _saved_config(state, source)
+    where = os.path.join(source, CONFIG_FILE_NAME)
+    try:
+        extensions, _, main, name = flambe_yaml.split_config(config, where)
+        if extensions:
+            logger.info("weights_only: ignoring the extensions header of %s (%s); only classes "
+                        "already registered in this process can be rebuilt", where,
+                        ", ".join(sorted(extensions)))
+        schema = flambe_yaml.build(main, name)
+    except FlambeError as exc:
+        raise LoadError(
+            f"the config saved in {source} cannot be rebuilt in weights-only mode: "
+            f"{exc.message}", location=exc.location,
+            hint="weights_only=True builds only classes that are already registered (installed "
+                 "plugins, modules you imported); import the module that defines the class "
+                 "yourself, or load with weights_only=False if you trust the file") from exc
+    return _instantiate(schema, state, source)
+
+
+def _instantiate(schema: Any, state: State, source: str) -> Any:
+    if schema is None:
+        raise LoadError(f"no config found in {source}: "
+                        f"{os.path.join(source, CONFIG_FILE_NAME)} holds no object")
+    if not callable(schema):
+        raise LoadError(f"the config saved in {source} describes a "
+                        f"{type(schema).__name__}, not a component")
+    try:
+        return schema(state._metadata.get("", {}).get(FLAMBE_STASH_KEY) or {})
+    except TypeError as exc:
+        raise LoadError(f"cannot rebuild the object saved in {source}: {exc}",
+                        hint="the class may have changed since the save, or come from an "
+                             "extension that is not installed") from exc
+
+
+def _compile_trusted(state: State, source: str, auto_install: bool) -> Any:
     from flambe.compile import yaml as flambe_yaml
     from flambe.compile.extensions import ensure_extensions
 
@@ -318,7 +540,10 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
     path : str or PathLike
         Where the object was saved.
     map_location : optional
-        Where to put the tensors, as in ``torch.load``.
+        Where to put the tensors, as in ``torch.load`` (a device, a string
+        such as ``"cuda:0"`` or ``"meta"``, a dict or a callable). When it
+        maps every tensor to one device, the object is built on that device,
+        so its parameters and buffers end up there.
     auto_install : bool
         Install missing extensions with pip instead of failing.
     weights_only : bool
@@ -344,13 +569,34 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
         An extension is missing and ``auto_install`` is false.
 
     """
+    import contextlib
+
+    import torch
+    if weights_only and auto_install:
+        raise LoadError("auto_install=True cannot be combined with weights_only=True: installing "
+                        "what a file names runs code from it",
+                        hint="install the extensions yourself, or load trusted files with "
+                             "weights_only=False")
     source = os.fspath(path)
     state = load_state_from_file(source, map_location=map_location, weights_only=weights_only)
-    obj = None
-    if fast_init is not False and meta_init.eligible(state, force=bool(fast_init)):
-        obj = meta_init.build_on_meta(
-            state, lambda: _compile_saved_config(state, source, auto_install), source)
-    if obj is None:
-        obj = _compile_saved_config(state, source, auto_install)
-    obj.load_state(state, strict=strict)
+    # with map_location, the object is built where its tensors were mapped (cuda, meta...):
+    # loading them into tensors made on the default device would move them back there
+    device = _single_device(state) if map_location is not None else None
+    with torch.device(device) if device is not None else contextlib.nullcontext():
+        obj = None
+        if fast_init is not False and meta_init.eligible(state, force=bool(fast_init),
+                                                         may_import=not weights_only):
+            obj = meta_init.build_on_meta(
+                state, lambda: _compile_saved_config(state, source, auto_install, weights_only),
+                source)
+        if obj is None:
+            obj = _compile_saved_config(state, source, auto_install, weights_only)
+        obj.load_state(state, strict=strict)
     return obj
+
+
+def _single_device(state: State) -> Any:
+    """The device holding every tensor of ``state``, or None (no tensor, or several devices)."""
+    import torch
+    devices = {value.device for value in state.values() if isinstance(value, torch.Tensor)}
+    return devices.pop() if len(devices) == 1 else None
