@@ -13,6 +13,7 @@ an ``__init__`` that needs real data; the caller then builds normally.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, Callable, Dict, List, Optional
 
 from flambe.compile.state import FLAMBE_MODULE_KEY, STATE_DICT_DELIMETER, State, walk
@@ -22,8 +23,12 @@ logger = logging.getLogger(__name__)
 FAST_INIT_MIN_NUMEL = 1_000_000
 
 
-def eligible(state: State, force: bool) -> bool:
-    """Whether the saved object is made of torch modules only, with enough weights to matter."""
+def eligible(state: State, force: bool, may_import: bool = True) -> bool:
+    """Whether the saved object is made of torch modules only, with enough weights to matter.
+
+    With ``may_import=False`` (weights-only loads) the classes named by the
+    save are looked up only among modules already imported.
+    """
     import torch
     from flambe.plugins.manager import import_object
     if not force:
@@ -35,6 +40,8 @@ def eligible(state: State, force: bool) -> bool:
         return False
     for local in state._metadata.values():
         if isinstance(local, dict) and FLAMBE_MODULE_KEY in local:
+            if not may_import and str(local[FLAMBE_MODULE_KEY]).split(":")[0] not in sys.modules:
+                return False
             try:
                 cls = import_object(local[FLAMBE_MODULE_KEY])
             except Exception:

@@ -18,10 +18,13 @@ wrapped in a component subclass when a tag resolves to them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import importlib
 import inspect
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
@@ -239,7 +242,8 @@ class Registry:
                 found = resolver(rest)
                 if found is not None:
                     return self._as_registrable(found, name)
-            if prefix in self._module_namespaces:
+            if prefix in self._module_namespaces and (not _RESTRICTED.get()
+                                                      or prefix in sys.modules):
                 try:
                     module = importlib.import_module(prefix)
                 except ModuleNotFoundError as exc:
@@ -346,6 +350,26 @@ def _factory_hint(cls: type, factories: Set[str]) -> str:
     if factories:
         return "available factories: " + ", ".join(sorted(factories))
     return f"{cls.__qualname__} declares no factories (mark a classmethod with @registrable_factory)"
+
+
+_RESTRICTED: "contextvars.ContextVar[bool]" = contextvars.ContextVar("flambe_restricted_tags",
+                                                                      default=False)
+
+
+@contextlib.contextmanager
+def restricted() -> Iterator[None]:
+    """Resolve tags without importing anything new (``flambe.load(weights_only=True)``).
+
+    Inside the block a tag resolves only to a class registered in this
+    process already or declared by an installed plugin; a tag of an
+    extension module (``!my_ext.Class``) resolves only when the caller has
+    imported ``my_ext`` itself. No module named by the configuration is imported.
+    """
+    token = _RESTRICTED.set(True)
+    try:
+        yield
+    finally:
+        _RESTRICTED.reset(token)
 
 
 _registry: Optional[Registry] = None
