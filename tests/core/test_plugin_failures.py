@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
@@ -48,7 +47,7 @@ def flambe_tags():
             "good.Shared": "goodplug_xq7.writer:Writer"}
 '''
 
-BROKEN: Dict[str, str] = {
+BROKEN: dict[str, str] = {
     "import_error": '''
 import goodbye_no_such_module_xq7
 ''',
@@ -93,7 +92,7 @@ EXPECTED_ERROR = {
 }
 
 
-def _distribution(site: Path, dist: str, entry: str, module: str, files: Dict[str, str]) -> None:
+def _distribution(site: Path, dist: str, entry: str, module: str, files: dict[str, str]) -> None:
     info = site / f"{dist.replace('-', '_')}-0.1.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
@@ -117,7 +116,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-def _flambe(args: List[str], site: Path, cwd: Path) -> subprocess.CompletedProcess:
+def _flambe(args: list[str], site: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if k not in ("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "FLAMBE_BLOCK_PLUGINS")}
     env["PYTHONPATH"] = str(site)

@@ -1,0 +1,7 @@
+"""``flambe.nn.transformer_sru``, an import path of the original Flambé (now in flambe-nlp)."""
+
+from flambe.utils.moved import moved_module
+
+__getattr__, __dir__ = moved_module(__name__, "flambe.nlp.sru", [
+    "TransformerSRU", "TransformerSRUEncoder", "TransformerSRUDecoder", "TransformersSRUDecoder",
+    "TransformerSRUEncoderLayer", "TransformerSRUDecoderLayer"], "flambe-nlp")
