@@ -153,7 +153,7 @@ class registration_context:
         return wrapper
 
 
-class MappedRegistrable(Registrable):
+class MappedRegistrable(Registrable, should_register=False):
     """A registrable built right away from a mapping of keyword arguments.
 
     Unlike a :class:`~flambe.compile.Component`, loading it creates the

@@ -25,7 +25,7 @@ def _positive(name: str, value: int, cls: str) -> int:
     return value
 
 
-class _FactorScheduler(Component, LRScheduler):
+class _FactorScheduler(Component, LRScheduler, should_register=False):
     """Base of the schedules here: ``lr = initial_lr * factor(step)``."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:

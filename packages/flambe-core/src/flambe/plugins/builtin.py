@@ -23,6 +23,7 @@ CORE_TAGS: Dict[str, str] = {
     # runnables
     "Builder": "flambe.export.builder:Builder",
     "Exporter": "flambe.export.exporter:Exporter",
+    "RemoteEnvironment": "flambe.runnable.environment:RemoteEnvironment",
     # experiments and search options
     "Experiment": "flambe.experiment.experiment:Experiment",
     "g": "flambe.experiment.options:GridSearchOptions",

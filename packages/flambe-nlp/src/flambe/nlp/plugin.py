@@ -39,6 +39,9 @@ TAGS: Dict[str, str] = {
     "PretrainedTransformerField": "flambe.nlp.transformers.field:PretrainedTransformerField",
     "PretrainedTransformerEmbedder":
         "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",
+    # the original documentation's names of the two generic classes
+    "TransformerTextField": "flambe.nlp.transformers.field:PretrainedTransformerField",
+    "TransformerEmbedder": "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",
     "BertTextField": "flambe.nlp.transformers.families:BertTextField",
     "BertEmbedder": "flambe.nlp.transformers.families:BertEmbedder",
     "BERTTextField": "flambe.nlp.transformers.families:BertTextField",

@@ -24,8 +24,12 @@ from flambe.nlp.transformers.optim import (AdamW, ConstantLRSchedule, WarmupCons
                                            WarmupLinearSchedule)
 
 BERTTextField = BertTextField  # the spelling of the original user guide
+# the original documentation's names of the generic classes (flambe.nlp.transformers.utils)
+TransformerTextField = PretrainedTransformerField
+TransformerEmbedder = PretrainedTransformerEmbedder
 
-__all__ = ["PretrainedTransformerField", "PretrainedTransformerEmbedder", "BertTextField",
+__all__ = ["PretrainedTransformerField", "PretrainedTransformerEmbedder", "TransformerTextField",
+           "TransformerEmbedder", "BertTextField",
            "BERTTextField", "BertEmbedder", "RobertaTextField", "RobertaEmbedder",
            "DistilBertTextField", "DistilBertEmbedder", "GPTTextField", "GPTEmbedder",
            "GPT2TextField", "GPT2Embedder", "XLMTextField", "XLMEmbedder", "XLNetTextField",
