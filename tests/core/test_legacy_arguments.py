@@ -64,7 +64,8 @@ def test_a_hyperband_stage_written_for_ray_1_runs(tmp_path: Path) -> None:
         count: !XCounter
           label: !g [a, b]
           steps: 3
-        """, top="schedulers:\n  count: !ray.HyperBandScheduler {reward_attr: accuracy, max_t: 3}\n")
+        """, top="schedulers:\n"
+                 "  count: !ray.HyperBandScheduler {reward_attr: accuracy, max_t: 3}\n")
     run(config)
     doc = progress(tmp_path)
     assert set(statuses(doc, "count").values()) == {"success"}

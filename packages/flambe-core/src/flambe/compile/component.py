@@ -18,6 +18,7 @@ import warnings
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type
 
 import flambe.compile.yaml  # noqa: F401  (components load from and dump to YAML: import it with them)
+from flambe.compile.legacy_arguments import translate_removed
 from flambe.compile.link import Link, PickledDataLink
 from flambe.compile.registrable import Registrable, registrable_factory
 from flambe.compile.registry import get_registry
@@ -28,6 +29,8 @@ from flambe.errors import ArgumentError, CompilationError, ConfigError, FlambeEr
 logger = logging.getLogger(__name__)
 
 _PRIMITIVES = (type(None), bool, int, float, str)
+# the instance attribute holding (args, kwargs) as given to the constructor
+INIT_ARGUMENTS = "_flambe_init_args"
 
 
 class _config_classmethod:
@@ -54,7 +57,7 @@ class _config_classmethod:
         return types.MethodType(self.fn, type(obj))
 
 
-class Component(Registrable, StatefulMixin):
+class Component(Registrable, StatefulMixin, should_register=False):
     """Base class of every object that can be built from a config.
 
     Subclasses implement ``run()`` for a unit of work (return True while
@@ -76,6 +79,18 @@ class Component(Registrable, StatefulMixin):
     _schema: Optional[Schema] = None
     _created_with_tag: Optional[str] = None
     _extensions: Dict[str, str] = {}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Remember the constructor's arguments as given, so that an object built
+        # in code can be saved with a config (see recorded_arguments); nothing
+        # is bound or copied here, construction stays as cheap as it was.
+        following = super().__new__
+        obj = following(cls) if following is object.__new__ else following(cls, *args, **kwargs)
+        try:
+            obj.__dict__[INIT_ARGUMENTS] = (args, kwargs)
+        except AttributeError:  # pragma: no cover - a class with __slots__ only
+            pass
+        return obj
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,6 +118,8 @@ class Component(Registrable, StatefulMixin):
                 f"{cls.__qualname__} is abstract and cannot be built (it does not implement: "
                 f"{missing})", location, hint="use a concrete subclass of it")
         keywords, key_locations = constructor.construct_keywords(node, cls, with_locations=True)
+        keywords, key_locations = translate_removed(cls, keywords, key_locations, location,
+                                                    node.tag)
         schema = Schema(cls, factory_name, **keywords)
         schema._source = location
         schema._key_locations = key_locations
@@ -110,10 +127,11 @@ class Component(Registrable, StatefulMixin):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
-        if not hasattr(node, "_saved_kwargs"):
+        kwargs = recorded_arguments(node)
+        if kwargs is None:
             raise AttributeError(f"{type(node).__qualname__} was not built from a config, so it has "
                                  "no YAML form")
-        return representer.represent_mapping(tag, node._saved_kwargs)
+        return representer.represent_mapping(tag, kwargs)
 
     @property
     def _config_str(self) -> str:
@@ -250,6 +268,62 @@ def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
     if isinstance(value, (list, tuple)):
         return [compile_value(v, stash) for v in value]
     return value
+
+
+def recorded_arguments(obj: Any) -> Optional[Dict[str, Any]]:
+    """The keyword arguments ``obj`` was built with, as its config writes them.
+
+    An object built from a config returns the arguments it was compiled
+    from. An object built in code returns its constructor's arguments, as
+    recorded when it was created, bound to the constructor's signature
+    (positional ones get their names, ``**kwargs`` are spread) and
+    completed with the defaults YAML can hold. ``None`` when nothing was
+    recorded (an object made without calling its class).
+
+    Raises
+    ------
+    SaveError
+        When an argument cannot be given by keyword (positional-only, or
+        passed through ``*args``).
+
+    """
+    found = getattr(obj, "__dict__", {})
+    if "_saved_kwargs" in found:
+        return found["_saved_kwargs"]
+    given = found.get(INIT_ARGUMENTS)
+    if given is None:
+        return None
+    from flambe.errors import SaveError
+    args, kwargs = given
+    cls = type(obj)
+    sig = constructor_signature(cls)
+    shown = cls.__qualname__ if not getattr(cls, "_flambe_dynamic", False) else cls.__name__
+    if sig is None:
+        raise SaveError(f"the constructor of {shown} has no readable signature, so its "
+                        "arguments cannot be written to a config")
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise SaveError(f"the arguments {shown} was built with do not fit its constructor: {exc}",
+                        hint="build the object from a YAML config instead") from exc
+    out: Dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = sig.parameters[name].kind
+        if kind == inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind == inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                raise SaveError(f"{shown} was given {len(value)} positional argument(s) through "
+                                f"*{name}, which a config cannot name",
+                                hint=f"pass them by keyword when building the {shown}")
+        elif kind == inspect.Parameter.POSITIONAL_ONLY:
+            raise SaveError(f"argument '{name}' of {shown} is positional-only, which a config "
+                            "cannot name", hint="build the object from a YAML config instead")
+        else:
+            out[name] = value
+    for name, default in signature_defaults(cls).items():
+        out.setdefault(name, default)
+    return out
 
 
 def _saved_value(raw: Any, built: Any) -> Any:
@@ -414,7 +488,8 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
 
 # attributes flambe sets on built objects; never part of a wrapped class's own state
 BOOKKEEPING_ATTRIBUTES = frozenset({"_schema", "_saved_kwargs", "_created_with_tag",
-                                    "_extensions", "_anchor", "_flambe_registered_attrs"})
+                                    "_extensions", "_anchor", "_flambe_registered_attrs",
+                                    INIT_ARGUMENTS})
 
 
 def _state_dict_without_bookkeeping(original: Callable) -> Callable:

@@ -16,13 +16,14 @@ any other component pays one attribute lookup.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any
 
 from flambe.errors import ArgumentError, SourceLocation
 
 logger = logging.getLogger(__name__)
-# (where, argument) pairs already warned about: a config loaded twice (validate, then run) warns once
+# (where, argument) pairs already warned about: a config loaded twice warns once
 _warned: set = set()
 
 _SETS_METRIC = ("Flambé sets metric and mode itself, from the stage's metric() "
@@ -48,7 +49,7 @@ class Removed:
 
 
 # argument -> what became of it, for every !ray. scheduler and search algorithm
-RAY_REMOVED: Dict[str, Removed] = {
+RAY_REMOVED: dict[str, Removed] = {
     # Ray <= 0.8: the metric to maximise; Ray 2: metric + mode
     "reward_attr": Removed(_SETS_METRIC),
     # Ray 2 still takes these, but Flambé's Tune run sets them: given twice, Ray refuses
@@ -56,7 +57,7 @@ RAY_REMOVED: Dict[str, Removed] = {
     "mode": Removed(_SETS_METRIC),
 }
 # search algorithms only: Ray 1's per-searcher limit of trials running at once
-RAY_SEARCHER_REMOVED: Dict[str, Removed] = {
+RAY_SEARCHER_REMOVED: dict[str, Removed] = {
     "max_concurrent": Removed(
         "Ray 2 limits a search algorithm's running trials with ConcurrencyLimiter: write "
         "`!ray.ConcurrencyLimiter {searcher: !ray.<Searcher> {...}, max_concurrent: N}`",
@@ -64,8 +65,8 @@ RAY_SEARCHER_REMOVED: Dict[str, Removed] = {
 }
 
 
-def _ray_class(cls: type) -> Optional[type]:
-    """The Ray class behind ``cls`` (a wrapped third-party class), or ``None``."""
+def _ray_class(cls: type) -> type | None:
+    """Return the Ray class behind ``cls`` (a wrapped third-party class), or ``None``."""
     wrapped = getattr(cls, "_flambe_wrapped", None)
     if wrapped is None or not wrapped.__module__.startswith("ray."):
         return None
@@ -77,10 +78,11 @@ def _is_searcher(cls: type) -> bool:
                for klass in cls.__mro__)
 
 
-def translate_removed(cls: type, keywords: Dict[str, Any],
+def translate_removed(cls: type, keywords: dict[str, Any],
                       key_locations: Mapping[str, SourceLocation],
-                      location: Optional[SourceLocation] = None,
-                      tag: Optional[str] = None) -> Tuple[Dict[str, Any], Dict[str, SourceLocation]]:
+                      location: SourceLocation | None = None,
+                      tag: str | None = None,
+                      ) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
     """``keywords`` without the removed arguments that Flambé replaces.
 
     Dropped arguments are logged once each, at their own line; an argument
