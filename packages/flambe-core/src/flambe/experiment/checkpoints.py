@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any
 
 from flambe.utils.atomic import disk_full_error, is_disk_full, write_json_atomic
 from flambe.utils.faults import fault_point
@@ -37,8 +37,8 @@ RECORD_FILE = "trial.json"
 RNG_FILE = "rng.pt"
 
 
-def committed_record(variant_dir: str) -> Optional[Dict[str, Any]]:
-    """The record of the committed checkpoint of a variant folder (None when there is none)."""
+def committed_record(variant_dir: str) -> dict[str, Any] | None:
+    """Read the record of the committed checkpoint of a variant folder (None if there is none)."""
     path = os.path.join(variant_dir, POINTER, RECORD_FILE)
     try:
         with open(path, encoding="utf-8") as handle:
@@ -53,9 +53,10 @@ def is_versioned(variant_dir: str) -> bool:
     return os.path.islink(os.path.join(variant_dir, POINTER))
 
 
-def rng_state() -> Dict[str, Any]:
-    """The states of Python's, NumPy's and torch's global generators (plain tensors only)."""
+def rng_state() -> dict[str, Any]:
+    """Return the states of the Python, NumPy and torch global generators (plain tensors)."""
     import random
+
     import numpy as np
     import torch
     version, internal, gauss = random.getstate()
@@ -67,9 +68,10 @@ def rng_state() -> Dict[str, Any]:
             "numpy_gauss": float(cached), "torch": torch.get_rng_state()}
 
 
-def set_rng_state(state: Dict[str, Any]) -> None:
+def set_rng_state(state: dict[str, Any]) -> None:
     """Restore what :func:`rng_state` returned."""
     import random
+
     import numpy as np
     import torch
     random.setstate((state["python_version"], tuple(int(v) for v in state["python"].tolist()),
@@ -89,7 +91,7 @@ def load_rng(checkpoint: str) -> bool:
     return True
 
 
-def commit(variant_dir: str, component: Any, record: Dict[str, Any], what: str = "") -> str:
+def commit(variant_dir: str, component: Any, record: dict[str, Any], what: str = "") -> str:
     """Write a checkpoint of ``component`` with ``record`` and make it the committed one.
 
     Parameters
@@ -115,6 +117,7 @@ def commit(variant_dir: str, component: Any, record: Dict[str, Any], what: str =
 
     """
     import torch
+
     from flambe.compile.serialization import save
     versions = os.path.join(variant_dir, VERSIONS)
     os.makedirs(versions, exist_ok=True)

@@ -17,15 +17,15 @@ import json
 import os
 import socket
 import time
-from typing import Any, Dict, Optional
+from typing import Any
 
 from flambe.errors import OutputBusyError
 
 LOCK_FILE = ".flambe.lock"
 
 
-def read_holder(folder: str) -> Optional[Dict[str, Any]]:
-    """What the lock file of ``folder`` says about its last holder (None when unreadable)."""
+def read_holder(folder: str) -> dict[str, Any] | None:
+    """Read what the lock file of ``folder`` says about its last holder (None if unreadable)."""
     try:
         with open(os.path.join(folder, LOCK_FILE), encoding="utf-8") as handle:
             data = json.load(handle)
@@ -34,7 +34,7 @@ def read_holder(folder: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def describe_holder(holder: Optional[Dict[str, Any]]) -> str:
+def describe_holder(holder: dict[str, Any] | None) -> str:
     """``pid 123 on host h, started 2026-01-01 10:00:00 UTC``, or a neutral phrase."""
     if not holder:
         return "another process (it has not written its name yet)"
@@ -60,14 +60,14 @@ class OutputLock:
         self.folder = os.path.abspath(folder)
         self.path = os.path.join(self.folder, LOCK_FILE)
         self.what = what
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock now."""
         return self._fd is not None
 
-    def acquire(self) -> "OutputLock":
+    def acquire(self) -> OutputLock:
         """Take the lock, or raise at once when another process holds it.
 
         Raises
@@ -90,7 +90,8 @@ class OutputLock:
                 f"{describe_holder(holder)}"
                 + (f" ({holder['what']})" if holder and holder.get("what") else ""),
                 hint="wait for that run to finish (or stop it), or give this experiment another "
-                     "name or save_path; the lock goes away by itself when that process ends")
+                     "name or save_path; the lock goes away by itself when that process ends"
+            ) from None
         except BaseException:
             os.close(fd)
             raise
@@ -113,7 +114,7 @@ class OutputLock:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         return self.acquire()
 
     def __exit__(self, *exc: Any) -> None:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 from flambe.errors import DiskFullError
 from flambe.utils.faults import fault_point
@@ -29,7 +29,7 @@ _FULL_MESSAGES = ("unexpected pos", "file write failed", "no space left on devic
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or an error it was raised from) says the disk is full."""
     seen = set()
-    current: Optional[BaseException] = exc
+    current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, DiskFullError):
@@ -43,7 +43,7 @@ def is_disk_full(exc: BaseException) -> bool:
     return False
 
 
-def free_space(path: str) -> Optional[int]:
+def free_space(path: str) -> int | None:
     """Bytes free for an unprivileged user on the file system holding ``path`` (None if unknown)."""
     probe = os.path.abspath(path)
     while probe and not os.path.exists(probe):
@@ -57,7 +57,7 @@ def free_space(path: str) -> Optional[int]:
         return None
 
 
-def _size(count: Optional[int]) -> str:
+def _size(count: int | None) -> str:
     if count is None:
         return "an unknown amount"
     value = float(count)
@@ -69,7 +69,7 @@ def _size(count: Optional[int]) -> str:
 
 
 def disk_full_error(path: str, what: str = "") -> DiskFullError:
-    """The error saying that ``path`` could not be written because its disk is full.
+    """Build the error saying that ``path`` could not be written because its disk is full.
 
     Parameters
     ----------
@@ -87,7 +87,7 @@ def disk_full_error(path: str, what: str = "") -> DiskFullError:
              "again: everything that finished before this write is kept and will not be redone")
 
 
-def write_text_atomic(path: str, text: str, mode: Optional[int] = None) -> None:
+def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
     """Replace ``path`` by ``text`` in one step (readers see the old or the new file).
 
     Parameters

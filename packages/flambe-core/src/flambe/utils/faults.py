@@ -20,21 +20,20 @@ from __future__ import annotations
 import errno
 import os
 import signal
-from typing import Dict, Optional, Tuple
 
 ENV = "FLAMBE_FAULTS"
 ACTIONS = ("kill", "enospc", "exit")
 
-_parsed: Optional[Tuple[str, Dict[str, Tuple[int, str]]]] = None
-_visits: Dict[str, int] = {}
+_parsed: tuple[str, dict[str, tuple[int, str]]] | None = None
+_visits: dict[str, int] = {}
 
 
-def _spec() -> Dict[str, Tuple[int, str]]:
+def _spec() -> dict[str, tuple[int, str]]:
     global _parsed
     raw = os.environ.get(ENV, "")
     if _parsed is not None and _parsed[0] == raw:
         return _parsed[1]
-    spec: Dict[str, Tuple[int, str]] = {}
+    spec: dict[str, tuple[int, str]] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         name, _, action = item.partition("=")
         name, _, count = name.partition("@")
@@ -47,7 +46,7 @@ def _spec() -> Dict[str, Tuple[int, str]]:
     return spec
 
 
-def fault_point(name: str, path: Optional[str] = None) -> None:
+def fault_point(name: str, path: str | None = None) -> None:
     """Act on the fault planned at ``name``, if ``FLAMBE_FAULTS`` plans one.
 
     Parameters
