@@ -118,8 +118,15 @@ def prepare(config: str, install_extensions: bool, cluster: Optional[str],
               help="Passed to run(): debug mode (not with --cluster).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Show DEBUG logs; passed to run() as verbose=True.")
+@click.option("--site", is_flag=True,
+              help="Serve the report site beside the experiment (needs flambe-report).")
+@click.option("--site-keep", is_flag=True,
+              help="With --site: keep serving after the run ends, until Ctrl-C.")
+@click.option("--site-port", type=int, default=49558, show_default=True, metavar="PORT",
+              help="Port of the report site started by --site.")
 def run(config: str, install_extensions: bool, cluster: Optional[str], force: bool,
-        secrets: Optional[str], debug: bool, verbose: bool) -> None:
+        secrets: Optional[str], debug: bool, verbose: bool, site: bool = False,
+        site_keep: bool = False, site_port: int = 49558) -> None:
     """Run the runnable described by CONFIG (a YAML file)."""
     if debug and cluster is not None:
         raise click.UsageError("--debug cannot be combined with --cluster: debugging needs a "
@@ -145,10 +152,12 @@ def run(config: str, install_extensions: bool, cluster: Optional[str], force: bo
         if cluster is not None:
             exit_with(_run_on_cluster(host, loaded, runnable, config, cluster, secrets_path,
                                       force, verbose, debug, show_traceback))
+        from flambe.cli.report_site import report_site
         from flambe.runnable.context import run_runnable
 
         try:
-            run_runnable(runnable, force=force, verbose=verbose, debug=debug)
+            with report_site(runnable, start=site, keep=site_keep, port=site_port):
+                run_runnable(runnable, force=force, verbose=verbose, debug=debug)
         except OutputBusyError as exc:
             show_error(exc, show_traceback)
             exit_with(EXIT_BUSY)
