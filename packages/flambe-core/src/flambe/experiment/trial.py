@@ -275,9 +275,13 @@ class TrialRunner:
         metric = self.component.metric()
         if metric is not None:
             metric = float(metric)
-            if math.isnan(metric):
-                raise FlambeError(f"stage {self.plan.stage} reported a NaN metric at step "
-                                  f"{self.step}")
+            if not math.isfinite(metric):  # NaN or infinite: diverged or broken, never ranked
+                raise FlambeError(
+                    f"stage {self.plan.stage}, variant {self.plan.variant.get('name')}: "
+                    f"metric() returned {metric} at step {self.step}; a NaN or infinite "
+                    "metric fails the variant",
+                    hint="check the training for divergence (learning rate, loss) or the "
+                         "metric for empty data; see docs/experiments.md")
         score = score_of(metric, self.direction)
         self.last_metric = metric
         if score is not None and (self.best_score is None or score > self.best_score):
