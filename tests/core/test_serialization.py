@@ -243,14 +243,18 @@ def test_load_through_a_file_url(tmp_path):
     assert type(load(Path(path).as_uri())) is SerRoot
 
 
-def test_object_built_in_code_saves_state_but_needs_its_class_to_load(tmp_path):  # C16
+def test_object_built_in_code_loads_from_the_arguments_it_was_built_with(tmp_path):  # C16
     leaf = SerLeaf(3)
     path = save(leaf, tmp_path / "leaf")
+    loaded = load(path)
+    assert type(loaded) is SerLeaf and loaded is not leaf and loaded.x == 3
+    # a bare state (no config) still needs its class to load
+    bare = save_state_to_file(leaf.get_state(), tmp_path / "bare")
     with pytest.raises(LoadError, match="no config found") as info:
-        load(path)
+        load(bare)
     assert "load_state" in str(info.value)
     fresh = SerLeaf()
-    fresh.load_state(load_state_from_file(path))
+    fresh.load_state(load_state_from_file(bare))
     assert fresh.x == 3
 
 

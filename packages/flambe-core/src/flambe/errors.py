@@ -131,6 +131,10 @@ class LoadError(FlambeError):
     """A saved object or state cannot be loaded."""
 
 
+class SaveError(FlambeError):
+    """An object cannot be saved so that it loads back (an argument YAML cannot hold)."""
+
+
 class VersionMismatchError(LoadError):
     """A saved state comes from an incompatible class version."""
 

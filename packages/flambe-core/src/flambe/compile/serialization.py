@@ -358,9 +358,26 @@ def save(obj: Any, path: PathLike, compress: bool = False, pickle_only: bool = F
 
     ``save(obj, path)`` is ``save_state_to_file(obj.get_state(), path, ...)``;
     see :func:`save_state_to_file` for the parameters. Load it back with
-    :func:`load`.
+    :func:`load`. A component built in code is saved with a config made of
+    the arguments it was built with, so that :func:`load` rebuilds it.
+
+    Raises
+    ------
+    SaveError
+        ``obj`` was built in code and one of its arguments cannot be written
+        as YAML (the message names it); nothing is written.
+
     """
-    return save_state_to_file(obj.get_state(), path, compress=compress, pickle_only=pickle_only,
+    from flambe.compile.code_built import config_for_code_built
+    made = config_for_code_built(obj)  # checked before anything is written
+    state = obj.get_state()
+    if made is not None:
+        config, stash = made
+        root = state._metadata.setdefault("", {})
+        root[FLAMBE_CONFIG_KEY] = config
+        if stash:
+            root[FLAMBE_STASH_KEY] = dict(stash)
+    return save_state_to_file(state, path, compress=compress, pickle_only=pickle_only,
                               overwrite=overwrite, pickle_module=pickle_module,
                               pickle_protocol=pickle_protocol)
 
