@@ -80,7 +80,9 @@ def create_app(output_folder: str, token: str | None = None,
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(DEBUG=False, TESTING=False, PROPAGATE_EXCEPTIONS=False,
                       TRAP_HTTP_EXCEPTIONS=False, JSON_SORT_KEYS=False,
-                      SEND_FILE_MAX_AGE_DEFAULT=3600)
+                      SEND_FILE_MAX_AGE_DEFAULT=3600, STREAM_IDLE_END_S=STREAM_IDLE_END_S)
+    # "//etc/passwd" stays an absolute path (refused with 404), not a redirect to a new URL
+    app.url_map.merge_slashes = False
     folder = OutputFolder(output_folder, console_log=console_log)
     views = Views(folder)
     app.extensions["flambe_report"] = {"folder": folder, "views": views}
@@ -220,7 +222,8 @@ def create_app(output_folder: str, token: str | None = None,
 
     @app.get("/api/logs/stream")
     def api_log_stream() -> Response:
-        return _sse(_follow(folder, folder.console_log_path, _int_arg("offset", 0)))
+        return _sse(_follow(folder, folder.console_log_path, _int_arg("offset", 0),
+                            app.config["STREAM_IDLE_END_S"]))
 
     @app.get("/api/variants/<vid>/log")
     def api_variant_log(vid: str) -> Any:
@@ -228,7 +231,8 @@ def create_app(output_folder: str, token: str | None = None,
 
     @app.get("/api/variants/<vid>/log/stream")
     def api_variant_log_stream(vid: str) -> Response:
-        return _sse(_follow(folder, _variant_log(folder, vid), _int_arg("offset", 0)))
+        return _sse(_follow(folder, _variant_log(folder, vid), _int_arg("offset", 0),
+                            app.config["STREAM_IDLE_END_S"]))
 
     # -- files and archives ---------------------------------------------------------------------
     @app.get("/files/<path:relative>")
@@ -365,11 +369,13 @@ def _read_chunk(path: str, offset: int) -> dict[str, Any]:
             "size": size, "more": offset + len(raw) < size}
 
 
-def _follow(folder: OutputFolder, path: str, offset: int) -> Iterator[str]:
+def _follow(folder: OutputFolder, path: str, offset: int,
+            idle_end_s: float = STREAM_IDLE_END_S) -> Iterator[str]:
     """Server-sent events following a log file like ``tail -f``.
 
-    Ends when the experiment is no longer running and nothing new came for a
-    moment (a finished experiment stops updating), or after STREAM_MAX_S.
+    Ends when the experiment is no longer running and nothing new came for
+    ``idle_end_s`` (a finished experiment stops updating: the lines logged
+    just after its end still arrive), or after STREAM_MAX_S.
     """
     started = last_data = last_beat = time.monotonic()
     while True:
@@ -382,7 +388,7 @@ def _follow(folder: OutputFolder, path: str, offset: int) -> Iterator[str]:
             if chunk["more"]:
                 continue
         running = ((folder.progress() or {}).get("status") in ("running", None))
-        if (not running and now - last_data > STREAM_IDLE_END_S) or now - started > STREAM_MAX_S:
+        if (not running and now - last_data > idle_end_s) or now - started > STREAM_MAX_S:
             yield f"event: end\ndata: {json.dumps({'offset': offset})}\n\n"
             return
         if now - last_beat > HEARTBEAT_S:
