@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict
+from typing import Any
 
 from flambe.experiment.progress import write_json_atomic
 
@@ -29,8 +29,8 @@ TRACEBACK = ('Traceback (most recent call last):\n  File "trainer.py", line 12, 
 CHECKPOINT_BYTES = 3000
 
 
-def _variant(out: str, stage: str, name: str, vid: str, params: Dict[str, Any],
-             lineage: Dict[str, str], values: list, log_lines: list) -> str:
+def _variant(out: str, stage: str, name: str, vid: str, params: dict[str, Any],
+             lineage: dict[str, str], values: list, log_lines: list) -> str:
     from tensorboardX import SummaryWriter
 
     folder = os.path.join(out, stage, name)
@@ -60,8 +60,8 @@ def _variant(out: str, stage: str, name: str, vid: str, params: Dict[str, Any],
     return folder
 
 
-def entry(name: str, params: Dict[str, Any], lineage: Dict[str, str], status: str,
-          values: list, checkpoint: str, error: str | None = None) -> Dict[str, Any]:
+def entry(name: str, params: dict[str, Any], lineage: dict[str, str], status: str,
+          values: list, checkpoint: str, error: str | None = None) -> dict[str, Any]:
     """A variant's entry in progress.json, as the engine writes it."""
     return {"name": name, "params": params, "lineage": lineage, "status": status,
             "step": len(values), "last_metric": values[-1] if values else None,
@@ -76,12 +76,12 @@ def make_experiment(root: str, status: str = "success") -> str:
     out = os.path.join(root, "output__small")
     os.makedirs(out, exist_ok=True)
     now = time.time()
-    stages: Dict[str, Any] = {}
+    stages: dict[str, Any] = {}
     folder = _variant(out, "dataset", "default", DATASET_ID, {}, {}, [], ["loaded 100 rows"])
     stages["dataset"] = {"status": "success", "depends_on": [], "started": now - 100,
                          "finished": now - 95, "variants": {DATASET_ID: entry(
                              "default", {}, {}, "success", [], folder + "/checkpoint")}}
-    train: Dict[str, Any] = {}
+    train: dict[str, Any] = {}
     for name, (vid, params, vstatus, values) in TRAIN.items():
         failed = vstatus == "failure"
         folder = _variant(out, "train", name, vid, params, {"dataset": DATASET_ID}, values,
@@ -91,7 +91,7 @@ def make_experiment(root: str, status: str = "success") -> str:
                            folder + "/checkpoint", TRACEBACK if failed else None)
     stages["train"] = {"status": "failure", "depends_on": ["dataset"], "started": now - 95,
                        "finished": now - 20, "variants": train}
-    evaluate: Dict[str, Any] = {}
+    evaluate: dict[str, Any] = {}
     for name, (vid, parent, value) in EVALUATE.items():
         lineage = {"dataset": DATASET_ID, "train": parent}
         folder = _variant(out, "evaluate", name, vid, {}, lineage, [value],
@@ -108,12 +108,12 @@ def make_experiment(root: str, status: str = "success") -> str:
         handle.write("!Experiment\nname: small\npipeline:\n  train: !Trainer\n"
                      "    metric_fn: !Accuracy {}\nreduce:\n  train: 2\nseed: 1234\n")
     with open(os.path.join(out, "console.log"), "w", encoding="utf-8") as handle:
-        handle.write("INFO Experiment small: output in %s\nERROR train/lr=0.01,layers=2 failed\n"
-                     % out)
+        handle.write(f"INFO Experiment small: output in {out}\n"
+                     "ERROR train/lr=0.01,layers=2 failed\n")
     return out
 
 
-def read_progress(out: str) -> Dict[str, Any]:
+def read_progress(out: str) -> dict[str, Any]:
     """The progress document."""
     with open(os.path.join(out, "progress.json"), encoding="utf-8") as handle:
         return json.load(handle)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
 
 
 def free_port() -> int:
@@ -19,20 +18,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def flambe_site_command() -> List[str]:
+def flambe_site_command() -> list[str]:
     return [sys.executable, "-m", "flambe.cli"]
 
 
 class SiteProcess:
     """``flambe site ...`` running until :meth:`stop` (Ctrl-C)."""
 
-    def __init__(self, args: List[str], env: Optional[Dict[str, str]] = None,
-                 command: Optional[List[str]] = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None,
+                 command: list[str] | None = None) -> None:
         full_env = dict(os.environ, **(env or {}))
         self.process = subprocess.Popen((command or flambe_site_command() + ["site"]) + args,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, env=full_env)
-        self.lines: List[str] = []
+        self.lines: list[str] = []
         self.url = self._wait_for_url()
 
     def _wait_for_url(self, timeout: float = 60) -> str:
@@ -57,7 +56,7 @@ class SiteProcess:
         return "".join(self.lines) + (out or "")
 
 
-def raw_get(port: int, path: str, headers: Optional[Dict[str, str]] = None) -> tuple:
+def raw_get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple:
     """GET a path exactly as written (no normalisation of '..' or escapes): (status, body)."""
     import http.client
 

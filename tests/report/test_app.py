@@ -6,17 +6,17 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
 import pytest
 
 from flambe.report.app import create_app, plotly_js_path
-from tests.report.helpers import (CHECKPOINT_BYTES, DATASET_ID, EVALUATE, TRAIN, read_progress)
+from tests.report.helpers import CHECKPOINT_BYTES, DATASET_ID, EVALUATE, TRAIN, read_progress
 
 A1, A2, A3, A4 = (TRAIN[n][0] for n in TRAIN)
 
 
-def snapshot(folder: Path) -> Dict[str, Tuple[int, int]]:
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
             for p in folder.rglob("*")}
 

@@ -7,7 +7,7 @@ import os
 import tarfile
 import tracemalloc
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 
@@ -23,7 +23,7 @@ def archive(client: Any, url: str) -> tuple:
     response = client.get(url, buffered=False)
     assert response.status_code == 200, url
     assert response.is_streamed and response.mimetype == "application/x-tar"
-    chunks: List[bytes] = list(response.response)
+    chunks: list[bytes] = list(response.response)
     body = b"".join(chunks)
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         names = {m.name: m for m in tar.getmembers()}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any
 
 from flambe.experiment.progress import write_json_atomic
 from flambe.report.app import create_app
@@ -54,8 +55,8 @@ def test_the_console_stream_follows_a_running_experiment(experiment: Path) -> No
 
     thread = threading.Thread(target=appender)
     thread.start()
-    received: List[str] = []
-    names: List[str] = []
+    received: list[str] = []
+    names: list[str] = []
     started = time.monotonic()
     for name, data in events(response):
         names.append(name)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def versions(experiment: Path, count: int) -> list:
     return docs
 
 
-def torn_write(path: Path, doc: Dict[str, Any]) -> None:
+def torn_write(path: Path, doc: dict[str, Any]) -> None:
     """A writer that is not atomic: truncate, half the text, a pause, the rest."""
     text = json.dumps(doc)
     with open(path, "w", encoding="utf-8") as handle:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_hostile_names_inside_progress_json_stay_inside(experiment: Path) -> Non
 def test_token_is_required_when_set(experiment: Path) -> None:
     client = create_app(str(experiment), token="s3cret-token").test_client()
     for url in ("/", "/api/experiment", "/stages/train", "/download", "/vendor/plotly.min.js",
-                "/static/site.js", "/api/logs/stream", f"/files/run.json"):
+                "/static/site.js", "/api/logs/stream", "/files/run.json"):
         response = client.get(url)
         assert response.status_code == 401, url
         assert b"token" in response.data
