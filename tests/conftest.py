@@ -42,6 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("RAY_ADDRESS", None)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """Leave the long fault-injection suite out unless ``-m`` names it (``-m faults``)."""
+    if "faults" in (config.getoption("markexpr", "") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("faults") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _flambe_home is not None:
         shutil.rmtree(_flambe_home, ignore_errors=True)

@@ -26,7 +26,7 @@ import shutil
 import uuid
 from typing import Any
 
-from flambe.utils.atomic import disk_full_error, is_disk_full, write_json_atomic
+from flambe.utils.atomic import disk_full_error, is_disk_full, remove_stale_temps, write_json_atomic
 from flambe.utils.faults import fault_point
 
 logger = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ def prune(variant_dir: str) -> None:
                         os.remove(path)
                     except OSError:
                         pass
+    remove_stale_temps(variant_dir)
     for entry in os.listdir(variant_dir) if os.path.isdir(variant_dir) else []:
         if entry.startswith(f"{POINTER}.new-"):
             try:

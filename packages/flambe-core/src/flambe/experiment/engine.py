@@ -25,7 +25,9 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
 from flambe.experiment.progress import ProgressState
+from flambe.experiment.checkpoints import prune
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial, score_of
+from flambe.utils.atomic import remove_stale_temps
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,7 @@ class Engine:
         for problem in self.exp.check_keys():
             raise problem
         with OutputLock(self.output, what=f"experiment {self.exp.name}"):
+            remove_stale_temps(self.output)  # half-written files of a killed run
             self._run_locked()
 
     def _run_locked(self) -> None:
@@ -235,8 +238,10 @@ class Engine:
     def _reusable(self, stage: str, variant: Variant) -> Optional[Dict[str, Any]]:
         if self.exp.resume and stage not in self._resume_set():
             return None
-        saved = read_trial(os.path.join(self.output, stage, variant.name))
+        folder = os.path.join(self.output, stage, variant.name)
+        saved = read_trial(folder)
         if saved and saved.get("id") == variant.id and saved.get("done"):
+            prune(folder)  # what a run killed right after the last commit left
             return saved
         return None
 

@@ -197,6 +197,9 @@ def _build_scope(plan: TrialPlan, live: Mapping[str, Any]) -> Any:
     for stage, value in scope.items():
         if stage in live:
             continue
+        if stage == plan.stage and plan.seed is not None:
+            # the same numbers whether the upstream stages were live or rebuilt just now
+            seed_everything(plan.seed, plan.id)
         try:
             obj = value() if callable(value) and hasattr(value, "component_subclass") else value
         except FlambeError as exc:

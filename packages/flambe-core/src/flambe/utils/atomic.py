@@ -135,3 +135,26 @@ def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
 def write_json_atomic(path: str, data: Any) -> None:
     """Write ``data`` as indented JSON with :func:`write_text_atomic`."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def remove_stale_temps(folder: str) -> list[str]:
+    """Remove the temporary files a killed :func:`write_text_atomic` left in ``folder``.
+
+    Call it only while no other process writes there (under the output
+    folder's lock). Returns the paths removed.
+    """
+    removed: list[str] = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.startswith(".") and entry.endswith(".tmp") and entry.count(".") >= 3:
+            path = os.path.join(folder, entry)
+            try:
+                if os.path.isfile(path):
+                    os.remove(path)
+                    removed.append(path)
+            except OSError:
+                pass
+    return removed
