@@ -106,7 +106,8 @@ def prepare(config: str, install_extensions: bool, cluster: Optional[str],
 @click.command("run")
 @click.argument("config", metavar="CONFIG")
 @click.option("-i", "--install-extensions", is_flag=True,
-              help="pip install the extensions the config declares, if missing.")
+              help="pip install the extensions the config declares, if missing "
+                   "(and local folders whose code changed since).")
 @click.option("-c", "--cluster", metavar="PATH", default=None,
               help="Run on the cluster described by this YAML file (needs flambe-cluster).")
 @click.option("-f", "--force", is_flag=True,

@@ -88,7 +88,8 @@ def _sort_key(problem: Any) -> tuple:
 @click.command("validate")
 @click.argument("config", metavar="CONFIG")
 @click.option("-i", "--install-extensions", is_flag=True,
-              help="pip install the extensions the config declares, if missing.")
+              help="pip install the extensions the config declares, if missing "
+                   "(and local folders whose code changed since).")
 def validate(config: str, install_extensions: bool) -> None:
     """Check CONFIG without running it; print every problem (exit 22 if any)."""
     problems = sorted(find_problems(config, install_extensions), key=_sort_key)

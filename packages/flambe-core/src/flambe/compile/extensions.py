@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
+from flambe.compile import extension_sources as sources
 from flambe.errors import ExtensionError, SourceLocation
 
 logger = logging.getLogger(__name__)
@@ -328,8 +329,13 @@ def _shell(specs: Sequence[str], python: Optional[str] = None) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def install_extension(module: str, spec: str, where: Optional[SourceLocation] = None) -> None:
+def install_extension(module: str, spec: str, where: Optional[SourceLocation] = None,
+                      reinstall: bool = False) -> None:
     """Install one extension with pip, and log every package pip replaced.
+
+    With ``reinstall`` (a local folder installed before, whose content
+    changed), pip is given ``--upgrade`` so that it replaces the installed
+    copy even in a ``--target`` folder; pip always rebuilds a local folder.
 
     Raises
     ------
@@ -337,7 +343,7 @@ def install_extension(module: str, spec: str, where: Optional[SourceLocation] = 
         When pip fails; the message holds the end of pip's output.
 
     """
-    command = pip_command([spec])
+    command = pip_command(["--upgrade", spec] if reinstall else [spec])
     logger.info("Installing extension %s: %s", module, " ".join(shlex.quote(c) for c in command))
     proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = proc.stdout or ""
@@ -373,7 +379,9 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
         Module name to location, as in a configuration header.
     install : bool
         Install the modules that are missing with ``python -m pip install``
-        (the ``-i`` flag). Without it a missing module is an error.
+        (the ``-i`` flag), and again the local folders whose content changed
+        since they were installed. Without it a missing module is an error,
+        and a changed folder a warning.
     file : str or PathLike, optional
         The configuration file: named in errors, and relative local paths
         are also looked for next to it.
@@ -396,6 +404,18 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
 
     base_dir = Path(file).parent if file is not None else None
     missing = [m for m in extensions if not is_installed_module(m)]
+    local = _local_folders(extensions, base_dir)
+    copies = {m: sources.installed_from(folder) for m, folder in local.items()}
+    # a folder is read only when there is something to compare it with
+    prints = {m: sources.fingerprint(folder) for m, folder in local.items()
+              if install or (copies[m] is not None and copies[m].recorded)}
+    stale = [m for m in prints if m not in missing
+             and sources.is_stale(local[m], copies[m], prints[m])]
+    if install:  # an installed local folder whose content changed is installed again
+        missing += stale
+    else:
+        for module in stale:
+            _warn_stale(module, local[module], copies[module])
     if missing and not install:
         specs = [_spec_for_message(extensions[m], base_dir) for m in missing]
         first = missing[0]
@@ -412,7 +432,11 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
             spec = install_spec(extensions[module], base_dir)
         except ExtensionError as exc:
             raise exc.at(location)
-        install_extension(module, spec, location)
+        again = module in stale
+        if again:
+            logger.info("Extension %s: %s changed since it was installed; installing it again",
+                        module, local[module])
+        install_extension(module, spec, location, reinstall=again)
         importlib.invalidate_caches()
         if not is_installed_module(module):
             raise ExtensionError(
@@ -420,7 +444,59 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
                 location=location,
                 hint="the key must be the package's top-level import name, not its "
                      "distribution name")
-    import_modules(extensions)
+        if module in local:
+            copies[module] = sources.write_record(local[module], prints[module])
+    modules = import_modules(extensions)
+    for module in modules:
+        _log_code_used(module, local.get(module.__name__), copies.get(module.__name__),
+                       prints.get(module.__name__))
+
+
+def _local_folders(extensions: Mapping[str, str], base_dir: Optional[Path]) -> Dict[str, Path]:
+    """The extensions whose location is a local folder, and that folder."""
+    found: Dict[str, Path] = {}
+    for module, location in extensions.items():
+        try:
+            spec = install_spec(location, base_dir)
+        except ExtensionError:
+            continue  # reported when it is installed
+        path = Path(spec)
+        if path.is_absolute() and path.is_dir():
+            found[module] = path
+    return found
+
+
+_warned: set = set()
+
+
+def _warn_stale(module: str, folder: Path, copy: Optional[sources.InstalledCopy]) -> None:
+    """Say, once per process, that an installed local extension is older than its folder."""
+    if copy is None or not copy.recorded or module in _warned:
+        return  # run from the folder itself, or installed by hand: nothing to compare
+    _warned.add(module)
+    logger.warning("Extension %s: %s changed since it was installed (%s); this run uses the "
+                   "installed copy. Rerun with -i to install it again.", module, folder,
+                   copy.recorded.get("installed", "at an unknown time"))
+
+
+def _log_code_used(module: ModuleType, folder: Optional[Path],
+                   copy: Optional[sources.InstalledCopy], print_: Optional[str]) -> None:
+    """Log where the code of an extension comes from (file, distribution, source folder)."""
+    where = getattr(module, "__file__", None) or "a namespace package"
+    if folder is None:
+        logger.info("Extension %s: code from %s", module.__name__, where)
+    elif copy is None:
+        logger.info("Extension %s: code from %s (folder %s, content %s)", module.__name__,
+                    where, folder, (print_ or "")[:12])
+    elif copy.editable:
+        logger.info("Extension %s: code from %s (%s %s, editable install of %s)",
+                    module.__name__, where, copy.name, copy.version, folder)
+    else:
+        recorded = copy.recorded or {}
+        logger.info("Extension %s: code from %s (%s %s, installed %s from %s, content %s)",
+                    module.__name__, where, copy.name, copy.version,
+                    recorded.get("installed", "by hand"), folder,
+                    str(recorded.get("fingerprint", "unknown"))[:12])
 
 
 def _spec_for_message(location: str, base_dir: Optional[Path]) -> str:
