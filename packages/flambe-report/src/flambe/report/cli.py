@@ -69,7 +69,7 @@ def site(output_folder: str, host: str, port: int, open_browser: bool, token: st
         _stop(processes)
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}; "
                                    "pass another --port") from exc
-    url = url_for(host, server.server_port, token)
+    url = url_for(host, server.port, token)
     click.echo(f"Report site of {app.extensions['flambe_report']['folder'].root}")
     click.echo(f"  {url}")
     if tensorboard_url:

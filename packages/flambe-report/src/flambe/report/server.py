@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 import webbrowser
@@ -36,7 +37,21 @@ def url_for(host: str, port: int, token: str | None = None) -> str:
 
 def build_server(app: Any, host: str, port: int) -> BaseWSGIServer:
     """Bind a threaded server to to ``host:port`` (raises OSError when the port is taken)."""
-    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    # werkzeug takes the bound socket: a busy port is our error to report, not its exit
+    server = make_server(host, sock.getsockname()[1], app, threaded=True,
+                         request_handler=QuietRequestHandler, fd=sock.fileno())
+    server._flambe_socket = sock  # type: ignore[attr-defined]  # kept open with the server
+    return server
 
 
 def _watch_parent(pid: int) -> None:
