@@ -43,3 +43,23 @@ class XDraw(Component):
 
     def run(self) -> bool:
         return False
+
+
+def recording_scheduler(log: str) -> object:
+    """A Ray Tune FIFO scheduler that appends every result it is shown to ``log`` (name, score)."""
+    from ray.tune.schedulers import FIFOScheduler
+
+    class RecordingScheduler(FIFOScheduler):
+        def on_trial_result(self, tune_controller: object, trial: object, result: dict) -> str:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{result.get('flambe_name')} {result.get('flambe_score')}\n")
+            return super().on_trial_result(tune_controller, trial, result)
+
+        def on_trial_complete(self, tune_controller: object, trial: object,
+                              result: dict) -> None:
+            if result:  # the last result of a finished trial comes here
+                with open(log, "a", encoding="utf-8") as handle:
+                    handle.write(f"{result.get('flambe_name')} {result.get('flambe_score')}\n")
+            super().on_trial_complete(tune_controller, trial, result)
+
+    return RecordingScheduler()
