@@ -16,7 +16,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 FAULTEXT = Path(__file__).resolve().parent / "faultext"
 HEADER = "flambe_fault_ext: flambe_fault_ext\n---\n"
@@ -36,7 +36,7 @@ def output_of(config: Path, name: str = "f") -> Path:
     return config.parent / "out" / f"output__{name}"
 
 
-def environment(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(FAULTEXT)] + ([env["PYTHONPATH"]]
                                                             if env.get("PYTHONPATH") else []))
@@ -45,8 +45,8 @@ def environment(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def start(config: Path, extra: Optional[Dict[str, str]] = None,
-          args: Optional[List[str]] = None) -> subprocess.Popen:
+def start(config: Path, extra: dict[str, str] | None = None,
+          args: list[str] | None = None) -> subprocess.Popen:
     """Start ``flambe run CONFIG`` in its own session (output in ``<config>.<n>.log``)."""
     logs = sorted(config.parent.glob(f"{config.stem}.*.log"))
     log = open(config.parent / f"{config.stem}.{len(logs):03d}.log", "w")
@@ -78,16 +78,16 @@ def log_text(config: Path) -> str:
     return logs[-1].read_text() if logs else ""
 
 
-def run_to_end(config: Path, extra: Optional[Dict[str, str]] = None) -> None:
+def run_to_end(config: Path, extra: dict[str, str] | None = None) -> None:
     code = finish(start(config, extra))
     assert code == 0, log_text(config)
 
 
-def variant_dirs(output: Path) -> List[Path]:
+def variant_dirs(output: Path) -> list[Path]:
     return sorted(p.parent for p in output.glob("*/*/variant.json"))
 
 
-def check_readable(output: Path) -> Dict[str, Dict[str, Any]]:
+def check_readable(output: Path) -> dict[str, dict[str, Any]]:
     """Check everything a run left is readable and consistent; returns the committed variants.
 
     For every variant folder with a committed checkpoint: the checkpoint
@@ -105,7 +105,7 @@ def check_readable(output: Path) -> Dict[str, Dict[str, Any]]:
     progress = output / "progress.json"
     if progress.exists():
         json.loads(progress.read_text())
-    found: Dict[str, Dict[str, Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for folder in variant_dirs(output):
         if (folder / "trial.json").exists():
             json.loads((folder / "trial.json").read_text())
@@ -124,12 +124,12 @@ def check_readable(output: Path) -> Dict[str, Dict[str, Any]]:
     return found
 
 
-def leftovers(output: Path) -> List[str]:
+def leftovers(output: Path) -> list[str]:
     """Temporary files and folders, uncommitted checkpoints and stale pointers under ``output``."""
     bad = []
     for path in output.rglob("*"):
         name = path.name
-        if name.startswith(".flambe-save-") or ".old-" in name or name.startswith("checkpoint.new-"):
+        if name.startswith((".flambe-save-", "checkpoint.new-")) or ".old-" in name:
             bad.append(str(path))
         elif name.startswith(".") and name.endswith(".tmp"):
             bad.append(str(path))
@@ -141,13 +141,13 @@ def leftovers(output: Path) -> List[str]:
     return bad
 
 
-def executed(log: Path) -> List[List[str]]:
+def executed(log: Path) -> list[list[str]]:
     """The ``run key step`` lines FaultTrainer appended."""
     return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def kill_at_random(config: Path, rng: Any, log: Path, low: float, high: float,
-                   kills: int) -> List[Dict[str, Dict[str, Any]]]:
+                   kills: int) -> list[dict[str, dict[str, Any]]]:
     """Start, kill at a random instant, check, up to ``kills`` times; then run to the end.
 
     The instant is drawn in ``[low, high]`` seconds after the run's first step.
@@ -158,7 +158,7 @@ def kill_at_random(config: Path, rng: Any, log: Path, low: float, high: float,
     """
     output = output_of(config)
     seen = []
-    finished: Dict[str, int] = {}
+    finished: dict[str, int] = {}
     for attempt in range(kills):
         before = len(executed(log))
         proc = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": str(attempt)})

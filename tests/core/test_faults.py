@@ -17,12 +17,21 @@ import json
 import random
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
-from tests.core.fault_harness import (check_readable, finish, kill_at_random, leftovers,
-                                      log_text, output_of, run_to_end, start, write_experiment)
+from tests.core.fault_harness import (
+    check_readable,
+    finish,
+    kill_at_random,
+    leftovers,
+    log_text,
+    output_of,
+    run_to_end,
+    start,
+    write_experiment,
+)
 
 # three stages in the driver process (a chain of upstream links)
 IN_PROCESS = """\
@@ -62,7 +71,7 @@ EXACT = ["checkpoint.saved@3", "checkpoint.written@2", "checkpoint.committed@4",
          "atomic.written@5"]
 
 
-def reference(tmp_path: Path, pipeline: str, top: str = "") -> Dict[str, Dict[str, Any]]:
+def reference(tmp_path: Path, pipeline: str, top: str = "") -> dict[str, dict[str, Any]]:
     """The committed variants of an uninterrupted run (same config, same seed)."""
     folder = tmp_path / "reference"
     folder.mkdir()
@@ -71,14 +80,14 @@ def reference(tmp_path: Path, pipeline: str, top: str = "") -> Dict[str, Dict[st
     return check_readable(output_of(config))
 
 
-def final_metrics(output: Path) -> Dict[str, Any]:
+def final_metrics(output: Path) -> dict[str, Any]:
     doc = json.loads((output / "progress.json").read_text())
     return {f"{stage}/{v['name']}": (v["status"] in ("success", "reused"), v["last_metric"])
             for stage, info in doc["stages"].items() for v in info["variants"].values()
             if v["status"] != "reduced"}
 
 
-def assert_like_reference(output: Path, expected: Dict[str, Dict[str, Any]]) -> None:
+def assert_like_reference(output: Path, expected: dict[str, dict[str, Any]]) -> None:
     got = check_readable(output)
     assert {k: v["history"] for k, v in got.items()} == \
         {k: v["history"] for k, v in expected.items()}
@@ -90,7 +99,7 @@ def assert_like_reference(output: Path, expected: Dict[str, Dict[str, Any]]) -> 
         assert ok and metric == expected[key]["metric"], (key, metric)
 
 
-def run_planned_faults(folder: Path, pipeline: str, plans: List[str], top: str = "") -> Path:
+def run_planned_faults(folder: Path, pipeline: str, plans: list[str], top: str = "") -> Path:
     """One run per planned fault, each resuming the last; then a run to the end."""
     config = write_experiment(folder, pipeline, top=top)
     for plan in plans:

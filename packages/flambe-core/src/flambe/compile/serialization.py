@@ -292,8 +292,9 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
     os.makedirs(parent, exist_ok=True)
     remove_leftovers(final)
     try:
-        return _save_through_temp(state, final, compress, pickle_only, pickle_module,
-                                  pickle_protocol)
+        _save_through_temp(state, final, compress, pickle_only, pickle_module, pickle_protocol)
+        remove_leftovers(final)  # a copy set aside by a killed save, now that final is whole
+        return final
     except (OSError, RuntimeError) as exc:  # torch's writer reports a short write as RuntimeError
         if is_disk_full(exc) and not isinstance(exc, DiskFullError):
             raise disk_full_error(final, "the save") from exc
