@@ -1,0 +1,145 @@
+"""What to install on the hosts: the same Flambé distributions and versions as here.
+
+Released versions are installed from the package index (``flambe-core==0.5.0``); editable
+installs (a checkout) are built into wheels here, uploaded and installed from the files, so a
+host runs exactly the code of this machine. Wheels are cached in the cluster's state folder
+and rebuilt only when a file of the checkout changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import List, Optional
+
+from flambe.cluster.errors import ClusterError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LocalDistribution:
+    """A Flambé distribution installed here.
+
+    Attributes
+    ----------
+    name : str
+        The distribution name (``flambe-core``).
+    version : str
+        Its version.
+    source : str, optional
+        The project folder when it is an editable install.
+
+    """
+
+    name: str
+    version: str
+    source: Optional[str] = None
+
+    @property
+    def requirement(self) -> str:
+        """The pip requirement of a released version."""
+        return f"{self.name}=={self.version}"
+
+
+def _editable_source(dist: metadata.Distribution) -> Optional[str]:
+    try:
+        text = dist.read_text("direct_url.json")
+    except OSError:
+        return None
+    if not text:
+        return None
+    info = json.loads(text)
+    if not info.get("dir_info", {}).get("editable"):
+        return None
+    parsed = urllib.parse.urlparse(info.get("url", ""))
+    if parsed.scheme != "file":
+        return None
+    return urllib.request.url2pathname(parsed.path)
+
+
+def local_distributions() -> List[LocalDistribution]:
+    """The Flambé distributions installed in this environment (``flambe-*``), by name."""
+    found = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name.startswith("flambe-") and name not in found:
+            found[name] = LocalDistribution(name, dist.version, _editable_source(dist))
+    return [found[n] for n in sorted(found)]
+
+
+def _fingerprint(folder: str) -> str:
+    digest = hashlib.sha1()
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith((".pyc", ".whl")):
+                continue
+            path = os.path.join(root, name)
+            stat = os.stat(path)
+            digest.update(f"{os.path.relpath(path, folder)}:{stat.st_size}:{stat.st_mtime_ns}"
+                          .encode())
+    return digest.hexdigest()[:16]
+
+
+def build_wheel(dist: LocalDistribution, cache: Path) -> Path:
+    """A wheel of an editable distribution, built once per state of its files.
+
+    Raises
+    ------
+    ClusterError
+        The build failed (its output is in the message).
+
+    """
+    assert dist.source is not None
+    target = cache / f"{dist.name}-{_fingerprint(dist.source)}"
+    wheels = sorted(target.glob("*.whl")) if target.is_dir() else []
+    if wheels:
+        return wheels[0]
+    target.mkdir(parents=True, exist_ok=True)
+    logger.info("Building a wheel of %s from %s", dist.name, dist.source)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "--disable-pip-version-check", "-q",
+                           "-w", str(target), dist.source], capture_output=True, text=True)
+    wheels = sorted(target.glob("*.whl"))
+    if done.returncode != 0 or not wheels:
+        raise ClusterError(f"cannot build a wheel of {dist.name} from {dist.source}:\n"
+                           f"{done.stderr[-2000:]}",
+                           hint="install hatchling here (pip install hatchling), or install "
+                                "released versions of the Flambé distributions")
+    return wheels[0]
+
+
+@dataclass
+class InstallPlan:
+    """What every host installs: requirement strings and wheel files (local paths)."""
+
+    requirements: List[str]
+    wheels: List[Path]
+
+    def stamp(self) -> str:
+        """Identifies the plan: a host that installed the same plan is skipped."""
+        return hashlib.sha1(json.dumps([self.requirements, [w.name for w in self.wheels],
+                                        [w.parent.name for w in self.wheels]]).encode()
+                            ).hexdigest()
+
+
+def install_plan(cache: Path) -> InstallPlan:
+    """Requirements of the released distributions and wheels of the editable ones."""
+    requirements: List[str] = []
+    wheels: List[Path] = []
+    for dist in local_distributions():
+        if dist.source:
+            wheels.append(build_wheel(dist, cache))
+        else:
+            requirements.append(dist.requirement)
+    return InstallPlan(requirements, wheels)

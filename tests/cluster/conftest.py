@@ -1,0 +1,133 @@
+"""Fixtures of the cluster tests: SSH hosts in network namespaces, a user key, cluster configs.
+
+The hosts are real: Debian's sshd in namespaces of their own (see :mod:`tests.cluster.netns`).
+They share this machine's file system, so each gets its own home, and its Flambé environment
+(``~/.flambe/env``) is a virtual environment that sees the test environment's packages (torch,
+Ray...) through a ``.pth`` line, made by the cluster's ``setup_cmds``; Flambé itself is
+installed there from wheels built from the checkout, as on real hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+
+from tests.cluster.netns import Network, in_own_network_namespace, missing_tools
+
+
+def _require_hosts() -> None:
+    missing = missing_tools()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"missing for the SSH hosts: {', '.join(missing)} (.ci/run installs "
+                        "openssh-server and rsync)")
+        pytest.skip(f"missing for the SSH hosts: {', '.join(missing)} "
+                    "(apt-get install openssh-server rsync)")
+    if not in_own_network_namespace():
+        pytest.fail("the cluster tests build hosts in network namespaces and must run inside a "
+                    "network namespace of their own: run them with scripts/test")
+
+
+@pytest.fixture(scope="session")
+def user_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The user's private key (an ed25519 key made for the session)."""
+    folder = tmp_path_factory.mktemp("user-key")
+    key = folder / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key
+
+
+@pytest.fixture(scope="session")
+def network(user_key: Path) -> Iterator[Network]:
+    """An orchestrator and two factories, each with its own sshd, for the whole session."""
+    _require_hosts()
+    root = Path(tempfile.mkdtemp(prefix="flambe-hosts-"))
+    net = Network(root)
+    try:
+        for name in ("orch", "factory1", "factory2"):
+            net.add_host(name).start_sshd((user_key.parent / "id_ed25519.pub").read_text())
+        yield net
+    finally:
+        _kill_ray_of(root)
+        net.close()
+        subprocess.run(["rm", "-rf", str(root)], check=False)
+
+
+def _kill_ray_of(root: Path) -> None:
+    """Stop the processes (Ray nodes, remote runs) the hosts started, by their pids."""
+    from tests.cluster.netns import _stop  # noqa: F401  (same stopping rules)
+    import signal
+    import time
+    pattern = "flambe-ray-"
+    mine = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if (pattern in cmd and str(root.name) in cmd) or str(root) in cmd:
+            mine.append(int(pid))
+    for pid in mine:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    time.sleep(1)
+    for pid in mine:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def base_python() -> str:
+    """The interpreter the test environment was made from."""
+    return os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}."
+                        f"{sys.version_info[1]}")
+
+
+def env_setup_cmds() -> List[str]:
+    """Make ``~/.flambe/env`` a venv that also sees the test environment's packages."""
+    site = sysconfig.get_paths()["purelib"]
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return [f'test -x "$HOME/.flambe/env/bin/python" || {base_python()} -m venv --without-pip '
+            f'"$HOME/.flambe/env"',
+            f'echo {site} > "$HOME/.flambe/env/lib/{version}/site-packages/test-env.pth"']
+
+
+def ssh_cluster_yaml(network: Network, key: Path, name: str, factories: int = 2,
+                     extra: str = "") -> str:
+    """An ``!SSHCluster`` config over the namespace hosts."""
+    hosts = list(network.hosts.values())
+    factories_ips = "\n".join(f"  - {h.address}" for h in hosts[1:1 + factories])
+    setup = "\n".join(f"  - {cmd!r}" for cmd in env_setup_cmds())
+    return textwrap.dedent(f"""\
+        !SSHCluster
+        name: {name}
+        orchestrator_ip: {hosts[0].address}
+        factories_ips:
+        """) + factories_ips + "\n" + textwrap.dedent(f"""\
+        key: {key}
+        username: root
+        python: {base_python()}
+        pip_args: [--no-index]
+        setup_cmds:
+        """) + setup + "\n" + extra
+
+
+@pytest.fixture
+def host_env() -> Dict[str, str]:
+    """Environment for ``flambe`` processes started by the tests."""
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    return env
