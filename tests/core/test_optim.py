@@ -100,7 +100,7 @@ def test_iter_scheduler_in_a_trainer(tmp_path):
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
     trainer = make_trainer(model=model, optimizer=optimizer,
                            iter_scheduler=LinearWarmupDecay(optimizer, 2, 4), max_steps=1,
-                           iter_per_step=5)
+                           iter_per_step=5, log_interval=1)
     with TrialLogging(str(tmp_path)):
         trainer.run()
     logged = [v for _, v in read_scalars(str(tmp_path))["Training/LR"]]

@@ -135,7 +135,8 @@ def test_training_and_validation_tags_and_steps(tmp_path):
         def __str__(self):
             return "Extra"
 
-    trainer = make_trainer(max_steps=2, iter_per_step=3, extra_validation_metrics=[Extra()])
+    trainer = make_trainer(max_steps=2, iter_per_step=3, extra_validation_metrics=[Extra()],
+                           log_interval=1)
     with TrialLogging(str(tmp_path)):
         run_all(trainer)
     scalars = read_scalars(str(tmp_path))
@@ -151,7 +152,7 @@ def test_lr_is_logged_with_a_scheduler(tmp_path):
     optimizer = CountingSGD(model.parameters(), lr=0.5)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1.0 / (i + 1))
     trainer = make_trainer(model=model, optimizer=optimizer, iter_scheduler=scheduler,
-                           max_steps=1, iter_per_step=3)
+                           max_steps=1, iter_per_step=3, log_interval=1)
     with TrialLogging(str(tmp_path)):
         run_all(trainer)
     lrs = [v for _, v in read_scalars(str(tmp_path))["Training/LR"]]
@@ -267,7 +268,7 @@ def test_other_scheduler_steps_once_per_validation_after_training():
 # -- gradients -------------------------------------------------------------------------
 
 def test_gradient_norm_clipping(tmp_path):
-    trainer = make_trainer(max_steps=2, iter_per_step=4, max_grad_norm=0.01)
+    trainer = make_trainer(max_steps=2, iter_per_step=4, max_grad_norm=0.01, log_interval=1)
     with TrialLogging(str(tmp_path)):
         run_all(trainer)
     norms = [v for _, v in read_scalars(str(tmp_path))["Training/Gradient_Norm"]]
@@ -275,6 +276,55 @@ def test_gradient_norm_clipping(tmp_path):
     for grads in trainer.optimizer.grads:
         total = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
         assert float(total) <= 0.01 + 1e-6
+
+
+def test_scalars_and_norms_are_logged_every_log_interval_iterations(tmp_path, monkeypatch):
+    # default: every 50th iteration, like Lightning; norms computed only for those
+    computed = []
+    original = torch._foreach_norm
+
+    def counting(tensors, *args, **kwargs):
+        computed.append(len(tensors))
+        return original(tensors, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "_foreach_norm", counting)
+    model = LLinear()
+    optimizer = CountingSGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1.0)
+    trainer = make_trainer(model=model, optimizer=optimizer, iter_scheduler=scheduler,
+                           max_steps=2, iter_per_step=60)
+    assert trainer.log_interval == 50
+    with TrialLogging(str(tmp_path / "default")):
+        run_all(trainer)
+    scalars = read_scalars(str(tmp_path / "default"))
+    for tag in ("Training/Loss", "Training/Gradient_Norm", "Training/Parameter_Norm",
+                "Training/LR"):
+        assert [s for s, _ in scalars[tag]] == [0, 50, 100], tag
+    assert len(computed) == 2 * 3  # gradients and weights, at 3 of the 120 iterations
+    assert [s for s, _ in scalars["Validation/Loss"]] == [0, 1, 2]  # every step as before
+
+    computed.clear()
+    every = make_trainer(max_steps=1, iter_per_step=7, log_interval=1)
+    with TrialLogging(str(tmp_path / "every")):
+        run_all(every)
+    assert [s for s, _ in read_scalars(str(tmp_path / "every"))["Training/Gradient_Norm"]] == \
+        list(range(7))
+    assert len(computed) == 2 * 7
+
+
+def test_gradients_are_clipped_at_every_iteration_whatever_the_log_interval():
+    trainer = make_trainer(max_steps=1, iter_per_step=10, max_grad_norm=0.01, log_interval=50)
+    run_all(trainer)
+    assert len(trainer.optimizer.grads) == 10
+    for grads in trainer.optimizer.grads:
+        total = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+        assert float(total) <= 0.01 + 1e-6
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, True, "50"])
+def test_log_interval_must_be_a_positive_integer(value):
+    with pytest.raises(TrainerConfigError, match="log_interval must be a positive integer"):
+        make_trainer(log_interval=value)
 
 
 def test_gradient_value_clipping():
@@ -444,8 +494,8 @@ def test_yaml_experiment_of_core_classes_learns(tmp_path):
     assert evaluator.model is trainer.model
     scalars = read_scalars(str(tmp_path / "logs"))
     assert scalars["Eval/Accuracy"][0][1] == pytest.approx(evaluator.eval_metric)
-    losses = [v for _, v in scalars["Training/Loss"]]
-    assert sum(losses[-5:]) < sum(losses[:5])
+    losses = [v for _, v in scalars["Training/Loss"]]  # every 50th iteration
+    assert len(losses) >= 2 and losses[-1] < losses[0]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -88,6 +88,13 @@ class Trainer(Component):
     check_batch : bool
         Run the model, loss and metric on one validation batch at
         construction, so a mismatch is reported before training starts.
+    log_interval : int
+        Log the training loss, the global gradient and parameter norms (and
+        the learning rate, with a scheduler) every this many iterations
+        (default 50, as Lightning's ``log_every_n_steps``; 1 logs every
+        iteration). The norms are computed only for the iterations that log
+        them (and the gradient norm whenever ``max_grad_norm`` clips); the
+        loss is checked for NaN and infinity at every iteration.
 
     Attributes
     ----------
@@ -106,7 +113,7 @@ class Trainer(Component):
                  extra_validation_metrics: Optional[Iterable[Any]] = None,
                  extra_training_metrics: Optional[Iterable[Any]] = None,
                  extra_training_metrics_log_interval: Optional[int] = None,
-                 check_batch: bool = True) -> None:
+                 check_batch: bool = True, log_interval: int = 50) -> None:
         super().__init__()
         name = type(self).__name__
         self.dataset = dataset
@@ -133,6 +140,12 @@ class Trainer(Component):
             raise TrainerConfigError(f"{name}: max_steps must be a positive integer, "
                                      f"not {max_steps!r}")
         self.max_steps = max_steps
+        if isinstance(log_interval, bool) or not isinstance(log_interval, int) \
+                or log_interval < 1:
+            raise TrainerConfigError(f"{name}: log_interval must be a positive integer, "
+                                     f"not {log_interval!r}",
+                                     hint="1 logs every iteration; 50 (the default) every 50th")
+        self.log_interval = log_interval
         if not isinstance(batches_per_iter, int) or batches_per_iter < 1:
             raise TrainerConfigError(f"{name}: batches_per_iter must be a positive integer, "
                                      f"not {batches_per_iter!r}")
@@ -270,9 +283,11 @@ class Trainer(Component):
                                          self._tag("Training/Gradient_Norm"),
                                          self._tag("Training/Parameter_Norm"))
         last_logged = -1
+        every = self.log_interval
+        first = self.iter_per_step * self._step
         with torch.enable_grad():
             for i in range(self.iter_per_step):
-                global_step = self.iter_per_step * self._step + i
+                global_step = first + i
                 optimizer.zero_grad(set_to_none=True)
                 total = None
                 for _ in range(bpi):
@@ -289,12 +304,16 @@ class Trainer(Component):
                         step=global_step,
                         hint="lower the learning rate, clip gradients (max_grad_norm) or "
                              "check the data for NaN values")
-                grad_norm, param_norm = self._clip_and_norm(params)
-                log(tag_loss, loss_value, global_step)
-                log(tag_grad, grad_norm, global_step)
-                log(tag_param, param_norm, global_step)
+                logging_now = global_step % every == 0
+                if logging_now:
+                    grad_norm, param_norm = self._clip_and_norm(params)
+                    log(tag_loss, loss_value, global_step)
+                    log(tag_grad, grad_norm, global_step)
+                    log(tag_param, param_norm, global_step)
+                elif self.max_grad_norm or self.max_grad_abs_val:
+                    self._clip(params)
                 optimizer.step()
-                if log_lr:
+                if log_lr and logging_now:
                     log(self._tag("Training/LR"), optimizer.param_groups[0]["lr"], global_step)
                 if self.iter_scheduler is not None:
                     self.iter_scheduler.step()
@@ -305,14 +324,20 @@ class Trainer(Component):
                 self._log_training_metrics(metrics, names, global_step)
         optimizer.zero_grad(set_to_none=True)
 
+    def _clip(self, params: List[torch.nn.Parameter]) -> None:
+        """Clip the gradients as configured (``max_grad_norm``, ``max_grad_abs_val``)."""
+        with torch.no_grad():
+            if self.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+            if self.max_grad_abs_val:
+                torch.nn.utils.clip_grad_value_(params, self.max_grad_abs_val)
+
     def _clip_and_norm(self, params: List[torch.nn.Parameter]) -> Tuple[float, float]:
         """Clip the gradients as configured; their global norm after clipping, and the weights'."""
         with torch.no_grad():
             grads = [p.grad for p in params if p.grad is not None]
-            if grads and self.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(params, self.max_grad_norm)
-            if grads and self.max_grad_abs_val:
-                torch.nn.utils.clip_grad_value_(params, self.max_grad_abs_val)
+            if grads:
+                self._clip(params)
             norms = torch.stack([_norm_tensor(grads), _norm_tensor(params)]).tolist()
         return norms[0], norms[1]
 
