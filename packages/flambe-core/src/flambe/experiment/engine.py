@@ -68,6 +68,7 @@ class Engine:
         self.live: Dict[str, Tuple[str, Any]] = {}  # stage -> (variant id, built component)
         self.ray_started = False
         self.failed_stages: List[str] = []
+        self.failures: List[Tuple[str, str, str]] = []  # (stage, variant name, error text)
         self.deps: Dict[str, List[str]] = {}
         self.progress: Optional[ProgressState] = None
         from flambe.plugins.manager import get_host
@@ -117,13 +118,30 @@ class Engine:
                 ray.shutdown()
             self._closing_words(status)
         if self.failed_stages:
+            failed = f"stages that did not succeed: {', '.join(self.failed_stages)}"
+            first = self._failure_message()
             raise ExperimentFailed(
-                f"not every variant succeeded (stages: {', '.join(self.failed_stages)})",
-                hint=f"see {os.path.join(self.output, 'progress.json')} and the console above")
+                f"{first}; {failed}" if first else f"not every variant succeeded ({failed})",
+                hint=f"the tracebacks are in {os.path.join(self.output, 'progress.json')}")
+
+    def _failure_message(self) -> Optional[str]:
+        """Name the first failed variant (stage, name, error's first line), and count the others."""
+        from flambe.experiment.summary import error_headline
+        if not self.failures:
+            return None
+        stage, name, text = self.failures[0]
+        message = f"stage '{stage}', variant '{name}' failed: {error_headline(text)}"
+        more = len(self.failures) - 1
+        if more:
+            message += f" (and {more} more failed variant{'s' * (more != 1)})"
+        return message
 
     def _closing_words(self, status: str) -> None:
+        from flambe.experiment.summary import render_summary, tensorboard_hint
+        if self.progress is not None:
+            logger.info("%s", render_summary(self.progress.data))
         logger.info("Experiment %s: %s. Outputs: %s", self.exp.name, status, self.output)
-        logger.info("TensorBoard: tensorboard --logdir %s", self.output)
+        logger.info("%s", tensorboard_hint(self.output))
 
     # -- output folder ----------------------------------------------------------------------
     def _config_text(self) -> str:
@@ -281,6 +299,9 @@ class Engine:
                 scores[variant.id] = saved.get("best_score")
                 self.progress.variant_update(stage, variant.id, status="reused", reused=True,
                                              step=saved.get("step", 0),
+                                             metric_name=saved.get("metric_name"),
+                                             metric_negated=saved.get("metric_negated"),
+                                             total_steps=saved.get("total_steps"),
                                              metric=saved.get("last_metric"),
                                              score=saved.get("best_score"),
                                              checkpoint=self._checkpoint(stage, variant))
@@ -339,7 +360,7 @@ class Engine:
             scheduler=self._built(self.exp.schedulers.get(stage)),
             max_failures=self.exp.max_failures, modules=self._modules(),
             on_result=lambda vid, result: self._on_result(stage, vid, result),
-            on_error=lambda key, text: logger.error("%s trial %s failed:\n%s", stage, key, text))
+            on_error=lambda key, text: self._report_error(stage, f"trial {key}", text))
         variants: List[Variant] = []
         scores: Dict[str, Optional[float]] = {}
         failed: Dict[str, str] = {}
@@ -381,7 +402,11 @@ class Engine:
                 done, metric, score = runner.run_step()
                 self._on_result(stage, variant.id, {"flambe_step": runner.step,
                                                     "flambe_metric": metric,
-                                                    "flambe_score": score,
+                                                    "flambe_score": score, "done": done,
+                                                    "flambe_metric_name": runner.metric_name,
+                                                    "flambe_metric_negated":
+                                                        runner.metric_negated,
+                                                    "flambe_total_steps": runner.total_steps,
                                                     "checkpoint_path": plan.checkpoint_dir})
             scores[variant.id] = runner.best_score
             self.live[stage] = (variant.id, runner.component)
@@ -404,20 +429,32 @@ class Engine:
         plans = {v.id: self._plan(stage, v) for v in todo}
         for variant in todo:
             self.progress.variant_update(stage, variant.id, status="running")
+        reported: Dict[str, str] = {}
+
+        def on_error(vid: str, text: str) -> None:
+            reported[vid] = text
+            self._on_error(stage, vid, text)
+
         outcome = tune_runner.run_stage(
             stage, plans, storage_path=os.path.join(self.output, ".tune"),
             resources=self._devices(), scheduler=self._built(self.exp.schedulers.get(stage)),
             search_alg=self._built(self.exp.search.get(stage)),
             max_failures=self.exp.max_failures, modules=self._modules(),
             on_result=lambda vid, result: self._on_result(stage, vid, result),
-            on_error=lambda vid, text: self._on_error(stage, vid, text, final=False))
+            on_error=on_error)
         _raise_disk_full(outcome.values())
         for vid, error in outcome.items():
+            saved = read_trial(plans[vid].variant_dir) or {}
+            if error is None:
+                error = reported.get(vid)
+            if error is None and not saved.get("step"):
+                # Tune may report no error for a trial whose actor never started
+                error = "the trial ended before finishing a step (no trial.json in " \
+                        f"{plans[vid].variant_dir})"
             if error is not None:
                 failed[vid] = error
                 self.progress.variant_update(stage, vid, status="failure", error=error)
                 continue
-            saved = read_trial(plans[vid].variant_dir) or {}
             scores[vid] = saved.get("best_score")
 
     def _built(self, value: Any) -> Any:
@@ -467,31 +504,57 @@ class Engine:
         known = self.variants[stage].get(vid)
         name = known.name if known is not None else result.get("flambe_name", vid)
         payload = {"step": result.get("flambe_step"), "metric": metric, "score": score,
-                   "name": name,
-                   "params": known.params if known is not None else result.get("flambe_params", {})}
+                   "name": name, "metric_name": result.get("flambe_metric_name"),
+                   "metric_negated": result.get("flambe_metric_negated"),
+                   "total_steps": result.get("flambe_total_steps"),
+                   "params": known.params if known is not None else result.get("flambe_params", {}),
+                   "host": result.get("hostname")}
         self.emit("trial_result", stage=stage, variant=vid, result=payload)
         if result.get("checkpoint_path"):
             self.emit("checkpoint_written", stage=stage, variant=vid,
                       path=result["checkpoint_path"])
+        if result.get("done") and self.progress is not None:
+            self.progress.variant_update(stage, vid, status="success")  # finished: at once
         if metric is not None:
-            logger.info("%s/%s step %s: metric %.6g", stage, name, result.get("flambe_step"), metric)
+            from flambe.experiment.summary import metric_text, step_text
+            logger.info("%s/%s %s: %s", stage, name,
+                        step_text(result.get("flambe_step"), result.get("flambe_total_steps")),
+                        metric_text(metric, result.get("flambe_metric_name"),
+                                    bool(result.get("flambe_metric_negated"))))
 
-    def _on_error(self, stage: str, vid: str, text: str, final: bool = True) -> None:
+    def _on_error(self, stage: str, vid: str, text: str) -> None:
+        """Report a trial that failed for good (after its retries) and mark it failed."""
         assert self.progress is not None
         known = self.variants[stage].get(vid)
-        logger.error("%s/%s failed:\n%s", stage, known.name if known else vid, text)
-        self.progress.variant_update(stage, vid, status="failure" if final else "running",
-                                     error=text)
+        self._report_error(stage, known.name if known else vid, text)
+        self.progress.variant_update(stage, vid, status="failure", error=text)
+
+    def _report_error(self, stage: str, name: str, text: str) -> None:
+        """One line on the console; the traceback in the log file (on the console with -v)."""
+        from flambe.experiment.summary import error_headline
+        logger.error("%s/%s failed: %s", stage, name, error_headline(text))
+        logger.log(logging.ERROR if self.verbose else logging.DEBUG,
+                   "traceback of %s/%s:\n%s", stage, name, text)
 
     def _finish_stage(self, stage: str, variants: List[Variant],
                       scores: Dict[str, Optional[float]], failed: Dict[str, str]) -> None:
         assert self.progress is not None
+        names = {v.id: v.name for v in variants}
+        entries = self.progress.data["stages"][stage]["variants"]
+        for vid, text in failed.items():
+            self.failures.append((stage, names.get(vid, vid), text))
+            entry = entries.get(vid)
+            if entry is not None:
+                checkpoint = entry.get("checkpoint")
+                self.progress.variant_update(
+                    stage, vid, status="failure", error=entry.get("error") or text,
+                    checkpoint=checkpoint if checkpoint and os.path.isdir(checkpoint) else None)
         ok = [v for v in variants if v.id not in failed and v.id in scores]
         k = int(self.exp.reduce.get(stage, 0) or 0)
         ranked = sorted(ok, key=lambda v: (scores[v.id] is not None,
                                            scores[v.id] if scores[v.id] is not None else 0.0),
                         reverse=True)
-        if k and k > len(ranked):
+        if k and k > len(ranked) and ranked:
             logger.warning("reduce: %s keeps %d variants but only %d finished: keeping all",
                            stage, k, len(ranked))
         kept = ranked[:k] if k else ranked
@@ -512,9 +575,10 @@ class Engine:
             self.failed_stages.append(stage)
             if self.exp.stop_on_failure:
                 raise ExperimentFailed(
-                    f"stopping at stage '{stage}': {len(failed)} of {len(variants)} variants "
-                    "failed", hint="the traceback is in the console above and in progress.json; "
-                                   "set stop_on_failure: false to go on with the others")
+                    f"{self._failure_message()}; stopped at stage '{stage}' ({len(failed)} of "
+                    f"{max(len(variants), len(failed))} variants failed)",
+                    hint=f"its traceback is in {os.path.join(self.output, 'progress.json')}; "
+                         "set stop_on_failure: false to go on with the others")
 
 
 def _raise_disk_full(errors: Any) -> None:
@@ -524,7 +588,8 @@ def _raise_disk_full(errors: Any) -> None:
         found = re.search(r"DiskFullError: (.+)", text or "")
         if found:
             hint = re.search(r"\n\s*hint: (.+)", text[found.end():])
-            raise DiskFullError(found.group(1).strip(), hint=hint.group(1).strip() if hint else None)
+            raise DiskFullError(found.group(1).strip(),
+                                hint=hint.group(1).strip() if hint else None)
 
 
 def _entries(folder: str) -> List[str]:

@@ -235,6 +235,8 @@ class TrialRunner:
             seed_everything(plan.seed, plan.id)
         self.component = build_stage(plan, live)
         self.direction = metric_direction(self.component)
+        from flambe.experiment.summary import describe_metric
+        self.metric_name, self.metric_negated, self.total_steps = describe_metric(self.component)
         self.step = 0
         self.done = False
         self.last_metric: Optional[float] = None
@@ -312,4 +314,5 @@ class TrialRunner:
         return {
             "id": self.plan.id, "step": self.step, "done": self.done,
             "last_metric": self.last_metric, "best_score": self.best_score,
-            "direction": self.direction}
+            "direction": self.direction, "metric_name": self.metric_name,
+            "metric_negated": self.metric_negated, "total_steps": self.total_steps}

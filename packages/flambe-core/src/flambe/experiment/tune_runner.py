@@ -57,7 +57,10 @@ class FlambeTrainable(tune.Trainable):
         result: Dict[str, Any] = {"done": done, "flambe_step": self.runner.step,
                                   "checkpoint_path": self.plan.checkpoint_dir,
                                   "flambe_variant": variant["id"], "flambe_name": variant["name"],
-                                  "flambe_params": variant.get("params", {})}
+                                  "flambe_params": variant.get("params", {}),
+                                  "flambe_metric_name": self.runner.metric_name,
+                                  "flambe_metric_negated": self.runner.metric_negated,
+                                  "flambe_total_steps": self.runner.total_steps}
         if metric is not None:
             result[METRIC] = metric
             result[SCORE] = score
@@ -120,8 +123,11 @@ def start_ray(num_cpus: Optional[int] = None) -> bool:
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     if ray.is_initialized():
         return False
-    ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR,
-             log_to_driver=False, runtime_env=ray_runtime_env(), configure_logging=False)
+    from flambe.logging.libraries import adopt_library_loggers, stderr_to_log
+    adopt_library_loggers()  # Ray's notices go where flambe's logging sends them (the log file)
+    with stderr_to_log("ray.init"):
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR,
+                 log_to_driver=False, runtime_env=ray_runtime_env(), configure_logging=False)
     return True
 
 
