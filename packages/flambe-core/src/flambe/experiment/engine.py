@@ -82,6 +82,10 @@ class Engine:
             raise
         except Exception:  # a subscriber must not break the experiment
             logger.exception("a plugin failed while handling %s", event)
+        error = self.progress.write_error if self.progress is not None else None
+        if error is not None and event != "experiment_finished":
+            self.progress.write_error = None
+            raise error
 
     # -- the run --------------------------------------------------------------------------
     def run(self) -> None:

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from flambe.errors import DiskFullError
 from flambe.plugins import hookimpl
 from flambe.utils.atomic import write_json_atomic  # noqa: F401  (also imported from here)
 
@@ -51,6 +52,7 @@ class ProgressState:
         self.experiment = experiment
         self.path = os.path.join(output_path, FILE_NAME)
         self._lock = threading.Lock()
+        self.write_error: Optional[DiskFullError] = None
         self.data: Dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "name": name,
@@ -74,7 +76,16 @@ class ProgressState:
             return json.load(handle)
 
     def save(self) -> None:
-        write_json_atomic(self.path, self.data)
+        """Rewrite ``progress.json``; a full disk is also kept in ``write_error``.
+
+        (The plugin host keeps a subscriber's error from reaching the engine,
+        which looks at ``write_error`` after each event instead.)
+        """
+        try:
+            write_json_atomic(self.path, self.data)
+        except DiskFullError as exc:
+            self.write_error = exc
+            raise
 
     def _stage(self, stage: str) -> Dict[str, Any]:
         return self.data["stages"][stage]
