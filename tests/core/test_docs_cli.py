@@ -63,8 +63,8 @@ def test_documented_commands_run_as_documented(folder: str, commands: List[Tuple
 
 
 def test_every_command_option_and_exit_code_is_documented() -> None:
-    from flambe.cli.exitcodes import (EXIT_CONFIG, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK,
-                                      EXIT_USAGE)
+    from flambe.cli.exitcodes import (EXIT_BUSY, EXIT_CONFIG, EXIT_DISK_FULL, EXIT_FAILURE,
+                                      EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE)
     from flambe.cli.main import BUILTIN_COMMANDS, cli
 
     text = DOC.read_text(encoding="utf-8")
@@ -78,7 +78,8 @@ def test_every_command_option_and_exit_code_is_documented() -> None:
                 if opt.startswith("-"):
                     assert f"`{opt}" in text or f"{opt}`" in text or f" {opt}" in text, \
                         (name, opt)
-    for code in (EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG, EXIT_INTERRUPTED):
+    for code in (EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_BUSY,
+                 EXIT_DISK_FULL):
         assert f"| {code} |" in text
     for topic in ("FLAMBE_HOME", "secrets.ini", "logs/log.log", "--install-extensions",
                   "flambe CONFIG", "flambe_cli_commands"):
