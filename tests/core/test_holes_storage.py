@@ -22,7 +22,7 @@ from flambe.compile.serialization import DestinationExistsError
 from flambe.errors import ConfigError, FlambeError
 from flambe.experiment.resources import materialize
 from flambe.export import Builder, Exporter
-from flambe.plugins.manager import PluginHost, create_plugin_manager, get_host, set_host
+from flambe.plugins.manager import PluginHost, create_plugin_manager, set_host
 from flambe.storage import StorageError, is_local, open_local, scheme_of
 from tests.core.holes_backend import ROOT_ENV, MemfsPlugin
 
@@ -60,12 +60,13 @@ def memfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
-    plugin = MemfsPlugin()
-    get_host().pm.register(plugin, name="test-memfs")
+    # a host of its own: hosts read the storage plugins once
+    previous = set_host(PluginHost(*create_plugin_manager(
+        autoload=False, extra_plugins=[("test-memfs", MemfsPlugin())])))
     try:
         yield root
     finally:
-        get_host().pm.unregister(plugin)
+        set_host(previous)
 
 
 def _refused(exc: BaseException, scheme: str = "s3", provider: str = "flambe-cluster") -> None:
