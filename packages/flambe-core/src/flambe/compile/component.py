@@ -406,13 +406,15 @@ def check_arguments(cls: type, factory: Optional[str], kwargs: Mapping[str, Any]
     params = sig.parameters
     accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
     named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    # optional arguments the class takes besides its constructor's (a ClusterRunnable's env)
+    extra = [n for n in getattr(cls, "_flambe_extra_arguments", ()) if n not in named]
     shown = tag or _display_tag(cls, factory, None)
-    accepted = ", ".join(named) or "none"
+    accepted = ", ".join(named + extra) or "none"
     problems: List[ArgumentError] = []
     if not accepts_any:
         for key in kwargs:
-            if key not in named:
-                close = difflib.get_close_matches(str(key), named, n=1)
+            if key not in named and key not in extra:
+                close = difflib.get_close_matches(str(key), named + extra, n=1)
                 hint = (f"did you mean '{close[0]}'? " if close else "") + f"accepted: {accepted}"
                 loc = (key_locations or {}).get(key, location)
                 problems.append(ArgumentError(f"{shown} got an unknown argument '{key}'", loc,

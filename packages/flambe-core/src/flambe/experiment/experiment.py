@@ -25,6 +25,7 @@ import shutil
 import time
 import traceback
 import zlib
+from collections.abc import Callable
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from flambe.errors import ConfigError, FlambeError, RunnableError
@@ -69,6 +70,75 @@ def _has_metric(cls: type) -> bool:
     """Whether a component class defines its own ``metric()``."""
     from flambe.compile.component import Component
     return getattr(cls, "metric", None) is not Component.metric
+
+
+_STAGE_FIELDS = ("reduce", "search", "schedulers", "num_samples")
+
+
+def _name_problem(name: Any) -> ConfigError | None:
+    """Return the problem with an experiment name, if any (its output folder is named after it)."""
+    if isinstance(name, str) and NAME_RE.match(name):
+        return None
+    return ConfigError(f"invalid experiment name {name!r}",
+                       hint="use letters and digits, optionally joined by '_' or '-'")
+
+
+def stage_key_problems(pipeline: Mapping[str, Any], values: Mapping[str, Any],
+                       locate: Callable[[str], Any] | None = None) -> list[FlambeError]:
+    """Problems with the stages named by reduce, search, schedulers, num_samples and resume.
+
+    The one implementation of these checks, used when an experiment is built
+    (``flambe run``) and by :meth:`Experiment.validate_config` (``flambe
+    validate``), so both report the same problems.
+
+    Parameters
+    ----------
+    pipeline : Mapping[str, Any]
+        The stages, by name (schemas).
+    values : Mapping[str, Any]
+        The experiment's ``reduce``, ``search``, ``schedulers``,
+        ``num_samples`` and ``resume`` arguments (missing ones are empty).
+    locate : callable, optional
+        The location of an argument of the experiment, given its name.
+
+    Returns
+    -------
+    list of FlambeError
+        Empty when every name is a stage.
+
+    """
+    where = locate or (lambda key: None)
+    stages = list(pipeline)
+    hint = "stages: " + ", ".join(stages)
+    fields = {f: values.get(f) for f in _STAGE_FIELDS if isinstance(values.get(f), Mapping)}
+    problems: list[FlambeError] = []
+    for field_name, value in fields.items():
+        for key in value:
+            if key not in stages:
+                problems.append(ConfigError(
+                    f"{field_name} names '{key}', which is not a stage of the pipeline",
+                    where(field_name), hint=hint))
+    resume = values.get("resume")
+    resume = [resume] if isinstance(resume, str) else resume
+    for key in resume if isinstance(resume, (list, tuple)) else []:
+        if key not in stages:
+            problems.append(ConfigError(f"resume names '{key}', which is not a stage",
+                                        where("resume"), hint=hint))
+    for field_name in ("schedulers", "search", "reduce"):
+        for stage in fields.get(field_name) or {}:
+            schema = pipeline.get(stage)
+            cls = getattr(schema, "component_subclass", None)
+            if cls is not None and not _has_metric(cls):
+                problems.append(ConfigError(
+                    f"{field_name}: stage '{stage}' ({cls.__name__}) has no metric() to "
+                    "rank its variants by", getattr(schema, "location", None),
+                    hint=f"give {cls.__name__} a metric() method, or drop the "
+                         f"{field_name} entry"))
+    for stage, k in (fields.get("reduce") or {}).items():
+        if not isinstance(k, int) or k < 0:
+            problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
+                                        where("reduce"), hint="give a whole number, 0 keeps all"))
+    return problems
 
 
 class ExperimentFailed(RunnableError):
@@ -138,9 +208,9 @@ class Experiment(ClusterRunnable):
         if not isinstance(pipeline, Mapping):
             raise ConfigError(f"pipeline must map stage names to components, got "
                               f"{type(pipeline).__name__}")
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise ConfigError(f"invalid experiment name {name!r}",
-                              hint="use letters and digits, optionally joined by '_' or '-'")
+        problem = _name_problem(name)
+        if problem is not None:
+            raise problem
         self.name = name
         self.pipeline = dict(pipeline)
         self.save_path = _output_folder(save_path or "flambe-output")
@@ -172,33 +242,9 @@ class Experiment(ClusterRunnable):
 
     def check_keys(self) -> List[FlambeError]:
         """Problems with the stage names used by reduce, search, schedulers, resume."""
-        problems: List[FlambeError] = []
-        stages = list(self.pipeline)
-        for field_name in ("reduce", "search", "schedulers", "num_samples"):
-            for key in getattr(self, field_name):
-                if key not in stages:
-                    problems.append(ConfigError(
-                        f"{field_name} names '{key}', which is not a stage of the pipeline",
-                        hint="stages: " + ", ".join(stages)))
-        for key in self.resume:
-            if key not in stages:
-                problems.append(ConfigError(f"resume names '{key}', which is not a stage",
-                                            hint="stages: " + ", ".join(stages)))
-        for field_name in ("schedulers", "search", "reduce"):
-            for stage in getattr(self, field_name):
-                schema = self.pipeline.get(stage)
-                cls = getattr(schema, "component_subclass", None)
-                if cls is not None and not _has_metric(cls):
-                    problems.append(ConfigError(
-                        f"{field_name}: stage '{stage}' ({cls.__name__}) has no metric() to "
-                        "rank its variants by", getattr(schema, "location", None),
-                        hint=f"give {cls.__name__} a metric() method, or drop the "
-                             f"{field_name} entry"))
-        for stage, k in self.reduce.items():
-            if not isinstance(k, int) or k < 0:
-                problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
-                                            hint="give a whole number, 0 keeps all"))
-        return problems
+        return stage_key_problems(self.pipeline, {
+            "reduce": self.reduce, "search": self.search, "schedulers": self.schedulers,
+            "num_samples": self.num_samples, "resume": self.resume})
 
     def _check_links(self) -> None:
         """A link to a name that is no earlier stage and no resource fails here, with its place."""
@@ -219,15 +265,11 @@ class Experiment(ClusterRunnable):
         if not isinstance(pipeline, Mapping):
             return [ConfigError("an experiment needs a pipeline: a mapping of stages",
                                 schema.location)]
-        stages = list(pipeline)
-        for field_name in ("reduce", "search", "schedulers", "num_samples"):
-            value = schema.keywords.get(field_name) or {}
-            if isinstance(value, Mapping):
-                for key in value:
-                    if key not in stages:
-                        problems.append(ConfigError(
-                            f"{field_name} names '{key}', which is not a stage of the pipeline",
-                            schema.key_location(field_name), hint="stages: " + ", ".join(stages)))
+        if "name" in schema.keywords and isinstance(schema.keywords["name"], str):
+            problem = _name_problem(schema.keywords["name"])
+            if problem is not None:
+                problems.append(problem.at(schema.key_location("name")))
+        problems.extend(stage_key_problems(pipeline, schema.keywords, schema.key_location))
         for stage, value in pipeline.items():
             if not isinstance(value, Schema):
                 problems.append(ConfigError(f"stage '{stage}' is not a component (write !Tag ...)",
@@ -235,6 +277,10 @@ class Experiment(ClusterRunnable):
         from flambe.experiment.resources import flatten
         resources = schema.keywords.get("resources") or {}
         names = flatten(resources) if isinstance(resources, Mapping) else {}
+        try:
+            _check_resource_schemes(resources)
+        except ConfigError as exc:
+            problems.append(exc.at(schema.key_location("resources")))
         bind_links(schema, globals_={n: n for n in names}, errors=problems, strict=True)
         return problems
 

@@ -179,6 +179,10 @@ class ClusterRunnable(Runnable):
 
     """
 
+    # arguments every ClusterRunnable accepts whatever its constructor names
+    # (read by flambe.compile.component.check_arguments, so validate agrees)
+    _flambe_extra_arguments = ("env",)
+
     @classmethod
     def compile(cls, **kwargs: Any) -> Any:
         """Build as any component; an ``env`` the constructor does not name is set afterwards.
@@ -189,16 +193,17 @@ class ClusterRunnable(Runnable):
         """
         from flambe.compile.component import constructor_signature
 
-        env = None
-        if "env" in kwargs:
-            sig = constructor_signature(cls, kwargs.get("_flambe_custom_factory_name"))
-            named = sig is not None and ("env" in sig.parameters or any(
+        extras: Dict[str, Any] = {}
+        sig = constructor_signature(cls, kwargs.get("_flambe_custom_factory_name"))
+        for key in cls._flambe_extra_arguments:
+            named = sig is not None and (key in sig.parameters or any(
                 p.kind is p.VAR_KEYWORD for p in sig.parameters.values()))
-            if not named:
-                env = kwargs.pop("env")
+            if key in kwargs and not named:
+                extras[key] = kwargs.pop(key)
         instance = super().compile(**kwargs)
-        if env is not None:
-            instance.set_serializable_attr("env", env)
+        for key, value in extras.items():
+            if value is not None:
+                instance.set_serializable_attr(key, value)
         return instance
 
     @property
