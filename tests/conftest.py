@@ -63,20 +63,30 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The shared data folder, ``../shared/data`` beside the repository.
+def require_shared_data(*parts: str) -> Path:
+    """A path in the shared data folder; skips the calling test when it is absent.
 
-    Skips the test when the folder is absent, except in CI (``CI=true``),
-    where a missing folder is a failure: CI must run every test.
+    Tests that read the real data sets (``../shared/data`` beside the
+    repository) get their paths from here or from the ``shared_data``
+    fixture, never by building them: on a machine that has only the
+    repository they skip, saying why. In CI (``CI=true``) a missing folder
+    is a failure instead: CI must run every test.
+    ``tests/core/test_suite_without_shared_data.py`` checks this holds.
     """
-    if not SHARED_DATA.is_dir():
-        message = (f"the shared data folder {SHARED_DATA} is absent; "
-                   "tests that read real data sets need it beside the repository")
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        message = (f"the shared data {path} is absent; tests that read real data sets need "
+                   f"the folder {SHARED_DATA} beside the repository")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    return SHARED_DATA
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder, ``../shared/data`` beside the repository (skips when absent)."""
+    return require_shared_data()
 
 
 @pytest.fixture

@@ -1,18 +1,30 @@
-"""Shared helpers of the vision tests: the local MNIST files and crafted IDX files."""
+"""Shared helpers of the vision tests: the local MNIST files and crafted IDX files.
+
+``MNIST``, ``IMAGES`` and ``LABELS`` are the real MNIST test files of the
+shared data folder, which a machine with only the repository does not have:
+a test that reads them is marked ``@needs_mnist``, and skips, saying why,
+when they are absent (CI, which has them, fails instead).
+"""
 
 from __future__ import annotations
 
 import gzip
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
+from tests.conftest import REPO_ROOT, SHARED_DATA
+
+ROOT = REPO_ROOT
+MNIST = SHARED_DATA / "mnist"
 IMAGES = MNIST / "t10k-images-idx3-ubyte.gz"
 LABELS = MNIST / "t10k-labels-idx1-ubyte.gz"
+
+# for tests that read IMAGES, LABELS or MNIST: skip when the shared data is absent
+needs_mnist = pytest.mark.usefixtures("mnist_folder")
 
 
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:

@@ -12,7 +12,7 @@ from flambe.compile import yaml
 from flambe.errors import DataError
 from flambe.sampler import BaseSampler
 from flambe.vision.classification import ImageArrayDataset, MNISTDataset, get_dataset
-from tests.vision.helpers import IMAGES, LABELS, MNIST, mnist_like, write_idx
+from tests.vision.helpers import IMAGES, LABELS, MNIST, mnist_like, needs_mnist, write_idx
 
 
 def _never_download(*args, **kwargs):
@@ -53,6 +53,7 @@ def test_arrays_split_into_train_and_val_without_network(monkeypatch, home):
     assert not list(home.rglob("*"))  # nothing written to the cache either
 
 
+@needs_mnist
 def test_the_local_files_split_into_train_val_and_test():
     dataset = MNISTDataset.from_path(str(IMAGES), str(LABELS), test_ratio=0.2, val_ratio=0.1,
                                      seed=0)
@@ -84,6 +85,7 @@ def test_from_path_without_test_files_or_ratio_has_an_empty_test_split(tmp_path)
                                test_images_path=str(IMAGES))
 
 
+@needs_mnist
 def test_missing_arrays_are_read_from_a_local_folder(monkeypatch, home):
     monkeypatch.setattr(MNISTDataset, "_fetch", classmethod(_never_download))
     X, y = mnist_like(30)
@@ -91,13 +93,19 @@ def test_missing_arrays_are_read_from_a_local_folder(monkeypatch, home):
     assert len(dataset.test) == 10000 and (len(dataset.train), len(dataset.val)) == (24, 6)
 
 
-def test_a_file_missing_from_the_folder_without_download_is_named(home):
+def test_a_file_missing_from_the_folder_without_download_is_named(home, tmp_path):
+    folder = tmp_path / "mnist"  # the test files only, as in the shared data folder
+    folder.mkdir()
+    images, labels = mnist_like(10)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", images)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", labels)
     with pytest.raises(DataError) as error:
-        MNISTDataset(folder=str(MNIST), download=False, test_ratio=0.2)
+        MNISTDataset(folder=str(folder), download=False, test_ratio=0.2)
     assert "train-images-idx3-ubyte.gz" in str(error.value)
-    assert str(MNIST) in str(error.value) and "download" in error.value.hint
+    assert str(folder) in str(error.value) and "download" in error.value.hint
 
 
+@needs_mnist
 def test_download_goes_to_the_cache_once_and_skips_a_broken_location(tmp_path, monkeypatch, home):
     # locations are file:// URLs: the download code runs without any network
     broken = tmp_path / "broken"
@@ -188,6 +196,7 @@ def test_splits_batch_with_the_core_sampler():
     assert labels.dtype == torch.int64
 
 
+@needs_mnist
 def test_mnist_from_yaml(tmp_path):
     dataset = yaml.load(f"""
 !MNISTDataset.from_path

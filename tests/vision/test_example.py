@@ -12,12 +12,13 @@ import pytest
 
 import flambe
 from flambe.compile.yaml import load_config
-from tests.vision.helpers import MNIST, ROOT
+from tests.vision.helpers import MNIST, ROOT, needs_mnist
 
 FLAMBE = Path(sys.executable).with_name("flambe")
 EXAMPLE = ROOT / "examples" / "mnist.yaml"
 
 
+@needs_mnist
 def test_the_example_finds_the_local_mnist_files():
     experiment = load_config(EXAMPLE.read_text(), file=str(EXAMPLE)).root
     for name in ("images", "labels"):
@@ -26,6 +27,7 @@ def test_the_example_finds_the_local_mnist_files():
 
 
 @pytest.mark.slow
+@needs_mnist
 def test_a_shortened_example_searches_reduces_and_evaluates(tmp_path):
     text = EXAMPLE.read_text()
     short = (text.replace("../../shared/data/mnist", str(MNIST))

@@ -10,7 +10,7 @@ import pytest
 from flambe.errors import DataError
 from flambe.vision.classification import MNISTDataset
 from flambe.vision.classification.idx import parse_idx, read_idx
-from tests.vision.helpers import IMAGES, LABELS, idx_bytes, mnist_like, write_idx
+from tests.vision.helpers import IMAGES, LABELS, idx_bytes, mnist_like, needs_mnist, write_idx
 
 
 def test_parse_idx_of_a_synthetic_buffer():
@@ -36,6 +36,7 @@ def test_every_idx_type_reads_big_endian_values_in_native_order(type_code, dtype
     assert MNISTDataset.data_type[type_code].newbyteorder("=") == np.dtype(dtype)
 
 
+@needs_mnist
 def test_the_local_mnist_files_parse():
     images = read_idx(str(IMAGES), (0x08, 3), "images")
     labels = MNISTDataset._parse_local_gzipped_idx(str(LABELS))

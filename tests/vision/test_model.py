@@ -10,7 +10,7 @@ from flambe.compile import yaml
 from flambe.learn.utils import BatchForward
 from flambe.nn import CNNEncoder, MLPEncoder
 from flambe.vision.classification import ImageClassifier
-from tests.vision.helpers import IMAGES, LABELS
+from tests.vision.helpers import IMAGES, LABELS, needs_mnist
 
 
 def test_shapes_of_a_cnn_classifier():
@@ -77,6 +77,7 @@ evaluator: !Evaluator
 
 
 @pytest.mark.slow
+@needs_mnist
 def test_trains_and_evaluates_with_the_core_trainer_then_saves_and_loads(tmp_path):
     torch.manual_seed(0)
     config = yaml.load(CONFIG)
