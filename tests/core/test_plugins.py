@@ -93,6 +93,29 @@ def test_events_reach_subscribers_in_order():
     assert seen == [("stage_started", "train", 2), ("trial_result", "train", "lr=0.1", 0.5)]
 
 
+def test_an_event_hook_that_raises_is_logged_and_the_others_still_run(caplog):
+    seen = []
+
+    class Broken:
+        @hookimpl
+        def flambe_trial_result(self, experiment, stage, variant, result):
+            raise ConnectionError("tracking server unreachable")
+
+    class Recorder:
+        @hookimpl
+        def flambe_trial_result(self, experiment, stage, variant, result):
+            seen.append((stage, variant, result["metric"]))
+
+    host = PluginHost(*create_plugin_manager(
+        autoload=False, extra_plugins=[("recorder", Recorder()), ("broken", Broken())]))
+    with caplog.at_level("WARNING"):
+        host.emit("trial_result", experiment=None, stage="train", variant="a",
+                  result={"step": 1, "metric": 0.5})
+    assert seen == [("train", "a", 0.5)]
+    assert ("plugin 'broken' (unknown) failed in flambe_trial_result: ConnectionError: "
+            "tracking server unreachable") in caplog.text
+
+
 def test_duplicate_tag_names_both_distributions():
     class One:
         @hookimpl

@@ -37,6 +37,8 @@ KNOWN_TAGS: Dict[str, str] = {
     # pretrained transformers and SRU transformers
     "PretrainedTransformerField": "flambe-nlp",
     "PretrainedTransformerEmbedder": "flambe-nlp",
+    "TransformerTextField": "flambe-nlp",
+    "TransformerEmbedder": "flambe-nlp",
     "BertTextField": "flambe-nlp",
     "BertEmbedder": "flambe-nlp",
     "BERTTextField": "flambe-nlp",
@@ -62,6 +64,8 @@ KNOWN_TAGS: Dict[str, str] = {
     "TransformersSRUDecoder": "flambe-nlp",
     "TransformerSRUEncoderLayer": "flambe-nlp",
     "TransformerSRUDecoderLayer": "flambe-nlp",
+    "SSHCluster": "flambe-cluster",
+    "AWSCluster": "flambe-cluster",
 }
 
 # tag namespace prefix -> distribution that declares it
