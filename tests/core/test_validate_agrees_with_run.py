@@ -173,6 +173,14 @@ def test_validate_reports_a_resource_url_no_plugin_serves(tmp_path):
     assert "nosuchscheme" in problem and problem.startswith(f"{path}:4:")
 
 
+def test_validate_reports_a_save_path_url_no_plugin_serves(tmp_path):
+    path = write(tmp_path, EXPERIMENT.format(name="e", extra="save_path: nosuchscheme://out"))
+    refused = run_refuses(path)
+    assert "nosuchscheme" in str(refused)
+    (problem,) = messages(find_problems(path))
+    assert "nosuchscheme" in problem and problem.startswith(f"{path}:3:")
+
+
 def test_a_valid_resume_and_reduce_pass_both(tmp_path):
     path = write(tmp_path, EXPERIMENT.format(
         name="e", extra="resume: [plain, scored]\nreduce: {scored: 1}"))

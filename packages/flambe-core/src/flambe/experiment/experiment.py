@@ -281,6 +281,12 @@ class Experiment(ClusterRunnable):
             _check_resource_schemes(resources)
         except ConfigError as exc:
             problems.append(exc.at(schema.key_location("resources")))
+        save_path = schema.keywords.get("save_path")
+        if isinstance(save_path, str):
+            try:
+                _output_folder(save_path)
+            except FlambeError as exc:
+                problems.append(exc.at(schema.key_location("save_path")))
         bind_links(schema, globals_={n: n for n in names}, errors=problems, strict=True)
         return problems
 
