@@ -214,6 +214,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
             saved.setdefault(name, default)
         try:
             instance._saved_kwargs = saved
+            instance.__dict__.pop(INIT_ARGUMENTS, None)  # the config says it all
             instance._extensions = dict(_flambe_extensions or {})
             if factory is not None and instance._created_with_tag is None and _flambe_schema is None:
                 instance._created_with_tag = get_registry().default_tag(cls, factory)
