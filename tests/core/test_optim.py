@@ -10,7 +10,6 @@ from flambe.errors import ArgumentError
 from flambe.logging import TrialLogging
 from flambe.logging.events import read_scalars
 from flambe.optim import ConstantWarmup, LinearWarmupDecay, NoamScheduler
-
 from tests.core.learn_helpers import LLinear, make_trainer
 
 
