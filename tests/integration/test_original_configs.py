@@ -10,9 +10,10 @@ reading a small subset of the shared data sets through the download cache
 cannot exist here (an AWS account, a model from the Hugging Face Hub, hosts at
 the documentation's addresses) are validated and say why they do not run.
 
-The extensions two of the configs declare (the documentation's S3Pusher and
-its argparse script) are in ``original-configs/extensions/``, put on the
-module search path the way an installed extension would be.
+The extensions three of the configs declare (the documentation's S3Pusher,
+its argparse script, and a MyDataset it names without showing) are in
+``original-configs/extensions/``, put on the module search path the way an
+installed extension would be.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "tests" / "data" / "original-configs"
 EXTENSIONS = CONFIGS / "extensions"
-# the folders holding the extension modules `ext` and `my_project`
-EXTENSION_PATHS = [EXTENSIONS, EXTENSIONS / "my_pip_installable"]
+# the folders holding the extension modules `ext`, `my_project` and `my_module`
+EXTENSION_PATHS = [EXTENSIONS, EXTENSIONS / "my_pip_installable", EXTENSIONS / "my_package"]
 ALL = sorted(path.name for path in CONFIGS.glob("*.yaml"))
 
 # top-level components the docs load with flambe.compile.yaml.load, not runnables
@@ -74,6 +75,8 @@ TYPOS = [
      "ext: /path/to/S3Pusher/extension:\n", "mapping values are not allowed"),
     ("script.yaml", "name: my-project\n\n", "",
      "!Experiment is missing the required argument 'name'"),
+    ("my-module.yaml", "name: my-module\n\n", "",
+     "!Experiment is missing the required argument 'name'"),
     ("fine-tune-bert-then-distill.yaml", "      pool: True\n", "    pool: True\n",
      "!TextClassifier got an unknown argument 'pool'"),
 ]
@@ -111,7 +114,7 @@ def _cluster_class_or_skip(name: str) -> None:
 
 def test_the_corpus_is_complete():
     """Every config is either run, or validated only with a reason; each lists its fixes."""
-    assert len(ALL) == 11
+    assert len(ALL) == 12
     runnable = set(ALL) - COMPONENTS - set(NOT_RUN)
     assert runnable == set(RUNS) - COMPONENTS
     for name in ALL:
@@ -289,6 +292,16 @@ def _check_sst_text_classification(progress: dict, folder: Path, record: Path) -
         assert 0 <= variant["last_metric"] <= 1   # test accuracy
 
 
+def _check_my_module(progress: dict, folder: Path, record: Path) -> None:
+    import flambe
+    (variant,) = _variants(progress, "dataset").values()
+    assert variant["status"] == "success"
+    dataset = flambe.load(str(folder / "flambe-output" / "output__my-module" / "dataset"
+                              / variant["name"] / "checkpoint"))
+    assert type(dataset).__module__ == "my_module.dataset"
+    assert list(dataset.test) == [(9.0, 18.0)]
+
+
 def _check_script(progress: dict, folder: Path, record: Path) -> None:
     ran = _variants(progress, "stage_0")
     assert sorted(ran) == ["arg1=1", "arg1=5"]
@@ -325,6 +338,7 @@ RUNS: dict[str, Callable[[dict, Path, Path], None]] = {
     "simple-exp.yaml": _check_simple_exp,
     "sst-text-classification.yaml": _check_sst_text_classification,
     "script.yaml": _check_script,
+    "my-module.yaml": _check_my_module,
     "model.yaml": lambda progress, folder, record: None,   # built, see _build_model
 }
 
