@@ -53,6 +53,30 @@ def _looks_like_config(arg: str) -> bool:
     return arg.endswith(CONFIG_SUFFIXES) or os.path.isfile(arg)
 
 
+def unknown_command_message(name: str, commands: List[str]) -> str:
+    """``No such command 'runn'. Did you mean 'run'?`` (the closest commands, if any are close).
+
+    Parameters
+    ----------
+    name : str
+        What was typed.
+    commands : list of str
+        The commands there are.
+
+    """
+    import difflib
+
+    close = difflib.get_close_matches(name, commands, n=3, cutoff=0.6)
+    if not close:  # a prefix of one command ("val" -> "validate")
+        close = [c for c in commands if c.startswith(name)][:3] if len(name) >= 2 else []
+    message = f"No such command '{name}'."
+    if close:
+        message += " Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    else:
+        message += f" The commands are: {', '.join(commands)}."
+    return message
+
+
 class FlambeGroup(click.Group):
     """A group whose commands are imported on demand, with the bare ``flambe CONFIG`` form."""
 
@@ -81,6 +105,14 @@ class FlambeGroup(click.Group):
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} points to "
                 f"{lazy.import_path}, which is not a click command")
         return command
+
+    def resolve_command(self, ctx: click.Context, args: List[str]
+                        ) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+        """Find the command; an unknown one is a usage error naming the closest commands."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+            ctx.fail(unknown_command_message(name, self.list_commands(ctx)))
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # listed from declarations: nothing is imported to print the help

@@ -141,9 +141,12 @@ class Engine:
         return message
 
     def _closing_words(self, status: str) -> None:
-        from flambe.experiment.summary import render_summary, tensorboard_hint
+        from flambe.experiment.summary import best_checkpoint, render_summary, tensorboard_hint
         if self.progress is not None:
             logger.info("%s", render_summary(self.progress.data))
+            best = best_checkpoint(self.progress.data)
+            if best is not None:
+                logger.info("Best %s checkpoint: flambe.load(%r)", *best)
         logger.info("Experiment %s: %s. Outputs: %s", self.exp.name, status, self.output)
         logger.info("%s", tensorboard_hint(self.output))
 

@@ -12,7 +12,10 @@ steps), which the progress lines and the summary use.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
+import sys
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -165,8 +168,13 @@ def render_summary(doc: Mapping[str, Any]) -> str:
         if not variants and info.get("status") not in ("success", "pending"):
             line = f"  {name.ljust(width)}  not run ({info.get('status')})"
         best = _best(variants)
-        if best is not None:
+        if best is not None and len(_finished(variants)) > 1:
             line += f"; best {best.get('name')}: {_value(best)}"
+        elif best is not None:
+            line += f"; {_value(best)}"
+        reduced = sum(1 for e in variants.values() if e.get("status") == "reduced")
+        if reduced:
+            line += f" ({len(_finished(variants)) - reduced} kept by reduce)"
         lines.append(line)
         for entry in variants.values():
             if entry.get("status") == "failure":
@@ -189,9 +197,34 @@ def render_summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def best_checkpoint(doc: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+    """Find the checkpoint of the best variant of the last stage that has one.
+
+    Returns
+    -------
+    tuple, optional
+        ``(stage, checkpoint folder)``, or None when no finished variant has one.
+
+    """
+    stages: Mapping[str, Mapping[str, Any]] = doc.get("stages", {})
+    for name in reversed(list(stages)):
+        best = _best(stages[name].get("variants", {}))
+        if best is not None and best.get("checkpoint") and os.path.isdir(best["checkpoint"]):
+            return name, str(best["checkpoint"])
+    return None
+
+
 def tensorboard_hint(output: str) -> str:
-    """How to look at the run's TensorBoard files: the command, or how to install TensorBoard."""
-    if importlib.util.find_spec("tensorboard") is not None:
+    """Say how to look at the run's TensorBoard files: a command that works, or what to install.
+
+    The ``tensorboard`` command when it is on the ``PATH``; the one installed
+    beside this Python (a virtual environment that is not activated) by its
+    full path; otherwise the ``flambe-core[tensorboard]`` extra to install.
+    """
+    if shutil.which("tensorboard"):
         return f"TensorBoard: tensorboard --logdir {output}"
-    return (f"TensorBoard event files are in {output}; to view them: "
+    beside = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    if os.access(beside, os.X_OK) and importlib.util.find_spec("tensorboard") is not None:
+        return f"TensorBoard: {beside} --logdir {output}"
+    return (f"TensorBoard event files are in {output}; to view them, install TensorBoard: "
             "pip install 'flambe-core[tensorboard]'")
