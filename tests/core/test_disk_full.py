@@ -94,3 +94,17 @@ def test_an_injected_enospc_is_reported_plainly(tmp_path: Path, plan: str) -> No
     assert "error: no space left on device: could not write " in console
     assert "hint: free some space" in console and "Traceback" not in console
     check_readable(output_of(config))
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(600)
+def test_a_full_disk_in_a_ray_trial_is_reported_plainly(tmp_path: Path) -> None:
+    config = write_experiment(tmp_path, """\
+        small: !flambe_fault_ext.FaultTrainer
+          lr: !g [0.01, 0.02]
+          steps: 3
+        """)
+    assert finish(start(config, {"FLAMBE_FAULTS": "checkpoint.saved@2=enospc"})) == 28
+    console = log_text(config)
+    assert "error: no space left on device: could not write the checkpoint of small/" in console
+    check_readable(output_of(config))
