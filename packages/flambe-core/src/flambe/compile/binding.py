@@ -18,18 +18,28 @@ from flambe.errors import FlambeError, LinkError, UnpreparedLinkError
 PathEntry = Tuple[Any, Any]  # (container, key in it)
 
 
+LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def children(value: Any) -> Iterator[Tuple[Any, Any]]:
     """The (key, child) pairs of a config container; nothing for leaves."""
+    kind = type(value)
+    if kind in LEAF_TYPES:
+        return iter(())
+    if kind is dict:
+        return iter(value.items())
+    if kind is list or kind is tuple:
+        return enumerate(value)
     if isinstance(value, Schema):
-        yield from value.keywords.items()
-    elif isinstance(value, Mapping):
-        yield from value.items()
-    elif isinstance(value, (list, tuple)):
-        yield from enumerate(value)
-    else:
-        custom = getattr(value, "_flambe_children", None)
-        if callable(custom) and not isinstance(value, type):
-            yield from custom()
+        return iter(value.keywords.items())
+    if isinstance(value, Mapping):
+        return iter(value.items())
+    if isinstance(value, (list, tuple)):
+        return enumerate(value)
+    custom = getattr(value, "_flambe_children", None)
+    if callable(custom) and not isinstance(value, type):
+        return iter(custom())
+    return iter(())
 
 
 def _keys(container: Any) -> Optional[List[Any]]:
@@ -59,7 +69,8 @@ def iter_links(root: Any) -> Iterator[Tuple[Link, List[PathEntry]]]:
         if isinstance(value, (Schema, Mapping, list, tuple)) or hasattr(value, "_flambe_children"):
             seen.add(id(value))
         for key, child in children(value):
-            yield from walk(child, path + [(value, key)])
+            if type(child) not in LEAF_TYPES:
+                yield from walk(child, path + [(value, key)])
 
     yield from walk(root, [])
 

@@ -8,7 +8,7 @@ compiles the component (once: later calls return the same object).
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Callable, Dict, Iterator, List, MutableMapping, Optional, Type
+from typing import Any, Dict, Iterator, List, MutableMapping, Optional, Type
 
 from flambe.errors import FlambeError, SourceLocation
 
@@ -143,18 +143,18 @@ class Schema(MutableMapping[str, Any]):
     def add_extensions_metadata(self, extensions: Dict[str, str]) -> None:
         """Keep the extension entries that this schema's classes come from, recursively."""
         # a wrapper of a third-party class counts as that class's package (torch...)
-        origin = getattr(self.component_subclass, "_flambe_wrapped", self.component_subclass)
-        top = origin.__module__.split(".", 1)[0]
-        own = {k: v for k, v in extensions.items() if k == top}
-        object.__setattr__(self, "_extensions", own)
-        for child in _iter_schemas(self.keywords):
-            child.add_extensions_metadata(extensions)
+        for schema in [self, *_iter_schemas(self.keywords)]:
+            cls = schema.component_subclass
+            origin = getattr(cls, "_flambe_wrapped", cls)
+            top = origin.__module__.split(".", 1)[0]
+            own = {k: v for k, v in extensions.items() if k == top}
+            object.__setattr__(schema, "_extensions", own)
 
     def aggregate_extensions_metadata(self) -> Dict[str, str]:
         """Own extension entries and those of every schema below."""
         merged = dict(self._extensions)
         for child in _iter_schemas(self.keywords):
-            merged.update(child.aggregate_extensions_metadata())
+            merged.update(child._extensions)
         return merged
 
     # -- YAML ------------------------------------------------------------------
@@ -166,12 +166,22 @@ class Schema(MutableMapping[str, Any]):
         return representer.represent_mapping(tag, node.keywords)
 
 
-def _iter_schemas(value: Any) -> Iterator[Schema]:
-    if isinstance(value, Schema):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _iter_schemas(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _iter_schemas(v)
+def _iter_schemas(value: Any) -> List[Schema]:
+    """Every schema in ``value`` and below, each once: a node shared by aliases is walked once."""
+    found: List[Schema] = []
+    seen: set = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (Schema, dict, list, tuple)):
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+        if isinstance(current, Schema):
+            found.append(current)
+            stack.extend(reversed(list(current.keywords.values())))
+        elif isinstance(current, dict):
+            stack.extend(reversed(list(current.values())))
+        elif isinstance(current, (list, tuple)):
+            stack.extend(reversed(current))
+    return found

@@ -18,7 +18,7 @@ from flambe.errors import FlambeError, SourceLocation
 
 def iter_schemas(root: Any) -> List[Schema]:
     """Every schema under ``root`` (depth-first, each once)."""
-    from flambe.compile.binding import children
+    from flambe.compile.binding import LEAF_TYPES, children
     found: List[Schema] = []
     seen: set = set()
 
@@ -29,7 +29,8 @@ def iter_schemas(root: Any) -> List[Schema]:
         if isinstance(value, Schema):
             found.append(value)
         for _, child in children(value):
-            walk(child)
+            if type(child) not in LEAF_TYPES:
+                walk(child)
 
     walk(root)
     return found

@@ -61,9 +61,18 @@ def _read(source: Source, file: Optional[str]) -> Tuple[str, str]:
 
 def compose_all(source: Source, file: Optional[str] = None) -> Tuple[List[Node], str]:
     """Parse YAML text into document nodes; syntax errors name file, line and column."""
+    from flambe.compile.compose import compose_text
     text, name = _read(source, file)
+    return compose_text(text, name, lambda t: _ruamel_compose(t, name)), name
+
+
+def _ruamel_compose(text: str, name: str) -> List[Node]:
+    """ruamel.yaml's own composer: its syntax errors, located, for text no parser accepts."""
     try:
-        return list(_yaml().compose_all(text)), name
+        return list(_yaml().compose_all(text))
+    except RecursionError:
+        raise YAMLSyntaxError("invalid YAML nested too deeply to read", SourceLocation(name, 1, 1),
+                              hint="flatten the nesting") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation.from_mark(mark, name) if mark is not None else None
@@ -113,6 +122,8 @@ class Constructor:
 
     def construct_object(self, node: Node) -> Any:
         """Build the value of any node (memoised, so anchors share one object)."""
+        if type(node) is ScalarNode and node.ctag.suffix == STR_TAG:
+            return node.value  # the most common value: a plain string
         key = id(node)
         if key in self._memo:
             return self._memo[key]
@@ -124,7 +135,8 @@ class Constructor:
                 raise
             self.errors.append(exc)
             value = Invalid(exc)
-        self._memo[key] = value
+        if node.anchor is not None:  # only an anchored node can be met again (its aliases)
+            self._memo[key] = value
         return value
 
     def _construct(self, node: Node) -> Any:
@@ -333,7 +345,8 @@ def load_config(source: Source, file: Optional[str] = None,
 
 
 def _document_start(text: str, node: Node) -> int:
-    return node.start_mark.index if node.start_mark is not None else 0
+    from flambe.compile.compose import text_offset
+    return text_offset(text, node.start_mark) if node.start_mark is not None else 0
 
 
 # ---------------------------------------------------------------------------
