@@ -272,7 +272,7 @@ def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
 
 
 def recorded_arguments(obj: Any) -> Optional[Dict[str, Any]]:
-    """The keyword arguments ``obj`` was built with, as its config writes them.
+    """Return the keyword arguments ``obj`` was built with, as its config writes them.
 
     An object built from a config returns the arguments it was compiled
     from. An object built in code returns its constructor's arguments, as

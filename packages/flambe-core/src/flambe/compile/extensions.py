@@ -453,7 +453,7 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
 
 
 def _local_folders(extensions: Mapping[str, str], base_dir: Optional[Path]) -> Dict[str, Path]:
-    """The extensions whose location is a local folder, and that folder."""
+    """Find the extensions whose location is a local folder, with that folder."""
     found: Dict[str, Path] = {}
     for module, location in extensions.items():
         try:

@@ -11,7 +11,6 @@ to install it when it is not.
 from flambe.field.field import Field
 from flambe.field.label import LabelField
 from flambe.field.numeric import NumericField
-
 from flambe.utils.moved import moved_attributes
 
 __all__ = ["Field", "LabelField", "NumericField"]

@@ -93,7 +93,7 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 
 
 def check_declaration(hook_name: str, value: Any) -> Optional[str]:
-    """What is wrong with a registration hook's return value (``None`` when it is fine).
+    """Say what is wrong with a registration hook's return value (``None``: nothing).
 
     Tags map a name (no spaces, an optional leading ``!``) to
     ``"module:attribute"``; namespaces map an identifier to
@@ -307,7 +307,7 @@ class PluginHost:
         return [r for r in self.records if r.error]
 
     def _per_plugin(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
-        """What each loaded plugin declared in a registration hook, in registration order."""
+        """Return what each loaded plugin declared in a registration hook, in order."""
         return [(record, values[hook_name]) for record, values in self._load_declarations()
                 if values.get(hook_name)]
 
