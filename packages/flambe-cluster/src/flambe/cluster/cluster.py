@@ -194,19 +194,20 @@ class Cluster(ClusterContract):
 
         """
         try:
-            self.load_all_instances()
-            self._wait_for_hosts()
-            _parallel(lambda h: h.get_home_path(), self.hosts)  # pins every host key
-            self.distribute_keys()
+            self._phase("finding the hosts", self.load_all_instances)
+            self._phase("waiting for SSH", self._wait_for_hosts)
+            self._phase("connecting", lambda: _parallel(lambda h: h.get_home_path(),
+                                                        self.hosts))  # pins every host key
+            self._phase("distributing the cluster key", self.distribute_keys)
             self.create_dirs([const.REMOTE_EXTENSIONS, const.REMOTE_RUNS])
             if self.setup_cmds:
-                self.run_cmds(self.setup_cmds)
-            self.prepare_all_instances()
+                self._phase("running setup_cmds", lambda: self.run_cmds(self.setup_cmds))
+            self._phase("installing Flambé", self.prepare_all_instances)
             self._detect_gpus()
-            if force or not self.is_ray_cluster_complete():
+            if force or not self._phase("checking Ray", self.is_ray_cluster_complete):
                 if self.existing_ray_cluster():
                     self.shutdown_ray_cluster()
-                self.launch_ray_cluster()
+                self._phase("starting Ray", self.launch_ray_cluster)
             self.state.save_hosts(self.record())
         except Exception:
             try:
@@ -214,6 +215,13 @@ class Cluster(ClusterContract):
             except Exception as exc:  # the rollback's own failure must not hide the cause
                 logger.error("rolling back the cluster %s failed: %s", self.name, exc)
             raise
+
+    def _phase(self, what: str, step: Callable[[], T]) -> T:
+        started = time.monotonic()
+        logger.info("%s: %s...", self.name, what)
+        result = step()
+        logger.info("%s: %s took %.1f s", self.name, what, time.monotonic() - started)
+        return result
 
     def _wait_for_hosts(self) -> None:
         def wait(host: Instance) -> None:

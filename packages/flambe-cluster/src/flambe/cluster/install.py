@@ -12,8 +12,10 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -91,8 +93,8 @@ def _fingerprint(folder: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_wheel(dist: LocalDistribution, cache: Path) -> Path:
-    """A wheel of an editable distribution, built once per state of its files.
+def build_wheels(dists: List[LocalDistribution], cache: Path) -> List[Path]:
+    """Wheels of editable distributions, built (in one pip call) once per state of their files.
 
     Raises
     ------
@@ -100,23 +102,33 @@ def build_wheel(dist: LocalDistribution, cache: Path) -> Path:
         The build failed (its output is in the message).
 
     """
-    assert dist.source is not None
-    target = cache / f"{dist.name}-{_fingerprint(dist.source)}"
-    wheels = sorted(target.glob("*.whl")) if target.is_dir() else []
-    if wheels:
-        return wheels[0]
-    target.mkdir(parents=True, exist_ok=True)
-    logger.info("Building a wheel of %s from %s", dist.name, dist.source)
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                           "--no-build-isolation", "--disable-pip-version-check", "-q",
-                           "-w", str(target), dist.source], capture_output=True, text=True)
-    wheels = sorted(target.glob("*.whl"))
-    if done.returncode != 0 or not wheels:
-        raise ClusterError(f"cannot build a wheel of {dist.name} from {dist.source}:\n"
-                           f"{done.stderr[-2000:]}",
-                           hint="install hatchling here (pip install hatchling), or install "
-                                "released versions of the Flambé distributions")
-    return wheels[0]
+    targets = {}
+    for dist in dists:
+        assert dist.source is not None
+        targets[dist.name] = cache / f"{dist.name}-{_fingerprint(dist.source)}"
+    missing = [d for d in dists if not list(targets[d.name].glob("*.whl"))]
+    if missing:
+        logger.info("Building wheels of %s", ", ".join(d.name for d in missing))
+        with tempfile.TemporaryDirectory(dir=cache.parent if cache.parent.is_dir() else None
+                                         ) as tmp:
+            done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                                   "--no-build-isolation", "--disable-pip-version-check", "-q",
+                                   "-w", tmp, *[str(d.source) for d in missing]],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise ClusterError(
+                    "cannot build wheels of " + ", ".join(d.name for d in missing)
+                    + f":\n{done.stderr[-2000:]}",
+                    hint="install hatchling here (pip install hatchling), or install released "
+                         "versions of the Flambé distributions")
+            for dist in missing:
+                prefix = dist.name.replace("-", "_") + "-"
+                built = [p for p in Path(tmp).glob("*.whl") if p.name.startswith(prefix)]
+                if not built:
+                    raise ClusterError(f"building {dist.name} made no wheel")
+                targets[dist.name].mkdir(parents=True, exist_ok=True)
+                shutil.move(str(built[0]), targets[dist.name] / built[0].name)
+    return [sorted(targets[d.name].glob("*.whl"))[0] for d in dists]
 
 
 @dataclass
@@ -135,11 +147,7 @@ class InstallPlan:
 
 def install_plan(cache: Path) -> InstallPlan:
     """Requirements of the released distributions and wheels of the editable ones."""
-    requirements: List[str] = []
-    wheels: List[Path] = []
-    for dist in local_distributions():
-        if dist.source:
-            wheels.append(build_wheel(dist, cache))
-        else:
-            requirements.append(dist.requirement)
-    return InstallPlan(requirements, wheels)
+    requirements = [d.requirement for d in local_distributions() if not d.source]
+    editable = [d for d in local_distributions() if d.source]
+    cache.mkdir(parents=True, exist_ok=True)
+    return InstallPlan(requirements, build_wheels(editable, cache) if editable else [])

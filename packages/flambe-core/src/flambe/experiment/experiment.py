@@ -296,6 +296,21 @@ class Experiment(ClusterRunnable):
         remote_home = getattr(cluster, "orchestrator_home", None)
         if remote_home:
             self.set_serializable_attr("save_path", os.path.join(remote_home, self.name))
+        # local resources are uploaded to every host; URLs and cluster paths pass unchanged
+        from flambe.experiment.resources import flatten
+        resources = {name: str(value) for name, value in flatten(self.resources).items()}
+        if resources:
+            location = getattr(getattr(self, "_schema", None), "location", None)
+            base = os.path.dirname(os.path.abspath(location.file)) if location is not None \
+                and os.path.isfile(location.file) else os.getcwd()
+            local = {name: os.path.join(base, os.path.expanduser(value))
+                     if "://" not in value and os.path.exists(os.path.join(
+                         base, os.path.expanduser(value))) else value
+                     for name, value in resources.items()}
+            sent = cluster.send_local_content(local, os.path.join("resources", self.name),
+                                              all_hosts=True)
+            self.set_serializable_attr("resources", {n: sent.get(n, resources[n])
+                                                     for n in resources})
 
     def run(self, force: bool = False, verbose: bool = False, debug: bool = False,
             **kwargs: Any) -> bool:

@@ -554,8 +554,7 @@ class OrchestratorInstance(Instance):
             args.append("--force")
         cmd = (f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
                f"RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
-               f"> output.log 2>&1 < /dev/null & echo $! > {shlex.quote(folder)}/pid; "
-               f"cat {shlex.quote(folder)}/pid")
+               f"> output.log 2>&1 < /dev/null & echo $! > pid; cat pid")
         out = self.run(cmd, retries=1, timeout=60, what="starting the experiment")
         return int(out.strip().splitlines()[-1])
 

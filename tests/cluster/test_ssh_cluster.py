@@ -1,0 +1,167 @@
+"""An SSHCluster on real sshd hosts: bring-up, a remote experiment, the cluster commands.
+
+Three hosts in network namespaces (orchestrator + 2 factories); the cluster is brought up once
+for the module with ``flambe run cluster.yaml`` and reused by the later tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from tests.cluster.conftest import ssh_cluster_yaml
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
+
+REPO = Path(__file__).resolve().parents[2]
+NAME = "ns-cluster"
+
+
+def flambe(*args: str, env: Dict[str, str], timeout: float = 600, check: bool = True,
+           cwd: Any = None) -> subprocess.CompletedProcess:
+    """Run the ``flambe`` command line of the test environment."""
+    done = subprocess.run([sys.executable, "-m", "flambe.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=timeout, cwd=cwd)
+    if check and done.returncode != 0:
+        raise AssertionError(f"flambe {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+    return done
+
+
+@pytest.fixture(scope="module")
+def cluster_file(network: Any, user_key: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cluster")
+    path = folder / "cluster.yaml"
+    path.write_text(ssh_cluster_yaml(network, user_key, NAME))
+    return path
+
+
+@pytest.fixture(scope="module")
+def env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def brought_up(cluster_file: Path, env: Dict[str, str]) -> Path:
+    """``flambe run cluster.yaml``: the cluster is up (hosts, Flambé, Ray)."""
+    started = time.monotonic()
+    flambe("run", str(cluster_file), env=env)
+    print(f"bring-up took {time.monotonic() - started:.1f} s")
+    return cluster_file
+
+
+def test_bring_up_records_hosts_and_pins_keys(brought_up: Path, network: Any,
+                                              env: Dict[str, str]) -> None:
+    from flambe.cluster.state import ClusterState
+    state = ClusterState(NAME)
+    record = json.loads(state.hosts_file.read_text())
+    hosts = list(network.hosts.values())
+    assert record["orchestrator"]["host"] == hosts[0].address
+    assert [f["host"] for f in record["factories"]] == [h.address for h in hosts[1:]]
+    pinned = state.known_hosts.read_text()
+    for host in hosts:  # each host's own key, recorded on first contact
+        public = (host.host_key.parent / (host.host_key.name + ".pub")).read_text().split()[1]
+        assert f"{host.address} ssh-ed25519 {public}" in pinned
+    # the user's key is never uploaded; the cluster's own key pair is on every host
+    user_private = (Path(record["key"])).read_text()
+    for host in hosts:
+        for path in host.home.rglob("*"):
+            if path.is_file() and path.stat().st_size < 1_000_000:
+                assert user_private not in path.read_text(errors="ignore"), path
+        assert (host.home / ".flambe/cluster/ray_bootstrap_key.pem").read_text() == \
+            state.private_key.read_text()
+    status = flambe("cluster", "status", NAME, env=env).stdout
+    assert "3 nodes" in status and "4 CPUs" in status or "ray:" in status, status
+    assert status.count("reachable") == 3
+
+
+def test_factories_reach_each_other_with_the_cluster_key(brought_up: Path,
+                                                         network: Any) -> None:
+    orch, f1, f2 = network.hosts.values()
+    key = orch.home / ".flambe/cluster/ray_bootstrap_key.pem"
+    known = orch.home / ".flambe/cluster/known_hosts"
+    out = orch.run("env", f"HOME={orch.home}", "ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
+                   "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={known}",
+                   "-o", "StrictHostKeyChecking=yes", f"root@{f2.address}", "hostname")
+    assert out.strip() == "factory2"
+
+
+def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: Dict[str, str],
+                                                 network: Any) -> None:
+    orch = list(network.hosts.values())[0]
+    before = _ray_pids(orch.address)
+    assert before, "no Ray head found"
+    flambe("run", str(brought_up), env=env)
+    assert _ray_pids(orch.address) == before  # same Ray processes: reused, not restarted
+
+
+def _ray_pids(address: str) -> List[int]:
+    pids = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if f"flambe-ray-root-{address}/" in cmd and "gcs_server" in cmd:
+                pids.append(int(pid))
+    return sorted(pids)
+
+
+def _wait_for_run(orch: Any, name: str, timeout: float = 400) -> None:
+    folder = orch.home / "flambe-runs" / name
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = int((folder / "pid").read_text()) if (folder / "pid").exists() else None
+        if pid is not None and not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(1)
+    raise AssertionError(f"{name} still runs after {timeout} s:\n"
+                         + (folder / "output.log").read_text()[-3000:])
+
+
+def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any,
+                                                  env: Dict[str, str], tmp_path: Path) -> None:
+    exp = tmp_path / "experiment.yaml"
+    text = (REPO / "examples/cluster/experiment.yaml").read_text()
+    exp.write_text(text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv")))
+    submitted = flambe("run", str(exp), "--cluster", str(brought_up), env=env)
+    assert "flambe cluster logs" in submitted.stdout and "fetch" in submitted.stdout
+    orch = list(network.hosts.values())[0]
+    # a second submission while it runs is refused without --force
+    again = flambe("run", str(exp), "--cluster", str(brought_up), env=env, check=False)
+    if (orch.home / "flambe-runs/moons-cluster/pid").exists() and again.returncode != 0:
+        assert "already running" in again.stdout + again.stderr
+    _wait_for_run(orch, "moons-cluster")
+    log = (orch.home / "flambe-runs/moons-cluster/output.log").read_text()
+    assert "Done" in log, log[-3000:]
+    # the resource was uploaded to every host, at the same path
+    for host in network.hosts.values():
+        assert list((host.home / "resources/moons-cluster").glob("moons__moons.csv")), host.name
+    logs = flambe("cluster", "logs", NAME, "moons-cluster", env=env).stdout
+    assert "Done" in logs
+
+    target = tmp_path / "fetched"
+    flambe("cluster", "fetch", NAME, "moons-cluster", "-o", str(target), env=env)
+    out = target / "output__moons-cluster"
+    progress = json.loads((out / "progress.json").read_text())
+    for stage in ("train", "evaluate"):
+        variants = progress["stages"][stage]["variants"].values()
+        assert len(variants) == 4
+        assert {v["status"] for v in variants} == {"success"}
+        for variant in variants:
+            assert (out / stage / variant["name"] / "checkpoint").is_dir(), variant["name"]
+    hosts = {v.get("host") for s in ("train", "evaluate")
+             for v in progress["stages"][s]["variants"].values()}
+    assert hosts == {"factory1", "factory2"}, hosts
+    assert (out / "experiment.yaml").is_file()
