@@ -450,6 +450,15 @@ class Engine:
             on_result=lambda vid, result: self._on_result(stage, vid, result),
             on_error=on_error)
         _raise_disk_full(outcome.values())
+        unfinished = [vid for vid, error in outcome.items()
+                      if error is None and vid not in reported
+                      and (read_trial(plans[vid].variant_dir) or {}).get("step")
+                      and not (read_trial(plans[vid].variant_dir) or {}).get("done")]
+        if unfinished and stage not in self.exp.schedulers:
+            # without a scheduler, Tune stops trials early only when Ctrl-C reached it
+            logger.warning("Stage %s: %d variant%s stopped before finishing", stage,
+                           len(unfinished), "s" * (len(unfinished) != 1))
+            raise KeyboardInterrupt
         for vid, error in outcome.items():
             saved = read_trial(plans[vid].variant_dir) or {}
             if error is None:

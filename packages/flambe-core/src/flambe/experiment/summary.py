@@ -96,7 +96,7 @@ def step_text(step: Any, total: Optional[int]) -> str:
 
 
 def _counts(variants: Mapping[str, Mapping[str, Any]]) -> Dict[str, int]:
-    counts = {"run": 0, "reused": 0, "failed": 0, "not run": 0}
+    counts = {"run": 0, "reused": 0, "failed": 0, "interrupted": 0, "not run": 0}
     for entry in variants.values():
         status = entry.get("status")
         if status == "failure":
@@ -105,6 +105,8 @@ def _counts(variants: Mapping[str, Mapping[str, Any]]) -> Dict[str, int]:
             counts["reused"] += 1
         elif status in ("success", "reduced"):
             counts["run"] += 1
+        elif status in ("running", "interrupted"):
+            counts["interrupted"] += 1
         else:
             counts["not run"] += 1
     return counts
@@ -162,8 +164,9 @@ def render_summary(doc: Mapping[str, Any]) -> str:
         total = len(variants)
         parts = [f"{counts['run']} run", f"{counts['reused']} reused",
                  f"{counts['failed']} failed"]
-        if counts["not run"]:
-            parts.append(f"{counts['not run']} not run")
+        for extra in ("interrupted", "not run"):
+            if counts[extra]:
+                parts.append(f"{counts[extra]} {extra}")
         line = f"  {name.ljust(width)}  {total} variant{'s' * (total != 1)}: {', '.join(parts)}"
         if not variants and info.get("status") not in ("success", "pending"):
             line = f"  {name.ljust(width)}  not run ({info.get('status')})"
