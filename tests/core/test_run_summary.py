@@ -176,3 +176,54 @@ def test_the_quickstart_install_step_shows_progress(tmp_path):
     quiet = subprocess.run(["bash", str(tmp_path / "scripts" / "install")], capture_output=True,
                            text=True, timeout=60)
     assert quiet.returncode == 0 and "Collecting" not in quiet.stdout
+
+
+def test_library_notices_reach_the_log_file_and_not_the_console(tmp_path, monkeypatch, capfd):
+    # what Ray logs (e.g. the pyarrow traceback about driver_artifacts on resume) and what its
+    # core prints on file descriptor 2 (e.g. "Failed to determine local IP") while it starts
+    import logging
+
+    from flambe.cli.logs import setup_logging, teardown_logging
+    from flambe.logging.libraries import adopt_library_loggers, stderr_to_log
+
+    monkeypatch.setenv("FLAMBE_HOME", str(tmp_path / "home"))
+    ray_logger = logging.getLogger("ray")
+    own = logging.StreamHandler(sys.stderr)  # as Ray installs its own, not propagating
+    monkeypatch.setattr(ray_logger, "propagate", False)
+    ray_logger.addHandler(own)
+    setup_logging()
+    try:
+        adopt_library_loggers()
+        assert own not in ray_logger.handlers and ray_logger.propagate
+        try:
+            raise OSError("[Errno 17] driver_artifacts exists")
+        except OSError:
+            logging.getLogger("ray.train._internal.storage").exception(
+                "Caught exception when creating directory at driver_artifacts")
+        with stderr_to_log("ray.init"):
+            os.write(2, b"[W network_util.cc:330] Failed to determine local IP\n")
+        logging.getLogger("flambe.experiment.engine").info("Stage train: 2 variants")
+    finally:
+        teardown_logging()
+        ray_logger.removeHandler(own)
+    console = capfd.readouterr().err
+    assert "Stage train: 2 variants" in console
+    assert "driver_artifacts" not in console and "local IP" not in console
+    log = (tmp_path / "home" / "logs" / "log.log").read_text()
+    assert "Caught exception when creating directory at driver_artifacts" in log
+    assert "OSError: [Errno 17] driver_artifacts exists" in log
+    assert "ray.init: [W network_util.cc:330] Failed to determine local IP" in log
+
+
+def test_with_verbose_library_notices_reach_the_console_too(tmp_path, monkeypatch, capfd):
+    import logging
+
+    from flambe.cli.logs import setup_logging, teardown_logging
+
+    monkeypatch.setenv("FLAMBE_HOME", str(tmp_path / "home"))
+    setup_logging(verbose=True)
+    try:
+        logging.getLogger("ray.tune.tune").error("Trials did not complete: [a]")
+    finally:
+        teardown_logging()
+    assert "Trials did not complete" in capfd.readouterr().err

@@ -51,10 +51,7 @@ def stderr_to_log(logger_name: str, level: int = logging.INFO) -> Iterator[None]
         Their level.
 
     """
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured by pytest)
-        fd = 2
+    fd = 2  # what C++ code writes to, whatever sys.stderr is
     try:
         saved = os.dup(fd)
     except OSError:
