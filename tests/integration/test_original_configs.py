@@ -284,7 +284,7 @@ def _check_sst_text_classification(progress: dict, folder: Path, record: Path) -
     assert list(progress["stages"]) == ["dataset", "model", "train", "eval"]
     trained = _variants(progress, "train")
     assert sorted(trained) == ["n_layers=2", "n_layers=3", "n_layers=4"]
-    assert {v["status"] for v in trained.values()} == {"success"}
+    assert {(v["status"], v["step"]) for v in trained.values()} == {("success", 1)}
     evaluated = _variants(progress, "eval")
     assert sorted(evaluated) == sorted(trained)   # no reduce: every variant evaluated
     for variant in evaluated.values():
