@@ -12,14 +12,18 @@ Readers (the report site, ``flambe plan``, ``progress.json``) never take it.
 from __future__ import annotations
 
 import datetime
+import errno
 import fcntl
 import json
+import logging
 import os
 import socket
 import time
 from typing import Any
 
 from flambe.errors import OutputBusyError
+
+logger = logging.getLogger(__name__)
 
 LOCK_FILE = ".flambe.lock"
 
@@ -82,8 +86,17 @@ class OutputLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except OSError as exc:
+            if not isinstance(exc, BlockingIOError) and exc.errno in (errno.ENOLCK,
+                                                                      errno.EOPNOTSUPP):
+                # a file system without locks (some network mounts): run, but say so
+                logger.warning("cannot lock %s (%s): nothing stops a second run of this "
+                               "output folder", self.path, exc.strerror)
+                self._fd = fd
+                return self
             os.close(fd)
+            if not isinstance(exc, BlockingIOError):
+                raise
             holder = read_holder(self.folder)
             raise OutputBusyError(
                 f"the output folder {self.folder} is in use by another run: "
@@ -111,7 +124,10 @@ class OutputLock:
             os.ftruncate(fd, 0)
         except OSError:
             pass
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        except OSError:
+            pass  # never locked (a file system without locks); closing is enough
         os.close(fd)
 
     def __enter__(self) -> OutputLock:
