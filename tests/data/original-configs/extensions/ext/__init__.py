@@ -1,6 +1,6 @@
 """The S3Pusher runnable of the original documentation (section 5, Runnables).
 
-As written there (flambe-docs.txt lines 858-875), with the names its upload
+As written there (flambe-docs.txt lines 844-860), with the names its upload
 loop got wrong (``s3C``, ``self.bucketname``) and its imports made whole.
 """
 
