@@ -92,7 +92,9 @@ def test_plain_values_load_as_python_values() -> None:
                      "h: 2020-01-02\n")
     assert data == {"a": 1, "b": 2.5, "c": ["x", "y"], "d": {"e": None, "f": True}, "g": "12",
                     "h": datetime.date(2020, 1, 2)}
-    assert type(data) is dict and type(data["c"]) is list
+    assert isinstance(data, dict) and type(data["c"]) is list
+    # a mapping remembers where each value was written (for errors about its entries)
+    assert (data.key_locations["d"].line, data.key_locations["d"].column) == (4, 4)
 
 
 @pytest.mark.parametrize("value", ["true", "1", "null", "", "1.5", "~", "a: b", "- x",

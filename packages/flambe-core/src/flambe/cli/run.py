@@ -87,6 +87,8 @@ def prepare(config: str, install_extensions: bool, cluster: Optional[str],
 
     secrets_path = resolve_secrets(secrets)
     loaded = load_runnable_config(config, install_extensions=install_extensions)
+    from flambe.compile.preflight import preflight
+    preflight(loaded.root)  # every argument, link and resource, before anything is built or run
     host = None
     if cluster is not None:
         from flambe.errors import RunnableError

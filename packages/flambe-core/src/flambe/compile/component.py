@@ -418,14 +418,27 @@ def check_arguments(cls: type, factory: Optional[str], kwargs: Mapping[str, Any]
                 close = difflib.get_close_matches(str(key), named + extra, n=1)
                 hint = (f"did you mean '{close[0]}'? " if close else "") + f"accepted: {accepted}"
                 loc = (key_locations or {}).get(key, location)
-                problems.append(ArgumentError(f"{shown} got an unknown argument '{key}'", loc,
-                                              hint=hint))
+                problems.append(ArgumentError(
+                    f"{shown} got an unknown argument '{key}'{_option_words(kwargs[key])}", loc,
+                    hint=hint))
     for name in named:
         p = params[name]
         if p.default is inspect.Parameter.empty and name not in kwargs:
             problems.append(ArgumentError(f"{shown} is missing the required argument '{name}'",
                                           location, hint=f"accepted: {accepted}"))
+    from flambe.compile.typecheck import type_problems
+    problems.extend(type_problems(cls, factory, params, kwargs, location, key_locations, shown))
     return problems
+
+
+def _option_words(value: Any) -> str:
+    """Words saying that a value is a search option, so a misspelled grid says so."""
+    if not getattr(value, "_flambe_option", False):
+        return ""
+    tag = getattr(value, "_created_with_tag", None) or "search option"
+    count = len(value) if hasattr(value, "__len__") else 0
+    values = f" over {count} values" if count else ""
+    return f" (its value is a {tag} search{values}: no variant sets the argument it means)"
 
 
 def _display_tag(cls: type, factory: Optional[str], schema: Optional[Schema]) -> str:

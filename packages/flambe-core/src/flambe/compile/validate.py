@@ -8,7 +8,7 @@ do not fit the signatures of the classes they are given to.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from flambe.compile.binding import bind_links
 from flambe.compile.schema import Schema
@@ -36,11 +36,22 @@ def iter_schemas(root: Any) -> List[Schema]:
     return found
 
 
+def link_globals(root: Any) -> Dict[str, Any]:
+    """Names a root component gives its links besides its keywords (an experiment's resources).
+
+    A root class lists them with a ``config_link_names(schema)`` class method.
+    """
+    names = getattr(getattr(root, "component_subclass", None), "config_link_names", None)
+    if not callable(names):
+        return {}
+    return {name: name for name in names(root)}
+
+
 def check(root: Any, errors: Optional[List[FlambeError]] = None) -> List[FlambeError]:
     """Problems of a loaded config root (appended to ``errors`` when given)."""
     from flambe.compile.component import check_arguments
     errors = [] if errors is None else errors
-    bind_links(root, errors=errors, strict=True)
+    bind_links(root, globals_=link_globals(root), errors=errors, strict=True)
     for schema in iter_schemas(root):
         errors.extend(check_arguments(schema.component_subclass, schema.factory_method,
                                       schema.keywords,

@@ -98,6 +98,28 @@ class Invalid:
         return f"<invalid: {self.error.message}>"
 
 
+class LocatedDict(dict):
+    """A plain mapping of a config, which remembers where each of its values was written.
+
+    Attributes
+    ----------
+    key_locations : dict
+        Key to the :class:`~flambe.errors.SourceLocation` of its value.
+
+    """
+
+    key_locations: Dict[Any, SourceLocation] = {}
+
+    def location_of(self, key: Any) -> Optional[SourceLocation]:
+        """Where the value of ``key`` was written (None when unknown)."""
+        return self.key_locations.get(key)
+
+
+def location_in(mapping: Any, key: Any) -> Optional[SourceLocation]:
+    """Where the value of ``key`` was written in a mapping loaded from YAML (None otherwise)."""
+    return getattr(mapping, "key_locations", {}).get(key)
+
+
 class Constructor:
     """Builds Python values from YAML nodes; passed to ``Registrable.from_yaml``.
 
@@ -176,13 +198,19 @@ class Constructor:
         return [self.construct_object(child) for child in node.value]
 
     def construct_mapping(self, node: Node) -> Dict[Any, Any]:
-        """A dict of built values (``<<`` merge keys honoured, duplicate keys rejected)."""
-        return self._mapping(node)[0]
+        """A dict of built values (``<<`` merge keys honoured, duplicate keys rejected).
 
-    def _mapping(self, node: Node) -> Tuple[Dict[Any, Any], Dict[Any, SourceLocation]]:
+        The dict is a :class:`LocatedDict`: it knows where each of its values was written.
+        """
+        result, where = self._mapping(node, LocatedDict())
+        result.key_locations = where
+        return result
+
+    def _mapping(self, node: Node, result: Optional[Dict[Any, Any]] = None
+                 ) -> Tuple[Dict[Any, Any], Dict[Any, SourceLocation]]:
         if not isinstance(node, MappingNode):
             raise ConfigError(f"expected a mapping after {node.tag}", self.location(node))
-        result: Dict[Any, Any] = {}
+        result = {} if result is None else result
         where: Dict[Any, SourceLocation] = {}
         for key_node, value_node in node.value:
             if key_node.tag == STD + "merge":

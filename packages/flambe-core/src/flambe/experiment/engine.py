@@ -93,13 +93,16 @@ class Engine:
         from flambe.experiment.lock import OutputLock
         for problem in self.exp.check_keys():
             raise problem
+        # config problems come first: before the output folder is looked at or created
+        from flambe.compile.preflight import preflight
+        preflight(getattr(self.exp, "_schema", None))
+        self.globals_ = self._resources()
         with OutputLock(self.output, what=f"experiment {self.exp.name}"):
             remove_stale_temps(self.output)  # half-written files of a killed run
             self._run_locked()
 
     def _run_locked(self) -> None:
         self._prepare_output()
-        self.globals_ = self._resources()
         self.deps = stage_dependencies(self.exp.pipeline)
         dag = {s: transitive(self.deps, s) for s in self.exp.pipeline}
         self.progress = ProgressState(self.exp.name, self.output, dag, experiment=self.exp)
@@ -214,10 +217,14 @@ class Engine:
 
     def _resources(self) -> Dict[str, str]:
         """Local paths of the resources; relative ones start from the config file's folder."""
-        from flambe.experiment.resources import flatten, materialize
+        from flambe.experiment.resources import flatten, materialize, resource_locations
         config = self._config_file()
+        schema = getattr(self.exp, "_schema", None)
+        written = schema.keywords.get("resources") if schema is not None else None
         return materialize(flatten(self.exp.resources),
-                           base_dir=os.path.dirname(config) if config else ".")
+                           base_dir=os.path.dirname(config) if config else ".",
+                           locations=resource_locations(written)
+                           if isinstance(written, Mapping) else None)
 
     # -- one stage ----------------------------------------------------------------------------
     def _stage_rng(self, stage: str) -> Any:

@@ -66,6 +66,14 @@ def _check_resource_schemes(resources: Any) -> None:
             raise ConfigError(exc.message, hint=exc.hint) from None
 
 
+def _config_folder(schema: Any) -> str:
+    """The folder of the config file a schema was loaded from (relative paths start there)."""
+    location = getattr(schema, "location", None)
+    if location is not None and os.path.isfile(location.file):
+        return os.path.dirname(os.path.abspath(location.file))
+    return os.getcwd()
+
+
 def _has_metric(cls: type) -> bool:
     """Whether a component class defines its own ``metric()``."""
     from flambe.compile.component import Component
@@ -258,7 +266,6 @@ class Experiment(ClusterRunnable):
     @classmethod
     def validate_config(cls, schema: Any) -> List[FlambeError]:
         """Checks ``flambe validate`` runs on an experiment config (with locations)."""
-        from flambe.compile.binding import bind_links
         from flambe.compile.schema import Schema
         problems: List[FlambeError] = []
         pipeline = schema.keywords.get("pipeline")
@@ -274,9 +281,7 @@ class Experiment(ClusterRunnable):
             if not isinstance(value, Schema):
                 problems.append(ConfigError(f"stage '{stage}' is not a component (write !Tag ...)",
                                             schema.key_location("pipeline")))
-        from flambe.experiment.resources import flatten
         resources = schema.keywords.get("resources") or {}
-        names = flatten(resources) if isinstance(resources, Mapping) else {}
         try:
             _check_resource_schemes(resources)
         except ConfigError as exc:
@@ -287,8 +292,18 @@ class Experiment(ClusterRunnable):
                 _output_folder(save_path)
             except FlambeError as exc:
                 problems.append(exc.at(schema.key_location("save_path")))
-        bind_links(schema, globals_={n: n for n in names}, errors=problems, strict=True)
+        if isinstance(resources, Mapping):
+            from flambe.experiment.resources import missing_resources
+            problems.extend(missing_resources(resources, _config_folder(schema),
+                                              schema.key_location("resources")))
         return problems
+
+    @classmethod
+    def config_link_names(cls, schema: Any) -> List[str]:
+        """The names links may use besides stages: the resources."""
+        from flambe.experiment.resources import flatten
+        resources = schema.keywords.get("resources") or {}
+        return list(flatten(resources)) if isinstance(resources, Mapping) else []
 
     # -- running --------------------------------------------------------------------
     def setup(self, cluster: Any, extensions: Dict[str, str], force: bool, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from flambe.errors import ConfigError
 
@@ -41,8 +41,12 @@ def _cache_dir() -> str:
     return os.path.join(str(flambe_home()), "cache", "resources")
 
 
-def materialize(resources: Mapping[str, Any], base_dir: str = ".") -> Dict[str, str]:
+def materialize(resources: Mapping[str, Any], base_dir: str = ".",
+                locations: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
     """Local paths for every resource (downloading URLs once).
+
+    Relative local paths start from ``base_dir`` (the config's folder);
+    ``locations`` tells where each resource was written, for the errors.
 
     Raises
     ------
@@ -78,11 +82,61 @@ def materialize(resources: Mapping[str, Any], base_dir: str = ".") -> Dict[str, 
             continue
         path = os.path.abspath(os.path.join(base_dir, storage.local_path(text)))
         if not os.path.exists(path):
-            raise ConfigError(f"resource '{name}': {path} does not exist",
-                              hint="fix the path (relative paths start from the folder you run "
-                                   "flambe in)")
+            raise missing_path_error(name, path, os.path.abspath(base_dir),
+                                     (locations or {}).get(name))
         out[name] = path
     return out
+
+
+def local_path(location: Any, base_dir: str) -> Optional[str]:
+    """The absolute path of a local resource (None for a URL or a cluster-only path)."""
+    from flambe import storage
+    if isinstance(location, ClusterPath) or not storage.is_local(str(location)):
+        return None
+    return os.path.abspath(os.path.join(base_dir, storage.local_path(str(location))))
+
+
+def resource_locations(resources: Mapping[str, Any]) -> Dict[str, Any]:
+    """Where each resource of a loaded config was written (flat or local/remote form)."""
+    from flambe.compile.yaml import location_in
+    where = {name: location_in(resources, name) for name in resources}
+    for section in ("local", "remote"):
+        inner = resources.get(section)
+        if isinstance(inner, Mapping):
+            where.update({name: location_in(inner, name) for name in inner})
+    return where
+
+
+def missing_path_error(name: str, path: str, base_dir: str, location: Any = None) -> ConfigError:
+    """The error of a local resource whose path does not exist."""
+    return ConfigError(f"resource '{name}': {path} does not exist", location,
+                       hint=f"fix the path; a relative path starts from the config's folder "
+                            f"({base_dir})")
+
+
+def missing_resources(resources: Mapping[str, Any], base_dir: str,
+                      fallback: Any = None) -> List[ConfigError]:
+    """Errors for the local resources whose path does not exist, each at its line.
+
+    Parameters
+    ----------
+    resources : mapping
+        The ``resources`` of an experiment as loaded (flat or local/remote form).
+    base_dir : str
+        The config's folder, where relative paths start.
+    fallback : SourceLocation, optional
+        Where to point when an entry's own place is unknown.
+
+    """
+    where = resource_locations(resources)
+    problems: List[ConfigError] = []
+    for name, location in flatten(resources).items():
+        if not isinstance(location, str):
+            continue  # a link or a component: known only once built
+        path = local_path(location, base_dir)
+        if path is not None and not os.path.exists(path):
+            problems.append(missing_path_error(name, path, base_dir, where.get(name) or fallback))
+    return problems
 
 
 def _copy(src: str, dest: str) -> None:

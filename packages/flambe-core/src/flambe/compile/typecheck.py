@@ -1,0 +1,184 @@
+"""Checking config values against the types a constructor declares.
+
+Only what is plainly wrong is reported: a YAML value (or each element of a
+``!g`` grid) whose kind cannot be what the annotation asks for, such as the
+string ``eight`` for ``hidden_size: int`` or a number for a ``str``.
+Annotations this module does not understand (classes, protocols, generics
+of classes, forward references it cannot resolve) accept everything, and
+so do links and components, whose values are known only once built.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from flambe.errors import ArgumentError, SourceLocation
+
+_HINTS: Dict[Tuple[Any, Optional[str]], Dict[str, Any]] = {}
+_UNKNOWN = object()
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def declared_types(cls: type, factory: Optional[str], init: Optional[Callable]) -> Dict[str, Any]:
+    """The resolved annotations of a constructor's parameters (cached per class)."""
+    key = (cls, factory)
+    if key in _HINTS:
+        return _HINTS[key]
+    hints: Dict[str, Any] = {}
+    if init is not None:
+        try:
+            hints = typing.get_type_hints(init)
+        except Exception:  # noqa: BLE001 - unresolvable forward references: check nothing
+            hints = {}
+    hints.pop("return", None)
+    _HINTS[key] = hints
+    return hints
+
+
+def constructor_function(cls: type, factory: Optional[str]) -> Optional[Callable]:
+    """The function whose annotations the keywords of ``cls`` (or its factory) follow."""
+    if factory:
+        return getattr(cls, factory, None)
+    from flambe.compile.component import Component
+    from flambe.compile.registrable import Registrable
+    from flambe.compile.state import StatefulMixin
+    for klass in cls.__mro__:
+        if klass in (Component, StatefulMixin, Registrable, object):
+            continue
+        init = vars(klass).get("__init__")
+        if init is not None:
+            return init
+    return None
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int):
+        return f"{value} (a whole number)"
+    if isinstance(value, float):
+        return f"{value} (a number)"
+    if isinstance(value, str):
+        return f"'{value}' (a string)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _name(annotation: Any) -> str:
+    if annotation is type(None):
+        return "null"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def fits(value: Any, annotation: Any) -> Any:
+    """True when ``value`` may be a value of ``annotation``, False when plainly not.
+
+    Returns the sentinel for "cannot tell" as True.
+    """
+    result = _fits(value, annotation)
+    return result is not False
+
+
+def _fits(value: Any, annotation: Any) -> Any:
+    if annotation is Any or annotation is inspect.Parameter.empty or isinstance(annotation, str):
+        return _UNKNOWN
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Union or (origin is not None and type(annotation).__name__ == "UnionType"):
+        results = [_fits(value, arg) for arg in args]
+        if any(r is True for r in results) or any(r is _UNKNOWN for r in results):
+            return True
+        return False
+    if origin is typing.Literal:
+        return value in args
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, (bool, int))
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if annotation in (list, tuple) or origin in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if annotation is dict or origin is dict:
+        return isinstance(value, dict)
+    return _UNKNOWN
+
+
+def type_problem(value: Any, annotation: Any, default: Any) -> Optional[str]:
+    """Why ``value`` plainly cannot be a value of ``annotation`` (None when it may be)."""
+    if not isinstance(value, (*_SCALARS, list, dict)):
+        return None  # components, links, options: known only once built
+    if value is None and default is None:
+        return None  # ``x: int = None`` written without Optional
+    if isinstance(value, (list, dict)) and not _is_plain(value):
+        return None
+    if fits(value, annotation):
+        return None
+    return f"expects {_name(annotation)}, got {_describe(value)}"
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, list):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(v) for v in value.values())
+    return False
+
+
+def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspect.Parameter],
+                  kwargs: Mapping[str, Any], location: Optional[SourceLocation],
+                  key_locations: Optional[Mapping[str, SourceLocation]],
+                  shown: str) -> List[ArgumentError]:
+    """Values (each element of a ``!g`` grid or ``!choice``) whose declared type is plainly wrong.
+
+    Parameters
+    ----------
+    cls, factory
+        The class and its factory method (None for the constructor).
+    params : mapping
+        The parameters of the signature the keywords fit.
+    kwargs : mapping
+        The keywords as loaded.
+    location, key_locations
+        Where the component and each keyword's value were written.
+    shown : str
+        The tag naming the component in messages.
+
+    """
+    hints = declared_types(cls, factory, constructor_function(cls, factory))
+    if not hints:
+        return []
+    problems: List[ArgumentError] = []
+    for key, value in kwargs.items():
+        annotation = hints.get(key)
+        if annotation is None or key not in params:
+            continue
+        if getattr(value, "_flambe_option", False):
+            candidates = list(getattr(value, "elements", None) or [])
+            if not candidates and type(value).__name__ == "ChoiceDistribution":
+                candidates = list(value.args)
+        else:
+            candidates = [value]
+        for candidate in candidates:
+            why = type_problem(candidate, annotation, params[key].default)
+            if why:
+                problems.append(ArgumentError(
+                    f"{shown} argument '{key}' {why}", (key_locations or {}).get(key, location),
+                    hint=f"give '{key}' a value of type {_name(annotation)}"))
+                break
+    return problems
