@@ -27,7 +27,6 @@ SLOW = """\
 a: !flambe_fault_ext.FaultTrainer
   lr: 0.05
   steps: 40
-  delay: 0.1
 """
 
 
@@ -43,7 +42,9 @@ def wait_for_steps(log: Path, count: int, proc, timeout: float = 120) -> None:
 def test_a_second_run_refuses_and_a_killed_run_frees_the_folder(tmp_path: Path) -> None:
     config = write_experiment(tmp_path, SLOW)
     log = tmp_path / "steps.log"
-    first = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "1"})
+    # slow steps: the first run outlasts the start of the second on a loaded machine
+    first = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "1",
+                           "FLAMBE_FAULT_DELAY": "1.0"})
     wait_for_steps(log, 2, first)
     # even --force (which would empty the folder) is refused while the first run holds it
     began = time.monotonic()
@@ -56,9 +57,11 @@ def test_a_second_run_refuses_and_a_killed_run_frees_the_folder(tmp_path: Path) 
     assert [line for line in executed(log) if line[0] == "2"] == []
     # readers need no lock: the progress document is readable while the run goes on
     assert ProgressState.read(str(output_of(config)))["status"] == "running"
+    assert first.poll() is None
     kill(first)  # SIGKILL: the kernel drops the lock with the process
     done_before = check_readable(output_of(config))["a/default"]["step"]
-    third = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "3"})
+    third = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "3",
+                           "FLAMBE_FAULT_DELAY": "0"})
     assert finish(third) == 0, log_text(config)
     final = check_readable(output_of(config))["a/default"]
     assert final["done"] and final["step"] == 40

@@ -32,7 +32,8 @@ class FaultTrainer(Component, torch.nn.Module):
     steps : int
         How many ``run()`` calls the variant takes.
     delay : float
-        Seconds of sleep inside each step.
+        Seconds of sleep inside each step (``FLAMBE_FAULT_DELAY`` overrides it
+        without changing the config).
     width : int
         Input features (also sets the checkpoint's size).
     upstream : FaultTrainer, optional
@@ -56,8 +57,9 @@ class FaultTrainer(Component, torch.nn.Module):
         self.register_attrs("done_steps", "history")
 
     def run(self) -> bool:
-        if self.delay:
-            time.sleep(self.delay)
+        delay = float(os.environ.get("FLAMBE_FAULT_DELAY", self.delay))  # not in the config
+        if delay:
+            time.sleep(delay)
         batch = torch.randn(16, self.width)
         loss = ((self.linear(batch) - batch @ self.target) ** 2).mean()
         self.zero_grad()
