@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.fault_harness import environment
+from tests.core.fault_harness import FAULTEXT, environment
 
 SAVER = textwrap.dedent('''
     import json, os, sys
@@ -152,7 +152,6 @@ def run_random(folder: Path, width: int, kills: int, rng: random.Random,
 def assert_whole(folder: Path) -> None:
     """``small`` loads, as one whole version, in this process too."""
     import flambe
-    from tests.core.fault_harness import FAULTEXT
     sys.path.insert(0, str(FAULTEXT))
     try:
         import flambe_fault_ext  # noqa: F401  (registers the tag)
@@ -173,3 +172,26 @@ def test_overwrite_keeps_a_loadable_copy_at_every_window(tmp_path: Path) -> None
 @pytest.mark.parametrize("seed", range(4))
 def test_overwrite_under_many_random_kills(tmp_path: Path, seed: int) -> None:
     run_random(tmp_path, width=400_000 * (seed + 1), kills=15, rng=random.Random(seed))
+
+
+def test_leftovers_of_dead_saves_go_and_nothing_else(tmp_path: Path) -> None:
+    import flambe
+    from flambe.compile import yaml
+    sys.path.insert(0, str(FAULTEXT))
+    try:
+        import flambe_fault_ext  # noqa: F401  (registers the tag)
+        obj = yaml.load("!flambe_fault_ext.FaultTrainer {width: 4}")()
+    finally:
+        sys.path.remove(str(FAULTEXT))
+    dead = tmp_path / ".flambe-save-999999999-abcd"  # a pid that cannot exist
+    (dead / "small").mkdir(parents=True)
+    aside = tmp_path / "small.old-0123abcd"
+    aside.mkdir()
+    mine = [tmp_path / "small.old-backup", tmp_path / ".flambe-save-notes.txt"]
+    for path in mine:
+        path.write_text("the user's own")
+    (tmp_path / "small").write_text("a file where the save goes")
+    flambe.save(obj, tmp_path / "small", overwrite=True)  # a folder replaces the file
+    assert (tmp_path / "small" / "state.pt").exists()
+    assert not dead.exists() and not aside.exists()
+    assert all(path.read_text() == "the user's own" for path in mine)

@@ -43,15 +43,23 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import dill
 
 from flambe.compile import meta_init
-from flambe.compile.save_format import (CONFIG_FILE_NAME, DEFAULT_PROTOCOL,
-                                        HIGHEST_SERIALIZATION_PROTOCOL_VERSION, PathLike,
-                                        STATE_FILE_NAME, TRUST_HINT, frozen_requirements, read_tree, write_deps,
-                                        write_tree)
+from flambe.compile.save_format import (
+    CONFIG_FILE_NAME,
+    DEFAULT_PROTOCOL,
+    HIGHEST_SERIALIZATION_PROTOCOL_VERSION,
+    STATE_FILE_NAME,
+    TRUST_HINT,
+    PathLike,
+    frozen_requirements,
+    read_tree,
+    write_deps,
+    write_tree,
+)
 from flambe.compile.state import FLAMBE_CONFIG_KEY, FLAMBE_STASH_KEY, State
 from flambe.errors import DiskFullError, ExtensionError, FlambeError, LoadError
 from flambe.utils.atomic import disk_full_error, is_disk_full
@@ -97,7 +105,7 @@ def _check_free(final: str, overwrite: bool) -> None:
 
 
 def _replace(tmp: str, final: str) -> None:
-    """Move the complete save ``tmp`` to ``final``; the previous ``final`` stays loadable throughout.
+    """Move the complete save ``tmp`` to ``final``; the previous copy stays loadable throughout.
 
     A file replaces a file in one ``rename``. A folder over an existing one
     is swapped in one ``renameat2(RENAME_EXCHANGE)`` where the file system
@@ -106,16 +114,22 @@ def _replace(tmp: str, final: str) -> None:
     ``<final>.old-<id>``: a kill between the two renames leaves only that
     copy, which :func:`load` then reads.
     """
-    if not (os.path.isdir(tmp) and os.path.isdir(final) and not os.path.islink(final)):
-        if os.path.isdir(final) and not os.path.islink(final):  # a folder replaced by a file
-            _aside_then_rename(tmp, final)
-        else:
-            os.replace(tmp, final)
+    final_is_dir = os.path.isdir(final) and not os.path.islink(final)
+    if os.path.lexists(final) and os.path.isdir(tmp) != final_is_dir:
+        _aside_then_rename(tmp, final)  # a folder replacing a file, a link, or the reverse
+        return
+    if not final_is_dir:
+        os.replace(tmp, final)  # a file over a file (or nothing): one rename
         return
     if _exchange(tmp, final):
         fault_point("save.swapped", final)
         return
     _aside_then_rename(tmp, final)
+
+
+def _is_old_copy(entry: str, base: str) -> bool:
+    """Whether ``entry`` is a copy of ``base`` set aside by :func:`_aside_then_rename`."""
+    return re.fullmatch(re.escape(base + OLD_MARK) + r"[0-9a-f]{8}", entry) is not None
 
 
 def _aside_then_rename(tmp: str, final: str) -> None:
@@ -186,7 +200,7 @@ def _owner_alive(folder: str) -> bool:
     return False
 
 
-def remove_leftovers(final: str) -> List[str]:
+def remove_leftovers(final: str) -> list[str]:
     """Remove what dead saves left beside ``final``; returns the paths removed.
 
     Temporary ``.flambe-save-*`` folders of saves whose process is gone (in
@@ -195,7 +209,7 @@ def remove_leftovers(final: str) -> List[str]:
     the copy :func:`load` falls back on).
     """
     parent = os.path.dirname(final) or "."
-    removed: List[str] = []
+    removed: list[str] = []
     try:
         entries = os.listdir(parent)
     except OSError:
@@ -206,7 +220,7 @@ def remove_leftovers(final: str) -> List[str]:
         if entry.startswith(TMP_PREFIX) and os.path.isdir(path) and not _owner_alive(path):
             _remove(path)
             removed.append(path)
-        elif entry.startswith(base + OLD_MARK) and _is_complete(final):
+        elif _is_old_copy(entry, base) and _is_complete(final):
             _remove(path)
             removed.append(path)
     if removed:
@@ -221,7 +235,7 @@ def _is_complete(path: str) -> bool:
 
 
 def previous_copy(path: str) -> Optional[str]:
-    """The copy an interrupted ``overwrite`` set aside, when ``path`` itself is missing.
+    """Find the copy an interrupted ``overwrite`` set aside, when ``path`` itself is missing.
 
     Returns the newest complete ``<path>.old-*``, or None (also when
     ``path`` exists).
@@ -229,9 +243,9 @@ def previous_copy(path: str) -> Optional[str]:
     if os.path.lexists(path):
         return None
     parent = os.path.dirname(path) or "."
-    base = os.path.basename(path) + OLD_MARK
+    base = os.path.basename(path)
     try:
-        found = [os.path.join(parent, e) for e in os.listdir(parent) if e.startswith(base)]
+        found = [os.path.join(parent, e) for e in os.listdir(parent) if _is_old_copy(e, base)]
     except OSError:
         return None
     found = [f for f in found if _is_complete(f)]
