@@ -346,6 +346,8 @@ class PluginHost:
                             values[hook_name] = value
                         continue
                     values[hook_name] = dict(value or {})
+            position = {r.name: i for i, r in enumerate(self.records)}
+            order.sort(key=lambda n: position.get(n, len(position)))  # registration order
             for name in order:
                 values = by_plugin[name]
                 record = self.record(name) or PluginRecord(name, "?", "unknown", "unknown")
