@@ -36,6 +36,7 @@ MAX_NODES = 5_000_000
 """Values (scalars, lists and mappings) a config may hold once its aliases are expanded."""
 
 STD = "tag:yaml.org,2002:"
+STR = STD + "str"
 _DEFAULT = {ScalarNode: STD + "str", SequenceNode: STD + "seq", MappingNode: STD + "map"}
 
 
@@ -99,9 +100,15 @@ def _libyaml_events(text: str) -> Optional[Iterable[Any]]:
 
     def events() -> Iterable[Any]:
         parser = parser_class(text)
+        get = parser.get_event
         try:
-            while parser.check_event():
-                yield parser.get_event()
+            while True:
+                event = get()
+                if event is None:
+                    return
+                yield event
+                if type(event).__name__ == "StreamEndEvent":
+                    return
         finally:
             parser.dispose()
 
@@ -166,6 +173,7 @@ class Composer:
         resolver = self.resolver
         tag_of = resolver.tag
         plain = resolver.plain
+        tags, cache = resolver.tags, resolver.cache
         documents: List[Node] = []
         stack: List[_Open] = []
         anchors: Dict[str, Tuple[Node, int, int]] = {}
@@ -187,23 +195,36 @@ class Composer:
 
         for event in events:
             kind = type(event).__name__
-            if kind == "ScalarEvent":
-                node = new(ScalarNode)
+            if kind == "ScalarEvent":  # most events: kept short
+                value = event.value
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = plain(event.value) if event.implicit[0] else STD + "str"
-                node.ctag = tag_of(tag)
-                node.value = event.value
+                    if event.implicit[0]:
+                        tag = cache.get(value) or plain(value)
+                    else:
+                        tag = STR
+                node = new(ScalarNode)
+                node.ctag = tags.get(tag) or tag_of(tag)
+                node.value = value
                 node.start_mark = event.start_mark
                 node.end_mark = event.end_mark
                 node.comment = None
-                node.anchor = event.anchor
+                node.anchor = anchor = event.anchor
                 node.style = event.style
-                if event.anchor is not None:
-                    anchors[event.anchor] = (node, 1, 1)
-                if len(stack) >= max_depth:
-                    raise self._too_deep(event.start_mark)
-                add(node, 1, 1, event.start_mark)
+                if anchor is not None:
+                    anchors[anchor] = (node, 1, 1)
+                if stack:
+                    if len(stack) >= max_depth:
+                        raise self._too_deep(event.start_mark)
+                    top = stack[-1]
+                    top.items.append(node)
+                    top.size += 1
+                    if top.height < 2:
+                        top.height = 2
+                    if top.size > max_nodes:
+                        raise self._too_big(event.start_mark, top.size)
+                else:
+                    documents.append(node)
             elif kind == "AliasEvent":
                 name = event.anchor
                 if name in open_anchors:

@@ -72,8 +72,15 @@ def _describe(value: Any) -> str:
 
 
 def _name(annotation: Any) -> str:
+    """How an annotation reads in a message: ``int``, ``int or null``, ``one of 'a', 'b'``."""
     if annotation is type(None):
         return "null"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Union or (origin is not None and type(annotation).__name__ == "UnionType"):
+        return " or ".join(_name(arg) for arg in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(arg) for arg in args)
     if isinstance(annotation, type):
         return annotation.__name__
     return str(annotation).replace("typing.", "")

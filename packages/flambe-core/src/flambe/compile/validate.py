@@ -14,6 +14,7 @@ from flambe.compile.binding import bind_links
 from flambe.compile.schema import Schema
 from flambe.compile.yaml import build, split_config
 from flambe.errors import FlambeError, SourceLocation
+from flambe.utils.gcpause import without_gc
 
 
 def iter_schemas(root: Any) -> List[Schema]:
@@ -63,6 +64,7 @@ def check(root: Any, errors: Optional[List[FlambeError]] = None) -> List[FlambeE
     return errors
 
 
+@without_gc
 def validate_text(text: str, file: str = "<string>", install: bool = False) -> List[FlambeError]:
     """Every problem of a config given as text, without running anything."""
     errors: List[FlambeError] = []

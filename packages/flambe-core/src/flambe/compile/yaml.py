@@ -59,6 +59,7 @@ def _read(source: Source, file: Optional[str]) -> Tuple[str, str]:
     return str(text), str(file or "<string>")
 
 
+@without_gc
 def compose_all(source: Source, file: Optional[str] = None) -> Tuple[List[Node], str]:
     """Parse YAML text into document nodes; syntax errors name file, line and column."""
     from flambe.compile.compose import compose_text
@@ -96,6 +97,34 @@ class Invalid:
 
     def __repr__(self) -> str:
         return f"<invalid: {self.error.message}>"
+
+
+def _int(text: str) -> int:
+    if text.isdigit() or (text[:1] in "-+" and text[1:].isdigit()):
+        return int(text)
+    raise ValueError(text)
+
+
+def _float(text: str) -> float:
+    if text[:1] == "." or "_" in text or text[-1:].isalpha():
+        raise ValueError(text)
+    return float(text)
+
+
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+          "FALSE": False}
+
+
+def _bool(text: str) -> bool:
+    try:
+        return _BOOLS[text]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+# plain scalars built without ruamel.yaml's constructor, for speed (the same values)
+_FAST_SCALARS = {STD + "int": _int, STD + "float": _float, STD + "bool": _bool,
+                 STD + "null": lambda text: None}
 
 
 class LocatedDict(dict):
@@ -144,8 +173,16 @@ class Constructor:
 
     def construct_object(self, node: Node) -> Any:
         """Build the value of any node (memoised, so anchors share one object)."""
-        if type(node) is ScalarNode and node.ctag.suffix == STR_TAG:
-            return node.value  # the most common value: a plain string
+        if type(node) is ScalarNode and node.anchor is None:
+            suffix = node.ctag.suffix
+            if suffix == STR_TAG:
+                return node.value  # the most common value: a plain string
+            fast = _FAST_SCALARS.get(suffix)
+            if fast is not None:
+                try:
+                    return fast(node.value)
+                except ValueError:  # another spelling (0x1f, .inf...): ruamel.yaml's rules
+                    pass
         key = id(node)
         if key in self._memo:
             return self._memo[key]
@@ -281,6 +318,7 @@ class LoadedConfig:
     extensions_lines: Dict[str, int] = field(default_factory=dict)
 
 
+@without_gc
 def build(node: Node, file: str, errors: Optional[List[FlambeError]] = None,
           bind: bool = True) -> Any:
     """Build the value of a document node and bind its links."""
