@@ -26,7 +26,7 @@ class Greeter(Runnable):
         self.greeting = greeting
 
     def run(self, force: bool = False) -> None:
-        path = Path(self.output)
+        path = Path(self.path_from_config(self.output))  # relative: from the config's folder
         if path.exists() and not force:
             raise FileExistsError(f"{path} exists; rerun with --force to overwrite it")
         signature = self.config.get("hello", "signature", fallback="")

@@ -15,7 +15,8 @@ class Greeter(Runnable):
     name : str
         Who to greet.
     path : str
-        The file to write; its folder must exist.
+        The file to write; its folder must exist. A relative path starts from
+        the config's folder.
     greeting : str
         The word of greeting.
 
@@ -33,4 +34,4 @@ class Greeter(Runnable):
 
     def run(self, force: bool = False, **kwargs: object) -> None:
         """Write :meth:`message` and a newline to ``path``."""
-        Path(self.path).write_text(self.message() + "\n")
+        Path(self.path_from_config(self.path)).write_text(self.message() + "\n")

@@ -301,8 +301,11 @@ def compose_text(text: str, file: str, on_syntax_error: Callable[[str], List[Nod
             return composer.compose(events)
         except ConfigError:
             raise
-        except Exception:  # noqa: BLE001 - libyaml refused it: let ruamel.yaml decide
-            pass
+        except Exception as exc:  # noqa: BLE001 - libyaml refused it: let ruamel.yaml decide
+            if "maximum nesting depth" in str(exc):  # libyaml stops at 1,000 levels
+                mark = getattr(exc, "problem_mark", None)
+                raise composer._too_deep(mark) from None
+
     from ruamel.yaml.error import YAMLError
     try:
         return composer.compose(_ruamel_events(text))

@@ -341,5 +341,22 @@ class Experiment(ClusterRunnable):
                 "destinations, not the output folder of a running experiment",
                 hint="give a local save_path, then save what you need to the URL with a "
                      "!Builder or flambe.save")
+        self.parse()
         Engine(self, force=force, verbose=verbose, debug=debug or self.debug).run()
         return False
+
+    def parse(self) -> None:
+        """Resolve a relative ``save_path`` written in the config from the config's folder.
+
+        Relative paths written in a config (resources, outputs) start from the
+        folder of the config file, wherever flambe runs; the default
+        ``flambe-output`` (no ``save_path`` written) is in the current folder.
+        """
+        from flambe import storage
+        schema = getattr(self, "_schema", None)
+        written = schema.keywords.get("save_path") if schema is not None else None
+        if not isinstance(written, str) or not storage.is_local(written):
+            return
+        path = os.path.expanduser(storage.local_path(written))
+        if not os.path.isabs(path) and os.path.isfile(getattr(schema.location, "file", "")):
+            self.save_path = os.path.abspath(os.path.join(_config_folder(schema), path))

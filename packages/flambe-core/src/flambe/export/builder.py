@@ -70,6 +70,8 @@ class Builder(Runnable):
         from flambe import storage
         from flambe.compile.serialization import DestinationExistsError, save
         url = self.url
+        if storage.is_local(url) and "://" not in url:
+            url = self.path_from_config(url)  # relative: from the config's folder
         try:
             written = save(self.component, url, compress=self.compress,
                            pickle_only=self.pickle_only, overwrite=force)

@@ -148,6 +148,21 @@ class Runnable(Component):
         except AttributeError:  # pragma: no cover - a read-only attribute in a subclass
             pass
 
+    def path_from_config(self, path: "str | os.PathLike[str]") -> str:
+        """The absolute path of a path written in this runnable's config (outputs included).
+
+        A relative path starts from the folder of the config file the runnable
+        was loaded from, as an experiment's resources do (from the current
+        folder when it was built in Python); ``~`` is expanded.
+        """
+        expanded = os.path.expanduser(os.fspath(path))
+        if os.path.isabs(expanded):
+            return expanded
+        location = getattr(getattr(self, "_schema", None), "location", None)
+        if location is not None and os.path.isfile(location.file):
+            return os.path.join(os.path.dirname(os.path.abspath(location.file)), expanded)
+        return os.path.abspath(expanded)
+
     def inject_content(self, content: str) -> None:
         """Record the YAML text of the config the runnable came from."""
         self.content = content
