@@ -232,6 +232,8 @@ class Trainer(Component):
     # -- hooks -----------------------------------------------------------------------
     def _batch_to_device(self, batch: Any) -> Tuple[Any, ...]:
         """Move a batch to the device (override for batches that are not tuples)."""
+        if self._device.type == "cpu" and not torch.cuda.is_initialized():
+            return batch  # no tensor can be elsewhere: nothing to move
         return batch_to_device(batch, self._device)
 
     def _compute_batch(self, batch: Any, metrics: MetricStates = ()
@@ -289,14 +291,17 @@ class Trainer(Component):
             for i in range(self.iter_per_step):
                 global_step = first + i
                 optimizer.zero_grad(set_to_none=True)
-                total = None
-                for _ in range(bpi):
+                if bpi == 1:
                     loss = self._training_loss(self._next_batch(), metrics)
-                    if bpi > 1:
-                        loss = loss / bpi  # gradients of the mean loss: averaged
                     loss.backward()
-                    total = loss.detach() if total is None else total + loss.detach()
-                loss_value = float(total)
+                    loss_value = loss.item()
+                else:
+                    total = 0.0
+                    for _ in range(bpi):
+                        loss = self._training_loss(self._next_batch(), metrics) / bpi
+                        loss.backward()  # gradients of the mean loss: averaged
+                        total += loss.item()
+                    loss_value = total
                 if not math.isfinite(loss_value):
                     raise NonFiniteLossError(
                         f"{type(self).__name__}: the training loss is {loss_value} at iteration "
