@@ -16,7 +16,7 @@ import sysconfig
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -56,38 +56,42 @@ def network(user_key: Path) -> Iterator[Network]:
             net.add_host(name).start_sshd((user_key.parent / "id_ed25519.pub").read_text())
         yield net
     finally:
-        _kill_ray_of(root)
+        _kill_ray_of(net)
         net.close()
         subprocess.run(["rm", "-rf", str(root)], check=False)
 
 
-def _kill_ray_of(root: Path) -> None:
+def ray_temp_dir(host: Any) -> str:
+    """The Ray session folder flambe-cluster gives ``host`` (see Instance.ray_temp_dir)."""
+    import hashlib
+    digest = hashlib.sha1(f"{host.home}:{host.address}".encode()).hexdigest()[:10]
+    return f"/tmp/flambe-ray-root-{digest}"
+
+
+def _kill_ray_of(net: Network) -> None:
     """Stop the processes (Ray nodes, remote runs) the hosts started, by their pids."""
-    from tests.cluster.netns import _stop  # noqa: F401  (same stopping rules)
     import signal
     import time
-    pattern = "flambe-ray-"
+    marks = [str(net.root)] + [ray_temp_dir(h) for h in net.hosts.values()]
     mine = []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if (pattern in cmd and str(root.name) in cmd) or str(root) in cmd:
+        if any(mark in cmd for mark in marks) and "sshd" not in cmd:
             mine.append(int(pid))
-    for pid in mine:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    time.sleep(1)
-    for pid in mine:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in mine:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        time.sleep(1)
+    for host in net.hosts.values():
+        subprocess.run(["rm", "-rf", ray_temp_dir(host)], check=False)
 
 
 def base_python() -> str:

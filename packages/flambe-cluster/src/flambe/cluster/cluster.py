@@ -73,13 +73,17 @@ class Cluster(ClusterContract):
     pip_args : list of str, optional
         Extra ``pip install`` options on the hosts (``[--index-url, https://...]``,
         ``[--no-index]``).
+    ssh_retries : int, optional
+        How many times (a second apart) a host's SSH port is polled before the host is
+        declared unreachable (default 60; 300 for new AWS instances).
 
     """
 
     def __init__(self, name: str, factories_num: int, key: str, username: str,
                  setup_cmds: Optional[List[str]] = None, python: str = "python3",
                  system_site_packages: bool = False, install_flambe: bool = True,
-                 ssh_port: int = 22, pip_args: Optional[List[str]] = None) -> None:
+                 ssh_port: int = 22, pip_args: Optional[List[str]] = None,
+                 ssh_retries: Optional[int] = None) -> None:
         super().__init__()
         from flambe.cluster.errors import ClusterConfigurationError
         if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
@@ -104,6 +108,9 @@ class Cluster(ClusterContract):
                 isinstance(a, str) for a in pip_args)):
             raise ClusterConfigurationError("pip_args must be a list of pip options")
         self.pip_args = list(pip_args or [])
+        if ssh_retries is not None and (not isinstance(ssh_retries, int) or ssh_retries < 0):
+            raise ClusterConfigurationError("ssh_retries must be a whole number >= 0")
+        self._ssh_retries = ssh_retries
         self.state = ClusterState(name)
         self.orchestrator: Optional[OrchestratorInstance] = None
         self.factories: List[Factory] = []
@@ -234,7 +241,7 @@ class Cluster(ClusterContract):
 
     def ssh_retries(self) -> int:
         """Polls of a host's SSH port before it is declared unreachable."""
-        return const.RETRIES
+        return const.RETRIES if self._ssh_retries is None else self._ssh_retries
 
     def distribute_keys(self) -> None:
         """Give every host the cluster's key pair, pinned host keys and Ray token.

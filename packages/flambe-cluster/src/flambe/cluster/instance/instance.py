@@ -448,8 +448,11 @@ class Instance:
 
     # -- Ray -------------------------------------------------------------------------------
     def ray_temp_dir(self) -> str:
-        """Ray's session folder on the host (one per host, also when hosts share a disk)."""
-        return f"/tmp/flambe-ray-{self.username}-{self.private_host.replace(':', '_')}"
+        """Ray's session folder on the host: one per user, home and address, so that hosts
+        sharing a disk keep theirs apart (and short: Ray's socket paths are limited)."""
+        import hashlib
+        digest = hashlib.sha1(f"{self.get_home_path()}:{self.private_host}".encode()).hexdigest()
+        return f"/tmp/flambe-ray-{self.username}-{digest[:10]}"
 
     def _ray_pattern(self) -> str:
         """A ``pgrep -f`` pattern of this host's Ray processes that the shell running pgrep
@@ -537,7 +540,8 @@ class OrchestratorInstance(Instance):
         """The pid of experiment ``name``'s process when it is running."""
         folder = shlex.quote(self.run_folder(name))
         result = self._run_cmd(f"pid=$(cat {folder}/pid 2>/dev/null) && kill -0 \"$pid\" "
-                               f"2>/dev/null && echo \"$pid\"")
+                               f"2>/dev/null && [ \"$(ps -o stat= -p \"$pid\" | cut -c1)\" != Z ] "
+                               f"&& echo \"$pid\"")
         return int(result.msg.decode().strip()) if result.success else None
 
     def launch_flambe(self, name: str, config_file: str, secrets_file: Optional[str],
@@ -553,8 +557,8 @@ class OrchestratorInstance(Instance):
         if force:
             args.append("--force")
         cmd = (f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
-               f"RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
-               f"> output.log 2>&1 < /dev/null & echo $! > pid; cat pid")
+               f"{{ RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
+               f"> output.log 2>&1 < /dev/null & echo $! > pid; }} && cat pid")
         out = self.run(cmd, retries=1, timeout=60, what="starting the experiment")
         return int(out.strip().splitlines()[-1])
 
