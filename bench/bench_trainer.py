@@ -135,7 +135,7 @@ def mlp_hand_loop(model: torch.nn.Module, loss_fn: torch.nn.Module,
 
 
 def mlp_figures() -> None:
-    """The Trainer's own cost on a model whose step costs a fraction of a millisecond."""
+    """Measure the Trainer's own cost on a model whose step costs a fraction of a millisecond."""
     data = Features()
     torch.manual_seed(0)
     base = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2))
@@ -178,7 +178,7 @@ def mlp_figures() -> None:
     check_trainer = trainer_for(50)
     check_trainer.run()
     same = all(torch.allclose(a, b, atol=1e-5) for a, b in
-               zip(check.parameters(), check_trainer.model.parameters()))
+               zip(check.parameters(), check_trainer.model.parameters(), strict=True))
     batches = MLP_EXAMPLES // MLP_BATCH
     rate = {k: batches / statistics.median(v) for k, v in rates.items()}
     default, every = statistics.median(ratios["default"]), statistics.median(ratios["every"])
