@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -190,3 +192,48 @@ def test_the_console_log_starts_once_the_run_owns_the_folder(tmp_path: Path) -> 
     assert "WARNING folder exists, run.json not yet" in text
     log.warning("after the run")
     assert "after the run" not in (out / "console.log").read_text()
+
+
+def test_run_site_starts_a_real_site_and_stops_it_with_the_run(experiment: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/experiment"
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.loads(response.read())["name"] == "small"
+        except OSError:
+            return False
+
+    with core_site.report_site(Runnable(str(experiment)), start=True, port=port):
+        assert wait_for(up, timeout=60), "the site beside the run never answered"
+    assert not up(), "the site outlived the run"
+
+
+def test_site_keep_serves_after_the_run_until_ctrl_c(experiment: Path) -> None:
+    port = free_port()
+    code = ("import logging\nfrom flambe.cli.report_site import report_site\n"
+            "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+            f"class R:\n    output_path = {str(experiment)!r}\n"
+            f"with report_site(R(), keep=True, port={port}):\n    pass\n"
+            "print('run done', flush=True)\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for(lambda: raw_get_ok(port), timeout=60)
+        time.sleep(0.5)
+        assert process.poll() is None, "the run's process keeps serving the site"
+        assert raw_get_ok(port)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, out
+    assert "run done" in out and "The report site goes on at" in out
+    assert not raw_get_ok(port)
+
+
+def raw_get_ok(port: int) -> bool:
+    try:
+        return raw_get(port, "/api/experiment")[0] == 200
+    except OSError:
+        return False

@@ -4,8 +4,8 @@ At the start of an experiment ``flambe run`` prints the exact ``flambe site``
 command that serves its output folder (or how to install flambe-report).
 With ``--site`` the site runs beside the experiment, as a child process
 (``python -m flambe.report``), and stops when the run ends, unless
-``--site-keep``: then it serves on after ``flambe run`` has said how the run
-ended, until Ctrl-C. flambe-core never imports Flask: the site is another process.
+``--site-keep``: then it serves on after the run has ended (and printed its
+summary), until Ctrl-C. flambe-core never imports Flask: the site is another process.
 
 Every run of an experiment also copies its console (the records ``flambe
 run`` shows) to ``<output folder>/console.log``, appended to on every rerun,
@@ -15,10 +15,10 @@ the folder (its ``run.json`` written), never before.
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -168,16 +168,18 @@ def report_site(runnable: Any, start: bool = False, keep: bool = False,
         handler.close()
         if process is not None:
             if keep and not interrupted and process.poll() is None:
-                # after flambe run has said how the run ended
-                atexit.register(_keep_serving, process, port)
-            else:
-                _stop_site(process)
+                # the run has ended and said so (its summary); Ctrl-C ends the wait, not the run
+                _wait_for_ctrl_c(process, port)
+            _stop_site(process)
 
 
-def _keep_serving(process: subprocess.Popen, port: int) -> None:
-    logger.info("The report site goes on at http://127.0.0.1:%d/ (Ctrl-C stops it)", port)
+def _wait_for_ctrl_c(process: subprocess.Popen, port: int) -> None:
+    """Wait until the site ends or Ctrl-C, whatever SIGINT handler the run left installed."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        logger.info("The report site goes on at http://127.0.0.1:%d/ (Ctrl-C stops it)", port)
         process.wait()
     except KeyboardInterrupt:
         pass
-    _stop_site(process)
+    finally:
+        signal.signal(signal.SIGINT, previous)

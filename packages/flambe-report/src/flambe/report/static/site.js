@@ -89,9 +89,10 @@
   let lastExperiment = null;
 
   function countsLine(c) {
-    return "⏳" + c.pending + " ▶" + c.running + " ✓" + c.success + " ✗" + c.failure +
-           " ↓" + c.reduced + " ♻" + c.reused;
+    const parts = STATUS.filter(function (k) { return c[k]; }).map(function (k) { return c[k] + " " + k; });
+    return parts.join(" · ") || "no variant yet";
   }
+  function clip(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
   function drawDag(exp, stageData) {
     const root = document.getElementById("dag");
     const dag = exp.dag;
@@ -121,7 +122,7 @@
       g.appendChild(link);
       g.appendChild(svg("text", {"class": "status", x: 16, y: 38}, s.status + " · " + s.total + " variant" + (s.total === 1 ? "" : "s")));
       g.appendChild(svg("text", {"class": "counts", x: 16, y: 56}, countsLine(s.counts)));
-      g.appendChild(svg("text", {"class": "elapsed", x: 16, y: 74}, "⏱ " + fmtDur(s.elapsed) + (s.reduce ? " · reduce keeps " + s.reduce : "")));
+      g.appendChild(svg("text", {"class": "elapsed", x: 16, y: 74}, "time " + fmtDur(s.elapsed) + (s.reduce ? " · reduce keeps " + s.reduce : "")));
       g.appendChild(svg("text", {x: n.width - 18, y: 20}, expanded.has(s.name) ? "▾" : "▸"));
       g.addEventListener("click", function (e) {
         if (e.target.closest("a")) return;
@@ -138,7 +139,7 @@
         const vg = svg("g", {"class": "variant-node" + (kept ? " kept" : ""), "data-variant": v.id, "data-status": v.status, transform: `translate(${x},${y})`});
         vg.appendChild(svg("rect", {width: n.width - 12, height: 26, rx: 5, stroke: COLORS[v.status] || "#9aa0a6"}));
         const a = svg("a", {href: "/variants/" + enc(v.id)});
-        a.appendChild(svg("text", {x: 6, y: 17}, (kept ? "★ " : "") + v.name + "  " + fmtNum(v.last_metric)));
+        a.appendChild(svg("text", {x: 6, y: 17, "class": "variant-label"}, clip((kept ? "★ " : "") + v.name, 22) + "  " + fmtNum(v.last_metric)));
         vg.appendChild(a);
         vg.appendChild(svg("title", {}, v.name + ": " + v.status + (v.reason ? " (" + v.reason + ")" : "")));
         root.appendChild(vg);
