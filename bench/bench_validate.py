@@ -61,8 +61,11 @@ def main() -> None:
     text = big_config(megabytes)
     problems = validate_text(text, "big.yaml")
     assert problems == [], problems[:3]
+    cpu_start = time.process_time()
     seconds = median_time(lambda: validate_text(text, "big.yaml"), repeat=3, warmup=0)
-    print(f"validate {len(text) / 2**20:.1f} MB: {seconds:.2f}s  (target < 5 s)", flush=True)
+    cpu = (time.process_time() - cpu_start) / 3
+    print(f"validate {len(text) / 2**20:.1f} MB: {seconds:.2f}s  (CPU {cpu:.2f}s; target < 5 s)",
+          flush=True)
     for name, hostile in (("billion laughs", billion_laughs()), ("5,000 levels", deep_nesting())):
         found = validate_text(hostile, "hostile.yaml")
         assert found and "the config" in found[0].message, found

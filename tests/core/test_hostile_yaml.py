@@ -131,3 +131,18 @@ def test_a_10_mb_config_validates_quickly() -> None:
 def test_the_limits_are_documented() -> None:
     text = (REPO / "docs" / "components.md").read_text(encoding="utf-8")
     assert f"{MAX_NODES:,}" in text and f"{MAX_DEPTH} levels" in text
+
+
+def test_without_libyaml_the_same_nodes_and_limits(monkeypatch) -> None:
+    from flambe.compile import compose
+
+    text = ("base: &b {x: 1, y: [1, 2.5, yes, null, 'q', !!str 3]}\n"
+            "other:\n  <<: *b\n  z: !@ base[x]\n  g: !g [1, 2]\n")
+    from flambe.compile.yaml import dump
+
+    with_libyaml = dump(load(text))
+    monkeypatch.setattr(compose, "_libyaml_events", lambda text: None)
+    assert dump(load(text)) == with_libyaml
+    problems = validate_text(billion_laughs(), "laughs.yaml")
+    assert len(problems) == 1 and isinstance(problems[0], LimitError)
+    assert isinstance(validate_text(deep_nesting(300), "deep.yaml")[0], LimitError)
