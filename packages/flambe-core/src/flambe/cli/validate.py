@@ -19,8 +19,7 @@ from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
 
 def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
     """Every problem of a config, as FlambeErrors (empty when it is valid)."""
-    from flambe.compile.validate import validate_text
-    from flambe.compile.yaml import build, split_config
+    from flambe.compile.validate import validate_text_root
     from flambe.errors import FlambeError
     from flambe.runnable.context import check_runnable_schema, read_config_text
 
@@ -29,16 +28,13 @@ def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
     except FlambeError as exc:
         return [exc]
     try:
-        problems: List[Any] = list(validate_text(text, config, install=install_extensions))
+        found, root = validate_text_root(text, config, install=install_extensions)
     except ModuleNotFoundError:
         # a tag in the namespace of a missing extension; the header tells why
         return _unique(_extension_problems(text, config, install_extensions))
-    try:
-        _, _, main, name = split_config(text, config)
-    except FlambeError:
+    problems: List[Any] = list(found)
+    if root is None:
         return _unique(problems)  # reported above: the file is not a config
-    # the root again, to check it is a runnable; its own errors were reported above
-    root = build(main, name, errors=[], bind=False)
     try:
         check_runnable_schema(root, config)
     except FlambeError as exc:

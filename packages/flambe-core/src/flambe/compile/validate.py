@@ -8,7 +8,7 @@ do not fit the signatures of the classes they are given to.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from flambe.compile.binding import bind_links
 from flambe.compile.schema import Schema
@@ -64,14 +64,20 @@ def check(root: Any, errors: Optional[List[FlambeError]] = None) -> List[FlambeE
     return errors
 
 
-@without_gc
 def validate_text(text: str, file: str = "<string>", install: bool = False) -> List[FlambeError]:
     """Every problem of a config given as text, without running anything."""
+    return validate_text_root(text, file, install)[0]
+
+
+@without_gc
+def validate_text_root(text: str, file: str = "<string>", install: bool = False
+                       ) -> Tuple[List[FlambeError], Any]:
+    """Every problem of a config given as text, and its root as loaded (None if unreadable)."""
     errors: List[FlambeError] = []
     try:
         extensions, lines, main, name = split_config(text, file)
     except FlambeError as exc:
-        return [exc]
+        return [exc], None
     if extensions:
         from flambe.compile.extensions import ensure_extensions
         from flambe.compile.registry import get_registry
@@ -83,7 +89,7 @@ def validate_text(text: str, file: str = "<string>", install: bool = False) -> L
             get_registry().add_module_namespace(module)
     root = build(main, name, errors, bind=False)
     check(root, errors)
-    return errors
+    return errors, root
 
 
 def validate_file(path: str, install: bool = False) -> List[FlambeError]:
