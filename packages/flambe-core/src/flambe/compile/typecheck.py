@@ -151,7 +151,7 @@ def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspec
                   kwargs: Mapping[str, Any], location: Optional[SourceLocation],
                   key_locations: Optional[Mapping[str, SourceLocation]],
                   shown: str) -> List[ArgumentError]:
-    """Values (each element of a ``!g`` grid or ``!choice``) whose declared type is plainly wrong.
+    """Values (each value a search option may take) whose declared type is plainly wrong.
 
     Parameters
     ----------
@@ -175,10 +175,11 @@ def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspec
         annotation = hints.get(key)
         if annotation is None or key not in params:
             continue
-        if getattr(value, "_flambe_option", False):
-            candidates = list(getattr(value, "elements", None) or [])
-            if not candidates and type(value).__name__ == "ChoiceDistribution":
-                candidates = list(value.args)
+        if getattr(value, "_flambe_option", False):  # each value a variant may take
+            candidates = list(getattr(value, "elements", None) or getattr(value, "args", None)
+                              or [])
+            if hasattr(value, "low") and hasattr(value, "high"):  # !s [low, high, k]
+                candidates = [value.low, value.high]
         else:
             candidates = [value]
         for candidate in candidates:
