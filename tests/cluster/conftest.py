@@ -15,8 +15,9 @@ import sys
 import sysconfig
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import pytest
 
@@ -100,7 +101,7 @@ def base_python() -> str:
                         f"{sys.version_info[1]}")
 
 
-def env_setup_cmds() -> List[str]:
+def env_setup_cmds() -> list[str]:
     """Make ``~/.flambe/env`` a venv that also sees the test environment's packages."""
     site = sysconfig.get_paths()["purelib"]
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -130,7 +131,7 @@ def ssh_cluster_yaml(network: Network, key: Path, name: str, factories: int = 2,
 
 
 @pytest.fixture
-def host_env() -> Dict[str, str]:
+def host_env() -> dict[str, str]:
     """Environment for ``flambe`` processes started by the tests."""
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)

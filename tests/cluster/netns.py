@@ -21,7 +21,6 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
 
 SSHD = "/usr/sbin/sshd"
 
@@ -46,7 +45,7 @@ def in_own_network_namespace() -> bool:
     return all(name == "lo" or name.startswith(("fb", "fv")) for name in names)
 
 
-def missing_tools() -> List[str]:
+def missing_tools() -> list[str]:
     """The programs the hosts need that are not installed."""
     needed = {"sshd": SSHD, "ip": shutil.which("ip"), "unshare": shutil.which("unshare"),
               "nsenter": shutil.which("nsenter"), "rsync": shutil.which("rsync"),
@@ -69,8 +68,8 @@ class Host:
     address: str
     root: Path
     holder: subprocess.Popen
-    sshd: Optional[subprocess.Popen] = None
-    extra: List[subprocess.Popen] = field(default_factory=list)
+    sshd: subprocess.Popen | None = None
+    extra: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def home(self) -> Path:
@@ -80,7 +79,7 @@ class Host:
     def host_key(self) -> Path:
         return self.root / "etc" / "ssh_host_ed25519_key"
 
-    def nsenter(self) -> List[str]:
+    def nsenter(self) -> list[str]:
         """The command prefix that runs a program inside this host."""
         pid = self.holder.pid
         return ["nsenter", f"--net=/proc/{pid}/ns/net", f"--uts=/proc/{pid}/ns/uts"]
@@ -184,7 +183,7 @@ class Network:
         self.subnet = subnet
         self.tag = f"{os.getpid() % 100000}"
         self.bridge = f"fb{self.tag}"
-        self.hosts: Dict[str, Host] = {}
+        self.hosts: dict[str, Host] = {}
         _run("ip", "link", "add", self.bridge, "type", "bridge")
         _run("ip", "addr", "add", f"{subnet}.1/24", "dev", self.bridge)
         _run("ip", "link", "set", self.bridge, "up")

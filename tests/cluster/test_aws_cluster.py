@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 
@@ -25,9 +25,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 class MappedAWSCluster(AWSCluster):
     """An AWSCluster whose instances are reached at namespace hosts (see the module doc)."""
 
-    host_map: Dict[str, str] = {}
+    host_map: dict[str, str] = {}
 
-    def addresses(self, instance: Dict[str, Any]) -> Tuple[str, str]:
+    def addresses(self, instance: dict[str, Any]) -> tuple[str, str]:
         tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
         key = "orchestrator" if tags.get("Role") == "Orchestrator" else tags["Name"][-1]
         address = self.host_map[key]
@@ -35,7 +35,7 @@ class MappedAWSCluster(AWSCluster):
 
 
 @pytest.fixture
-def vpc(aws_env: str) -> Dict[str, str]:
+def vpc(aws_env: str) -> dict[str, str]:
     import boto3
     ec2 = boto3.client("ec2")
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
@@ -44,7 +44,7 @@ def vpc(aws_env: str) -> Dict[str, str]:
     return {"subnet": subnet, "group": group, "ami": ami}
 
 
-def make(vpc: Dict[str, str], key: Path, name: str, hosts: Dict[str, str],
+def make(vpc: dict[str, str], key: Path, name: str, hosts: dict[str, str],
          **options: Any) -> MappedAWSCluster:
     cluster_class = type("Mapped", (MappedAWSCluster,), {"host_map": hosts})
     settings = dict(name=name, factories_num=2, factories_type="g5.xlarge",
@@ -56,7 +56,7 @@ def make(vpc: Dict[str, str], key: Path, name: str, hosts: Dict[str, str],
     return cluster_class(**settings)
 
 
-def instances(name: str, states: Tuple[str, ...] = ("running",)) -> List[Dict[str, Any]]:
+def instances(name: str, states: tuple[str, ...] = ("running",)) -> list[dict[str, Any]]:
     import boto3
     pages = boto3.client("ec2").describe_instances(Filters=[
         {"Name": "tag:Cluster-Name", "Values": [name]},
@@ -64,7 +64,7 @@ def instances(name: str, states: Tuple[str, ...] = ("running",)) -> List[Dict[st
     return [i for r in pages["Reservations"] for i in r["Instances"]]
 
 
-def tags_of(instance: Dict[str, Any]) -> Dict[str, str]:
+def tags_of(instance: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
 
 
@@ -73,7 +73,7 @@ def tags_of(instance: Dict[str, Any]) -> Dict[str, str]:
 ])
 def test_parse_refuses_bad_timeouts_and_reserved_tags(orchestrator_timeout: int,
                                                       factories_timeout: int,
-                                                      tags: Dict[str, str]) -> None:
+                                                      tags: dict[str, str]) -> None:
     with pytest.raises(ClusterConfigurationError):
         AWSCluster("c", 1, "t3.large", "t3.large", "k", "sg-1", "subnet-1", "me", "~/.ssh/k",
                    orchestrator_timeout=orchestrator_timeout,
@@ -100,7 +100,7 @@ def test_yaml_errors_are_located(tmp_path: Path) -> None:
     assert f"{config}:1" in done.stderr and "st1" in done.stderr, done.stderr
 
 
-def test_create_reuse_tag_alarm_and_tear_down(vpc: Dict[str, str], network: Any,
+def test_create_reuse_tag_alarm_and_tear_down(vpc: dict[str, str], network: Any,
                                               user_key: Path, tmp_path: Path) -> None:
     import boto3
     ec2 = boto3.client("ec2")
@@ -113,7 +113,7 @@ def test_create_reuse_tag_alarm_and_tear_down(vpc: Dict[str, str], network: Any,
     cluster = make(vpc, user_key, "aws-ns", mapping, volume_type="gp3", volume_size=50,
                    dedicated=True, orchestrator_timeout=2, factories_timeout=1,
                    tags={"project": "nlp"})
-    sent: List[Dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
     cluster.client("ec2").meta.events.register(
         "provide-client-params.ec2.RunInstances", lambda params, **kw: sent.append(params))
     cluster.run()
@@ -188,7 +188,7 @@ def test_create_reuse_tag_alarm_and_tear_down(vpc: Dict[str, str], network: Any,
         AlarmNamePrefix="Flambe_Instance_Terminate_CPU_Utilization_")["MetricAlarms"]
 
 
-def test_unreachable_host_rolls_back_what_was_created(vpc: Dict[str, str], network: Any,
+def test_unreachable_host_rolls_back_what_was_created(vpc: dict[str, str], network: Any,
                                                       user_key: Path) -> None:
     silent = network.hosts.get("silent") or network.add_host("silent")  # no sshd there
     hosts = list(network.hosts.values())

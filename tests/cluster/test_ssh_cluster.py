@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -25,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = "ns-cluster"
 
 
-def flambe(*args: str, env: Dict[str, str], timeout: float = 600, check: bool = True,
+def flambe(*args: str, env: dict[str, str], timeout: float = 600, check: bool = True,
            cwd: Any = None) -> subprocess.CompletedProcess:
     """Run the ``flambe`` command line of the test environment."""
     done = subprocess.run([sys.executable, "-m", "flambe.cli", *args], capture_output=True,
@@ -45,14 +44,14 @@ def cluster_file(network: Any, user_key: Path, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture(scope="module")
-def env() -> Dict[str, str]:
+def env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
     return env
 
 
 @pytest.fixture(scope="module")
-def brought_up(cluster_file: Path, env: Dict[str, str]) -> Path:
+def brought_up(cluster_file: Path, env: dict[str, str]) -> Path:
     """``flambe run cluster.yaml``: the cluster is up (hosts, Flambé, Ray)."""
     started = time.monotonic()
     flambe("run", str(cluster_file), env=env)
@@ -61,11 +60,11 @@ def brought_up(cluster_file: Path, env: Dict[str, str]) -> Path:
 
 
 def test_bring_up_records_hosts_and_pins_keys(brought_up: Path, network: Any,
-                                              env: Dict[str, str]) -> None:
+                                              env: dict[str, str]) -> None:
     from flambe.cluster.state import ClusterState
     state = ClusterState(NAME)
     record = json.loads(state.hosts_file.read_text())
-    hosts = list(network.hosts.values())
+    hosts = [network.hosts[n] for n in ("orch", "factory1", "factory2")]
     assert record["orchestrator"]["host"] == hosts[0].address
     assert [f["host"] for f in record["factories"]] == [h.address for h in hosts[1:]]
     pinned = state.known_hosts.read_text()
@@ -87,7 +86,7 @@ def test_bring_up_records_hosts_and_pins_keys(brought_up: Path, network: Any,
 
 def test_factories_reach_each_other_with_the_cluster_key(brought_up: Path,
                                                          network: Any) -> None:
-    orch, f1, f2 = network.hosts.values()
+    orch, f2 = network.hosts["orch"], network.hosts["factory2"]
     key = orch.home / ".flambe/cluster/ray_bootstrap_key.pem"
     known = orch.home / ".flambe/cluster/known_hosts"
     out = orch.run("env", f"HOME={orch.home}", "ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
@@ -96,9 +95,9 @@ def test_factories_reach_each_other_with_the_cluster_key(brought_up: Path,
     assert out.strip() == "factory2"
 
 
-def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: Dict[str, str],
+def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: dict[str, str],
                                                  network: Any) -> None:
-    orch = list(network.hosts.values())[0]
+    orch = network.hosts["orch"]
     before = _ray_pids(orch)
     assert before, "no Ray head found"
     started = time.monotonic()
@@ -107,7 +106,7 @@ def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: Dict[str
     assert _ray_pids(orch) == before  # same Ray processes: reused, not restarted
 
 
-def _ray_pids(host: Any) -> List[int]:
+def _ray_pids(host: Any) -> list[int]:
     """The pids of the Ray head (GCS server) started on ``host`` by the cluster."""
     import hashlib
     temp = "flambe-ray-root-" + hashlib.sha1(f"{host.home}:{host.address}".encode()
@@ -145,13 +144,13 @@ def _wait_for_run(orch: Any, name: str, timeout: float = 400) -> None:
 
 
 def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any,
-                                                  env: Dict[str, str], tmp_path: Path) -> None:
+                                                  env: dict[str, str], tmp_path: Path) -> None:
     exp = tmp_path / "experiment.yaml"
     text = (REPO / "examples/cluster/experiment.yaml").read_text()
     exp.write_text(text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv")))
     submitted = flambe("run", str(exp), "--cluster", str(brought_up), env=env)
     assert "flambe cluster logs" in submitted.stdout and "fetch" in submitted.stdout
-    orch = list(network.hosts.values())[0]
+    orch = network.hosts["orch"]
     # a second submission while it runs is refused without --force
     again = flambe("run", str(exp), "--cluster", str(brought_up), env=env, check=False)
     if (orch.home / "flambe-runs/moons-cluster/pid").exists() and again.returncode != 0:
@@ -180,3 +179,25 @@ def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any
              for v in progress["stages"][s]["variants"].values()}
     assert hosts == {"factory1", "factory2"}, hosts
     assert (out / "experiment.yaml").is_file()
+
+
+def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, network: Any,
+                                                            env: Dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """``flambe run --ray-address``: this machine drives a Ray cluster it did not start."""
+    from flambe.cluster.state import ClusterState
+    orch = network.hosts["orch"]
+    exp = tmp_path / "exp.yaml"
+    text = (REPO / "examples/cluster/experiment.yaml").read_text()
+    text = text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv"))
+    text = text.replace("name: moons-cluster", f"name: on-ray\nsave_path: {tmp_path / 'out'}")
+    exp.write_text(text.split("  evaluate: !Evaluator")[0].replace("n_layers: !g [1, 2]",
+                                                                  "n_layers: 1"))
+    token = ClusterState(NAME).folder / "ray_auth_token"
+    run_env = dict(env, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
+    flambe("run", str(exp), "--ray-address", f"{orch.address}:6379", env=run_env)
+    progress = json.loads((tmp_path / "out/output__on-ray/progress.json").read_text())
+    variants = progress["stages"]["train"]["variants"].values()
+    assert len(variants) == 2 and {v["status"] for v in variants} == {"success"}
+    # the head offers no CPU: the trials ran on the factories, not here
+    assert {v["host"] for v in variants} <= {"factory1", "factory2"}

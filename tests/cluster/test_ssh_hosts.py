@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from flambe.cluster.instance.errors import (HostKeyChangedError, RemoteCommandError,
-                                            SSHConnectingError)
+from flambe.cluster.instance.errors import (
+    HostKeyChangedError,
+    RemoteCommandError,
+    SSHConnectingError,
+)
 from flambe.cluster.instance.instance import Instance
 from flambe.cluster.utils import RemoteCommand
 

@@ -26,7 +26,7 @@ terminates the instances it created. Credentials come from boto3's usual chain; 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from flambe.cluster.cluster import Cluster
 from flambe.cluster.errors import ClusterConfigurationError, ClusterError
@@ -95,11 +95,11 @@ class AWSCluster(Cluster):
     def __init__(self, name: str, factories_num: int, factories_type: str,
                  orchestrator_type: str, key_name: str, security_group: str, subnet_id: str,
                  creator: str, key: str, volume_type: str = "gp3",
-                 region_name: Optional[str] = None, username: str = "ubuntu",
-                 tags: Optional[Dict[str, str]] = None, orchestrator_ami: Optional[str] = None,
-                 factory_ami: Optional[str] = None, dedicated: bool = False,
+                 region_name: str | None = None, username: str = "ubuntu",
+                 tags: dict[str, str] | None = None, orchestrator_ami: str | None = None,
+                 factory_ami: str | None = None, dedicated: bool = False,
                  orchestrator_timeout: int = -1, factories_timeout: int = 1,
-                 volume_size: int = 100, setup_cmds: Optional[List[str]] = None,
+                 volume_size: int = 100, setup_cmds: list[str] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(name, factories_num, key, username, setup_cmds, **kwargs)
         self.factories_type = factories_type
@@ -117,9 +117,9 @@ class AWSCluster(Cluster):
         self.orchestrator_timeout = orchestrator_timeout
         self.factories_timeout = factories_timeout
         self.volume_size = volume_size
-        self.created: List[str] = []
-        self.instance_ids: Dict[str, List[str]] = {ORCHESTRATOR: [], FACTORY: []}
-        self._clients: Dict[str, Any] = {}
+        self.created: list[str] = []
+        self.instance_ids: dict[str, list[str]] = {ORCHESTRATOR: [], FACTORY: []}
+        self._clients: dict[str, Any] = {}
         self.parse()
 
     # -- checks -----------------------------------------------------------------------------
@@ -180,13 +180,13 @@ class AWSCluster(Cluster):
                                hint="check your AWS credentials, region and the ids in the "
                                     "cluster config") from exc
 
-    def base_tags(self, role: str, name: str) -> List[Dict[str, str]]:
+    def base_tags(self, role: str, name: str) -> list[dict[str, str]]:
         """The tags of an instance and its volume."""
         tags = {"creator": self.creator, "Purpose": "flambe", "Cluster-Name": self.name,
                 "Role": role, "Name": name, **{str(k): str(v) for k, v in self.tags.items()}}
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
-    def find_instances(self, role: Optional[str] = None) -> List[Dict[str, Any]]:
+    def find_instances(self, role: str | None = None) -> list[dict[str, Any]]:
         """Running (or starting) instances of this cluster and creator."""
         filters = [{"Name": "tag:creator", "Values": [self.creator]},
                    {"Name": "tag:Purpose", "Values": ["flambe"]},
@@ -213,10 +213,10 @@ class AWSCluster(Cluster):
                                hint=f"give {kind}_ami: ami-... in the cluster config")
         return images[0]["ImageId"]
 
-    def create_instances(self, role: str, count: int, names: List[str]) -> List[Dict[str, Any]]:
+    def create_instances(self, role: str, count: int, names: list[str]) -> list[dict[str, Any]]:
         """Create ``count`` instances of a role and wait until they run."""
         ec2 = self.client("ec2")
-        volume: Dict[str, Any] = {"VolumeSize": self.volume_size, "VolumeType": self.volume_type,
+        volume: dict[str, Any] = {"VolumeSize": self.volume_size, "VolumeType": self.volume_type,
                                   "DeleteOnTermination": True}
         if self.volume_type.startswith("io"):
             volume["Iops"] = 5000
@@ -250,7 +250,7 @@ class AWSCluster(Cluster):
         return made
 
     # -- addresses (tests map moto's made-up addresses here) -------------------------------
-    def addresses(self, instance: Dict[str, Any]) -> Tuple[str, str]:
+    def addresses(self, instance: dict[str, Any]) -> tuple[str, str]:
         """``(public, private)`` address of an instance (public falls back to private)."""
         private = instance.get("PrivateIpAddress")
         public = instance.get("PublicIpAddress") or private
@@ -299,8 +299,8 @@ class AWSCluster(Cluster):
             public, private = self.addresses(factory)
             self.factories.append(self.get_factory(public, private, True, index=index))
 
-    def _name_and_alarm(self, orchestrator: Dict[str, Any],
-                        factories: List[Dict[str, Any]]) -> None:
+    def _name_and_alarm(self, orchestrator: dict[str, Any],
+                        factories: list[dict[str, Any]]) -> None:
         ec2 = self.client("ec2")
         named = [(orchestrator, ORCHESTRATOR, self.get_orchestrator_name())] + [
             (f, FACTORY, f"{self.get_factory_basename()}_{i + 1}") for i, f in enumerate(factories)]
@@ -347,7 +347,7 @@ class AWSCluster(Cluster):
             self.terminate_instances(self.created)
             self.created = []
 
-    def terminate_instances(self, ids: Optional[List[str]] = None) -> List[str]:
+    def terminate_instances(self, ids: list[str] | None = None) -> list[str]:
         """Terminate instances (default: every instance of this cluster) and their alarms."""
         ids = list(ids) if ids is not None else [i["InstanceId"] for i in self.find_instances()]
         if ids:
@@ -357,7 +357,7 @@ class AWSCluster(Cluster):
                       AlarmNames=[f"{ALARM_PREFIX}{i}" for i in ids])
         return ids
 
-    def record(self) -> Dict[str, Any]:
+    def record(self) -> dict[str, Any]:
         """``hosts.json``, with what ``flambe cluster down`` needs to find the instances."""
         record = super().record()
         record["aws"] = {"region": self.client("ec2").meta.region_name, "creator": self.creator,
@@ -366,7 +366,7 @@ class AWSCluster(Cluster):
         return record
 
 
-def terminate_recorded(aws: Dict[str, Any]) -> List[str]:
+def terminate_recorded(aws: dict[str, Any]) -> list[str]:
     """Terminate the instances Flambé created for a recorded cluster (found by their tags).
 
     Only running instances tagged ``Purpose=flambe`` with the record's creator and cluster name

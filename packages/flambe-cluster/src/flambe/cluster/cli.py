@@ -11,21 +11,21 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import click
 
 from flambe.cli.exitcodes import EXIT_FAILURE, EXIT_OK, exit_with, show_error
 
 
-def _hosts(name: Optional[str]) -> tuple[Any, Dict[str, Any], Any, List[Any]]:
+def _hosts(name: str | None) -> tuple[Any, dict[str, Any], Any, list[Any]]:
     """The state, record, orchestrator and factories of a cluster brought up from here."""
     from flambe.cluster.instance.instance import CPUFactoryInstance, OrchestratorInstance
     from flambe.cluster.state import find_cluster
     state = find_cluster(name)
     record = state.load_hosts()
 
-    def make(cls: type, entry: Dict[str, Any]) -> Any:
+    def make(cls: type, entry: dict[str, Any]) -> Any:
         return cls(entry["host"], entry["private_host"], record["username"], record["key"],
                    use_public=entry.get("use_public", True), known_hosts=state.known_hosts,
                    port=record.get("ssh_port", 22), name=entry["name"])
@@ -54,7 +54,7 @@ def list_() -> None:
 
 @cluster.command("status")
 @click.argument("name", required=False)
-def status(name: Optional[str]) -> None:
+def status(name: str | None) -> None:
     """Hosts, Ray nodes and runs of cluster NAME."""
     try:
         state, record, orch, factories = _hosts(name)
@@ -79,7 +79,7 @@ def status(name: Optional[str]) -> None:
                 if run.endswith(".log"):
                     continue
                 pid = orch.running_pid(run)
-                click.echo(f"  run {run}: {'running (pid %d)' % pid if pid else 'not running'}")
+                click.echo(f"  run {run}: " + (f"running (pid {pid})" if pid else "not running"))
         for entry in record.get("aws", {}).get("instances", []):
             click.echo(f"  aws instance {entry}")
     except Exception as exc:
@@ -92,7 +92,7 @@ def status(name: Optional[str]) -> None:
 @click.option("--keep", is_flag=True,
               help="Only stop Ray and the runs; keep the machines (AWS: do not terminate).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def down(name: Optional[str], keep: bool, yes: bool) -> None:
+def down(name: str | None, keep: bool, yes: bool) -> None:
     """Stop Ray and the runs of cluster NAME; on AWS, terminate what Flambé created."""
     try:
         state, record, orch, factories = _hosts(name)
@@ -130,7 +130,7 @@ def _stop_runs(orch: Any) -> None:
 @click.option("--factory", type=int, default=None, metavar="N",
               help="Open the shell on factory N (from 1) instead of the orchestrator.")
 @click.argument("command", nargs=-1)
-def ssh_(name: Optional[str], factory: Optional[int], command: tuple) -> None:
+def ssh_(name: str | None, factory: int | None, command: tuple) -> None:
     """Open a shell on the orchestrator of cluster NAME (or run COMMAND there)."""
     from flambe.cluster.instance.ssh import ssh_program
     try:
@@ -151,7 +151,7 @@ def ssh_(name: Optional[str], factory: Optional[int], command: tuple) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing while the run goes on.")
 @click.option("-n", "--lines", type=int, default=100, show_default=True,
               help="How many lines of the end to print first.")
-def logs(name: Optional[str], run: Optional[str], follow: bool, lines: int) -> None:
+def logs(name: str | None, run: str | None, follow: bool, lines: int) -> None:
     """Print the log of RUN (the experiment's name) on cluster NAME."""
     try:
         state, record, orch, factories = _hosts(name)
@@ -200,7 +200,7 @@ def _remote_output(orch: Any, run: str) -> str:
 @click.option("-o", "--output", default=".", show_default=True,
               help="Folder that receives output__<run>.")
 @click.option("--no-checkpoints", is_flag=True, help="Leave the checkpoints on the cluster.")
-def fetch(name: Optional[str], run: Optional[str], output: str, no_checkpoints: bool) -> None:
+def fetch(name: str | None, run: str | None, output: str, no_checkpoints: bool) -> None:
     """Copy the results of RUN (output__<run>) from cluster NAME to this machine."""
     try:
         state, record, orch, factories = _hosts(name)
@@ -226,7 +226,7 @@ def fetch(name: Optional[str], run: Optional[str], output: str, no_checkpoints: 
 @click.argument("run", required=False)
 @click.option("--port", type=int, default=None,
               help="Local port of the forward [default: the report site's port].")
-def site(name: Optional[str], run: Optional[str], port: Optional[int]) -> None:
+def site(name: str | None, run: str | None, port: int | None) -> None:
     """Serve RUN's report site on the orchestrator and forward it to localhost over SSH.
 
     The site binds the orchestrator's loopback only; this command keeps the SSH forward open

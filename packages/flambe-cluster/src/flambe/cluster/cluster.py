@@ -18,24 +18,29 @@ import os
 import shlex
 import time
 from abc import abstractmethod
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+from typing import Any, TypeVar
 
 from flambe.cluster import const
 from flambe.cluster.errors import ClusterError
 from flambe.cluster.instance.errors import RemoteCommandError
-from flambe.cluster.instance.instance import (CPUFactoryInstance, GPUFactoryInstance, Instance,
-                                              OrchestratorInstance)
+from flambe.cluster.instance.instance import (
+    CPUFactoryInstance,
+    GPUFactoryInstance,
+    Instance,
+    OrchestratorInstance,
+)
 from flambe.cluster.state import ClusterState
 from flambe.runnable.cluster import Cluster as ClusterContract
 
 logger = logging.getLogger(__name__)
 
-Factory = Union[CPUFactoryInstance, GPUFactoryInstance]
+Factory = CPUFactoryInstance  # GPUFactoryInstance is a CPUFactoryInstance too
 T = TypeVar("T")
 
 
-def _parallel(fn: Callable[[Any], T], items: Sequence[Any]) -> List[T]:
+def _parallel(fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
     """``fn`` on every item in threads; the first error is raised (after all finished)."""
     if not items:
         return []
@@ -80,10 +85,10 @@ class Cluster(ClusterContract):
     """
 
     def __init__(self, name: str, factories_num: int, key: str, username: str,
-                 setup_cmds: Optional[List[str]] = None, python: str = "python3",
+                 setup_cmds: list[str] | None = None, python: str = "python3",
                  system_site_packages: bool = False, install_flambe: bool = True,
-                 ssh_port: int = 22, pip_args: Optional[List[str]] = None,
-                 ssh_retries: Optional[int] = None) -> None:
+                 ssh_port: int = 22, pip_args: list[str] | None = None,
+                 ssh_retries: int | None = None) -> None:
         super().__init__()
         from flambe.cluster.errors import ClusterConfigurationError
         if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
@@ -112,8 +117,8 @@ class Cluster(ClusterContract):
             raise ClusterConfigurationError("ssh_retries must be a whole number >= 0")
         self._ssh_retries = ssh_retries
         self.state = ClusterState(name)
-        self.orchestrator: Optional[OrchestratorInstance] = None
-        self.factories: List[Factory] = []
+        self.orchestrator: OrchestratorInstance | None = None
+        self.factories: list[Factory] = []
         self.debug = False
 
     # -- names and hosts ---------------------------------------------------------------------
@@ -125,7 +130,7 @@ class Cluster(ClusterContract):
         """``<name>_factory``."""
         return f"{self.name}_factory"
 
-    def _instance(self, cls: type, ip: str, private_ip: Optional[str], use_public: bool,
+    def _instance(self, cls: type, ip: str, private_ip: str | None, use_public: bool,
                   name: str) -> Any:
         instance = cls(ip, private_ip or ip, self.username, self.key, self.config, self.debug,
                        use_public, known_hosts=self.state.known_hosts, port=self.ssh_port,
@@ -133,19 +138,19 @@ class Cluster(ClusterContract):
         instance.extra_pip_args = list(self.pip_args)
         return instance
 
-    def get_orchestrator(self, ip: str, private_ip: Optional[str] = None,
+    def get_orchestrator(self, ip: str, private_ip: str | None = None,
                          use_public: bool = True) -> OrchestratorInstance:
         """An orchestrator instance at ``ip`` (private address defaults to it)."""
         return self._instance(OrchestratorInstance, ip, private_ip, use_public,
                               self.get_orchestrator_name())
 
-    def get_factory(self, ip: str, private_ip: Optional[str] = None,
+    def get_factory(self, ip: str, private_ip: str | None = None,
                     use_public: bool = True, index: int = 0) -> CPUFactoryInstance:
         """A CPU factory instance."""
         return self._instance(CPUFactoryInstance, ip, private_ip, use_public,
                               f"{self.get_factory_basename()}_{index + 1}")
 
-    def get_gpu_factory(self, ip: str, private_ip: Optional[str] = None,
+    def get_gpu_factory(self, ip: str, private_ip: str | None = None,
                         use_public: bool = True, index: int = 0) -> GPUFactoryInstance:
         """A GPU factory instance."""
         return self._instance(GPUFactoryInstance, ip, private_ip, use_public,
@@ -157,7 +162,7 @@ class Cluster(ClusterContract):
         return self.orchestrator
 
     @property
-    def hosts(self) -> List[Instance]:
+    def hosts(self) -> list[Instance]:
         """The orchestrator (when loaded) then the factories."""
         return ([self.orchestrator] if self.orchestrator is not None else []) + \
             list(self.factories)
@@ -179,9 +184,9 @@ class Cluster(ClusterContract):
     def rollback_env(self) -> None:
         """Undo what a failed bring-up created (nothing for existing machines)."""
 
-    def record(self) -> Dict[str, Any]:
+    def record(self) -> dict[str, Any]:
         """What ``hosts.json`` keeps about the cluster (subclasses add their ids)."""
-        def host(i: Instance) -> Dict[str, Any]:
+        def host(i: Instance) -> dict[str, Any]:
             return {"name": i.name, "host": i.host, "private_host": i.private_host,
                     "use_public": i.use_public, "gpu": isinstance(i, GPUFactoryInstance)}
         return {"name": self.name, "kind": type(self).__name__, "username": self.username,
@@ -236,7 +241,8 @@ class Cluster(ClusterContract):
                 host.wait_until_accessible(retries=self.ssh_retries())
             except ConnectionError as exc:
                 raise ClusterError(str(exc), hint="check the address in the cluster config and "
-                                   "that the host is up; nothing was left on the other hosts")
+                                   "that the host is up; nothing was left on the other hosts"
+                                   ) from exc
         _parallel(wait, self.hosts)
 
     def ssh_retries(self) -> int:
@@ -287,11 +293,11 @@ class Cluster(ClusterContract):
         token = self.state.ray_token()
         return all(_parallel(lambda h: self.cluster_has_key_on(h, public, token), self.hosts))
 
-    def create_dirs(self, relative_dirs: List[str]) -> None:
+    def create_dirs(self, relative_dirs: list[str]) -> None:
         """Create folders (relative to the home folder) on every host."""
         _parallel(lambda h: h.create_dirs(relative_dirs), self.hosts)
 
-    def run_cmds(self, setup_cmds: List[str]) -> None:
+    def run_cmds(self, setup_cmds: list[str]) -> None:
         """Run commands on every host (in order on each host, hosts in parallel)."""
         _parallel(lambda h: h.run_cmds(setup_cmds), self.hosts)
 
@@ -335,10 +341,10 @@ class Cluster(ClusterContract):
         """``<orchestrator private address>:<port>``, as the hosts reach the head."""
         return f"{self._orch().private_host}:{const.RAY_PORT}"
 
-    def existing_ray_cluster(self) -> List[Instance]:
+    def existing_ray_cluster(self) -> list[Instance]:
         """The hosts running a Ray node of this cluster."""
         running = _parallel(lambda h: h.is_node_running(), self.hosts)
-        return [h for h, up in zip(self.hosts, running) if up]
+        return [h for h, up in zip(self.hosts, running, strict=True) if up]
 
     def is_ray_cluster_up(self) -> bool:
         """Whether the orchestrator runs the Ray head."""
@@ -393,8 +399,8 @@ class Cluster(ClusterContract):
         hosts = self.hosts if all_hosts else [self._orch()]
         _parallel(lambda h: h.remove_dir(path, content_only), hosts)
 
-    def send_local_content(self, content: Dict[str, str], dest: str,
-                           all_hosts: bool = False) -> Dict[str, str]:
+    def send_local_content(self, content: dict[str, str], dest: str,
+                           all_hosts: bool = False) -> dict[str, str]:
         """Upload existing local paths to ``<dest>/<key>__<basename>``; others pass unchanged.
 
         Files above 10 MB are uploaded with a warning. With ``all_hosts`` every factory gets
@@ -403,7 +409,7 @@ class Cluster(ClusterContract):
         orch = self._orch()
         home = orch.get_home_path()
         base = dest if os.path.isabs(dest) else f"{home}/{dest}"
-        result: Dict[str, str] = {}
+        result: dict[str, str] = {}
         for key, value in content.items():
             path = os.path.expanduser(str(value))
             if not isinstance(value, str) or not os.path.exists(path):
@@ -415,7 +421,7 @@ class Cluster(ClusterContract):
                                key, path, size / 1e6)
             target = f"{base}/{key}__{os.path.basename(os.path.abspath(path))}"
             hosts = self.hosts if all_hosts else [orch]
-            _parallel(lambda h: h.send_rsync(path, target), hosts)
+            _parallel(lambda h, p=path, t=target: h.send_rsync(p, t), hosts)
             result[key] = target
         return result
 
@@ -425,7 +431,7 @@ class Cluster(ClusterContract):
         for factory in self.factories:
             orch.rsync_folder(folder, f"{self.username}@{factory.private_host}:{folder}")
 
-    def send_secrets(self, whitelist: Optional[List[str]] = None) -> str:
+    def send_secrets(self, whitelist: list[str] | None = None) -> str:
         """Write the secrets (only the ``whitelist`` sections, if given) to ``~/secret.ini``.
 
         Returns
@@ -443,12 +449,12 @@ class Cluster(ClusterContract):
         return self._orch().put_text(f"{self.get_orch_home_path()}/secret.ini",
                                      buffer.getvalue(), 0o600)
 
-    def install_extensions_in_orchestrator(self, extensions: Dict[str, str]) -> None:
-        """pip install the extensions in the orchestrator's environment."""
+    def install_extensions_in_orchestrator(self, extensions: dict[str, str]) -> None:
+        """Pip install the extensions in the orchestrator's environment."""
         self._orch().install_extensions(extensions)
 
-    def install_extensions_in_factories(self, extensions: Dict[str, str]) -> None:
-        """pip install the extensions in every factory's environment."""
+    def install_extensions_in_factories(self, extensions: dict[str, str]) -> None:
+        """Pip install the extensions in every factory's environment."""
         _parallel(lambda f: f.install_extensions(extensions), self.factories)
 
     # -- resources and environment ----------------------------------------------------------
@@ -456,7 +462,7 @@ class Cluster(ClusterContract):
         """Whether a factory has GPUs."""
         return any(isinstance(f, GPUFactoryInstance) for f in self.factories)
 
-    def get_max_resources(self) -> Dict[str, float]:
+    def get_max_resources(self) -> dict[str, float]:
         """The smallest CPU and GPU counts over the factories."""
         if not self.factories:
             return {"cpu": 0, "gpu": 0}
@@ -476,7 +482,7 @@ class Cluster(ClusterContract):
             public_factories_ips=[f.host for f in self.factories])
 
     # -- runs -------------------------------------------------------------------------------
-    def existing_flambe_execution(self, name: str) -> Optional[int]:
+    def existing_flambe_execution(self, name: str) -> int | None:
         """The pid of experiment ``name`` when it runs on the orchestrator."""
         return self._orch().running_pid(name)
 
@@ -484,8 +490,8 @@ class Cluster(ClusterContract):
         """Stop experiment ``name`` on the orchestrator; whether it was running."""
         return self._orch().kill_flambe(name)
 
-    def execute(self, cluster_runnable: Any, extensions: Dict[str, str],
-                new_secrets: Optional[str], force: bool) -> int:
+    def execute(self, cluster_runnable: Any, extensions: dict[str, str],
+                new_secrets: str | None, force: bool) -> int:
         """Upload the runnable as ``~/flambe-runs/<name>/flambe.yaml`` and start it there.
 
         The process is detached from the SSH session and connects to this cluster's Ray.
@@ -508,7 +514,7 @@ def run_name(runnable: Any) -> str:
     return name if isinstance(name, str) and name else type(runnable).__name__.lower()
 
 
-def _pinned(known_hosts: Any, address: str) -> List[str]:
+def _pinned(known_hosts: Any, address: str) -> list[str]:
     from flambe.cluster.instance.ssh import known_hosts_lines
     return known_hosts_lines(known_hosts, address)
 

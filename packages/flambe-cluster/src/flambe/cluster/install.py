@@ -21,7 +21,6 @@ import urllib.request
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import List, Optional
 
 from flambe.cluster.errors import ClusterError
 
@@ -45,7 +44,7 @@ class LocalDistribution:
 
     name: str
     version: str
-    source: Optional[str] = None
+    source: str | None = None
 
     @property
     def requirement(self) -> str:
@@ -53,7 +52,7 @@ class LocalDistribution:
         return f"{self.name}=={self.version}"
 
 
-def _editable_source(dist: metadata.Distribution) -> Optional[str]:
+def _editable_source(dist: metadata.Distribution) -> str | None:
     try:
         text = dist.read_text("direct_url.json")
     except OSError:
@@ -69,7 +68,7 @@ def _editable_source(dist: metadata.Distribution) -> Optional[str]:
     return urllib.request.url2pathname(parsed.path)
 
 
-def local_distributions() -> List[LocalDistribution]:
+def local_distributions() -> list[LocalDistribution]:
     """The Flambé distributions installed in this environment (``flambe-*``), by name."""
     found = {}
     for dist in metadata.distributions():
@@ -93,7 +92,7 @@ def _fingerprint(folder: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_wheels(dists: List[LocalDistribution], cache: Path) -> List[Path]:
+def build_wheels(dists: list[LocalDistribution], cache: Path) -> list[Path]:
     """Wheels of editable distributions, built (in one pip call) once per state of their files.
 
     Raises
@@ -135,8 +134,8 @@ def build_wheels(dists: List[LocalDistribution], cache: Path) -> List[Path]:
 class InstallPlan:
     """What every host installs: requirement strings and wheel files (local paths)."""
 
-    requirements: List[str]
-    wheels: List[Path]
+    requirements: list[str]
+    wheels: list[Path]
 
     def stamp(self) -> str:
         """Identifies the plan: a host that installed the same plan is skipped."""

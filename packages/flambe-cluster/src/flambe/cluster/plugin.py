@@ -7,13 +7,14 @@ so that ``flambe --help`` imports neither torch, paramiko, boto3 nor this plugin
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from flambe.plugins import hookimpl
 from flambe.plugins.types import LazyCommand
 
 # YAML tag (without "!") -> "module:Class"
-TAGS: Dict[str, str] = {
+TAGS: dict[str, str] = {
     "SSHCluster": "flambe.cluster.ssh_cluster:SSHCluster",
     "AWSCluster": "flambe.cluster.aws:AWSCluster",
 }
@@ -39,7 +40,7 @@ def flambe_storage_backends() -> Mapping[str, str]:
 
 
 @hookimpl
-def flambe_run_on_cluster(request: Any) -> Optional[int]:
+def flambe_run_on_cluster(request: Any) -> int | None:
     """``flambe run CONFIG --cluster cluster.yaml``."""
     from flambe.cluster.remote import submit
     return submit(request)

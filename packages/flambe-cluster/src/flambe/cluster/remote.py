@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, Optional
+from typing import Any
 
 from flambe.cluster.errors import ClusterError
 
 logger = logging.getLogger(__name__)
 
 
-def load_cluster(path: str, secrets: Optional[str] = None) -> Optional[Any]:
+def load_cluster(path: str, secrets: str | None = None) -> Any | None:
     """The cluster a config file describes; ``None`` when it describes no flambe-cluster class.
 
     Raises
@@ -35,7 +35,7 @@ def load_cluster(path: str, secrets: Optional[str] = None) -> Optional[Any]:
     return build_runnable(loaded, secrets=secrets)
 
 
-def upload_extensions(cluster: Any, extensions: Dict[str, str], base_dir: str) -> Dict[str, str]:
+def upload_extensions(cluster: Any, extensions: dict[str, str], base_dir: str) -> dict[str, str]:
     """Upload local extensions to every host and install them everywhere.
 
     Returns
@@ -56,7 +56,7 @@ def upload_extensions(cluster: Any, extensions: Dict[str, str], base_dir: str) -
     return remote
 
 
-def submit(request: Any) -> Optional[int]:
+def submit(request: Any) -> int | None:
     """Run ``request.runnable`` on the cluster of ``request.cluster_path``.
 
     Returns

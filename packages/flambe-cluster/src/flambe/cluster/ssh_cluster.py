@@ -15,15 +15,16 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Any
 
 from flambe.cluster.cluster import Cluster
 from flambe.cluster.errors import ClusterConfigurationError
 
-Address = Union[str, Sequence[str]]
+Address = str | Sequence[str]
 
 
-def _pair(value: Address, what: str) -> Tuple[str, str]:
+def _pair(value: Address, what: str) -> tuple[str, str]:
     """``(public, private)`` from ``"ip"`` or ``[public, private]``."""
     if isinstance(value, str) and value:
         return value, value
@@ -63,9 +64,9 @@ class SSHCluster(Cluster):
 
     """
 
-    def __init__(self, name: str, orchestrator_ip: Address, factories_ips: List[Address],
+    def __init__(self, name: str, orchestrator_ip: Address, factories_ips: list[Address],
                  key: str, username: str, remote_context: Any = None, use_public: bool = True,
-                 setup_cmds: Optional[List[str]] = None, **kwargs: Any) -> None:
+                 setup_cmds: list[str] | None = None, **kwargs: Any) -> None:
         if not isinstance(factories_ips, list):
             raise ClusterConfigurationError("factories_ips must be a list of addresses")
         super().__init__(name, len(factories_ips), key, username, setup_cmds, **kwargs)
@@ -75,7 +76,7 @@ class SSHCluster(Cluster):
         self.remote_context = remote_context
         self.use_public = bool(use_public)
 
-    def load_all_instances(self, exp_name: Optional[str] = None, force: bool = False) -> None:
+    def load_all_instances(self, exp_name: str | None = None, force: bool = False) -> None:
         """Build the host objects from the configured addresses."""
         public, private = self.orchestrator_ips
         self.orchestrator = self.get_orchestrator(public, private, self.use_public)

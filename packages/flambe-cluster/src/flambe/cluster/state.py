@@ -12,7 +12,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from flambe.cluster.errors import ClusterError
 
@@ -57,14 +57,17 @@ class ClusterState:
 
     @property
     def public_key(self) -> Path:
+        """The cluster's own public key."""
         return self.folder / "cluster_key.pub"
 
     @property
     def hosts_file(self) -> Path:
+        """``hosts.json``: the hosts of the last bring-up."""
         return self.folder / "hosts.json"
 
     @property
     def wheels(self) -> Path:
+        """The wheels built for the hosts."""
         return self.folder / "wheels"
 
     def exists(self) -> bool:
@@ -96,14 +99,14 @@ class ClusterState:
         return path.read_text().strip()
 
     # -- hosts ----------------------------------------------------------------------
-    def save_hosts(self, record: Dict[str, Any]) -> None:
+    def save_hosts(self, record: dict[str, Any]) -> None:
         """Write ``hosts.json`` (atomically)."""
         self.ensure()
         tmp = self.hosts_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
         os.replace(tmp, self.hosts_file)
 
-    def load_hosts(self) -> Dict[str, Any]:
+    def load_hosts(self) -> dict[str, Any]:
         """The record of the last bring-up.
 
         Raises
@@ -125,7 +128,7 @@ class ClusterState:
             self.hosts_file.unlink()
 
 
-def list_clusters() -> List[str]:
+def list_clusters() -> list[str]:
     """Names of the clusters with a record on this machine."""
     root = clusters_root()
     if not root.is_dir():
@@ -133,7 +136,7 @@ def list_clusters() -> List[str]:
     return sorted(p.name for p in root.iterdir() if (p / "hosts.json").is_file())
 
 
-def find_cluster(name: Optional[str]) -> ClusterState:
+def find_cluster(name: str | None) -> ClusterState:
     """The state of ``name``, or of the only known cluster when ``name`` is None."""
     if name:
         return ClusterState(name)

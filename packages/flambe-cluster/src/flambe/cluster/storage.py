@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from typing import Any, Iterator, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from flambe.storage import StorageBackend, StorageError
 
 ENDPOINT_ENV = "FLAMBE_S3_ENDPOINT_URL"
 
 
-def split_url(url: str) -> Tuple[str, str]:
+def split_url(url: str) -> tuple[str, str]:
     """``(bucket, key)`` of ``s3://bucket/key`` (the key has no leading or trailing slash).
 
     Raises

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections import namedtuple
-from typing import Iterable
+from collections.abc import Iterable
 
 #: the outcome of a remote command: ``success`` and ``msg`` (stdout bytes on success,
 #: stderr bytes on failure)

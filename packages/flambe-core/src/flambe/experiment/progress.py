@@ -109,8 +109,10 @@ class ProgressState:
                     "name": result.get("name"), "params": result.get("params", {}),
                     "lineage": result.get("lineage", {}), "status": "running", "step": 0,
                     "last_metric": None, "best_metric": None, "checkpoint": None, "error": None})
+            # host: the machine the trial runs on (one of several on a cluster)
             described = {key: result[key] for key in ("metric_name", "metric_negated",
-                                                      "total_steps") if result.get(key) is not None}
+                                                      "total_steps", "host")
+                         if result.get(key) is not None}
             self.variant_update(stage, variant, status="running", step=result.get("step"),
                                 metric=result.get("metric"), score=result.get("score"),
                                 **described)

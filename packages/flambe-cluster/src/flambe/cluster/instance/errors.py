@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flambe.cluster.errors import ClusterError
 
 
@@ -13,9 +11,9 @@ class RemoteCommandError(ClusterError):
     The message names the host, the command, its exit code and the end of its stderr.
     """
 
-    def __init__(self, message: str, host: Optional[str] = None, command: Optional[str] = None,
-                 exit_code: Optional[int] = None, stderr: str = "",
-                 hint: Optional[str] = None) -> None:
+    def __init__(self, message: str, host: str | None = None, command: str | None = None,
+                 exit_code: int | None = None, stderr: str = "",
+                 hint: str | None = None) -> None:
         self.host = host
         self.command = command
         self.exit_code = exit_code

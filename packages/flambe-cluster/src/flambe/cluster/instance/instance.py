@@ -17,14 +17,18 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any
 
 from flambe.cluster import const
 from flambe.cluster.instance import ssh
-from flambe.cluster.instance.errors import (RemoteCommandError, RemoteFileTransferError,
-                                            SSHConnectingError)
+from flambe.cluster.instance.errors import (
+    RemoteCommandError,
+    RemoteFileTransferError,
+    SSHConnectingError,
+)
 from flambe.cluster.utils import RemoteCommand, quote_all, tail
 
 logger = logging.getLogger(__name__)
@@ -37,9 +41,9 @@ PYTHON = f"$HOME/{const.REMOTE_ENV}/bin/python"
 RAY = f"{PYTHON} -m ray.scripts.scripts"
 FLAMBE = f"{PYTHON} -m flambe.cli"
 
-ENV_PREFIX = ('cd "$HOME" && export PATH="$HOME/{env}/bin:$HOME/.local/bin:$PATH" '
-              'RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$HOME/{token}" '
-              'RAY_USAGE_STATS_ENABLED=0 && ').format(env=const.REMOTE_ENV, token=const.RAY_TOKEN)
+ENV_PREFIX = (f'cd "$HOME" && export PATH="$HOME/{const.REMOTE_ENV}/bin:$HOME/.local/bin:$PATH" '
+              f'RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$HOME/{const.RAY_TOKEN}" '
+              'RAY_USAGE_STATS_ENABLED=0 && ')
 
 
 class Instance:
@@ -70,10 +74,10 @@ class Instance:
 
     """
 
-    def __init__(self, host: str, private_host: Optional[str], username: str, key: str,
-                 config: Optional[configparser.ConfigParser] = None, debug: bool = False,
-                 use_public: bool = True, known_hosts: Optional[Path] = None, port: int = 22,
-                 name: Optional[str] = None) -> None:
+    def __init__(self, host: str, private_host: str | None, username: str, key: str,
+                 config: configparser.ConfigParser | None = None, debug: bool = False,
+                 use_public: bool = True, known_hosts: Path | None = None, port: int = 22,
+                 name: str | None = None) -> None:
         self.host = host
         self.private_host = private_host or host
         self.username = username
@@ -89,24 +93,24 @@ class Instance:
         self.known_hosts = Path(known_hosts)
         self._cli: Any = None
         self._lock = threading.Lock()
-        self._home: Optional[str] = None
-        self.extra_pip_args: List[str] = []
+        self._home: str | None = None
+        self.extra_pip_args: list[str] = []
 
     # -- pickling: the SSH client stays behind ---------------------------------------------
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_cli"] = None
         state["_lock"] = None
         return state
 
-    def __setstate__(self, state: Dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.username}@{self.address}, private={self.private_host})"
 
-    def __enter__(self) -> "Instance":
+    def __enter__(self) -> Instance:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -165,13 +169,13 @@ class Instance:
             self._cli = None
 
     # -- commands --------------------------------------------------------------------------
-    def _exec(self, command: str, timeout: Optional[float]) -> tuple[int, bytes, bytes]:
+    def _exec(self, command: str, timeout: float | None) -> tuple[int, bytes, bytes]:
         client = self._get_cli()
         channel = client.get_transport().open_session()
         channel.settimeout(const.SOCKET_TIMEOUT)
         channel.exec_command(ENV_PREFIX + command)
-        out: List[bytes] = []
-        err: List[bytes] = []
+        out: list[bytes] = []
+        err: list[bytes] = []
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             busy = False
@@ -192,8 +196,8 @@ class Instance:
                 time.sleep(0.01)
         return channel.recv_exit_status(), b"".join(out), b"".join(err)
 
-    def _run_cmd(self, cmd: str, retries: int = 1, wd: Optional[str] = None,
-                 timeout: Optional[float] = None) -> RemoteCommand:
+    def _run_cmd(self, cmd: str, retries: int = 1, wd: str | None = None,
+                 timeout: float | None = None) -> RemoteCommand:
         """Run ``cmd`` in a fresh shell, trying up to ``retries`` times while it fails.
 
         Returns
@@ -212,8 +216,8 @@ class Instance:
         result = self._run_full(cmd, retries, wd, timeout)
         return RemoteCommand(result[0] == 0, result[1] if result[0] == 0 else result[2])
 
-    def _run_full(self, cmd: str, retries: int = 1, wd: Optional[str] = None,
-                  timeout: Optional[float] = None) -> tuple[int, bytes, bytes]:
+    def _run_full(self, cmd: str, retries: int = 1, wd: str | None = None,
+                  timeout: float | None = None) -> tuple[int, bytes, bytes]:
         if retries <= 0:
             raise ValueError(f"retries must be at least 1, got {retries}")
         command = f"cd {shlex.quote(wd)} && {cmd}" if wd else cmd
@@ -232,8 +236,8 @@ class Instance:
                 time.sleep(const.RETRY_DELAY)
         return last
 
-    def run(self, cmd: str, retries: int = 1, timeout: Optional[float] = None,
-            wd: Optional[str] = None, what: Optional[str] = None) -> str:
+    def run(self, cmd: str, retries: int = 1, timeout: float | None = None,
+            wd: str | None = None, what: str | None = None) -> str:
         """Run ``cmd`` and return its decoded stdout.
 
         Raises
@@ -250,7 +254,7 @@ class Instance:
         return out.decode("utf-8", errors="replace")
 
     def run_cmds(self, cmds: Sequence[str], retries: int = 3,
-                 timeout: Optional[float] = None) -> None:
+                 timeout: float | None = None) -> None:
         """Run commands one after the other (each tried ``retries`` times); stop at a failure."""
         for cmd in cmds:
             self.run(cmd, retries=retries, timeout=timeout, what="a setup command")
@@ -302,7 +306,7 @@ class Instance:
             sftp.close()
         return full
 
-    def read_text(self, path: str) -> Optional[str]:
+    def read_text(self, path: str) -> str | None:
         """The text of ``path`` on the host, or None when it does not exist."""
         result = self._run_cmd(f"cat {shlex.quote(path)}")
         return result.msg.decode("utf-8", errors="replace") if result.success else None
@@ -323,13 +327,13 @@ class Instance:
                else f"rm -rf {target}")
         self.run(cmd, retries=3, what="removing a folder")
 
-    def rsync_command(self) -> List[str]:
+    def rsync_command(self) -> list[str]:
         """The ssh transport rsync uses, with the user's key and the pinned host keys."""
         return ["rsync", "-a", "-e",
                 quote_all(ssh.ssh_program(self.key, self.known_hosts, self.port))]
 
     def send_rsync(self, host_path: str, remote_path: str,
-                   params: Optional[List[str]] = None) -> None:
+                   params: list[str] | None = None) -> None:
         """Copy a local file or folder to the host (a folder's contents, into ``remote_path``).
 
         Raises
@@ -350,14 +354,14 @@ class Instance:
         self._rsync([*(params or []), source, f"{self.destination}:{remote_path}"])
 
     def get_rsync(self, remote_path: str, host_path: str,
-                  params: Optional[List[str]] = None) -> None:
+                  params: list[str] | None = None) -> None:
         """Copy a file or folder of the host to this machine (a folder's contents)."""
         remote_path = self.absolute(remote_path)
         os.makedirs(host_path, exist_ok=True)
         self._rsync([*(params or []), f"{self.destination}:{remote_path.rstrip('/')}/",
                      host_path.rstrip("/") + "/"])
 
-    def _rsync(self, args: List[str]) -> None:
+    def _rsync(self, args: list[str]) -> None:
         cmd = [*self.rsync_command(), *args]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
@@ -372,9 +376,9 @@ class Instance:
         """The interpreter of the host's Flambé environment."""
         return PYTHON
 
-    def pip_flags(self) -> List[str]:
+    def pip_flags(self) -> list[str]:
         """``--trusted-host``/``--extra-index-url`` from the ``[PIP]`` secrets section."""
-        flags: List[str] = []
+        flags: list[str] = []
         if self.config.has_section("PIP"):
             pip = self.config["PIP"]
             if pip.get("HOST"):
@@ -390,7 +394,7 @@ class Instance:
         self.run(f'test -x "{env}/bin/python" || {base_python} -m venv{flag} "{env}"',
                  retries=2, timeout=300, what="creating the Flambé environment")
 
-    def installed_versions(self) -> Dict[str, str]:
+    def installed_versions(self) -> dict[str, str]:
         """Versions of the Flambé distributions in the host's environment."""
         script = ("import json, importlib.metadata as m; print(json.dumps({d.metadata['Name']."
                   "lower(): d.version for d in m.distributions() if (d.metadata['Name'] or '')."
@@ -406,7 +410,7 @@ class Instance:
 
     def install_packages(self, requirements: Sequence[str], wheels: Sequence[str] = (),
                          timeout: float = 1800, options: Sequence[str] = ()) -> None:
-        """pip install requirement strings and uploaded wheel files into the environment."""
+        """Pip install requirement strings and uploaded wheel files into the environment."""
         args = [*requirements, *wheels]
         if not args:
             return
@@ -425,8 +429,8 @@ class Instance:
         import flambe
         return flambe.__version__ in result.msg.decode()
 
-    def install_extensions(self, extensions: Dict[str, str]) -> None:
-        """pip install each extension (a path on the host or a pip requirement)."""
+    def install_extensions(self, extensions: dict[str, str]) -> None:
+        """Pip install each extension (a path on the host or a pip requirement)."""
         for name, location in extensions.items():
             self.run(f"{self.python} -m pip install --disable-pip-version-check -q "
                      f"{quote_all(self.pip_flags())} {shlex.quote(location)}", retries=3,
@@ -448,15 +452,20 @@ class Instance:
 
     # -- Ray -------------------------------------------------------------------------------
     def ray_temp_dir(self) -> str:
-        """Ray's session folder on the host: one per user, home and address, so that hosts
-        sharing a disk keep theirs apart (and short: Ray's socket paths are limited)."""
+        """Ray's session folder on the host: one per user, home and address.
+
+        Hosts sharing a disk keep theirs apart; the path stays short (Ray's socket paths are
+        limited).
+        """
         import hashlib
         digest = hashlib.sha1(f"{self.get_home_path()}:{self.private_host}".encode()).hexdigest()
         return f"/tmp/flambe-ray-{self.username}-{digest[:10]}"
 
     def _ray_pattern(self) -> str:
-        """A ``pgrep -f`` pattern of this host's Ray processes that the shell running pgrep
-        does not match itself (``[f]lambe-ray-...``)."""
+        """A ``pgrep -f`` pattern of this host's Ray processes.
+
+        The shell running pgrep does not match it itself (``[f]lambe-ray-...``).
+        """
         return shlex.quote(self.ray_temp_dir().replace("/flambe-ray-", "/[f]lambe-ray-") + "/")
 
     def is_node_running(self) -> bool:
@@ -464,8 +473,11 @@ class Instance:
         return self._run_cmd(f"pgrep -f -- {self._ray_pattern()} >/dev/null").success
 
     def shutdown_node(self) -> None:
-        """Stop this host's Ray processes (only those of its session folder: never ``ray stop``,
-        which would stop every Ray of the user on the machine)."""
+        """Stop this host's Ray processes.
+
+        Only those of its session folder: never ``ray stop``, which would stop every Ray of the
+        user on the machine.
+        """
         pattern = self._ray_pattern()
         self._run_cmd(f"pids=$(pgrep -f -- {pattern}); [ -n \"$pids\" ] && kill $pids; "
                       f"for i in $(seq 50); do pgrep -f -- {pattern} >/dev/null || exit 0; "
@@ -476,8 +488,8 @@ class Instance:
 class CPUFactoryInstance(Instance):
     """A factory: a Ray worker where trials run."""
 
-    def launch_node(self, head_address: str, num_cpus: Optional[int] = None,
-                    num_gpus: Optional[int] = None) -> None:
+    def launch_node(self, head_address: str, num_cpus: int | None = None,
+                    num_gpus: int | None = None) -> None:
         """Start a Ray worker joining the head at ``head_address`` (``ip:port``)."""
         tmp = self.ray_temp_dir()
         resources = ""
@@ -506,7 +518,7 @@ class OrchestratorInstance(Instance):
                  f"--temp-dir={tmp} --include-dashboard=false --disable-usage-stats",
                  retries=2, timeout=180, what="starting the Ray head")
 
-    def cluster_resources(self) -> List[Dict[str, Any]]:
+    def cluster_resources(self) -> list[dict[str, Any]]:
         """The alive Ray nodes: ``[{"ip", "cpus", "gpus", "hostname"}]``."""
         script = ("import json, ray; ray.init(address='auto', logging_level='ERROR', "
                   "log_to_driver=False); print(json.dumps([{'ip': n['NodeManagerAddress'], "
@@ -519,13 +531,13 @@ class OrchestratorInstance(Instance):
         import json
         return list(json.loads(out.strip().splitlines()[-1]))
 
-    def worker_nodes(self) -> List[str]:
+    def worker_nodes(self) -> list[str]:
         """Addresses of the Ray nodes that offer CPUs or GPUs (the factories)."""
         return sorted({n["ip"] for n in self.cluster_resources()
                        if n["cpus"] > 0 or n["gpus"] > 0})
 
-    def rsync_folder(self, _from: str, _to: str, exclude: Optional[List[str]] = None) -> None:
-        """rsync run on the orchestrator, with the cluster's key (``_to`` may be remote)."""
+    def rsync_folder(self, _from: str, _to: str, exclude: list[str] | None = None) -> None:
+        """Rsync run on the orchestrator, with the cluster's key (``_to`` may be remote)."""
         excludes = " ".join(f"--exclude={shlex.quote(e)}" for e in exclude or [])
         self.run(f"rsync -a {excludes} -e 'ssh -i $HOME/{const.PRIVATE_KEY} -o IdentitiesOnly=yes "
                  f"-o BatchMode=yes -o UserKnownHostsFile=$HOME/.flambe/cluster/known_hosts "
@@ -536,7 +548,7 @@ class OrchestratorInstance(Instance):
         """The folder of experiment ``name`` on the orchestrator (relative to home)."""
         return f"{const.REMOTE_RUNS}/{name}"
 
-    def running_pid(self, name: str) -> Optional[int]:
+    def running_pid(self, name: str) -> int | None:
         """The pid of experiment ``name``'s process when it is running."""
         folder = shlex.quote(self.run_folder(name))
         result = self._run_cmd(f"pid=$(cat {folder}/pid 2>/dev/null) && kill -0 \"$pid\" "
@@ -544,7 +556,7 @@ class OrchestratorInstance(Instance):
                                f"&& echo \"$pid\"")
         return int(result.msg.decode().strip()) if result.success else None
 
-    def launch_flambe(self, name: str, config_file: str, secrets_file: Optional[str],
+    def launch_flambe(self, name: str, config_file: str, secrets_file: str | None,
                       force: bool, ray_address: str) -> int:
         """Start ``flambe run`` on the orchestrator, detached from the SSH session.
 

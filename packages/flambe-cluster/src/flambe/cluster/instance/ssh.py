@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
-from flambe.cluster.instance.errors import (HostKeyChangedError, MissingAuthError,
-                                            SSHConnectingError)
+from flambe.cluster.instance.errors import HostKeyChangedError, MissingAuthError, SSHConnectingError
 
 _PIN_LOCK = threading.Lock()
 
@@ -100,7 +99,7 @@ def connect(address: str, port: int, username: str, key: str, known_hosts: Path,
     return client
 
 
-def ssh_options(key: str, known_hosts: Path, port: int = 22, timeout: int = 20) -> List[str]:
+def ssh_options(key: str, known_hosts: Path, port: int = 22, timeout: int = 20) -> list[str]:
     """Options of the ``ssh`` program: the user's key only, the pinned host keys only."""
     return ["-i", check_key(key), "-p", str(port), "-o", "IdentitiesOnly=yes",
             "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
@@ -110,7 +109,7 @@ def ssh_options(key: str, known_hosts: Path, port: int = 22, timeout: int = 20) 
 
 
 def ssh_program(key: str, known_hosts: Path, port: int = 22,
-                interactive: bool = False) -> List[str]:
+                interactive: bool = False) -> list[str]:
     """The ``ssh`` command line (without the destination)."""
     options = ssh_options(key, known_hosts, port)
     if interactive:
@@ -119,7 +118,7 @@ def ssh_program(key: str, known_hosts: Path, port: int = 22,
     return ["ssh", *options]
 
 
-def known_hosts_lines(known_hosts: Path, address: str) -> List[str]:
+def known_hosts_lines(known_hosts: Path, address: str) -> list[str]:
     """The pinned lines of ``address`` (empty when it was never contacted)."""
     if not known_hosts.is_file():
         return []
@@ -128,6 +127,6 @@ def known_hosts_lines(known_hosts: Path, address: str) -> List[str]:
             or line.split(" ", 1)[0].startswith(f"[{address}]:")]
 
 
-def get_optional(value: Optional[str]) -> Optional[str]:
+def get_optional(value: str | None) -> str | None:
     """``None`` for empty strings."""
     return value or None
