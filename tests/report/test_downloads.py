@@ -57,9 +57,12 @@ def test_full_archives_hold_every_file(client: Any, experiment: Path, url: str, 
     ("/download_logs/train", "experiment-train-logs.tar"),
     (f"/download_logs/train/{A1}", "experiment-train-lr=0.1,layers=1-logs.tar"),
 ])
-def test_logs_archives_leave_out_weights_and_checkpoints(client: Any, url: str,
-                                                         filename: str) -> None:
+def test_logs_archives_leave_out_weights_and_checkpoints(client: Any, experiment: Path,
+                                                         url: str, filename: str) -> None:
+    (experiment / V1 / "weights.pt").write_bytes(b"w" * 100)  # weights outside a checkpoint
+    (experiment / V1 / "notes.txt").write_text("kept")
     disposition, names, contents, _ = archive(client, url)
+    assert any(n.endswith("/notes.txt") for n in contents)
     assert f'filename="{filename}"' in disposition
     assert contents, "a logs archive is not empty"
     assert not [n for n in contents if n.endswith(".pt") or "/checkpoint/" in n]
