@@ -459,10 +459,10 @@ class Engine:
         _raise_disk_full(outcome.values())
         unfinished = [vid for vid, error in outcome.items()
                       if error is None and vid not in reported
-                      and (read_trial(plans[vid].variant_dir) or {}).get("step")
                       and not (read_trial(plans[vid].variant_dir) or {}).get("done")]
         if unfinished and stage not in self.exp.schedulers:
-            # without a scheduler, Tune stops trials early only when Ctrl-C reached it
+            # without a scheduler, Tune stops trials early (or never starts them) only when
+            # Ctrl-C reached it: a trial that failed has its error reported
             logger.warning("Stage %s: %d variant%s stopped before finishing", stage,
                            len(unfinished), "s" * (len(unfinished) != 1))
             raise KeyboardInterrupt
