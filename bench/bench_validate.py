@@ -55,6 +55,7 @@ def deep_nesting(levels: int = 5000) -> str:
 
 
 def main() -> None:
+    """Print the figures (see the module documentation)."""
     from flambe.compile.validate import validate_text
 
     megabytes = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0

@@ -11,8 +11,8 @@ from typing import Any, List
 
 import pytest
 
-from flambe.compile.compose import MAX_DEPTH, MAX_NODES, LimitError
 from flambe.compile.component import Component
+from flambe.compile.compose import MAX_DEPTH, MAX_NODES, LimitError
 from flambe.compile.validate import validate_text
 from flambe.compile.yaml import load
 from flambe.errors import ConfigError, YAMLSyntaxError

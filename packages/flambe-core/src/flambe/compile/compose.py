@@ -92,7 +92,7 @@ def _resolver() -> _Resolver:
 
 
 def _libyaml_events(text: str) -> Optional[Iterable[Any]]:
-    """libyaml's event stream of ``text``; None when PyYAML's C parser is not installed."""
+    """Return libyaml's event stream of ``text``; None when PyYAML's C parser is missing."""
     try:
         from yaml._yaml import CParser as parser_class
     except ImportError:
@@ -265,7 +265,7 @@ class Composer:
                 node = top.node
                 items = top.items
                 if type(node) is MappingNode:
-                    node.value = list(zip(items[0::2], items[1::2]))
+                    node.value = list(zip(items[0::2], items[1::2], strict=True))
                 else:
                     node.value = items
                 node.end_mark = event.end_mark
