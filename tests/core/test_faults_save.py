@@ -42,7 +42,8 @@ SAVER = textwrap.dedent('''
         results.flush()
 
     def version_of(obj):
-        values = set(obj.linear.weight.flatten().tolist()) | {float(obj.linear.bias)}
+        values = set(obj.linear.weight.detach().flatten().tolist())
+        values |= {float(obj.linear.bias.detach())}
         return sorted(values), obj.done_steps
 
     def leftovers():
@@ -68,7 +69,8 @@ SAVER = textwrap.dedent('''
             report(check="after-save", leftovers=leftovers())
             first = False
         step += 1
-        open("next", "w").write(str(step))
+        open("next.tmp", "w").write(str(step))
+        os.replace("next.tmp", "next")  # the harness's own counter must survive kills too
         report(saved=step - 1)
 ''')
 
