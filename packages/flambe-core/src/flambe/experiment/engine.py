@@ -24,11 +24,11 @@ import zlib
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
-from flambe.experiment.progress import ProgressState
 from flambe.experiment.checkpoints import prune
+from flambe.experiment.progress import ProgressState
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial, score_of
-from flambe.utils.atomic import remove_stale_temps
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
+from flambe.utils.atomic import remove_stale_temps
 
 logger = logging.getLogger(__name__)
 
