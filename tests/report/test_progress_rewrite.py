@@ -55,6 +55,7 @@ def test_reads_during_rewrites(experiment: Path, write: Callable) -> None:
         while not stop.is_set():
             write(path if write is torn_write else str(path), docs[k % len(docs)])
             k += 1
+            time.sleep(0.005)  # a rewrite every few milliseconds: far more often than a run
 
     thread = threading.Thread(target=writer)
     thread.start()

@@ -25,8 +25,8 @@ VARIANT_FILE = "variant.json"
 TRIAL_FILE = "trial.json"
 VARIANT_LOG = "console.out"
 
-_RETRIES = 5
-_RETRY_PAUSE_S = 0.02
+_RETRIES = 20
+_RETRY_PAUSE_S = 0.01
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:
