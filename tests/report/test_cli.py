@@ -77,6 +77,12 @@ def test_the_original_flambe_site_command_takes_the_progress_file(experiment: Pa
         site.stop()
 
 
+def test_a_file_that_is_no_output_folder_is_a_usage_error(experiment: Path) -> None:
+    result = run(*FLAMBE, "site", str(experiment / "experiment.yaml"))
+    assert result.returncode == 2
+    assert "is a file: pass an experiment's output folder" in result.stderr
+
+
 def test_a_busy_port_is_a_clear_error(experiment: Path) -> None:
     port = free_port()
     site = SiteProcess([str(experiment), "--port", str(port)])

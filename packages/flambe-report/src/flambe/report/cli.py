@@ -47,6 +47,10 @@ def site(output_folder: str, host: str, port: int, open_browser: bool, token: st
     if not security.is_loopback(host) and not token:
         token = security.new_token()
     root = os.path.abspath(os.path.expanduser(output_folder))
+    if os.path.isfile(root) and os.path.basename(root) != "progress.json":
+        raise click.BadParameter(
+            f"{output_folder} is a file: pass an experiment's output folder "
+            "(flambe-output/output__<name>) or its progress.json", param_hint="OUTPUT_FOLDER")
     if not os.path.exists(root):
         click.echo(f"{root} does not exist yet: the site waits for the experiment to write it",
                    err=True)
