@@ -194,6 +194,7 @@ def test_the_console_log_starts_once_the_run_owns_the_folder(tmp_path: Path) -> 
         (out / "run.json").write_text("{}")
         log.warning("the run has started")
     text = (out / "console.log").read_text()
+    assert (out / "console.log").stat().st_mode & 0o777 == 0o600
     assert text.index("before the folder exists") < text.index("the run has started")
     assert "WARNING folder exists, run.json not yet" in text
     log.warning("after the run")

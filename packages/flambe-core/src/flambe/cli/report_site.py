@@ -86,8 +86,10 @@ class ConsoleLogHandler(logging.Handler):
                     if len(self._pending) < _MAX_BUFFERED:
                         self._pending.append(line)
                     return
-                self._file = open(os.path.join(self.output_path, CONSOLE_LOG), "a",
-                                  encoding="utf-8")
+                # readable by the user only, like Flambé's other logs
+                fd = os.open(os.path.join(self.output_path, CONSOLE_LOG),
+                             os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._file = os.fdopen(fd, "a", encoding="utf-8")
                 self._file.write("".join(self._pending))
                 self._pending = []
             self._file.write(line)
