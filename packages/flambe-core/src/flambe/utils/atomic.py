@@ -87,6 +87,23 @@ def disk_full_error(path: str, what: str = "") -> DiskFullError:
              "again: everything that finished before this write is kept and will not be redone")
 
 
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    """Return the umask (read once: setting it in order to read it is not thread-safe)."""
+    global _UMASK
+    if _UMASK is None:
+        try:
+            with open("/proc/self/status", encoding="ascii") as handle:
+                found = [line.split()[1] for line in handle if line.startswith("Umask:")]
+            _UMASK = int(found[0], 8)
+        except (OSError, IndexError, ValueError):
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return _UMASK
+
+
 def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
     """Replace ``path`` by ``text`` in one step (readers see the old or the new file).
 
@@ -109,12 +126,7 @@ def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
     name = os.path.basename(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
+        os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
