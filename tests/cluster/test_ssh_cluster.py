@@ -182,7 +182,7 @@ def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any
 
 
 def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, network: Any,
-                                                            env: Dict[str, str],
+                                                            env: dict[str, str],
                                                             tmp_path: Path) -> None:
     """``flambe run --ray-address``: this machine drives a Ray cluster it did not start."""
     from flambe.cluster.state import ClusterState
@@ -194,10 +194,57 @@ def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, ne
     exp.write_text(text.split("  evaluate: !Evaluator")[0].replace("n_layers: !g [1, 2]",
                                                                   "n_layers: 1"))
     token = ClusterState(NAME).folder / "ray_auth_token"
-    run_env = dict(env, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
-    flambe("run", str(exp), "--ray-address", f"{orch.address}:6379", env=run_env)
+    # a Ray driver runs on a node of the cluster (as `ray job submit` runs it on the head):
+    # here, inside the orchestrator's namespace, as a process of this machine's environment
+    done = subprocess.run([*orch.nsenter(), "env", "RAY_AUTH_MODE=token",
+                           f"RAY_AUTH_TOKEN_PATH={token}", sys.executable, "-m", "flambe.cli",
+                           "run", str(exp), "--ray-address", f"{orch.address}:6379"],
+                          capture_output=True, text=True, env=env, timeout=400)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     progress = json.loads((tmp_path / "out/output__on-ray/progress.json").read_text())
     variants = progress["stages"]["train"]["variants"].values()
     assert len(variants) == 2 and {v["status"] for v in variants} == {"success"}
     # the head offers no CPU: the trials ran on the factories, not here
     assert {v["host"] for v in variants} <= {"factory1", "factory2"}
+
+
+@pytest.mark.faults
+def test_a_factory_lost_mid_stage_is_retried_on_the_other(brought_up: Path, network: Any,
+                                                          env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    """Kill factory2's Ray processes while the stage runs: the stage still completes there."""
+    import signal
+
+    from tests.cluster.conftest import ray_temp_dir
+    orch, factory2 = network.hosts["orch"], network.hosts["factory2"]
+    exp = tmp_path / "experiment.yaml"
+    text = (REPO / "examples/cluster/experiment.yaml").read_text()
+    text = text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv"))
+    text = text.replace("name: moons-cluster", "name: survivor").replace("max_steps: 3",
+                                                                           "max_steps: 40")
+    exp.write_text(text)
+    flambe("run", str(exp), "--cluster", str(brought_up), env=env)
+    progress_file = orch.home / "survivor/output__survivor/progress.json"
+    deadline = time.monotonic() + 300
+    while True:  # wait until train variants run on factory2
+        doc = json.loads(progress_file.read_text()) if progress_file.exists() else {}
+        train = doc.get("stages", {}).get("train", {}).get("variants", {}).values()
+        if any(v.get("host") == "factory2" and (v.get("step") or 0) >= 2 for v in train):
+            break
+        assert time.monotonic() < deadline, "the train stage never ran on factory2"
+        time.sleep(0.5)
+    temp = ray_temp_dir(factory2)
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="ignore")
+            except OSError:
+                continue
+            if temp in cmd:  # the raylet and its agents; its workers die with it
+                os.kill(int(pid), signal.SIGKILL)
+    _wait_for_run(orch, "survivor", timeout=500)
+    doc = json.loads(progress_file.read_text())
+    for stage in ("train", "evaluate"):
+        variants = doc["stages"][stage]["variants"].values()
+        assert len(variants) == 4 and {v["status"] for v in variants} == {"success"}, variants
+    assert {v["host"] for v in doc["stages"]["evaluate"]["variants"].values()} == {"factory1"}

@@ -127,13 +127,22 @@ def prepare(config: str, install_extensions: bool, cluster: Optional[str],
               help="With --site: keep serving after the run ends, until Ctrl-C.")
 @click.option("--site-port", type=int, default=49558, show_default=True, metavar="PORT",
               help="Port of the report site started by --site.")
+@click.option("--ray-address", metavar="ADDRESS", default=None,
+              help="Run the multi-variant stages on this existing Ray cluster (host:port or "
+                   "ray://host:port) instead of a local Ray.")
 def run(config: str, install_extensions: bool, cluster: Optional[str], force: bool,
         secrets: Optional[str], debug: bool, verbose: bool, site: bool = False,
-        site_keep: bool = False, site_port: int = 49558) -> None:
+        site_keep: bool = False, site_port: int = 49558,
+        ray_address: Optional[str] = None) -> None:
     """Run the runnable described by CONFIG (a YAML file)."""
     if debug and cluster is not None:
         raise click.UsageError("--debug cannot be combined with --cluster: debugging needs a "
                                "local run")
+    if ray_address is not None:
+        if cluster is not None:
+            raise click.UsageError("--ray-address cannot be combined with --cluster: a cluster "
+                                   "brings its own Ray")
+        os.environ["RAY_ADDRESS"] = ray_address  # read by ray.init() when stages start Ray
     from flambe.cli.logs import setup_logging
     from flambe.errors import DiskFullError, FlambeError, OutputBusyError
 

@@ -196,6 +196,10 @@ class Experiment(ClusterRunnable):
         Run everything in this process, stopping in pdb before each ``run()``.
     merge_plot : bool
         Kept for configs of the original Flambé (TensorBoard folders are per variant).
+    ray_address : str, optional
+        Run the multi-variant stages on this existing Ray cluster (``host:port``, ``ray://...``)
+        instead of a local Ray; ``flambe run --ray-address`` and ``RAY_ADDRESS`` take
+        precedence.
 
     """
 
@@ -211,7 +215,7 @@ class Experiment(ClusterRunnable):
                  devices: Optional[Mapping[str, float]] = None, seed: Optional[int] = None,
                  max_failures: int = 0, stop_on_failure: bool = True,
                  max_variants: int = DEFAULT_MAX_VARIANTS, debug: bool = False,
-                 merge_plot: bool = True) -> None:
+                 merge_plot: bool = True, ray_address: Optional[str] = None) -> None:
         super().__init__()
         if not isinstance(pipeline, Mapping):
             raise ConfigError(f"pipeline must map stage names to components, got "
@@ -238,6 +242,7 @@ class Experiment(ClusterRunnable):
         self.max_variants = max_variants
         self.debug = debug
         self.merge_plot = merge_plot
+        self.ray_address = ray_address
         for problem in self.check_keys():
             raise problem
         self._check_links()
@@ -342,6 +347,8 @@ class Experiment(ClusterRunnable):
                 hint="give a local save_path, then save what you need to the URL with a "
                      "!Builder or flambe.save")
         self.parse()
+        if self.ray_address and not os.environ.get("RAY_ADDRESS"):
+            os.environ["RAY_ADDRESS"] = self.ray_address  # read when a stage starts Ray
         Engine(self, force=force, verbose=verbose, debug=debug or self.debug).run()
         return False
 
