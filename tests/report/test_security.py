@@ -165,3 +165,12 @@ def test_responses_forbid_framing_and_sniffing(client: Any) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_without_a_token_only_loopback_names_are_served(client: Any) -> None:
+    for host in ("localhost", "127.0.0.1:49558", "[::1]:49558", "localhost:80"):
+        assert client.get("/api/experiment", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:49558", "10.0.0.1", "[2001:db8::1]:49558"):
+        response = client.get("/api/experiment", headers={"Host": host})
+        assert response.status_code == 403, host
+        assert b"localhost only" in response.data

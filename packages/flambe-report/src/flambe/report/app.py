@@ -99,6 +99,11 @@ def create_app(output_folder: str, token: str | None = None,
     @app.before_request
     def check_token() -> Response | None:
         if token is None:
+            # without a token the site is bound to loopback: a page of another site that
+            # renamed itself to 127.0.0.1 (DNS rebinding) still sends its own name
+            if not security.is_loopback(security.host_name(request.host)):
+                return Response("403 Forbidden: this report site answers to localhost only\n",
+                                status=403, mimetype="text/plain")
             return None
         if security.token_matches(token, security.presented_token(request)):
             return None

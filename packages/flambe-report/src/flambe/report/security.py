@@ -1,9 +1,12 @@
 """Who may read the site: the token check and the headers every response carries.
 
 On the loopback interface and without a token, anyone on this machine may
-read the site. With a token (required when binding any other address), a
-request must carry it: ``?token=...`` once (a cookie then keeps it for the
-session), an ``Authorization: Bearer ...`` header, or the cookie.
+read the site, under a loopback name only (``localhost``, ``127.0.0.1``,
+``[::1]``): a request naming another host is refused, so a web page that
+rebinds its own name to 127.0.0.1 cannot read it. With a token (required
+when binding any other address), a request must carry it: ``?token=...``
+once (a cookie then keeps it for the session), an ``Authorization: Bearer
+...`` header, or the cookie.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def host_name(host: str) -> str:
+    """Return the name of a ``Host`` header without its port (``[::1]:80`` -> ``::1``)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def new_token() -> str:
