@@ -18,8 +18,9 @@ from typing import List, Tuple
 
 import pytest
 
+from tests.conftest import require_shared_data
+
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
 EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.yaml")
                   if "build" not in p.parts and p.name != "broken.yaml")
 BLOCK = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```yaml\n(?P<body>.*?)```", re.S)
@@ -40,8 +41,8 @@ def _needs_shared_data(text: str) -> bool:
 def test_every_example_validates(path: Path, tmp_path: Path) -> None:
     relative = str(path.relative_to(REPO))
     text = path.read_text(encoding="utf-8")
-    if _needs_shared_data(text) and not SHARED_DATA.is_dir():
-        pytest.skip(f"{relative} reads ../shared/data, which is absent")
+    if _needs_shared_data(text):
+        require_shared_data()  # skips, saying why, when the shared data is absent
     if relative in PLUGIN_CONFIGS:
         pytest.importorskip(PLUGIN_CONFIGS[relative],
                             reason=f"{relative} needs the plugin of examples/plugin-hello")
@@ -100,8 +101,8 @@ def test_every_doc_block_meant_to_run_validates(doc: str, line: int, note: str, 
     if doc in DOCS_DEFINING_CLASSES:  # its tags are classes its own Python blocks define
         monkeypatch.chdir(tmp_path)
         _run_python_blocks(doc, tmp_path)
-    if _needs_shared_data(body) and not SHARED_DATA.is_dir():
-        pytest.skip(f"docs/{doc}:{line} reads ../shared/data, which is absent")
+    if _needs_shared_data(body):
+        require_shared_data()  # skips, saying why, when the shared data is absent
     if "flambe_nlp" in body or "!TextClassifier" in body or "!TextField" in body:
         pytest.importorskip("flambe.nlp", reason="the block uses flambe-nlp's tags")
     if "!ImageFolderDataset" in body or "!MNIST" in body:
