@@ -244,3 +244,14 @@ def raw_get_ok(port: int) -> bool:
         return raw_get(port, "/api/experiment")[0] == 200
     except OSError:
         return False
+
+
+def test_a_folder_of_another_run_gets_no_console_log(tmp_path: Path) -> None:
+    # the run refuses a folder holding another configuration: its run.json stays old
+    out = tmp_path / "output__x"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    os.utime(out / "run.json", (1_000_000_000, 1_000_000_000))
+    with core_site.report_site(Runnable(str(out))):
+        logging.getLogger("flambe.test.console").warning("refused: another configuration")
+    assert not (out / "console.log").exists()
