@@ -113,9 +113,10 @@ def test_a_clone_without_shared_data_collects_and_skips_the_data_tests(
     others = [str(p.relative_to(clone)) for p in _test_modules(clone)
               if p.name.startswith("test_") and str(p.relative_to(clone)) not in modules]
     deselect = [arg for name in others for arg in ("--deselect", name)]
-    result = _pytest(clone, "-q", "-rs", "tests", *deselect)
+    result = _pytest(clone, "-q", "-rfEs", "tests", *deselect)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    assert result.returncode == 0, "\n".join(failed) + "\n" + output[-6000:]
     skipped = [line for line in output.splitlines() if line.startswith("SKIPPED")]
     for_data = [line for line in skipped if SKIP_REASON in line]
     assert for_data, output[-3000:]
