@@ -159,6 +159,15 @@ def test_verbose_trial_shows_data(tmp_path, capsys):
     assert "loud#0 = 1.0" in capsys.readouterr().out
 
 
+def test_a_trial_logging_each_step_in_the_same_second_keeps_every_point(tmp_path):
+    """Regression: a trial opens a writer per step; event files are named after the second
+    they are opened in, so writers opened within one second overwrote each other's points."""
+    for step in range(4):
+        with TrialLogging(str(tmp_path)):
+            log("loss", float(step), step)
+    assert read_scalars(str(tmp_path)) == {"loss": [(0, 0.0), (1, 1.0), (2, 2.0), (3, 3.0)]}
+
+
 def test_leaving_restores_the_root_logger_and_closes_writers(tmp_path):
     """Regression: the original ignored root_log_level and left the writers open."""
     root = logging.getLogger()

@@ -83,7 +83,8 @@ def read_events(log_dir: str, kind: Optional[str] = None) -> List[Record]:
     Returns
     -------
     list of Record
-        In file order, files sorted by path.
+        Per run (sub-folder), in the order they were written: a run's values may
+        span several event files (one per writer, e.g. one per trial step).
 
     """
     from tensorboardX.proto import event_pb2
@@ -112,7 +113,8 @@ def read_events(log_dir: str, kind: Optional[str] = None) -> List[Record]:
                         payload = value
                     records.append(Record(run, value.tag, event.step, event.wall_time, found,
                                           payload))
-    return records
+    # stable: values of one event file with equal times keep their file order
+    return sorted(records, key=lambda r: (r.run, r.wall_time))
 
 
 def read_scalars(log_dir: str) -> dict:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import struct
+import uuid
 import zlib
 from typing import Any, Dict, Optional, Tuple
 
@@ -147,7 +148,11 @@ class TensorboardXHandler(logging.Handler):
         writer = self.writers.get(log_dir)
         if writer is None:
             from tensorboardX import SummaryWriter
-            writer = SummaryWriter(log_dir, flush_secs=self.flush_secs)
+            # event files are named after the second they are opened in; a trial opens a writer
+            # per step, so without a suffix of its own a second writer in the same second
+            # would overwrite the first one's file and its points
+            suffix = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
+            writer = SummaryWriter(log_dir, flush_secs=self.flush_secs, filename_suffix=suffix)
             self.writers[log_dir] = writer
         return writer
 
