@@ -16,8 +16,11 @@ FLAMBE = Path(sys.executable).with_name("flambe")
 
 
 def test_builder_example_builds_and_saves_a_loadable_model(tmp_path):
-    result = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "builder.yaml")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    # a relative destination starts from the config's folder: run a copy, not the repository's
+    config = tmp_path / "builder.yaml"
+    config.write_text((ROOT / "examples" / "builder.yaml").read_text())
+    result = subprocess.run([str(FLAMBE), "run", str(config)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     saved = tmp_path / "flambe-output" / "builder-model"
     assert (saved / "config.yaml").read_text().startswith("!torch.TransformerEncoder")
@@ -27,11 +30,11 @@ def test_builder_example_builds_and_saves_a_loadable_model(tmp_path):
     out = model(torch.zeros(3, 5, 64))
     assert out.shape == (3, 5, 64)
     # a second run refuses to overwrite, --force replaces
-    again = subprocess.run([str(FLAMBE), "run", str(ROOT / "examples" / "builder.yaml")],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    again = subprocess.run([str(FLAMBE), "run", str(config)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode != 0
-    forced = subprocess.run([str(FLAMBE), "run", "-f", str(ROOT / "examples" / "builder.yaml")],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    forced = subprocess.run([str(FLAMBE), "run", "-f", str(config)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert forced.returncode == 0, forced.stderr
 
 

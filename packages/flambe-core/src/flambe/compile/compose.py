@@ -207,7 +207,7 @@ class Composer:
                 node.ctag = tags.get(tag) or tag_of(tag)
                 node.value = value
                 node.start_mark = event.start_mark
-                node.end_mark = event.end_mark
+                node.end_mark = None  # unused: one mark object less per node
                 node.comment = None
                 node.anchor = anchor = event.anchor
                 node.style = event.style
@@ -268,7 +268,7 @@ class Composer:
                     node.value = list(zip(items[0::2], items[1::2], strict=True))
                 else:
                     node.value = items
-                node.end_mark = event.end_mark
+                node.end_mark = None  # unused: one mark object less per node
                 if node.anchor is not None:
                     open_anchors.pop(node.anchor, None)
                     anchors[node.anchor] = (node, top.size, top.height)

@@ -88,6 +88,7 @@ def validate_text_root(text: str, file: str = "<string>", install: bool = False
                 errors.append(exc.at(SourceLocation(name, lines.get(module, 1), 1)))
             get_registry().add_module_namespace(module)
     root = build(main, name, errors, bind=False)
+    del main  # the nodes are not needed any more: free them before checking
     check(root, errors)
     return errors, root
 
