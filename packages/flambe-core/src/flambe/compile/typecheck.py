@@ -130,9 +130,9 @@ def type_problem(value: Any, annotation: Any, default: Any) -> Optional[str]:
         return None  # components, links, options: known only once built
     if value is None and default is None:
         return None  # ``x: int = None`` written without Optional
-    if isinstance(value, (list, dict)) and not _is_plain(value):
-        return None
     if fits(value, annotation):
+        return None
+    if isinstance(value, (list, dict)) and not _is_plain(value):
         return None
     return f"expects {_name(annotation)}, got {_describe(value)}"
 

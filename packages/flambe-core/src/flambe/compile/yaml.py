@@ -169,7 +169,10 @@ class Constructor:
 
     def location(self, node: Node) -> SourceLocation:
         """Where ``node`` starts in the file."""
-        return SourceLocation.from_mark(node.start_mark, self.file)
+        mark = node.start_mark
+        if mark is None:
+            return SourceLocation.from_mark(mark, self.file)
+        return SourceLocation(self.file, mark.line + 1, mark.column + 1)
 
     def construct_object(self, node: Node) -> Any:
         """Build the value of any node (memoised, so anchors share one object)."""
@@ -250,7 +253,7 @@ class Constructor:
         result = {} if result is None else result
         where: Dict[Any, SourceLocation] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == STD + "merge":
+            if key_node.value == "<<" and key_node.tag == STD + "merge":
                 merged = self.construct_object(value_node)
                 for item in merged if isinstance(merged, list) else [merged]:
                     if isinstance(item, Mapping):
