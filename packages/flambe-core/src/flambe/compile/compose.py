@@ -193,8 +193,12 @@ class Composer:
             if top.size > max_nodes:
                 raise self._too_big(mark, top.size)
 
+        kinds: Dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
         for event in events:
-            kind = type(event).__name__
+            cls = type(event)
+            kind = kinds.get(cls)
+            if kind is None:
+                kind = kinds[cls] = cls.__name__
             if kind == "ScalarEvent":  # most events: kept short
                 value = event.value
                 tag = event.tag
@@ -242,18 +246,18 @@ class Composer:
                     raise self._too_deep(event.start_mark)
                 add(node, size, height, event.start_mark)
             elif kind in ("SequenceStartEvent", "MappingStartEvent"):
-                cls = SequenceNode if kind == "SequenceStartEvent" else MappingNode
-                node = new(cls)
+                node_cls = SequenceNode if kind == "SequenceStartEvent" else MappingNode
+                node = new(node_cls)
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = _DEFAULT[cls]
+                    tag = _DEFAULT[node_cls]
                 node.ctag = tag_of(tag)
                 node.start_mark = event.start_mark
                 node.end_mark = None
                 node.comment = None
                 node.anchor = event.anchor
                 node.flow_style = event.flow_style
-                if cls is MappingNode:
+                if node_cls is MappingNode:
                     node.merge = None
                 if len(stack) >= max_depth:
                     raise self._too_deep(event.start_mark)
