@@ -106,6 +106,45 @@ def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: dict[str
     assert _ray_pids(orch) == before  # same Ray processes: reused, not restarted
 
 
+def _loaded_cluster(cluster_file: Path, secrets: Any = None) -> Any:
+    from flambe.cluster.remote import load_cluster
+    cluster = load_cluster(str(cluster_file), secrets)
+    cluster.load_all_instances()
+    return cluster
+
+
+def test_cluster_contract_on_the_live_cluster(brought_up: Path, network: Any,
+                                             tmp_path: Path) -> None:
+    """K1, K2, K3, K7, K8, K16 of the spec, on the hosts of the live cluster."""
+    from flambe.cluster.errors import ClusterError
+    from flambe.cluster.ssh_cluster import SSHCluster
+    named = SSHCluster("seq2seq-en-fr", "10.0.0.1", ["10.0.0.2"], "~/.ssh/k", "u")
+    assert named.get_orchestrator_name() == "seq2seq-en-fr_orchestrator"
+    assert named.get_factory_basename() == "seq2seq-en-fr_factory"
+    with pytest.raises(ClusterError, match="Orchestrator instance was not loaded"):
+        named.get_orch_home_path()
+    with pytest.raises(ClusterError, match="Orchestrator instance was not loaded"):
+        named.execute(None, {}, None, False)
+
+    secrets = tmp_path / "secrets.ini"
+    secrets.write_text("[AWS]\nKEY = a\n[SOME_SECTION]\nRANDOM = xyz\n")
+    cluster = _loaded_cluster(brought_up, str(secrets))
+    assert cluster.config["SOME_SECTION"]["RANDOM"] == "xyz"
+    orch = network.hosts["orch"]
+    path = cluster.send_secrets(whitelist=["AWS"])
+    assert path == f"{orch.home}/secret.ini"
+    assert (orch.home / "secret.ini").read_text().split() == ["[AWS]", "key", "=", "a"]
+    env = cluster.get_remote_env()
+    assert env.orchestrator_ip == orch.address
+    assert env.factories_ips == [network.hosts["factory1"].address,
+                                 network.hosts["factory2"].address]
+    assert env.key.startswith(str(orch.home))
+    with pytest.raises(ClusterError, match="a Ray node already runs"):
+        cluster.launch_ray_cluster()
+    assert cluster.check_ray_cluster()
+    assert cluster.get_max_resources()["gpu"] == 0
+
+
 def _ray_pids(host: Any) -> list[int]:
     """The pids of the Ray head (GCS server) started on ``host`` by the cluster."""
     import hashlib

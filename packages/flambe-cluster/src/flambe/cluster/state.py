@@ -1,7 +1,7 @@
 """The local state of each cluster: ``$FLAMBE_HOME/clusters/<name>/``.
 
 It holds the pinned host keys (``known_hosts``), the cluster's own key pair for host-to-host
-traffic, Ray's authentication token, the wheels built for the hosts, and ``hosts.json``: the
+traffic, Ray's authentication token, and ``hosts.json``: the
 hosts of the last bring-up (addresses, roles, cloud ids) that ``flambe cluster ...`` reads.
 """
 
@@ -67,8 +67,8 @@ class ClusterState:
 
     @property
     def wheels(self) -> Path:
-        """The wheels built for the hosts."""
-        return self.folder / "wheels"
+        """The wheels built for the hosts (shared by every cluster of this machine)."""
+        return clusters_root().parent / "cache" / "cluster-wheels"
 
     def exists(self) -> bool:
         """Whether the cluster was brought up from this machine."""

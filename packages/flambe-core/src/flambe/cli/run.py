@@ -128,8 +128,8 @@ def prepare(config: str, install_extensions: bool, cluster: Optional[str],
 @click.option("--site-port", type=int, default=49558, show_default=True, metavar="PORT",
               help="Port of the report site started by --site.")
 @click.option("--ray-address", metavar="ADDRESS", default=None,
-              help="Run the multi-variant stages on this existing Ray cluster (host:port or "
-                   "ray://host:port) instead of a local Ray.")
+              help="Run the multi-variant stages on this existing Ray cluster (host:port, or "
+                   "auto on one of its nodes) instead of a local Ray.")
 def run(config: str, install_extensions: bool, cluster: Optional[str], force: bool,
         secrets: Optional[str], debug: bool, verbose: bool, site: bool = False,
         site_keep: bool = False, site_port: int = 49558,
