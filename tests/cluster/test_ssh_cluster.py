@@ -220,6 +220,39 @@ def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any
     assert (out / "experiment.yaml").is_file()
 
 
+def test_report_site_is_reached_through_an_ssh_forward_only(brought_up: Path, network: Any,
+                                                            env: dict[str, str]) -> None:
+    """``flambe cluster site``: the site binds the orchestrator's loopback; a forward reaches it."""
+    import socket
+    import urllib.request
+    orch = network.hosts["orch"]
+    if not (orch.home / "moons-cluster/output__moons-cluster/progress.json").exists():
+        pytest.skip("needs the output of test_remote_experiment_runs_on_both_factories")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "flambe.cli", "cluster", "site", NAME,
+                             "moons-cluster", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    body = page.read().decode()
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "the forwarded site never answered"
+                time.sleep(0.5)
+        assert "moons-cluster" in body
+        with pytest.raises(OSError):  # not exposed on the orchestrator's network address
+            socket.create_connection((orch.address, 49558), timeout=3).close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, network: Any,
                                                             env: dict[str, str],
                                                             tmp_path: Path) -> None:

@@ -585,12 +585,19 @@ class OrchestratorInstance(Instance):
         return True
 
     def launch_report_site(self, output_dir: str, port: int = const.REPORT_SITE_PORT) -> None:
-        """Serve the report site on the orchestrator's loopback (reach it over SSH)."""
-        self.run(f"(pgrep -f '[f]lambe.cli site .*--port {port}' >/dev/null) || "
-                 f"(nohup setsid {FLAMBE} site {shlex.quote(output_dir)} --host 127.0.0.1 "
-                 f"--port {port} > $HOME/{const.REMOTE_RUNS}/site.log 2>&1 < /dev/null &)",
-                 timeout=30, what="starting the report site")
+        """Serve the report site of ``output_dir`` on the orchestrator's loopback only.
+
+        A site started earlier on the same port (for another run) is stopped first. Reach it
+        through an SSH port forward (``flambe cluster site``).
+        """
+        pidfile = f"{const.REMOTE_RUNS}/site-{port}.pid"
+        self.run(f"mkdir -p {const.REMOTE_RUNS} && "
+                 f"(pid=$(cat {pidfile} 2>/dev/null) && kill $pid 2>/dev/null; sleep 0.5; true) "
+                 f"&& {{ nohup setsid {FLAMBE} site {shlex.quote(output_dir)} --host 127.0.0.1 "
+                 f"--port {port} > {const.REMOTE_RUNS}/site.log 2>&1 < /dev/null & "
+                 f"echo $! > {pidfile}; }}", timeout=30, what="starting the report site")
 
     def is_report_site_running(self, port: int = const.REPORT_SITE_PORT) -> bool:
-        """Whether the report site runs on the orchestrator."""
-        return self._run_cmd(f"pgrep -f '[f]lambe.cli site .*--port {port}' >/dev/null").success
+        """Whether the report site started by Flambé on ``port`` runs on the orchestrator."""
+        pidfile = f"{const.REMOTE_RUNS}/site-{port}.pid"
+        return self._run_cmd(f"kill -0 $(cat {pidfile} 2>/dev/null) 2>/dev/null").success
