@@ -191,6 +191,8 @@ def test_library_notices_reach_the_log_file_and_not_the_console(tmp_path, monkey
     own = logging.StreamHandler(sys.stderr)  # as Ray installs its own, not propagating
     monkeypatch.setattr(ray_logger, "propagate", False)
     ray_logger.addHandler(own)
+    level = ray_logger.level
+    ray_logger.setLevel(logging.ERROR)   # as Tune leaves it after a stage
     setup_logging()
     try:
         adopt_library_loggers()
@@ -206,6 +208,7 @@ def test_library_notices_reach_the_log_file_and_not_the_console(tmp_path, monkey
     finally:
         teardown_logging()
         ray_logger.removeHandler(own)
+        ray_logger.setLevel(level)
     console = capfd.readouterr().err
     assert "Stage train: 2 variants" in console
     assert "driver_artifacts" not in console and "local IP" not in console
@@ -220,9 +223,12 @@ def test_with_verbose_library_notices_reach_the_console_too(tmp_path, monkeypatc
 
     from flambe.cli.logs import setup_logging, teardown_logging
 
+    from flambe.logging.libraries import adopt_library_loggers
+
     monkeypatch.setenv("FLAMBE_HOME", str(tmp_path / "home"))
     setup_logging(verbose=True)
     try:
+        adopt_library_loggers()   # as every stage run on Ray does
         logging.getLogger("ray.tune.tune").error("Trials did not complete: [a]")
     finally:
         teardown_logging()

@@ -151,7 +151,14 @@ def _fit(stage: str, trainable: Any, param_space: Dict[str, Any], storage_path: 
             failure_config=tune.FailureConfig(max_failures=max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
             callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]))
-    return tuner.fit(), errors
+    from flambe.logging.libraries import adopt_library_loggers
+    # Tune sets Ray's logger up again (its own stderr handler, level ERROR): take it back, for
+    # this stage and for what Ray says after it
+    adopt_library_loggers()
+    try:
+        return tuner.fit(), errors
+    finally:
+        adopt_library_loggers()
 
 
 def _error_text(result: Any, errors: Mapping[str, str], key: Optional[str]) -> Optional[str]:

@@ -25,7 +25,9 @@ def adopt_library_loggers(names: Sequence[str] = ADOPTED) -> None:
     Parameters
     ----------
     names : sequence of str
-        Logger names (``"ray"``): their handlers are removed and they propagate.
+        Logger names (``"ray"``): their handlers are removed, they propagate, and
+        their level is INFO (the library may have raised it: its notices, and the
+        lines :func:`stderr_to_log` captures on its loggers, must reach the log file).
 
     """
     for name in names:
@@ -33,6 +35,7 @@ def adopt_library_loggers(names: Sequence[str] = ADOPTED) -> None:
         for handler in list(library.handlers):
             library.removeHandler(handler)
         library.propagate = True
+        library.setLevel(logging.INFO)
 
 
 @contextlib.contextmanager
