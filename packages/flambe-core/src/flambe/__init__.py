@@ -14,7 +14,7 @@ __path__ = extend_path(__path__, __name__)
 
 from flambe.utils.lazy import lazy_attributes  # noqa: E402  (after __path__ is complete)
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 # public name -> module that defines it
 _LAZY = {

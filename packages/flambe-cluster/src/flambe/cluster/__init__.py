@@ -9,7 +9,7 @@ submodules and are imported when a config or your code first uses them.
 
 from flambe.utils.lazy import lazy_attributes
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "Cluster": "flambe.cluster.cluster",

@@ -1,6 +1,6 @@
 """What to install on the hosts: the same Flambé distributions and versions as here.
 
-Released versions are installed from the package index (``flambe-core==0.5.0``); editable
+Released versions are installed from the package index (``flambe-core==0.6.0``); editable
 installs (a checkout) are built into wheels here, uploaded and installed from the files, so a
 host runs exactly the code of this machine. Wheels are cached in the cluster's state folder
 and rebuilt only when a file of the checkout changed.

@@ -5,4 +5,4 @@ the ``flambe`` namespace. Importing it is cheap: the classes live in
 submodules and are imported when a config or your code first uses them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
