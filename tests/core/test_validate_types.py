@@ -45,6 +45,11 @@ def _problems(body: str) -> List[str]:
                                       "got 'x'"),
     ("hidden_size: !s [0.5, 4.5, 3]\n", "2:14: !TyModel argument 'hidden_size' expects int, "
                                         "got 0.5"),
+    # a component or module is written with its tag: a plain value never is one
+    ("hidden_size: 8\nother: last\n", "3:8: !TyModel argument 'other' expects TyModel, got "
+                                      "'last' (a string)"),
+    ("hidden_size: 8\nother: {hidden_size: 2}\n", "3:8: !TyModel argument 'other' expects "
+                                                  "TyModel, got a mapping"),
 ])
 def test_a_plainly_wrong_value_is_reported_at_its_place(body: str, expected: str) -> None:
     problems = _problems(body)
@@ -56,7 +61,7 @@ def test_values_that_may_fit_are_accepted() -> None:
     assert _problems("hidden_size: 8\nrate: 1\nname: null\nmode: mean\nsizes: [1, 2]\n"
                      "table: {a: 1}\nflag: true\neither: text\nanything: [1, x]\n"
                      "legacy: null\nother: !TyModel {hidden_size: 2}\n") == []
-    # links and components are known only once built; a class annotation accepts anything
+    # links and components are known only once built
     assert _problems("hidden_size: 8\nsizes: [1]\n") == []
     text = "a: !TyModel {hidden_size: 2}\nb: !TyModel\n  hidden_size: !@ a.hidden_size\n"
     assert validate_text(text, "l.yaml") == []

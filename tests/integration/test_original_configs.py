@@ -178,11 +178,6 @@ def test_the_docs_string_for_a_pooling_module_is_reported(tmp_path):
     original.write_text(text.replace(fixed, written))
     line = text[:text.index(fixed)].count("\n") + 1
     problems = [str(p) for p in find_problems(str(original))]
-    if not problems:
-        pytest.skip("flambe validate checks declared scalar types but not declared classes "
-                    "yet (flambe.compile.typecheck accepts any value for a class annotation "
-                    "such as nn.Module): the docs' `pooling: last` given to !Embedder "
-                    "(docs line 2377) passes it")
     assert any(p.startswith(f"{original}:{line}:") and "pooling" in p for p in problems), problems
 
 

@@ -3,9 +3,12 @@
 Only what is plainly wrong is reported: a YAML value (or each element of a
 ``!g`` grid) whose kind cannot be what the annotation asks for, such as the
 string ``eight`` for ``hidden_size: int`` or a number for a ``str``.
-Annotations this module does not understand (classes, protocols, generics
-of classes, forward references it cannot resolve) accept everything, and
-so do links and components, whose values are known only once built.
+A torch module or Flambé component class accepts no plain YAML value (the
+string ``last`` for ``pooling: nn.Module``): those are written with their tag.
+Annotations this module does not understand (other classes, protocols,
+generics of classes, forward references it cannot resolve) accept
+everything, and so do links and components, whose values are known only
+once built.
 """
 
 from __future__ import annotations
@@ -121,7 +124,21 @@ def _fits(value: Any, annotation: Any) -> Any:
         return isinstance(value, (list, tuple))
     if annotation is dict or origin is dict:
         return isinstance(value, dict)
+    if isinstance(annotation, type) and _is_module_or_component(annotation):
+        # a plain YAML value (a string, a number, an untagged mapping) is never a built
+        # module or component: those are written with their tag
+        return False
     return _UNKNOWN
+
+
+def _is_module_or_component(annotation: type) -> bool:
+    """Whether ``annotation`` is a Flambé component or a torch module class."""
+    for klass in annotation.__mro__:
+        if klass.__name__ == "Module" and klass.__module__ == "torch.nn.modules.module":
+            return True
+        if klass.__name__ == "Component" and klass.__module__ == "flambe.compile.component":
+            return True
+    return False
 
 
 def type_problem(value: Any, annotation: Any, default: Any) -> Optional[str]:
@@ -187,6 +204,16 @@ def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspec
             if why:
                 problems.append(ArgumentError(
                     f"{shown} argument '{key}' {why}", (key_locations or {}).get(key, location),
-                    hint=f"give '{key}' a value of type {_name(annotation)}"))
+                    hint=_hint(key, annotation)))
                 break
     return problems
+
+
+def _hint(key: str, annotation: Any) -> str:
+    """How to write a value of ``annotation``."""
+    classes = [arg for arg in (typing.get_args(annotation) or (annotation,))
+               if isinstance(arg, type) and _is_module_or_component(arg)]
+    if classes:
+        return (f"'{key}' takes a {classes[0].__name__}: write one with its tag "
+                f"(`{key}: !SomeClass {{...}}`) or link to one (`{key}: !@ stage.attr`)")
+    return f"give '{key}' a value of type {_name(annotation)}"
