@@ -280,7 +280,7 @@ def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, ne
     assert {v["host"] for v in variants} <= {"factory1", "factory2"}
 
 
-@pytest.mark.faults
+@pytest.mark.slow  # last in the module: it kills a factory of the shared cluster
 def test_a_factory_lost_mid_stage_is_retried_on_the_other(brought_up: Path, network: Any,
                                                           env: dict[str, str],
                                                           tmp_path: Path) -> None:
