@@ -100,3 +100,25 @@ def recorder() -> Iterator[Recorder]:
         yield rec
     finally:
         pm.unregister(rec)
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A Ray instance for the tests of one module (started unless one is running)."""
+    import logging
+
+    import ray
+
+    from flambe.experiment.tune_runner import ray_runtime_env
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, runtime_env=ray_runtime_env(),
+                 logging_level=logging.ERROR, log_to_driver=False)
+    yield
+    if started:
+        ray.shutdown()
+
+
+def variants(doc: Dict[str, Any], stage: str) -> Dict[str, Dict[str, Any]]:
+    """Variant name -> its entry, for one stage of a progress document."""
+    return {v["name"]: v for v in doc["stages"][stage]["variants"].values()}

@@ -10,32 +10,28 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, List
 
 import pytest
 
 from flambe.experiment.engine import ExperimentFailed
 from flambe.plugins import hookimpl
 from flambe.plugins.manager import get_host
-from tests.core.exp_helpers import lines, progress, run, write_config
+from tests.core.exp_helpers import (  # noqa: F401  (local_ray is a fixture)
+    lines,
+    local_ray,
+    progress,
+    run,
+    variants,
+    write_config,
+)
 
 ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray() -> Iterator[None]:
-    from flambe.experiment.tune_runner import ray_runtime_env
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, runtime_env=ray_runtime_env(),
-                 logging_level=logging.ERROR, log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
-
-
-def variants(doc: Dict[str, Any], stage: str) -> Dict[str, Dict[str, Any]]:
-    return {v["name"]: v for v in doc["stages"][stage]["variants"].values()}
+def _ray(local_ray: None) -> None:
+    """Every test of this module runs on one local Ray instance."""
 
 
 class StatusWatcher:

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 
 import flambe
 from flambe.experiment.engine import ExperimentFailed
-from tests.core.exp_helpers import (  # noqa: F401  (recorder is a fixture)
+from tests.core.exp_helpers import (  # noqa: F401  (recorder and local_ray are fixtures)
     Recorder,
     lines,
+    local_ray,
     progress,
     recorder,
     run,
+    variants,
     write_config,
 )
 
@@ -28,19 +30,8 @@ ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    from flambe.experiment.tune_runner import ray_runtime_env
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, runtime_env=ray_runtime_env(),
-                 logging_level=logging.ERROR, log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
-
-
-def variants(doc: Dict[str, Any], stage: str) -> Dict[str, Dict[str, Any]]:
-    return {v["name"]: v for v in doc["stages"][stage]["variants"].values()}
+def _ray(local_ray: None) -> None:
+    """Every test of this module runs on one local Ray instance."""
 
 
 @pytest.mark.slow
