@@ -102,9 +102,12 @@ def recorder() -> Iterator[Recorder]:
         pm.unregister(rec)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
-    """A Ray instance for the tests of one module (started unless one is running)."""
+    """A Ray instance for every test of a module that imports this fixture.
+
+    Started unless one is running, and shut down after the module's tests.
+    """
     import logging
 
     import ray

@@ -17,7 +17,7 @@ import pytest
 from flambe.experiment.engine import ExperimentFailed
 from flambe.plugins import hookimpl
 from flambe.plugins.manager import get_host
-from tests.core.exp_helpers import (  # noqa: F401  (local_ray is a fixture)
+from tests.core.exp_helpers import (  # noqa: F401  (local_ray: one Ray for the module)
     lines,
     local_ray,
     progress,
@@ -29,9 +29,6 @@ from tests.core.exp_helpers import (  # noqa: F401  (local_ray is a fixture)
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _ray(local_ray: None) -> None:
-    """Every test of this module runs on one local Ray instance."""
 
 
 class StatusWatcher:

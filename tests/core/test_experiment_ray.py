@@ -15,7 +15,7 @@ import pytest
 
 import flambe
 from flambe.experiment.engine import ExperimentFailed
-from tests.core.exp_helpers import (  # noqa: F401  (recorder and local_ray are fixtures)
+from tests.core.exp_helpers import (  # noqa: F401  (fixtures: recorder, local_ray)
     Recorder,
     lines,
     local_ray,
@@ -29,9 +29,6 @@ from tests.core.exp_helpers import (  # noqa: F401  (recorder and local_ray are 
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _ray(local_ray: None) -> None:
-    """Every test of this module runs on one local Ray instance."""
 
 
 @pytest.mark.slow
