@@ -6,14 +6,14 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, List, Sequence
+from collections.abc import Callable, Sequence
 
 
 def median_time(fn: Callable[[], object], repeat: int = 10, warmup: int = 1) -> float:
     """Median wall time of ``fn()`` in seconds."""
     for _ in range(warmup):
         fn()
-    times: List[float] = []
+    times: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
@@ -23,8 +23,10 @@ def median_time(fn: Callable[[], object], repeat: int = 10, warmup: int = 1) -> 
 
 def median_subprocess(args: Sequence[str], repeat: int = 10) -> float:
     """Median wall time of running a command (output discarded)."""
+
     def run() -> None:
         subprocess.run(list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     return median_time(run, repeat=repeat, warmup=1)
 
 
@@ -37,10 +39,18 @@ def median_output(args: Sequence[str], repeat: int = 10) -> float:
     return statistics.median(values)
 
 
-def report(name: str, value: float, baseline: float, target: str, unit: str = "s",
-           baseline_name: str = "baseline") -> None:
+def report(
+    name: str,
+    value: float,
+    baseline: float,
+    target: str,
+    unit: str = "s",
+    baseline_name: str = "baseline",
+) -> None:
     """Print one figure beside its baseline."""
-    print(f"{name}: {value:.4f}{unit}  {baseline_name} {baseline:.4f}{unit}  ({target})", flush=True)
+    print(
+        f"{name}: {value:.4f}{unit}  {baseline_name} {baseline:.4f}{unit}  ({target})", flush=True
+    )
 
 
 PYTHON = sys.executable

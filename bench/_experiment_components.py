@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any
 
 import torch
 from ray import tune
@@ -36,8 +36,9 @@ class BenchModel(Component, torch.nn.Module):
 class BenchTrainer(Component):
     """A few SGD steps per run() call; the metric is the negative loss."""
 
-    def __init__(self, model: Any, data: Any = None, lr: float = 0.01, steps: int = 5,
-                 inner: int = 1) -> None:
+    def __init__(
+        self, model: Any, data: Any = None, lr: float = 0.01, steps: int = 5, inner: int = 1
+    ) -> None:
         super().__init__()
         self.model, self.data, self.lr, self.steps, self.inner = model, data, lr, steps, inner
         self.done = 0
@@ -64,15 +65,15 @@ class BenchTrainer(Component):
 class BareTrainable(tune.Trainable):
     """The same work as a flambe stage of BenchModel + BenchTrainer, on bare Ray Tune."""
 
-    def setup(self, config: Dict[str, Any]) -> None:
+    def setup(self, config: dict[str, Any]) -> None:
         self.model = BenchModel(width=8)
         self.trainer = BenchTrainer(self.model, BenchData(), lr=config["lr"], steps=5)
 
-    def step(self) -> Dict[str, Any]:
+    def step(self) -> dict[str, Any]:
         more = self.trainer.run()
         return {"score": self.trainer.metric(), "done": not more}
 
-    def save_checkpoint(self, checkpoint_dir: str) -> Optional[Dict[str, Any]]:
+    def save_checkpoint(self, checkpoint_dir: str) -> dict[str, Any] | None:
         torch.save(self.model.state_dict(), os.path.join(checkpoint_dir, "model.pt"))
         with open(os.path.join(checkpoint_dir, "trainer.json"), "w") as handle:
             json.dump({"done": self.trainer.done, "loss": self.trainer.loss}, handle)
@@ -80,4 +81,3 @@ class BareTrainable(tune.Trainable):
 
     def load_checkpoint(self, checkpoint: Any) -> None:
         pass
-

@@ -7,7 +7,6 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import torch
 
@@ -16,9 +15,9 @@ from flambe.compile import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_example(name: str, replacements: List[Tuple[str, str]]) -> Tuple[Dict, float, Path]:
+def run_example(name: str, replacements: list[tuple[str, str]]) -> tuple[dict, float, Path]:
     """(progress.json, wall seconds, output folder) of a run of ``examples/<name>``."""
-    torch.set_num_threads(1)   # on a small, busy machine two threads are many times slower
+    torch.set_num_threads(1)  # on a small, busy machine two threads are many times slower
     source = ROOT / "examples" / name
     text = source.read_text()
     match = re.search(r"^  (\w+): (\.\./\.\./\.\./shared/data/\w+)", text, flags=re.M)
@@ -40,7 +39,7 @@ def run_example(name: str, replacements: List[Tuple[str, str]]) -> Tuple[Dict, f
     return json.loads((output / "progress.json").read_text()), elapsed, output
 
 
-def stage_metric(progress: Dict, stage: str, key: str = "last_metric") -> float:
+def stage_metric(progress: dict, stage: str, key: str = "last_metric") -> float:
     """The metric of the (single) variant of ``stage``."""
     (variant,) = progress["stages"][stage]["variants"].values()
     return float(variant[key])

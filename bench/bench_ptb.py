@@ -22,8 +22,9 @@ def unigram_perplexity() -> float:
     folder = ROOT.parent / "shared" / "data" / "ptb"
 
     def tokens(name: str) -> list:
-        return [t for line in (folder / name).read_text().splitlines()
-                for t in line.split() + ["<eol>"]]
+        return [
+            t for line in (folder / name).read_text().splitlines() for t in line.split() + ["<eol>"]
+        ]
 
     train, val = tokens("valid.txt"), tokens("test.txt")
     counts = Counter(train)
@@ -36,9 +37,11 @@ def unigram_perplexity() -> float:
 def main() -> None:
     progress, elapsed, output = run_example("ptb/ptb.yaml", [])
     (variant,) = progress["stages"]["train"]["variants"].values()
-    perplexity = -float(variant["best_metric"])   # the trainer's metric is oriented
-    print(f"PTB LSTM language model: validation perplexity {perplexity:.1f}  unigram baseline "
-          f"{unigram_perplexity():.1f}  (lower is better)")
+    perplexity = -float(variant["best_metric"])  # the trainer's metric is oriented
+    print(
+        f"PTB LSTM language model: validation perplexity {perplexity:.1f}  unigram baseline "
+        f"{unigram_perplexity():.1f}  (lower is better)"
+    )
     print(f"  whole experiment {elapsed / 60:.1f} min wall; outputs {output}")
 
 

@@ -31,16 +31,16 @@ def _write_json(path: str, data: object) -> None:
         json.dump(data, handle)
 
 
-def _event_templates(root: str, rng: random.Random, points: int,
-                     count: int = 16) -> list[tuple[list[float], bytes]]:
+def _event_templates(
+    root: str, rng: random.Random, points: int, count: int = 16
+) -> list[tuple[list[float], bytes]]:
     """Write a few distinct learning curves written by tensorboardX: (values, event file bytes)."""
     from tensorboardX import SummaryWriter
 
     templates = []
     for i in range(count):
         base = rng.uniform(0.5, 0.9)
-        values = [min(1.0, base + 0.1 * (1 - 0.97 ** s) + rng.gauss(0, 0.005))
-                  for s in range(points)]
+        values = [min(1.0, base + 0.1 * (1 - 0.97**s) + rng.gauss(0, 0.005)) for s in range(points)]
         folder = os.path.join(root, f".template{i}")
         writer = SummaryWriter(folder)
         for step, value in enumerate(values):
@@ -54,8 +54,9 @@ def _event_templates(root: str, rng: random.Random, points: int,
     return templates
 
 
-def build_folder(root: str, variants: int = 1000, stages: int = 5, points: int = 100,
-                 seed: int = 0) -> str:
+def build_folder(
+    root: str, variants: int = 1000, stages: int = 5, points: int = 100, seed: int = 0
+) -> str:
     """Write a finished experiment of ``variants`` variants spread over ``stages`` stages.
 
     Each stage but the first links to the one before it; every variant has
@@ -78,61 +79,98 @@ def build_folder(root: str, variants: int = 1000, stages: int = 5, points: int =
     per_stage = [variants // stages + (1 if i < variants % stages else 0) for i in range(stages)]
     reduce = {name: 10 for name in names[:-1]}
     now = time.time()
-    progress: dict[str, object] = {"schema_version": 1, "name": "bench", "output_path": out,
-                                   "status": "success", "started": now - 3600,
-                                   "finished": now, "stages": {}}
+    progress: dict[str, object] = {
+        "schema_version": 1,
+        "name": "bench",
+        "output_path": out,
+        "status": "success",
+        "started": now - 3600,
+        "finished": now,
+        "stages": {},
+    }
     previous: list[str] = []
     for index, (stage, count) in enumerate(zip(names, per_stage, strict=True)):
         entries: dict[str, dict[str, object]] = {}
         for k in range(count):
             vid = f"{index:02d}{k:06d}" + f"{rng.getrandbits(128):032x}"
-            params = {"lr": round(10 ** rng.uniform(-4, -1), 6), "layers": rng.choice([1, 2, 3]),
-                      "act": rng.choice(["relu", "tanh"])}
+            params = {
+                "lr": round(10 ** rng.uniform(-4, -1), 6),
+                "layers": rng.choice([1, 2, 3]),
+                "act": rng.choice(["relu", "tanh"]),
+            }
             name = f"lr={params['lr']},layers={params['layers']},act={params['act']},k={k}"
             failed = k % 50 == 49
             folder = os.path.join(out, stage, name)
             os.makedirs(os.path.join(folder, "checkpoint"), exist_ok=True)
             lineage = {names[index - 1]: previous[k % len(previous)]} if previous else {}
-            _write_json(os.path.join(folder, "variant.json"),
-                        {"stage": stage, "id": vid, "name": name, "params": params,
-                         "lineage": lineage})
+            _write_json(
+                os.path.join(folder, "variant.json"),
+                {"stage": stage, "id": vid, "name": name, "params": params, "lineage": lineage},
+            )
             values, events = templates[(index * 7 + k) % len(templates)]
-            with open(os.path.join(folder, f"events.out.tfevents.{int(now)}.bench"),
-                      "wb") as handle:
+            with open(
+                os.path.join(folder, f"events.out.tfevents.{int(now)}.bench"), "wb"
+            ) as handle:
                 handle.write(events)
             with open(os.path.join(folder, "console.out"), "w", encoding="utf-8") as handle:
-                handle.write("".join(f"step {s}: accuracy {v:.4f}\n" for s, v in
-                                     enumerate(values)))
+                handle.write("".join(f"step {s}: accuracy {v:.4f}\n" for s, v in enumerate(values)))
             with open(os.path.join(folder, "checkpoint", "state.pt"), "wb") as handle:
                 handle.write(b"\0" * 2048)
-            _write_json(os.path.join(folder, "trial.json"),
-                        {"id": vid, "step": points, "done": True, "last_metric": values[-1],
-                         "best_score": max(values), "direction": "max",
-                         "metric_name": "Accuracy"})
-            entries[vid] = {"name": name, "params": params, "lineage": lineage,
-                            "status": "failure" if failed else "success", "step": points,
-                            "last_metric": values[-1], "best_metric": max(values),
-                            "best_score": max(values), "metric_name": "Accuracy",
-                            "total_steps": points,
-                            "checkpoint": os.path.join(folder, "checkpoint"),
-                            "error": ("Traceback (most recent call last):\n  File \"x.py\"\n"
-                                      "RuntimeError: CUDA out of memory") if failed else None,
-                            "reused": False}
+            _write_json(
+                os.path.join(folder, "trial.json"),
+                {
+                    "id": vid,
+                    "step": points,
+                    "done": True,
+                    "last_metric": values[-1],
+                    "best_score": max(values),
+                    "direction": "max",
+                    "metric_name": "Accuracy",
+                },
+            )
+            entries[vid] = {
+                "name": name,
+                "params": params,
+                "lineage": lineage,
+                "status": "failure" if failed else "success",
+                "step": points,
+                "last_metric": values[-1],
+                "best_metric": max(values),
+                "best_score": max(values),
+                "metric_name": "Accuracy",
+                "total_steps": points,
+                "checkpoint": os.path.join(folder, "checkpoint"),
+                "error": (
+                    'Traceback (most recent call last):\n  File "x.py"\n'
+                    "RuntimeError: CUDA out of memory"
+                )
+                if failed
+                else None,
+                "reused": False,
+            }
         if stage in reduce:
-            ranked = sorted((v for v in entries.values() if v["status"] == "success"),
-                            key=lambda v: v["best_score"], reverse=True)  # type: ignore
-            for entry in ranked[reduce[stage]:]:
+            ranked = sorted(
+                (v for v in entries.values() if v["status"] == "success"),
+                key=lambda v: v["best_score"],
+                reverse=True,
+            )  # type: ignore
+            for entry in ranked[reduce[stage] :]:
                 entry["status"] = "reduced"
         progress["stages"][stage] = {  # type: ignore[index]
-            "status": "success", "depends_on": names[:index], "started": now - 3600 + index,
-            "finished": now - 100 + index, "variants": entries}
-        previous = [vid for vid, e in entries.items() if e["status"] == "success"] or \
-            list(entries)
+            "status": "success",
+            "depends_on": names[:index],
+            "started": now - 3600 + index,
+            "finished": now - 100 + index,
+            "variants": entries,
+        }
+        previous = [vid for vid, e in entries.items() if e["status"] == "success"] or list(entries)
     _write_json(os.path.join(out, "progress.json"), progress)
     _write_json(os.path.join(out, "run.json"), {"fingerprint": "f" * 40, "seed": seed})
     with open(os.path.join(out, "experiment.yaml"), "w", encoding="utf-8") as handle:
-        handle.write("!Experiment\nname: bench\npipeline: {}\nreduce:\n"
-                     + "".join(f"  {s}: {k}\n" for s, k in reduce.items()))
+        handle.write(
+            "!Experiment\nname: bench\npipeline: {}\nreduce:\n"
+            + "".join(f"  {s}: {k}\n" for s, k in reduce.items())
+        )
     with open(os.path.join(out, "console.log"), "w", encoding="utf-8") as handle:
         handle.write(f"Experiment bench: output in {out}\n")
     return out
@@ -146,15 +184,20 @@ def measure(out: str) -> dict[str, float]:
     progress = json.load(open(os.path.join(out, "progress.json"), encoding="utf-8"))
     stage = list(progress["stages"])[2]
     vid = next(iter(progress["stages"][stage]["variants"]))
-    calls = [("overview page", "/"), ("overview API", "/api/experiment"),
-             ("stage page", f"/stages/{stage}"), ("stage API (first)", f"/api/stages/{stage}"),
-             ("stage API (cached)", f"/api/stages/{stage}"),
-             ("stage API sorted by metric", f"/api/stages/{stage}?sort=best_metric&desc=1"),
-             ("stage curves (first read)", f"/api/stages/{stage}/curves"),
-             ("stage curves (cached)", f"/api/stages/{stage}/curves"),
-             ("variant page", f"/variants/{vid}"), ("variant API", f"/api/variants/{vid}"),
-             ("variant scalars", f"/api/variants/{vid}/scalars"),
-             ("overview API again", "/api/experiment")]
+    calls = [
+        ("overview page", "/"),
+        ("overview API", "/api/experiment"),
+        ("stage page", f"/stages/{stage}"),
+        ("stage API (first)", f"/api/stages/{stage}"),
+        ("stage API (cached)", f"/api/stages/{stage}"),
+        ("stage API sorted by metric", f"/api/stages/{stage}?sort=best_metric&desc=1"),
+        ("stage curves (first read)", f"/api/stages/{stage}/curves"),
+        ("stage curves (cached)", f"/api/stages/{stage}/curves"),
+        ("variant page", f"/variants/{vid}"),
+        ("variant API", f"/api/variants/{vid}"),
+        ("variant scalars", f"/api/variants/{vid}/scalars"),
+        ("overview API again", "/api/experiment"),
+    ]
     times: dict[str, float] = {}
     for label, url in calls:
         start = time.perf_counter()
@@ -176,16 +219,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         start = time.perf_counter()
         out = build_folder(tmp, args.variants, args.stages, args.points)
-        print(f"built {args.variants} variants x {args.points} points over {args.stages} stages "
-              f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"built {args.variants} variants x {args.points} points over {args.stages} stages "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
         times = measure(out)
     for label, seconds in times.items():
         print(f"{label:32s} {seconds * 1000:8.1f} ms")
-    worst = max(times["overview page"] + times["overview API"],
-                times["stage page"] + times["stage API (first)"])
+    worst = max(
+        times["overview page"] + times["overview API"],
+        times["stage page"] + times["stage API (first)"],
+    )
     verdict = "OK" if worst < TARGET_S else "TOO SLOW"
-    print(f"overview / stage page with its data: worst {worst * 1000:.0f} ms "
-          f"(target < {TARGET_S * 1000:.0f} ms): {verdict}")
+    print(
+        f"overview / stage page with its data: worst {worst * 1000:.0f} ms "
+        f"(target < {TARGET_S * 1000:.0f} ms): {verdict}"
+    )
     sys.exit(0 if worst < TARGET_S else 1)
 
 

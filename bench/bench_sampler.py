@@ -16,17 +16,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packages" / "flambe-core" / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
+from _common import median_time, report  # noqa: E402
 from torch.nn.utils.rnn import pad_sequence  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
-from _common import median_time, report  # noqa: E402
 from flambe.sampler import BaseSampler  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
@@ -34,17 +33,19 @@ N_EXAMPLES = 10_000
 BATCH = 64
 TARGET = 1.0
 
-Example = Tuple[torch.Tensor, torch.Tensor]
+Example = tuple[torch.Tensor, torch.Tensor]
 
 
-def make_data() -> List[Example]:
+def make_data() -> list[Example]:
     generator = torch.Generator().manual_seed(0)
     lengths = torch.randint(5, 61, (N_EXAMPLES,), generator=generator).tolist()
-    return [(torch.randint(1, 5000, (n,), generator=generator), torch.tensor(i % 6))
-            for i, n in enumerate(lengths)]
+    return [
+        (torch.randint(1, 5000, (n,), generator=generator), torch.tensor(i % 6))
+        for i, n in enumerate(lengths)
+    ]
 
 
-def pad_collate(batch: List[Example]) -> Tuple[torch.Tensor, torch.Tensor]:
+def pad_collate(batch: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
     tokens, labels = zip(*batch)
     return pad_sequence(list(tokens), batch_first=True, padding_value=0), torch.stack(labels)
 
@@ -53,8 +54,13 @@ def main() -> None:
     torch.set_num_threads(1)
     data = make_data()
     sampler = BaseSampler(batch_size=BATCH, shuffle=True, seed=0)
-    loader = DataLoader(data, batch_size=BATCH, shuffle=True,  # type: ignore[arg-type]
-                        collate_fn=pad_collate, generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(
+        data,
+        batch_size=BATCH,
+        shuffle=True,  # type: ignore[arg-type]
+        collate_fn=pad_collate,
+        generator=torch.Generator().manual_seed(0),
+    )
     n_batches = sampler.length(data)
     assert n_batches == len(loader)
 
@@ -75,9 +81,14 @@ def main() -> None:
     torch_times.sort()
     flambe_rate = n_batches / flambe_times[len(flambe_times) // 2]
     torch_rate = n_batches / torch_times[len(torch_times) // 2]
-    report(f"BaseSampler ({N_EXAMPLES} examples, batch {BATCH}, median of {RUNS} epochs)",
-           flambe_rate, torch_rate, f"{flambe_rate / torch_rate:.2f}x, target >= {TARGET}x",
-           unit=" batches/s", baseline_name="DataLoader+pad_sequence")
+    report(
+        f"BaseSampler ({N_EXAMPLES} examples, batch {BATCH}, median of {RUNS} epochs)",
+        flambe_rate,
+        torch_rate,
+        f"{flambe_rate / torch_rate:.2f}x, target >= {TARGET}x",
+        unit=" batches/s",
+        baseline_name="DataLoader+pad_sequence",
+    )
 
 
 if __name__ == "__main__":

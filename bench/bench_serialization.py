@@ -22,8 +22,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packages" / "flambe-core" / "src"))
@@ -40,10 +40,11 @@ TARGET = 1.3
 class BenchMLP(Component, torch.nn.Module):
     """Linear layers of the given widths."""
 
-    def __init__(self, widths: List[int]) -> None:
+    def __init__(self, widths: list[int]) -> None:
         super().__init__()
         self.layers = torch.nn.ModuleList(
-            torch.nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+            torch.nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
@@ -54,11 +55,11 @@ class BenchMLP(Component, torch.nn.Module):
 CONFIG = "!BenchMLP\nwidths: [1024, 2048, 2048, 1536, 512]\n"
 
 
-def interleaved_medians(fns: List[Callable[[], object]], runs: int) -> List[float]:
+def interleaved_medians(fns: list[Callable[[], object]], runs: int) -> list[float]:
     """Median time of each function, running them in turn so that machine load hits all alike."""
     for fn in fns:  # warm-up
         fn()
-    times: List[List[float]] = [[] for _ in fns]
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
         for fn, bucket in zip(fns, times):
             start = time.perf_counter()
@@ -87,16 +88,22 @@ def main() -> None:
             return fresh
 
         t_torch, t_flambe, t_slow = interleaved_medians(
-            [torch_round_trip, flambe_round_trip, lambda: flambe_round_trip(fast_init=False)],
-            RUNS)
+            [torch_round_trip, flambe_round_trip, lambda: flambe_round_trip(fast_init=False)], RUNS
+        )
         loaded = flambe_round_trip()
         assert torch.equal(loaded.layers[0].weight, model.layers[0].weight)
         ratio = t_flambe / t_torch
-        print(f"serialization ({n_params / 1e6:.1f}M params, median of {RUNS}): "
-              f"flambe {t_flambe:.3f}s  torch {t_torch:.3f}s  ratio {ratio:.2f} "
-              f"(target <= {TARGET:.2f})", flush=True)
-        print(f"serialization without fast_init: flambe {t_slow:.3f}s  torch {t_torch:.3f}s  "
-              f"ratio {t_slow / t_torch:.2f}", flush=True)
+        print(
+            f"serialization ({n_params / 1e6:.1f}M params, median of {RUNS}): "
+            f"flambe {t_flambe:.3f}s  torch {t_torch:.3f}s  ratio {ratio:.2f} "
+            f"(target <= {TARGET:.2f})",
+            flush=True,
+        )
+        print(
+            f"serialization without fast_init: flambe {t_slow:.3f}s  torch {t_torch:.3f}s  "
+            f"ratio {t_slow / t_torch:.2f}",
+            flush=True,
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -30,14 +30,19 @@ def majority_baseline() -> float:
 
 def main() -> None:
     layers = os.environ.get("BENCH_SST_LAYERS", "2")
-    progress, elapsed, output = run_example("sst/quickstart.yaml", [
-        ("n_layers: !g [2, 3, 4]", f"n_layers: {layers}")])
+    progress, elapsed, output = run_example(
+        "sst/quickstart.yaml", [("n_layers: !g [2, 3, 4]", f"n_layers: {layers}")]
+    )
     accuracy = stage_metric(progress, "evaluate")
     (variant,) = progress["stages"]["train"]["variants"].values()
-    print(f"SST-2 quickstart (n_layers={layers}): test accuracy {accuracy:.4f}  "
-          f"majority-class baseline {majority_baseline():.4f}  (target >= 0.80)")
-    print(f"  best validation accuracy {variant['best_metric']:.4f}; whole experiment "
-          f"{elapsed / 60:.1f} min wall (target: training within 10 min); outputs {output}")
+    print(
+        f"SST-2 quickstart (n_layers={layers}): test accuracy {accuracy:.4f}  "
+        f"majority-class baseline {majority_baseline():.4f}  (target >= 0.80)"
+    )
+    print(
+        f"  best validation accuracy {variant['best_metric']:.4f}; whole experiment "
+        f"{elapsed / 60:.1f} min wall (target: training within 10 min); outputs {output}"
+    )
 
 
 if __name__ == "__main__":

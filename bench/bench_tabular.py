@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "packages" / "flambe-core" / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
-
 from _common import median_time, report  # noqa: E402
+
 from flambe.dataset import TabularDataset  # noqa: E402
 from flambe.field import LabelField, NumericField  # noqa: E402
 
@@ -47,9 +47,14 @@ def write_csv(path: Path) -> None:
 
 def with_flambe(path: str) -> int:
     dataset = TabularDataset.from_path(
-        path, sep=",", cache=False,
-        transform={"features": {"field": NumericField(), "columns": ["a", "b", "c", "d"]},
-                   "label": {"field": LabelField(), "columns": "label"}})
+        path,
+        sep=",",
+        cache=False,
+        transform={
+            "features": {"field": NumericField(), "columns": ["a", "b", "c", "d"]},
+            "label": {"field": LabelField(), "columns": "label"},
+        },
+    )
     count = 0
     for _features, _label in dataset.train:
         count += 1
@@ -82,9 +87,14 @@ def main() -> None:
             hand_times.append(median_time(lambda: by_hand(path), repeat=1, warmup=0))
         t_flambe = sorted(flambe_times)[RUNS // 2]
         t_hand = sorted(hand_times)[RUNS // 2]
-    report(f"TabularDataset + fields ({N_ROWS} rows, load + process, median of {RUNS})",
-           N_ROWS / t_flambe, N_ROWS / t_hand, f"{t_hand / t_flambe:.2f}x plain Python",
-           unit=" examples/s", baseline_name="plain Python")
+    report(
+        f"TabularDataset + fields ({N_ROWS} rows, load + process, median of {RUNS})",
+        N_ROWS / t_flambe,
+        N_ROWS / t_hand,
+        f"{t_hand / t_flambe:.2f}x plain Python",
+        unit=" examples/s",
+        baseline_name="plain Python",
+    )
 
 
 if __name__ == "__main__":

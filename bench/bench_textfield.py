@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
-
 from _common import median_time  # noqa: E402
+
 from flambe.nlp.field import TextField  # noqa: E402
 from flambe.nlp.tokenizer import WhitespaceTokenizer  # noqa: E402
 
@@ -42,8 +42,10 @@ def baseline(texts: list) -> list:
         for token in text.split():
             if token not in vocab:
                 vocab[token] = len(vocab)
-    return [torch.tensor([vocab.get(token, 1) for token in text.split()], dtype=torch.long)
-            for text in texts]
+    return [
+        torch.tensor([vocab.get(token, 1) for token in text.split()], dtype=torch.long)
+        for text in texts
+    ]
 
 
 def flambe_field(texts: list, tokenizer=None) -> list:
@@ -55,22 +57,27 @@ def flambe_field(texts: list, tokenizer=None) -> list:
 def main() -> None:
     torch.set_num_threads(1)
     texts = sentences()
-    assert all(torch.equal(a, b) for a, b in zip(baseline(texts),
-                                                 flambe_field(texts, WhitespaceTokenizer())))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(baseline(texts), flambe_field(texts, WhitespaceTokenizer()))
+    )
     # alternate the two measurements, so that the load of a busy machine hits both alike
     base_times, our_times = [], []
     for _ in range(RUNS):
         base_times.append(median_time(lambda: baseline(texts), repeat=3))
-        our_times.append(median_time(lambda: flambe_field(texts, WhitespaceTokenizer()),
-                                     repeat=3))
+        our_times.append(median_time(lambda: flambe_field(texts, WhitespaceTokenizer()), repeat=3))
     base, ours = statistics.median(base_times), statistics.median(our_times)
     words = median_time(lambda: flambe_field(texts), repeat=RUNS)
     n = len(texts)
-    print(f"TextField setup+process, SST-2 train ({n} sentences), whitespace tokens: "
-          f"{n / ours:,.0f} sentences/s  baseline (split + dict + torch.tensor) "
-          f"{n / base:,.0f} sentences/s  ratio {base / ours:.2f}x (target >= 1.0x)")
-    print(f"  with the default WordTokenizer (words and punctuation): {n / words:,.0f} "
-          "sentences/s (information)")
+    print(
+        f"TextField setup+process, SST-2 train ({n} sentences), whitespace tokens: "
+        f"{n / ours:,.0f} sentences/s  baseline (split + dict + torch.tensor) "
+        f"{n / base:,.0f} sentences/s  ratio {base / ours:.2f}x (target >= 1.0x)"
+    )
+    print(
+        f"  with the default WordTokenizer (words and punctuation): {n / words:,.0f} "
+        "sentences/s (information)"
+    )
 
 
 if __name__ == "__main__":

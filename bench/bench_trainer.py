@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packages" / "flambe-core" / "src"))
@@ -38,9 +37,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from _common import report  # noqa: E402
 from torch.nn.utils.rnn import pad_sequence  # noqa: E402
 
-from _common import report  # noqa: E402
 from flambe.compile import Component  # noqa: E402
 from flambe.learn import Trainer  # noqa: E402
 from flambe.logging import TrialLogging  # noqa: E402
@@ -66,7 +65,7 @@ class TextClassifier(Component, torch.nn.Module):
 class Batches(Component):
     """A sampler that yields precomputed batches, in order."""
 
-    def __init__(self, batches: List[Tuple[torch.Tensor, ...]]) -> None:
+    def __init__(self, batches: list[tuple[torch.Tensor, ...]]) -> None:
         super().__init__()
         self.batches = batches
         self.drop_last = True
@@ -85,7 +84,7 @@ class Data(Component):
         self.train, self.val, self.test = list(range(n)), [], []
 
 
-def make_batches() -> List[Tuple[torch.Tensor, torch.Tensor]]:
+def make_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
     gen = torch.Generator().manual_seed(0)
     lengths = torch.randint(8, 49, (N_EXAMPLES,), generator=gen)
     seqs = [torch.randint(1, VOCAB, (int(n),), generator=gen) for n in lengths]
@@ -93,13 +92,16 @@ def make_batches() -> List[Tuple[torch.Tensor, torch.Tensor]]:
     order = torch.randperm(N_EXAMPLES, generator=gen).tolist()
     batches = []
     for start in range(0, N_EXAMPLES - BATCH + 1, BATCH):
-        idx = order[start:start + BATCH]
+        idx = order[start : start + BATCH]
         batches.append((pad_sequence([seqs[i] for i in idx], batch_first=True), labels[idx]))
     return batches
 
 
-def hand_loop(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-              batches: List[Tuple[torch.Tensor, torch.Tensor]]) -> None:
+def hand_loop(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: list[tuple[torch.Tensor, torch.Tensor]],
+) -> None:
     model.train()
     for tokens, target in batches:
         optimizer.zero_grad(set_to_none=True)
@@ -124,8 +126,13 @@ class Features(Component):
         self.val, self.test = [], []
 
 
-def mlp_hand_loop(model: torch.nn.Module, loss_fn: torch.nn.Module,
-                  optimizer: torch.optim.Optimizer, sampler: BaseSampler, data: Features) -> None:
+def mlp_hand_loop(
+    model: torch.nn.Module,
+    loss_fn: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    sampler: BaseSampler,
+    data: Features,
+) -> None:
     model.train()
     for features, target in sampler.sample(data.train, 1):
         optimizer.zero_grad(set_to_none=True)
@@ -142,17 +149,27 @@ def mlp_figures() -> None:
 
     def trainer_for(log_interval: int) -> Trainer:
         model = copy.deepcopy(base)
-        return Trainer(dataset=data, train_sampler=BaseSampler(batch_size=MLP_BATCH, seed=0),
-                       val_sampler=BaseSampler(batch_size=256), model=model,
-                       loss_fn=torch.nn.CrossEntropyLoss(), metric_fn=torch.nn.CrossEntropyLoss(),
-                       optimizer=torch.optim.Adam(model.parameters(), lr=1e-3),
-                       max_steps=10 * MLP_EPOCHS, device="cpu", check_batch=False,
-                       log_interval=log_interval)
+        return Trainer(
+            dataset=data,
+            train_sampler=BaseSampler(batch_size=MLP_BATCH, seed=0),
+            val_sampler=BaseSampler(batch_size=256),
+            model=model,
+            loss_fn=torch.nn.CrossEntropyLoss(),
+            metric_fn=torch.nn.CrossEntropyLoss(),
+            optimizer=torch.optim.Adam(model.parameters(), lr=1e-3),
+            max_steps=10 * MLP_EPOCHS,
+            device="cpu",
+            check_batch=False,
+            log_interval=log_interval,
+        )
 
     hand_model = copy.deepcopy(base)
-    hand = (hand_model, torch.nn.CrossEntropyLoss(),
-            torch.optim.Adam(hand_model.parameters(), lr=1e-3), BaseSampler(batch_size=MLP_BATCH,
-                                                                            seed=0))
+    hand = (
+        hand_model,
+        torch.nn.CrossEntropyLoss(),
+        torch.optim.Adam(hand_model.parameters(), lr=1e-3),
+        BaseSampler(batch_size=MLP_BATCH, seed=0),
+    )
     trainers = {"default": trainer_for(50), "every": trainer_for(1)}
     ratios: dict = {name: [] for name in trainers}
     rates: dict = {"loop": [], **{name: [] for name in trainers}}
@@ -173,18 +190,30 @@ def mlp_figures() -> None:
             ratios[name].append(loop / took)
     # same weights, same batches, same optimizer: one epoch of each agrees
     check = copy.deepcopy(base)
-    mlp_hand_loop(check, torch.nn.CrossEntropyLoss(), torch.optim.Adam(check.parameters(), lr=1e-3),
-                  BaseSampler(batch_size=MLP_BATCH, seed=0), data)
+    mlp_hand_loop(
+        check,
+        torch.nn.CrossEntropyLoss(),
+        torch.optim.Adam(check.parameters(), lr=1e-3),
+        BaseSampler(batch_size=MLP_BATCH, seed=0),
+        data,
+    )
     check_trainer = trainer_for(50)
     check_trainer.run()
-    same = all(torch.allclose(a, b, atol=1e-5) for a, b in
-               zip(check.parameters(), check_trainer.model.parameters(), strict=True))
+    same = all(
+        torch.allclose(a, b, atol=1e-5)
+        for a, b in zip(check.parameters(), check_trainer.model.parameters(), strict=True)
+    )
     batches = MLP_EXAMPLES // MLP_BATCH
     rate = {k: batches / statistics.median(v) for k, v in rates.items()}
     default, every = statistics.median(ratios["default"]), statistics.median(ratios["every"])
-    report("trainer, MLP 16-64-2, batches of 32", rate["default"], rate["loop"],
-           f"ratio {default:.3f}, target >= 0.95; with log_interval 1: ratio {every:.3f}",
-           unit=" batches/s", baseline_name="hand loop")
+    report(
+        "trainer, MLP 16-64-2, batches of 32",
+        rate["default"],
+        rate["loop"],
+        f"ratio {default:.3f}, target >= 0.95; with log_interval 1: ratio {every:.3f}",
+        unit=" batches/s",
+        baseline_name="hand loop",
+    )
     print(f"MLP: same weights after one epoch: {same}")
 
 
@@ -200,11 +229,18 @@ def main() -> None:
 
     def trainer_for() -> Trainer:
         model = copy.deepcopy(base)
-        return Trainer(dataset=Data(N_EXAMPLES), train_sampler=Batches(batches),
-                       val_sampler=Batches(batches), model=model,
-                       loss_fn=torch.nn.NLLLoss(), metric_fn=torch.nn.NLLLoss(),
-                       optimizer=torch.optim.Adam(model.parameters(), lr=1e-3),
-                       max_steps=10 * EPOCHS, device="cpu", check_batch=False)
+        return Trainer(
+            dataset=Data(N_EXAMPLES),
+            train_sampler=Batches(batches),
+            val_sampler=Batches(batches),
+            model=model,
+            loss_fn=torch.nn.NLLLoss(),
+            metric_fn=torch.nn.NLLLoss(),
+            optimizer=torch.optim.Adam(model.parameters(), lr=1e-3),
+            max_steps=10 * EPOCHS,
+            device="cpu",
+            check_batch=False,
+        )
 
     trainer = trainer_for()
     logged = trainer_for()
@@ -228,15 +264,28 @@ def main() -> None:
     check_model, check_trainer = copy.deepcopy(base), trainer_for()
     hand_loop(check_model, torch.optim.Adam(check_model.parameters(), lr=1e-3), batches)
     check_trainer.run()
-    same = all(torch.allclose(a, b, atol=1e-5) for a, b in
-               zip(check_model.parameters(), check_trainer.model.parameters()))
+    same = all(
+        torch.allclose(a, b, atol=1e-5)
+        for a, b in zip(check_model.parameters(), check_trainer.model.parameters())
+    )
 
     rate = {k: len(batches) / statistics.median(v) for k, v in times.items()}
-    report("trainer", rate["trainer"], rate["loop"], f"ratio {rate['trainer'] / rate['loop']:.3f}, "
-           "target >= 0.97", unit=" batches/s", baseline_name="hand loop")
-    report("trainer in TrialLogging", rate["logged"], rate["loop"],
-           f"ratio {rate['logged'] / rate['loop']:.3f}", unit=" batches/s",
-           baseline_name="hand loop")
+    report(
+        "trainer",
+        rate["trainer"],
+        rate["loop"],
+        f"ratio {rate['trainer'] / rate['loop']:.3f}, target >= 0.97",
+        unit=" batches/s",
+        baseline_name="hand loop",
+    )
+    report(
+        "trainer in TrialLogging",
+        rate["logged"],
+        rate["loop"],
+        f"ratio {rate['logged'] / rate['loop']:.3f}",
+        unit=" batches/s",
+        baseline_name="hand loop",
+    )
     print(f"same weights after one epoch: {same}")
 
 

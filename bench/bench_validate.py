@@ -21,8 +21,10 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import median_time  # noqa: E402
 
-HEAD = ("!Experiment\nname: big\npipeline:\n  prep: !Script\n    script: my_train\n"
-        "    kwargs:\n      rows:\n")
+HEAD = (
+    "!Experiment\nname: big\npipeline:\n  prep: !Script\n    script: my_train\n"
+    "    kwargs:\n      rows:\n"
+)
 TAIL = "  train: !Script\n    script: my_train\n    kwargs:\n      rows: !@ prep[kwargs][rows]\n"
 
 
@@ -31,8 +33,9 @@ def big_config(megabytes: float) -> str:
     target = int(megabytes * 2**20)
     parts, size, i = [HEAD], len(HEAD) + len(TAIL), 0
     while size < target:
-        row = (f"        - {{id: {i}, name: row-{i}, score: {i * 0.5}, tags: [a, b, c], "
-               "flag: true}\n")
+        row = (
+            f"        - {{id: {i}, name: row-{i}, score: {i * 0.5}, tags: [a, b, c], flag: true}}\n"
+        )
         parts.append(row)
         size += len(row)
         i += 1
@@ -42,8 +45,15 @@ def big_config(megabytes: float) -> str:
 
 def billion_laughs(levels: int = 9, width: int = 10) -> str:
     """Anchors aliasing anchors: ``width ** levels`` values once expanded."""
-    lines = ["!Experiment", "name: laughs", "pipeline:", "  s: !Script", "    script: x",
-             "    kwargs:", "      a0: &a0 [" + ", ".join(["lol"] * width) + "]"]
+    lines = [
+        "!Experiment",
+        "name: laughs",
+        "pipeline:",
+        "  s: !Script",
+        "    script: x",
+        "    kwargs:",
+        "      a0: &a0 [" + ", ".join(["lol"] * width) + "]",
+    ]
     for level in range(1, levels + 1):
         lines.append(f"      a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
     return "\n".join(lines) + "\n"
@@ -65,8 +75,10 @@ def main() -> None:
     cpu_start = time.process_time()
     seconds = median_time(lambda: validate_text(text, "big.yaml"), repeat=3, warmup=0)
     cpu = (time.process_time() - cpu_start) / 3
-    print(f"validate {len(text) / 2**20:.1f} MB: {seconds:.2f}s  (CPU {cpu:.2f}s; target < 5 s)",
-          flush=True)
+    print(
+        f"validate {len(text) / 2**20:.1f} MB: {seconds:.2f}s  (CPU {cpu:.2f}s; target < 5 s)",
+        flush=True,
+    )
     for name, hostile in (("billion laughs", billion_laughs()), ("5,000 levels", deep_nesting())):
         found = validate_text(hostile, "hostile.yaml")
         assert found and "the config" in found[0].message, found

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -75,8 +75,10 @@ def require_shared_data(*parts: str) -> Path:
     """
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        message = (f"the shared data {path} is absent; tests that read real data sets need "
-                   f"the folder {SHARED_DATA} beside the repository")
+        message = (
+            f"the shared data {path} is absent; tests that read real data sets need "
+            f"the folder {SHARED_DATA} beside the repository"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -29,8 +29,15 @@ def main() -> None:
         writer = csv.writer(handle)
         writer.writerow(["x", "y", "noise1", "noise2", "label"])
         for i in order:
-            writer.writerow([f"{x[i]:.4f}", f"{y[i]:.4f}", f"{noise[i, 0]:.4f}",
-                             f"{noise[i, 1]:.4f}", ["upper", "lower"][label[i]]])
+            writer.writerow(
+                [
+                    f"{x[i]:.4f}",
+                    f"{y[i]:.4f}",
+                    f"{noise[i, 0]:.4f}",
+                    f"{noise[i, 1]:.4f}",
+                    ["upper", "lower"][label[i]],
+                ]
+            )
 
 
 if __name__ == "__main__":

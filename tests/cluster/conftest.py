@@ -28,13 +28,19 @@ def _require_hosts() -> None:
     missing = missing_tools()
     if missing:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"missing for the SSH hosts: {', '.join(missing)} (.ci/run installs "
-                        "openssh-server and rsync)")
-        pytest.skip(f"missing for the SSH hosts: {', '.join(missing)} "
-                    "(apt-get install openssh-server rsync)")
+            pytest.fail(
+                f"missing for the SSH hosts: {', '.join(missing)} (.ci/run installs "
+                "openssh-server and rsync)"
+            )
+        pytest.skip(
+            f"missing for the SSH hosts: {', '.join(missing)} "
+            "(apt-get install openssh-server rsync)"
+        )
     if not in_own_network_namespace():
-        pytest.fail("the cluster tests build hosts in network namespaces and must run inside a "
-                    "network namespace of their own: run them with scripts/test")
+        pytest.fail(
+            "the cluster tests build hosts in network namespaces and must run inside a "
+            "network namespace of their own: run them with scripts/test"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +71,7 @@ def network(user_key: Path) -> Iterator[Network]:
 def ray_temp_dir(host: Any) -> str:
     """The Ray session folder flambe-cluster gives ``host`` (see Instance.ray_temp_dir)."""
     import hashlib
+
     digest = hashlib.sha1(f"{host.home}:{host.address}".encode()).hexdigest()[:10]
     return f"/tmp/flambe-ray-root-{digest}"
 
@@ -73,6 +80,7 @@ def _kill_ray_of(net: Network) -> None:
     """Stop the processes (Ray nodes, remote runs) the hosts started, by their pids."""
     import signal
     import time
+
     marks = [str(net.root)] + [ray_temp_dir(h) for h in net.hosts.values()]
     mine = []
     for pid in os.listdir("/proc"):
@@ -97,37 +105,49 @@ def _kill_ray_of(net: Network) -> None:
 
 def base_python() -> str:
     """The interpreter the test environment was made from."""
-    return os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}."
-                        f"{sys.version_info[1]}")
+    return os.path.join(
+        sys.base_prefix, "bin", f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    )
 
 
 def env_setup_cmds() -> list[str]:
     """Make ``~/.flambe/env`` a venv that also sees the test environment's packages."""
     site = sysconfig.get_paths()["purelib"]
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    return [f'test -x "$HOME/.flambe/env/bin/python" || {base_python()} -m venv --without-pip '
-            f'"$HOME/.flambe/env"',
-            f'echo {site} > "$HOME/.flambe/env/lib/{version}/site-packages/test-env.pth"']
+    return [
+        f'test -x "$HOME/.flambe/env/bin/python" || {base_python()} -m venv --without-pip '
+        f'"$HOME/.flambe/env"',
+        f'echo {site} > "$HOME/.flambe/env/lib/{version}/site-packages/test-env.pth"',
+    ]
 
 
-def ssh_cluster_yaml(network: Network, key: Path, name: str, factories: int = 2,
-                     extra: str = "") -> str:
+def ssh_cluster_yaml(
+    network: Network, key: Path, name: str, factories: int = 2, extra: str = ""
+) -> str:
     """An ``!SSHCluster`` config over the namespace hosts."""
     hosts = list(network.hosts.values())
-    factories_ips = "\n".join(f"  - {h.address}" for h in hosts[1:1 + factories])
+    factories_ips = "\n".join(f"  - {h.address}" for h in hosts[1 : 1 + factories])
     setup = "\n".join(f"  - {cmd!r}" for cmd in env_setup_cmds())
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         !SSHCluster
         name: {name}
         orchestrator_ip: {hosts[0].address}
         factories_ips:
-        """) + factories_ips + "\n" + textwrap.dedent(f"""\
+        """)
+        + factories_ips
+        + "\n"
+        + textwrap.dedent(f"""\
         key: {key}
         username: root
         python: {base_python()}
         pip_args: [--no-index]
         setup_cmds:
-        """) + setup + "\n" + extra
+        """)
+        + setup
+        + "\n"
+        + extra
+    )
 
 
 @pytest.fixture
@@ -145,12 +165,16 @@ def moto_server() -> Iterator[str]:
     import socket as _socket
 
     from tests.cluster.netns import _stop, wait_for_port
+
     with _socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = open(tempfile.mktemp(prefix="moto-", suffix=".log"), "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port("127.0.0.1", port, timeout=60)
         yield f"http://127.0.0.1:{port}"
@@ -162,9 +186,13 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture
 def aws_env(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """boto3 pointed at the moto server, with made-up credentials."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_ENDPOINT_URL": moto_server}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_server,
+    }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         monkeypatch.delenv(name, raising=False)

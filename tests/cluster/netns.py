@@ -38,8 +38,11 @@ def in_own_network_namespace() -> bool:
     except OSError:
         pass  # PID 1's namespace cannot be read here: the interfaces decide
     try:
-        names = [line.split(":")[1].strip().split("@")[0]
-                 for line in _run("ip", "-o", "link", "show").splitlines() if ":" in line]
+        names = [
+            line.split(":")[1].strip().split("@")[0]
+            for line in _run("ip", "-o", "link", "show").splitlines()
+            if ":" in line
+        ]
     except (RuntimeError, FileNotFoundError, IndexError):
         return False
     return all(name == "lo" or name.startswith(("fb", "fv")) for name in names)
@@ -47,9 +50,14 @@ def in_own_network_namespace() -> bool:
 
 def missing_tools() -> list[str]:
     """The programs the hosts need that are not installed."""
-    needed = {"sshd": SSHD, "ip": shutil.which("ip"), "unshare": shutil.which("unshare"),
-              "nsenter": shutil.which("nsenter"), "rsync": shutil.which("rsync"),
-              "ssh-keygen": shutil.which("ssh-keygen")}
+    needed = {
+        "sshd": SSHD,
+        "ip": shutil.which("ip"),
+        "unshare": shutil.which("unshare"),
+        "nsenter": shutil.which("nsenter"),
+        "rsync": shutil.which("rsync"),
+        "ssh-keygen": shutil.which("ssh-keygen"),
+    }
     return [name for name, path in needed.items() if not path or not os.path.exists(path)]
 
 
@@ -103,11 +111,12 @@ class Host:
         if not self.host_key.exists():
             _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.host_key))
         config = etc / "sshd_config"
-        config.write_text(textwrap.dedent(f"""\
+        config.write_text(
+            textwrap.dedent(f"""\
             ListenAddress {self.address}
             Port 22
             HostKey {self.host_key}
-            PidFile {etc / 'sshd.pid'}
+            PidFile {etc / "sshd.pid"}
             AuthorizedKeysFile {auth}
             PubkeyAuthentication yes
             PasswordAuthentication no
@@ -120,11 +129,14 @@ class Host:
             SetEnv HOME={self.home} FLAMBE_TEST_HOST={self.name}
             Subsystem sftp internal-sftp
             LogLevel ERROR
-            """))
+            """)
+        )
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-        self.sshd = subprocess.Popen([*self.nsenter(), SSHD, "-D", "-e", "-f", str(config)],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(etc / "sshd.log", "ab"))
+        self.sshd = subprocess.Popen(
+            [*self.nsenter(), SSHD, "-D", "-e", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(etc / "sshd.log", "ab"),
+        )
         wait_for_port(self.address, 22, timeout=20.0)
 
     def stop_sshd(self) -> None:
@@ -177,8 +189,10 @@ class Network:
 
     def __init__(self, root: Path, subnet: str = "10.231.7") -> None:
         if not in_own_network_namespace():
-            raise RuntimeError("refusing to build test hosts outside a network namespace of the "
-                               "test's own: run the tests with scripts/test")
+            raise RuntimeError(
+                "refusing to build test hosts outside a network namespace of the "
+                "test's own: run the tests with scripts/test"
+            )
         self.root = root
         self.subnet = subnet
         self.tag = f"{os.getpid() % 100000}"
@@ -201,8 +215,7 @@ class Network:
         host = Host(name=name, address=address, root=self.root / name, holder=holder)
         (host.root / "home").mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + 10
-        while os.stat(f"/proc/{holder.pid}/ns/net").st_ino == os.stat(
-                "/proc/self/ns/net").st_ino:
+        while os.stat(f"/proc/{holder.pid}/ns/net").st_ino == os.stat("/proc/self/ns/net").st_ino:
             if time.monotonic() > deadline:
                 raise RuntimeError("the host namespace did not appear")
             time.sleep(0.01)
@@ -211,8 +224,12 @@ class Network:
         _run("ip", "link", "set", outer, "master", self.bridge)
         _run("ip", "link", "set", outer, "up")
         _run("ip", "link", "set", inner, "netns", str(holder.pid))
-        host.run("sh", "-c", f"ip link set lo up && ip link set {inner} name eth0 && "
-                 f"ip addr add {address}/24 dev eth0 && ip link set eth0 up && hostname {name}")
+        host.run(
+            "sh",
+            "-c",
+            f"ip link set lo up && ip link set {inner} name eth0 && "
+            f"ip addr add {address}/24 dev eth0 && ip link set eth0 up && hostname {name}",
+        )
         self.hosts[name] = host
         return host
 

@@ -14,9 +14,15 @@ pytestmark = pytest.mark.cluster
 
 def flambe(*args: str, home: Path) -> subprocess.CompletedProcess:
     import os
+
     env = dict(os.environ, FLAMBE_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "flambe.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flambe.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_plugins_list_the_cluster_command_backend_and_tags(tmp_path: Path) -> None:
@@ -39,16 +45,18 @@ def test_unknown_cluster_names_the_known_ones(tmp_path: Path) -> None:
 def test_ray_address_and_cluster_do_not_mix(tmp_path: Path) -> None:
     config = tmp_path / "x.yaml"
     config.write_text("!Experiment\nname: x\npipeline: {}\n")
-    done = flambe("run", str(config), "--cluster", str(config), "--ray-address", "auto",
-                  home=tmp_path)
-    assert done.returncode == 2 and "--ray-address cannot be combined with --cluster" in \
-        done.stderr
+    done = flambe(
+        "run", str(config), "--cluster", str(config), "--ray-address", "auto", home=tmp_path
+    )
+    assert done.returncode == 2 and "--ray-address cannot be combined with --cluster" in done.stderr
 
 
 def test_ssh_cluster_config_errors_are_located(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("!SSHCluster\nname: c\norchestrator_ip: [1.2.3.4, 5.6.7.8, 9.9.9.9]\n"
-                      "factories_ips: []\nkey: ~/.ssh/k\nusername: u\n")
+    config.write_text(
+        "!SSHCluster\nname: c\norchestrator_ip: [1.2.3.4, 5.6.7.8, 9.9.9.9]\n"
+        "factories_ips: []\nkey: ~/.ssh/k\nusername: u\n"
+    )
     done = flambe("run", str(config), home=tmp_path)
     assert done.returncode == 22
     assert f"{config}:1" in done.stderr and "orchestrator_ip" in done.stderr

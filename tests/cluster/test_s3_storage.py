@@ -16,6 +16,7 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture
 def bucket(aws_env: str) -> str:
     import boto3
+
     name = f"flambe-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=name)
     return name
@@ -23,6 +24,7 @@ def bucket(aws_env: str) -> str:
 
 def test_s3_is_served_by_flambe_cluster() -> None:
     from flambe.cluster.storage import S3Backend
+
     assert isinstance(storage.get_backend("s3"), S3Backend)
 
 
@@ -57,6 +59,7 @@ def test_save_and_load_a_module(bucket: str) -> None:
 
     import flambe
     from flambe.nn import MLPEncoder
+
     model = MLPEncoder(input_size=3, output_size=2, n_layers=1)
     flambe.save(model, f"s3://{bucket}/models/mlp")
     loaded = flambe.load(f"s3://{bucket}/models/mlp")
@@ -67,6 +70,7 @@ def test_save_and_load_a_module(bucket: str) -> None:
 def test_builder_destination_and_resource(bucket: str, tmp_path: Path) -> None:
     import subprocess
     import sys
+
     config = tmp_path / "builder.yaml"
     config.write_text(f"""!Builder
 destination: s3://{bucket}/built/encoder
@@ -75,13 +79,15 @@ component: !MLPEncoder
   output_size: 2
   n_layers: 1
 """)
-    done = subprocess.run([sys.executable, "-m", "flambe.cli", "run", str(config)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "run", str(config)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert storage.exists(f"s3://{bucket}/built/encoder")
 
     import flambe
     from flambe.experiment.resources import materialize
+
     loaded = flambe.load(f"s3://{bucket}/built/encoder")
     assert type(loaded).__name__ == "MLPEncoder"
     (tmp_path / "data.csv").write_text("a,b\n1,2\n")

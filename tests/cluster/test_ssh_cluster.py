@@ -24,14 +24,23 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = "ns-cluster"
 
 
-def flambe(*args: str, env: dict[str, str], timeout: float = 600, check: bool = True,
-           cwd: Any = None) -> subprocess.CompletedProcess:
+def flambe(
+    *args: str, env: dict[str, str], timeout: float = 600, check: bool = True, cwd: Any = None
+) -> subprocess.CompletedProcess:
     """Run the ``flambe`` command line of the test environment."""
-    done = subprocess.run([sys.executable, "-m", "flambe.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=cwd)
+    done = subprocess.run(
+        [sys.executable, "-m", "flambe.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=cwd,
+    )
     if check and done.returncode != 0:
-        raise AssertionError(f"flambe {' '.join(args)} exited {done.returncode}:\n"
-                             f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+        raise AssertionError(
+            f"flambe {' '.join(args)} exited {done.returncode}:\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+        )
     return done
 
 
@@ -59,9 +68,11 @@ def brought_up(cluster_file: Path, env: dict[str, str]) -> Path:
     return cluster_file
 
 
-def test_bring_up_records_hosts_and_pins_keys(brought_up: Path, network: Any,
-                                              env: dict[str, str]) -> None:
+def test_bring_up_records_hosts_and_pins_keys(
+    brought_up: Path, network: Any, env: dict[str, str]
+) -> None:
     from flambe.cluster.state import ClusterState
+
     state = ClusterState(NAME)
     record = json.loads(state.hosts_file.read_text())
     hosts = [network.hosts[n] for n in ("orch", "factory1", "factory2")]
@@ -77,26 +88,41 @@ def test_bring_up_records_hosts_and_pins_keys(brought_up: Path, network: Any,
         for path in host.home.rglob("*"):
             if path.is_file() and path.stat().st_size < 1_000_000:
                 assert user_private not in path.read_text(errors="ignore"), path
-        assert (host.home / ".flambe/cluster/ray_bootstrap_key.pem").read_text() == \
-            state.private_key.read_text()
+        assert (
+            host.home / ".flambe/cluster/ray_bootstrap_key.pem"
+        ).read_text() == state.private_key.read_text()
     status = flambe("cluster", "status", NAME, env=env).stdout
     assert "3 nodes" in status and "4 CPUs" in status or "ray:" in status, status
     assert status.count("reachable") == 3
 
 
-def test_factories_reach_each_other_with_the_cluster_key(brought_up: Path,
-                                                         network: Any) -> None:
+def test_factories_reach_each_other_with_the_cluster_key(brought_up: Path, network: Any) -> None:
     orch, f2 = network.hosts["orch"], network.hosts["factory2"]
     key = orch.home / ".flambe/cluster/ray_bootstrap_key.pem"
     known = orch.home / ".flambe/cluster/known_hosts"
-    out = orch.run("env", f"HOME={orch.home}", "ssh", "-i", str(key), "-o", "IdentitiesOnly=yes",
-                   "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={known}",
-                   "-o", "StrictHostKeyChecking=yes", f"root@{f2.address}", "hostname")
+    out = orch.run(
+        "env",
+        f"HOME={orch.home}",
+        "ssh",
+        "-i",
+        str(key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={known}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        f"root@{f2.address}",
+        "hostname",
+    )
     assert out.strip() == "factory2"
 
 
-def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: dict[str, str],
-                                                 network: Any) -> None:
+def test_second_bring_up_reuses_the_live_cluster(
+    brought_up: Path, env: dict[str, str], network: Any
+) -> None:
     orch = network.hosts["orch"]
     before = _ray_pids(orch)
     assert before, "no Ray head found"
@@ -108,16 +134,19 @@ def test_second_bring_up_reuses_the_live_cluster(brought_up: Path, env: dict[str
 
 def _loaded_cluster(cluster_file: Path, secrets: Any = None) -> Any:
     from flambe.cluster.remote import load_cluster
+
     cluster = load_cluster(str(cluster_file), secrets)
     cluster.load_all_instances()
     return cluster
 
 
-def test_cluster_contract_on_the_live_cluster(brought_up: Path, network: Any,
-                                             tmp_path: Path) -> None:
+def test_cluster_contract_on_the_live_cluster(
+    brought_up: Path, network: Any, tmp_path: Path
+) -> None:
     """K1, K2, K3, K7, K8, K16 of the spec, on the hosts of the live cluster."""
     from flambe.cluster.errors import ClusterError
     from flambe.cluster.ssh_cluster import SSHCluster
+
     named = SSHCluster("seq2seq-en-fr", "10.0.0.1", ["10.0.0.2"], "~/.ssh/k", "u")
     assert named.get_orchestrator_name() == "seq2seq-en-fr_orchestrator"
     assert named.get_factory_basename() == "seq2seq-en-fr_factory"
@@ -136,8 +165,10 @@ def test_cluster_contract_on_the_live_cluster(brought_up: Path, network: Any,
     assert (orch.home / "secret.ini").read_text().split() == ["[AWS]", "key", "=", "a"]
     env = cluster.get_remote_env()
     assert env.orchestrator_ip == orch.address
-    assert env.factories_ips == [network.hosts["factory1"].address,
-                                 network.hosts["factory2"].address]
+    assert env.factories_ips == [
+        network.hosts["factory1"].address,
+        network.hosts["factory2"].address,
+    ]
     assert env.key.startswith(str(orch.home))
     with pytest.raises(ClusterError, match="a Ray node already runs"):
         cluster.launch_ray_cluster()
@@ -148,8 +179,10 @@ def test_cluster_contract_on_the_live_cluster(brought_up: Path, network: Any,
 def _ray_pids(host: Any) -> list[int]:
     """The pids of the Ray head (GCS server) started on ``host`` by the cluster."""
     import hashlib
-    temp = "flambe-ray-root-" + hashlib.sha1(f"{host.home}:{host.address}".encode()
-                                             ).hexdigest()[:10]
+
+    temp = (
+        "flambe-ray-root-" + hashlib.sha1(f"{host.home}:{host.address}".encode()).hexdigest()[:10]
+    )
     pids = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -178,12 +211,14 @@ def _wait_for_run(orch: Any, name: str, timeout: float = 400) -> None:
         if pid is not None and not _alive(pid):
             return
         time.sleep(1)
-    raise AssertionError(f"{name} still runs after {timeout} s:\n"
-                         + (folder / "output.log").read_text()[-3000:])
+    raise AssertionError(
+        f"{name} still runs after {timeout} s:\n" + (folder / "output.log").read_text()[-3000:]
+    )
 
 
-def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any,
-                                                  env: dict[str, str], tmp_path: Path) -> None:
+def test_remote_experiment_runs_on_both_factories(
+    brought_up: Path, network: Any, env: dict[str, str], tmp_path: Path
+) -> None:
     exp = tmp_path / "experiment.yaml"
     text = (REPO / "examples/cluster/experiment.yaml").read_text()
     exp.write_text(text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv")))
@@ -214,26 +249,45 @@ def test_remote_experiment_runs_on_both_factories(brought_up: Path, network: Any
         assert {v["status"] for v in variants} == {"success"}
         for variant in variants:
             assert (out / stage / variant["name"] / "checkpoint").is_dir(), variant["name"]
-    hosts = {v.get("host") for s in ("train", "evaluate")
-             for v in progress["stages"][s]["variants"].values()}
+    hosts = {
+        v.get("host")
+        for s in ("train", "evaluate")
+        for v in progress["stages"][s]["variants"].values()
+    }
     assert hosts == {"factory1", "factory2"}, hosts
     assert (out / "experiment.yaml").is_file()
 
 
-def test_report_site_is_reached_through_an_ssh_forward_only(brought_up: Path, network: Any,
-                                                            env: dict[str, str]) -> None:
+def test_report_site_is_reached_through_an_ssh_forward_only(
+    brought_up: Path, network: Any, env: dict[str, str]
+) -> None:
     """``flambe cluster site``: the site binds the orchestrator's loopback; a forward reaches it."""
     import socket
     import urllib.request
+
     orch = network.hosts["orch"]
     if not (orch.home / "moons-cluster/output__moons-cluster/progress.json").exists():
         pytest.skip("needs the output of test_remote_experiment_runs_on_both_factories")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "flambe.cli", "cluster", "site", NAME,
-                             "moons-cluster", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flambe.cli",
+            "cluster",
+            "site",
+            NAME,
+            "moons-cluster",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -253,25 +307,42 @@ def test_report_site_is_reached_through_an_ssh_forward_only(brought_up: Path, ne
         proc.wait(timeout=30)
 
 
-def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, network: Any,
-                                                            env: dict[str, str],
-                                                            tmp_path: Path) -> None:
+def test_ray_address_runs_stages_on_an_existing_ray_cluster(
+    brought_up: Path, network: Any, env: dict[str, str], tmp_path: Path
+) -> None:
     """``flambe run --ray-address``: this machine drives a Ray cluster it did not start."""
     from flambe.cluster.state import ClusterState
+
     orch = network.hosts["orch"]
     exp = tmp_path / "exp.yaml"
     text = (REPO / "examples/cluster/experiment.yaml").read_text()
     text = text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv"))
     text = text.replace("name: moons-cluster", f"name: on-ray\nsave_path: {tmp_path / 'out'}")
-    exp.write_text(text.split("  evaluate: !Evaluator")[0].replace("n_layers: !g [1, 2]",
-                                                                  "n_layers: 1"))
+    exp.write_text(
+        text.split("  evaluate: !Evaluator")[0].replace("n_layers: !g [1, 2]", "n_layers: 1")
+    )
     token = ClusterState(NAME).folder / "ray_auth_token"
     # a Ray driver runs on a node of the cluster (as `ray job submit` runs it on the head):
     # here, inside the orchestrator's namespace, as a process of this machine's environment
-    done = subprocess.run([*orch.nsenter(), "env", "RAY_AUTH_MODE=token",
-                           f"RAY_AUTH_TOKEN_PATH={token}", sys.executable, "-m", "flambe.cli",
-                           "run", str(exp), "--ray-address", f"{orch.address}:6379"],
-                          capture_output=True, text=True, env=env, timeout=400)
+    done = subprocess.run(
+        [
+            *orch.nsenter(),
+            "env",
+            "RAY_AUTH_MODE=token",
+            f"RAY_AUTH_TOKEN_PATH={token}",
+            sys.executable,
+            "-m",
+            "flambe.cli",
+            "run",
+            str(exp),
+            "--ray-address",
+            f"{orch.address}:6379",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=400,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     progress = json.loads((tmp_path / "out/output__on-ray/progress.json").read_text())
     variants = progress["stages"]["train"]["variants"].values()
@@ -281,19 +352,21 @@ def test_ray_address_runs_stages_on_an_existing_ray_cluster(brought_up: Path, ne
 
 
 @pytest.mark.slow  # last in the module: it kills a factory of the shared cluster
-def test_a_factory_lost_mid_stage_is_retried_on_the_other(brought_up: Path, network: Any,
-                                                          env: dict[str, str],
-                                                          tmp_path: Path) -> None:
+def test_a_factory_lost_mid_stage_is_retried_on_the_other(
+    brought_up: Path, network: Any, env: dict[str, str], tmp_path: Path
+) -> None:
     """Kill factory2's Ray processes while the stage runs: the stage still completes there."""
     import signal
 
     from tests.cluster.conftest import ray_temp_dir
+
     orch, factory2 = network.hosts["orch"], network.hosts["factory2"]
     exp = tmp_path / "experiment.yaml"
     text = (REPO / "examples/cluster/experiment.yaml").read_text()
     text = text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv"))
-    text = text.replace("name: moons-cluster", "name: survivor").replace("max_steps: 3",
-                                                                           "max_steps: 40")
+    text = text.replace("name: moons-cluster", "name: survivor").replace(
+        "max_steps: 3", "max_steps: 40"
+    )
     exp.write_text(text)
     flambe("run", str(exp), "--cluster", str(brought_up), env=env)
     progress_file = orch.home / "survivor/output__survivor/progress.json"

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture
 def host(network: Any, user_key: Path, tmp_path: Path) -> Iterator[Instance]:
     factory = network.hosts["factory2"]
-    instance = Instance(factory.address, None, "root", str(user_key),
-                        known_hosts=tmp_path / "known_hosts", name="factory2")
+    instance = Instance(
+        factory.address,
+        None,
+        "root",
+        str(user_key),
+        known_hosts=tmp_path / "known_hosts",
+        name="factory2",
+    )
     yield instance
     instance.close()
 
@@ -39,8 +45,10 @@ def test_commands_return_stdout_or_stderr(host: Instance, network: Any) -> None:
         host._run_cmd("ls", retries=0)
     # a fresh shell each time: nothing is kept between commands
     host._run_cmd("export KEPT=1; cd /")
-    assert host._run_cmd('echo "${KEPT:-none} $PWD"').msg.decode().strip() == \
-        f"none {host.get_home_path()}"
+    assert (
+        host._run_cmd('echo "${KEPT:-none} $PWD"').msg.decode().strip()
+        == f"none {host.get_home_path()}"
+    )
 
 
 def test_a_failed_command_names_host_command_exit_code_and_stderr(host: Instance) -> None:
@@ -87,8 +95,9 @@ def test_files_go_both_ways(host: Instance, tmp_path: Path) -> None:
     assert not host.existing_dir("sent")
 
 
-def test_host_keys_are_pinned_and_a_changed_key_is_refused(network: Any, user_key: Path,
-                                                          tmp_path: Path) -> None:
+def test_host_keys_are_pinned_and_a_changed_key_is_refused(
+    network: Any, user_key: Path, tmp_path: Path
+) -> None:
     impostor = network.hosts.get("rekeyed") or network.add_host("rekeyed")
     impostor.start_sshd((user_key.parent / "id_ed25519.pub").read_text())
     known = tmp_path / "known_hosts"
@@ -112,15 +121,28 @@ def test_host_keys_are_pinned_and_a_changed_key_is_refused(network: Any, user_ke
 
 def test_unreachable_host_and_refused_key(network: Any, user_key: Path, tmp_path: Path) -> None:
     silent = network.hosts.get("silent") or network.add_host("silent")  # no sshd
-    instance = Instance(silent.address, None, "root", str(user_key),
-                        known_hosts=tmp_path / "known_hosts", name="silent")
+    instance = Instance(
+        silent.address,
+        None,
+        "root",
+        str(user_key),
+        known_hosts=tmp_path / "known_hosts",
+        name="silent",
+    )
     with pytest.raises(ConnectionError, match="silent"):
         instance.wait_until_accessible(retries=1, delay=0.1)
     other_key = tmp_path / "other"
     import subprocess
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)],
-                   check=True)
-    stranger = Instance(network.hosts["factory1"].address, None, "root", str(other_key),
-                        known_hosts=tmp_path / "known_hosts")
+
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True
+    )
+    stranger = Instance(
+        network.hosts["factory1"].address,
+        None,
+        "root",
+        str(other_key),
+        known_hosts=tmp_path / "known_hosts",
+    )
     with pytest.raises(SSHConnectingError, match="refused the key"):
         stranger.get_home_path()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,17 @@ from flambe.plugins import hookimpl
 from flambe.plugins.manager import get_host
 
 
-def write_config(folder: Path, pipeline: str, name: str = "exp", top: str = "",
-                 file_name: str = "exp.yaml") -> Path:
+def write_config(
+    folder: Path, pipeline: str, name: str = "exp", top: str = "", file_name: str = "exp.yaml"
+) -> Path:
     """An experiment config file whose outputs go to ``folder/out``."""
     stages = textwrap.indent(textwrap.dedent(pipeline), "  ")
-    text = (f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\n"
-            + textwrap.dedent(top) + "pipeline:\n" + stages)
+    text = (
+        f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\n"
+        + textwrap.dedent(top)
+        + "pipeline:\n"
+        + stages
+    )
     path = folder / file_name
     path.write_text(text)
     return path
@@ -38,17 +44,17 @@ def run(path: Path, **flags: Any) -> Any:
     return experiment
 
 
-def progress(folder: Path, name: str = "exp") -> Dict[str, Any]:
+def progress(folder: Path, name: str = "exp") -> dict[str, Any]:
     """The progress.json of an experiment run under ``folder/out``."""
     return json.loads((folder / "out" / f"output__{name}" / "progress.json").read_text())
 
 
-def statuses(doc: Dict[str, Any], stage: str) -> Dict[str, str]:
+def statuses(doc: dict[str, Any], stage: str) -> dict[str, str]:
     """Variant name -> status, for one stage of a progress document."""
     return {v["name"]: v["status"] for v in doc["stages"][stage]["variants"].values()}
 
 
-def lines(path: Path) -> List[str]:
+def lines(path: Path) -> list[str]:
     """The lines a component appended to a file (none when it does not exist)."""
     return path.read_text().splitlines() if path.exists() else []
 
@@ -57,9 +63,9 @@ class Recorder:
     """Records every experiment event, in order."""
 
     def __init__(self) -> None:
-        self.events: List[Tuple[str, Dict[str, Any]]] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         return [name for name, _ in self.events]
 
     @hookimpl
@@ -72,14 +78,17 @@ class Recorder:
 
     @hookimpl
     def flambe_trial_result(self, experiment: Any, stage: str, variant: str, result: Any) -> None:
-        self.events.append(("trial_result", {"stage": stage, "variant": variant,
-                                             "result": dict(result)}))
+        self.events.append(
+            ("trial_result", {"stage": stage, "variant": variant, "result": dict(result)})
+        )
 
     @hookimpl
-    def flambe_checkpoint_written(self, experiment: Any, stage: str, variant: str,
-                                  path: str) -> None:
-        self.events.append(("checkpoint_written", {"stage": stage, "variant": variant,
-                                                   "path": path}))
+    def flambe_checkpoint_written(
+        self, experiment: Any, stage: str, variant: str, path: str
+    ) -> None:
+        self.events.append(
+            ("checkpoint_written", {"stage": stage, "variant": variant, "path": path})
+        )
 
     @hookimpl
     def flambe_stage_finished(self, experiment: Any, stage: str, status: str) -> None:
@@ -113,15 +122,21 @@ def local_ray() -> Iterator[None]:
     import ray
 
     from flambe.experiment.tune_runner import ray_runtime_env
+
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, runtime_env=ray_runtime_env(),
-                 logging_level=logging.ERROR, log_to_driver=False)
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            runtime_env=ray_runtime_env(),
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+        )
     yield
     if started:
         ray.shutdown()
 
 
-def variants(doc: Dict[str, Any], stage: str) -> Dict[str, Dict[str, Any]]:
+def variants(doc: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
     """Variant name -> its entry, for one stage of a progress document."""
     return {v["name"]: v for v in doc["stages"][stage]["variants"].values()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional
+from typing import Any
 
 import torch
 
@@ -13,7 +13,7 @@ from flambe.compile import Component
 class XDataset(Component):
     """A fixed list of numbers; no work, no metric."""
 
-    def __init__(self, values: Optional[List[float]] = None, offset: float = 0.0) -> None:
+    def __init__(self, values: list[float] | None = None, offset: float = 0.0) -> None:
         super().__init__()
         self.values = [v + offset for v in (values or [1.0, 2.0, 3.0])]
         self.size = len(self.values)
@@ -31,8 +31,15 @@ class XModel(Component, torch.nn.Module):
 class XTrainer(Component):
     """Counts ``steps`` run() calls; the metric grows with the lr and the model width."""
 
-    def __init__(self, model: Any, dataset: Any = None, lr: float = 0.1, steps: int = 3,
-                 fail_at: int = 0, lower_is_better: bool = False) -> None:
+    def __init__(
+        self,
+        model: Any,
+        dataset: Any = None,
+        lr: float = 0.1,
+        steps: int = 3,
+        fail_at: int = 0,
+        lower_is_better: bool = False,
+    ) -> None:
         super().__init__()
         self.model, self.dataset, self.lr, self.steps = model, dataset, lr, steps
         self.fail_at = fail_at
@@ -56,10 +63,10 @@ class XTrainer(Component):
 class XEvaluator(Component):
     """Reads the trained weights of its model (one step)."""
 
-    def __init__(self, model: Any, out: Optional[str] = None) -> None:
+    def __init__(self, model: Any, out: str | None = None) -> None:
         super().__init__()
         self.model, self.out = model, out
-        self.result: Optional[float] = None
+        self.result: float | None = None
 
     def run(self) -> bool:
         self.result = float(self.model.linear.weight.sum())
@@ -68,11 +75,11 @@ class XEvaluator(Component):
                 handle.write(f"{self.model.width} {self.result:.4f}\n")
         return False
 
-    def metric(self) -> Optional[float]:
+    def metric(self) -> float | None:
         return self.result
 
 
-def _append(path: Optional[str], line: str) -> None:
+def _append(path: str | None, line: str) -> None:
     if path:
         with open(path, "a") as handle:
             handle.write(line + "\n")
@@ -89,10 +96,20 @@ class XCounter(Component):
     creating it. ``sleep`` waits in each call.
     """
 
-    def __init__(self, label: str = "c", value: float = 1.0, steps: int = 3,
-                 log: Optional[str] = None, sleep: float = 0.0, mode: Optional[str] = None,
-                 fail_at: int = 0, fail_once: Optional[str] = None, upstream: Any = None,
-                 constant: bool = False, no_metric: bool = False) -> None:
+    def __init__(
+        self,
+        label: str = "c",
+        value: float = 1.0,
+        steps: int = 3,
+        log: str | None = None,
+        sleep: float = 0.0,
+        mode: str | None = None,
+        fail_at: int = 0,
+        fail_once: str | None = None,
+        upstream: Any = None,
+        constant: bool = False,
+        no_metric: bool = False,
+    ) -> None:
         super().__init__()
         self.label, self.value, self.steps, self.log = label, value, steps, log
         self.sleep, self.fail_at, self.fail_once = sleep, fail_at, fail_once
@@ -104,6 +121,7 @@ class XCounter(Component):
 
     def run(self) -> bool:
         import time
+
         if self.sleep:
             time.sleep(self.sleep)
         if self.fail_at and self.step + 1 == self.fail_at:
@@ -117,7 +135,7 @@ class XCounter(Component):
         _append(self.log, f"{self.label} {self.step}")
         return self.step < self.steps
 
-    def metric(self) -> Optional[float]:
+    def metric(self) -> float | None:
         if self.no_metric:
             return None
         return float(self.value if self.constant else self.value * self.step)
@@ -126,7 +144,7 @@ class XCounter(Component):
 class XSource(Component):
     """An upstream stage with a value downstream stages read through links."""
 
-    def __init__(self, value: Any = 0, log: Optional[str] = None) -> None:
+    def __init__(self, value: Any = 0, log: str | None = None) -> None:
         super().__init__()
         self.value, self.log = value, log
         self.seen: Any = None
@@ -149,8 +167,9 @@ class XPair(Component):
 class XReader(Component):
     """Records what it received from upstream stages into ``log`` (one run)."""
 
-    def __init__(self, got: Any = None, items: Any = None, log: Optional[str] = None,
-                 value: float = 0.0) -> None:
+    def __init__(
+        self, got: Any = None, items: Any = None, log: str | None = None, value: float = 0.0
+    ) -> None:
         super().__init__()
         self.got, self.items, self.log, self.value = got, items, log, value
 

@@ -24,9 +24,13 @@ HEADER = "flambe_fault_ext: flambe_fault_ext\n---\n"
 
 def write_experiment(folder: Path, pipeline: str, name: str = "f", top: str = "") -> Path:
     """An experiment of :class:`FaultTrainer` stages whose output goes to ``folder/out``."""
-    text = (HEADER + f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\nseed: 11\n"
-            + textwrap.dedent(top) + "pipeline:\n" + textwrap.indent(textwrap.dedent(pipeline),
-                                                                     "  "))
+    text = (
+        HEADER
+        + f"!Experiment\nname: {name}\nsave_path: {folder / 'out'}\nseed: 11\n"
+        + textwrap.dedent(top)
+        + "pipeline:\n"
+        + textwrap.indent(textwrap.dedent(pipeline), "  ")
+    )
     path = folder / f"{name}.yaml"
     path.write_text(text)
     return path
@@ -38,21 +42,28 @@ def output_of(config: Path, name: str = "f") -> Path:
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(FAULTEXT)] + ([env["PYTHONPATH"]]
-                                                            if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(FAULTEXT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
     env.pop("FLAMBE_FAULTS", None)
     env.update(extra or {})
     return env
 
 
-def start(config: Path, extra: dict[str, str] | None = None,
-          args: list[str] | None = None) -> subprocess.Popen:
+def start(
+    config: Path, extra: dict[str, str] | None = None, args: list[str] | None = None
+) -> subprocess.Popen:
     """Start ``flambe run CONFIG`` in its own session (output in ``<config>.<n>.log``)."""
     logs = sorted(config.parent.glob(f"{config.stem}.*.log"))
     log = open(config.parent / f"{config.stem}.{len(logs):03d}.log", "w")
-    return subprocess.Popen([sys.executable, "-m", "flambe.cli", "run", str(config),
-                             *(args or [])], cwd=config.parent, env=environment(extra),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flambe.cli", "run", str(config), *(args or [])],
+        cwd=config.parent,
+        env=environment(extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def kill(proc: subprocess.Popen) -> None:
@@ -102,6 +113,7 @@ def check_readable(output: Path) -> dict[str, dict[str, Any]]:
 
     """
     from flambe.compile.serialization import load_state_from_file
+
     progress = output / "progress.json"
     if progress.exists():
         json.loads(progress.read_text())
@@ -119,8 +131,12 @@ def check_readable(output: Path) -> dict[str, dict[str, Any]]:
         key = f"{folder.parent.name}/{folder.name}"
         assert state["done_steps"] == record["step"] == len(history), (key, record, history)
         assert record["last_metric"] == history[-1], (key, record, history)
-        found[key] = {"step": record["step"], "done": record["done"], "history": history,
-                      "metric": record["last_metric"]}
+        found[key] = {
+            "step": record["step"],
+            "done": record["done"],
+            "history": history,
+            "metric": record["last_metric"],
+        }
     return found
 
 
@@ -146,8 +162,9 @@ def executed(log: Path) -> list[list[str]]:
     return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def kill_at_random(config: Path, rng: Any, log: Path, low: float, high: float,
-                   kills: int) -> list[dict[str, dict[str, Any]]]:
+def kill_at_random(
+    config: Path, rng: Any, log: Path, low: float, high: float, kills: int
+) -> list[dict[str, dict[str, Any]]]:
     """Start, kill at a random instant, check, up to ``kills`` times; then run to the end.
 
     The instant is drawn in ``[low, high]`` seconds after the run's first step.

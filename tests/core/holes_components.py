@@ -37,6 +37,7 @@ class XDraw(Component):
         import random
 
         import numpy as np
+
         self.tag = tag
         self.drawn = [random.random(), float(np.random.rand()), float(torch.rand(1))]
         self.register_attrs("drawn")
@@ -55,8 +56,7 @@ def recording_scheduler(log: str) -> object:
                 handle.write(f"{result.get('flambe_name')} {result.get('flambe_score')}\n")
             return super().on_trial_result(tune_controller, trial, result)
 
-        def on_trial_complete(self, tune_controller: object, trial: object,
-                              result: dict) -> None:
+        def on_trial_complete(self, tune_controller: object, trial: object, result: dict) -> None:
             if result:  # the last result of a finished trial comes here
                 with open(log, "a", encoding="utf-8") as handle:
                     handle.write(f"{result.get('flambe_name')} {result.get('flambe_score')}\n")

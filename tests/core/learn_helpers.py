@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from flambe.compile import Component
 
 
-def blobs(n: int, n_features: int = 4, seed: int = 0, shift: float = 2.0
-          ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+def blobs(
+    n: int, n_features: int = 4, seed: int = 0, shift: float = 2.0
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Two Gaussian blobs (a learnable binary problem): examples (features, label)."""
     gen = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, 2, (n,), generator=gen)
@@ -27,15 +29,15 @@ class LSplits(Component):
         self._splits = {"train": list(train), "val": list(val), "test": list(test)}
 
     @property
-    def train(self) -> List:
+    def train(self) -> list:
         return self._splits["train"]
 
     @property
-    def val(self) -> List:
+    def val(self) -> list:
         return self._splits["val"]
 
     @property
-    def test(self) -> List:
+    def test(self) -> list:
         return self._splits["test"]
 
 
@@ -46,7 +48,7 @@ class LSampler(Component):
         super().__init__()
         self.batch_size = batch_size
         self.drop_last = drop_last
-        self.calls: List[int] = []
+        self.calls: list[int] = []
 
     def length(self, data: Sequence) -> int:
         n = len(data) / self.batch_size
@@ -58,7 +60,7 @@ class LSampler(Component):
         while n_epochs == -1 or epoch < n_epochs:
             epoch += 1
             for b in range(self.length(data)):
-                rows = data[b * self.batch_size:(b + 1) * self.batch_size]
+                rows = data[b * self.batch_size : (b + 1) * self.batch_size]
                 yield tuple(torch.stack([row[c] for row in rows]) for c in range(len(rows[0])))
 
 
@@ -89,12 +91,12 @@ class LAccuracy(Component):
 
     __call__ = compute
 
-    def aggregate(self, state: Dict[str, Any], pred: torch.Tensor, target: torch.Tensor) -> dict:
+    def aggregate(self, state: dict[str, Any], pred: torch.Tensor, target: torch.Tensor) -> dict:
         state["correct"] = state.get("correct", 0) + int((pred.argmax(-1) == target).sum())
         state["count"] = state.get("count", 0) + len(target)
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> float:
+    def finalize(self, state: dict[str, Any]) -> float:
         return state["correct"] / state["count"] if state else float("nan")
 
     def __str__(self) -> str:
@@ -128,25 +130,45 @@ class CountingSGD(torch.optim.SGD):
     def __init__(self, params: Any, lr: float = 0.1) -> None:
         super().__init__(params, lr=lr)
         self.steps = 0
-        self.grads: List[List[torch.Tensor]] = []
+        self.grads: list[list[torch.Tensor]] = []
 
     def step(self, closure: Any = None) -> Any:
         self.steps += 1
-        self.grads.append([p.grad.detach().clone() for g in self.param_groups
-                           for p in g["params"] if p.grad is not None])
+        self.grads.append(
+            [
+                p.grad.detach().clone()
+                for g in self.param_groups
+                for p in g["params"]
+                if p.grad is not None
+            ]
+        )
         return super().step(closure)
 
 
-def make_trainer(n_train: int = 40, n_val: int = 16, batch_size: int = 4, model: Any = None,
-                 optimizer: Any = None, metric_fn: Any = None, drop_last: bool = False,
-                 trainer_cls: Any = None, **kwargs: Any):
+def make_trainer(
+    n_train: int = 40,
+    n_val: int = 16,
+    batch_size: int = 4,
+    model: Any = None,
+    optimizer: Any = None,
+    metric_fn: Any = None,
+    drop_last: bool = False,
+    trainer_cls: Any = None,
+    **kwargs: Any,
+):
     """A Trainer over blobs with the stand-ins above (keyword arguments go to the Trainer)."""
     from flambe.learn import Trainer
+
     data = LSplits(blobs(n_train, seed=1), blobs(n_val, seed=2), blobs(n_val, seed=3))
     model = model if model is not None else LLinear()
     optimizer = optimizer if optimizer is not None else CountingSGD(model.parameters(), lr=0.1)
     return (trainer_cls or Trainer)(
-        dataset=data, train_sampler=LSampler(batch_size, drop_last=drop_last),
-        val_sampler=LSampler(batch_size), model=model, loss_fn=torch.nn.NLLLoss(),
-        metric_fn=metric_fn if metric_fn is not None else LAccuracy(), optimizer=optimizer,
-        **kwargs)
+        dataset=data,
+        train_sampler=LSampler(batch_size, drop_last=drop_last),
+        val_sampler=LSampler(batch_size),
+        model=model,
+        loss_fn=torch.nn.NLLLoss(),
+        metric_fn=metric_fn if metric_fn is not None else LAccuracy(),
+        optimizer=optimizer,
+        **kwargs,
+    )

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -69,16 +69,24 @@ def ext_path(tmp_path: Path) -> Path:
     return folder
 
 
-def flambe(args: List[str], cwd: Path, pythonpath: Optional[Path] = None,
-           env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+def flambe(
+    args: list[str], cwd: Path, pythonpath: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m flambe.cli ARGS`` as a separate process."""
     full_env = dict(os.environ)
     if pythonpath is not None:
         full_env["PYTHONPATH"] = os.pathsep.join(
-            [str(pythonpath)] + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else []))
+            [str(pythonpath)] + ([full_env["PYTHONPATH"]] if full_env.get("PYTHONPATH") else [])
+        )
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flambe.cli", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flambe.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def config(tmp_path: Path, body: str, name: str = "run.yaml") -> Path:
@@ -89,7 +97,7 @@ def config(tmp_path: Path, body: str, name: str = "run.yaml") -> Path:
 
 # -- start-up: help, version, no heavy imports ----------------------------------------
 
-HEAVY_CHECK = textwrap.dedent('''
+HEAVY_CHECK = textwrap.dedent("""
     import json, sys
     from flambe.cli.main import main
     try:
@@ -107,16 +115,22 @@ HEAVY_CHECK = textwrap.dedent('''
     heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "ray"))
     print("RESULT" + json.dumps({{"code": code, "heavy": heavy,
                                  "implementation": implementation}}))
-''')
+""")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["plugins"], ["plugins", "--json"],
-                                  ["--version"], ["run", "--help"]])
-def test_startup_imports_neither_torch_ray_nor_plugin_code(args: List[str], tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", HEAVY_CHECK.format(args=args)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize(
+    "args", [["--help"], ["plugins"], ["plugins", "--json"], ["--version"], ["run", "--help"]]
+)
+def test_startup_imports_neither_torch_ray_nor_plugin_code(args: list[str], tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", HEAVY_CHECK.format(args=args)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
-    result = json.loads(line[len("RESULT"):])
+    result = json.loads(line[len("RESULT") :])
     assert result["heavy"] == []
     assert result["implementation"] == []
     if args != ["plugins"] and args != ["plugins", "--json"]:
@@ -134,12 +148,14 @@ def test_help_lists_commands_and_exit_codes(tmp_path: Path) -> None:
 
 def test_version(tmp_path: Path) -> None:
     from flambe import __version__
+
     proc = flambe(["--version"], tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"flambe {__version__} (flambe-core)"
 
 
 # -- plugins ----------------------------------------------------------------------------
+
 
 def test_plugins_json_shape(tmp_path: Path) -> None:
     proc = flambe(["plugins", "--json"], tmp_path)
@@ -155,8 +171,18 @@ def test_plugins_json_shape(tmp_path: Path) -> None:
     assert set(core["namespaces"]) == {"torch", "ray"}
     assert {"file", "http", "https"} <= set(core["storage_backends"])
     for plugin in report["plugins"]:
-        assert set(plugin) == {"name", "module", "distribution", "version", "hooks", "tags",
-                               "namespaces", "commands", "storage_backends", "error"}
+        assert set(plugin) == {
+            "name",
+            "module",
+            "distribution",
+            "version",
+            "hooks",
+            "tags",
+            "namespaces",
+            "commands",
+            "storage_backends",
+            "error",
+        }
 
 
 def fake_distribution(root: Path, name: str, version: str, entry_points: str) -> None:
@@ -169,10 +195,15 @@ def fake_distribution(root: Path, name: str, version: str, entry_points: str) ->
 
 def test_plugins_reports_a_broken_plugin(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    fake_distribution(site, "flambe-broken", "0.3", """
+    fake_distribution(
+        site,
+        "flambe-broken",
+        "0.3",
+        """
         [flambe.plugins]
         broken = no_such_plugin_module_xq7
-    """)
+    """,
+    )
     proc = flambe(["plugins", "--json"], tmp_path, pythonpath=site)
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
@@ -187,13 +218,16 @@ def test_plugins_reports_a_broken_plugin(tmp_path: Path) -> None:
 
 class DuplicateTagPlugin:
     @hookimpl
-    def flambe_tags(self) -> Dict[str, str]:
+    def flambe_tags(self) -> dict[str, str]:
         return {"link": "somewhere.else:Thing", "OwnTag": "somewhere.else:Other"}
 
 
 def test_plugins_reports_duplicate_tags_with_exit_1(fresh_plugin_host: None) -> None:
-    set_host(PluginHost(*create_plugin_manager(autoload=False,
-                                               extra_plugins=[("dup", DuplicateTagPlugin())])))
+    set_host(
+        PluginHost(
+            *create_plugin_manager(autoload=False, extra_plugins=[("dup", DuplicateTagPlugin())])
+        )
+    )
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -204,15 +238,20 @@ def test_plugins_reports_duplicate_tags_with_exit_1(fresh_plugin_host: None) -> 
 
 class CommandPlugin:
     @hookimpl
-    def flambe_cli_commands(self) -> Dict[str, Any]:
+    def flambe_cli_commands(self) -> dict[str, Any]:
         from flambe.plugins.types import LazyCommand
-        return {"hello-xq7": LazyCommand("tests.core.cli_plugin_command:hello",
-                                         "Say hello from a plugin.")}
+
+        return {
+            "hello-xq7": LazyCommand(
+                "tests.core.cli_plugin_command:hello", "Say hello from a plugin."
+            )
+        }
 
 
 def test_plugin_subcommand_is_listed_and_imported_only_when_run(fresh_plugin_host: None) -> None:
-    set_host(PluginHost(*create_plugin_manager(autoload=False,
-                                               extra_plugins=[("cmd", CommandPlugin())])))
+    set_host(
+        PluginHost(*create_plugin_manager(autoload=False, extra_plugins=[("cmd", CommandPlugin())]))
+    )
     sys.modules.pop("tests.core.cli_plugin_command", None)
     runner = CliRunner()
     helped = runner.invoke(cli, ["--help"])
@@ -227,7 +266,8 @@ def test_plugin_subcommand_is_listed_and_imported_only_when_run(fresh_plugin_hos
 
 # -- run ------------------------------------------------------------------------------
 
-def read_output(path: Path) -> Dict[str, Any]:
+
+def read_output(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
@@ -236,8 +276,13 @@ def test_run_a_custom_runnable(tmp_path: Path, ext_path: Path) -> None:
     proc = flambe(["run", str(cfg)], tmp_path, ext_path)
     assert proc.returncode == 0, proc.stderr
     out = read_output(tmp_path / "out.json")
-    assert out == {"text": "hello", "force": False, "verbose": False, "secrets": {},
-                   "extensions": {EXT_MODULE: EXT_MODULE}}
+    assert out == {
+        "text": "hello",
+        "force": False,
+        "verbose": False,
+        "secrets": {},
+        "extensions": {EXT_MODULE: EXT_MODULE},
+    }
     assert "Done" in proc.stderr
     # the log file under FLAMBE_HOME
     log = Path(os.environ["FLAMBE_HOME"]) / "logs" / "log.log"
@@ -271,8 +316,9 @@ def test_default_secrets_come_from_flambe_home(tmp_path: Path, ext_path: Path) -
     assert (home / "logs" / "log.log").is_file()
 
 
-def test_missing_or_malformed_secrets_file_is_a_config_error(tmp_path: Path,
-                                                            ext_path: Path) -> None:
+def test_missing_or_malformed_secrets_file_is_a_config_error(
+    tmp_path: Path, ext_path: Path
+) -> None:
     cfg = config(tmp_path, "!cli_ext_xq7.Writer\noutput: out.json\n")
     proc = flambe([str(cfg), "-s", "absent.ini"], tmp_path, ext_path)
     assert proc.returncode == 22
@@ -284,8 +330,9 @@ def test_missing_or_malformed_secrets_file_is_a_config_error(tmp_path: Path,
     assert not (tmp_path / "out.json").exists()
 
 
-def test_config_errors_exit_22_with_location_and_no_traceback(tmp_path: Path,
-                                                              ext_path: Path) -> None:
+def test_config_errors_exit_22_with_location_and_no_traceback(
+    tmp_path: Path, ext_path: Path
+) -> None:
     cfg = config(tmp_path, "!cli_ext_xq7.Writer\noutput: out.json\ntexx: 1\n")
     proc = flambe(["run", str(cfg)], tmp_path, ext_path)
     assert proc.returncode == 22
@@ -315,8 +362,9 @@ def test_missing_extension_exits_22_naming_it(tmp_path: Path) -> None:
     assert "pip install absent-dist==1.0" in proc.stderr
 
 
-def test_runtime_failure_exits_1_traceback_only_with_verbose(tmp_path: Path,
-                                                             ext_path: Path) -> None:
+def test_runtime_failure_exits_1_traceback_only_with_verbose(
+    tmp_path: Path, ext_path: Path
+) -> None:
     cfg = config(tmp_path, "!cli_ext_xq7.Failing {}\n")
     proc = flambe([str(cfg)], tmp_path, ext_path)
     assert proc.returncode == 1
@@ -349,8 +397,7 @@ def test_cluster_needs_a_cluster_runnable(tmp_path: Path, ext_path: Path) -> Non
     assert "only ClusterRunnables can run on a cluster" in proc.stderr
 
 
-def test_cluster_file_that_describes_no_cluster_is_refused(tmp_path: Path,
-                                                          ext_path: Path) -> None:
+def test_cluster_file_that_describes_no_cluster_is_refused(tmp_path: Path, ext_path: Path) -> None:
     # flambe-cluster answers only for its own cluster classes
     cfg = config(tmp_path, "!cli_ext_xq7.Remote {}\n")
     proc = flambe([str(cfg), "-c", str(cfg)], tmp_path, ext_path)
@@ -358,24 +405,30 @@ def test_cluster_file_that_describes_no_cluster_is_refused(tmp_path: Path,
     assert "no plugin could run on the cluster described by" in proc.stderr
 
 
-def test_cluster_without_flambe_cluster_says_to_install_it(tmp_path: Path,
-                                                           ext_path: Path) -> None:
+def test_cluster_without_flambe_cluster_says_to_install_it(tmp_path: Path, ext_path: Path) -> None:
     cfg = config(tmp_path, "!cli_ext_xq7.Remote {}\n")
-    proc = flambe([str(cfg), "-c", str(cfg)], tmp_path, ext_path,
-                  env={"FLAMBE_BLOCK_PLUGINS": "cluster"})
+    proc = flambe(
+        [str(cfg), "-c", str(cfg)], tmp_path, ext_path, env={"FLAMBE_BLOCK_PLUGINS": "cluster"}
+    )
     assert proc.returncode == 22
     assert "running on a cluster needs flambe-cluster: pip install flambe-cluster" in proc.stderr
 
 
 def test_cluster_with_broken_flambe_cluster_says_why(tmp_path: Path, ext_path: Path) -> None:
     site = tmp_path / "site"
-    fake_distribution(site, "flambe-cluster", "9.9", """
+    fake_distribution(
+        site,
+        "flambe-cluster",
+        "9.9",
+        """
         [flambe.plugins]
         cluster = no_such_cluster_module_xq7
-    """)
+    """,
+    )
     cfg = config(tmp_path, "!cli_ext_xq7.Remote {}\n")
-    proc = flambe([str(cfg), "-c", str(cfg)], tmp_path,
-                  Path(os.pathsep.join([str(site), str(ext_path)])))
+    proc = flambe(
+        [str(cfg), "-c", str(cfg)], tmp_path, Path(os.pathsep.join([str(site), str(ext_path)]))
+    )
     assert proc.returncode == 22
     assert "needs flambe-cluster, which is installed (9.9) but failed to load" in proc.stderr
     assert "no_such_cluster_module_xq7" in proc.stderr
@@ -384,7 +437,7 @@ def test_cluster_with_broken_flambe_cluster_says_why(tmp_path: Path, ext_path: P
 class ClusterPlugin:
     """Takes every cluster run: records the request and returns 0."""
 
-    requests: List[Any] = []
+    requests: list[Any] = []
 
     @hookimpl
     def flambe_run_on_cluster(self, request: Any) -> int:
@@ -394,13 +447,15 @@ class ClusterPlugin:
 
 def test_cluster_run_goes_through_the_hook(fresh_plugin_host: None, tmp_path: Path) -> None:
     plugin = ClusterPlugin()
-    set_host(PluginHost(*create_plugin_manager(autoload=False,
-                                               extra_plugins=[("fakecluster", plugin)])))
+    set_host(
+        PluginHost(*create_plugin_manager(autoload=False, extra_plugins=[("fakecluster", plugin)]))
+    )
     cfg = tmp_path / "remote.yaml"
     cfg.write_text("!MyClusterRunnable\nsize: 4\n")
     cluster_cfg = tmp_path / "cluster.yaml"
     cluster_cfg.write_text("!SomeCluster {}\n")
     import tests.core.test_runnable  # noqa: F401  (defines !MyClusterRunnable)
+
     result = CliRunner().invoke(cli, ["run", str(cfg), "-c", str(cluster_cfg), "-f"])
     assert result.exit_code == 0, result.output
     request = plugin.requests[-1]
@@ -412,13 +467,17 @@ def test_cluster_run_goes_through_the_hook(fresh_plugin_host: None, tmp_path: Pa
 
 # -- validate ---------------------------------------------------------------------------
 
+
 def test_validate_lists_every_problem(tmp_path: Path, ext_path: Path) -> None:
-    cfg = config(tmp_path, """\
+    cfg = config(
+        tmp_path,
+        """\
         !cli_ext_xq7.Writer
         outptu: out.json
         text: !NoSuchTag {}
         extra: !@ nowhere
-    """)
+    """,
+    )
     proc = flambe(["validate", str(cfg)], tmp_path, ext_path)
     assert proc.returncode == 22
     lines = [ln for ln in proc.stdout.splitlines() if not ln.startswith("  hint")]

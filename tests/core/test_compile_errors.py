@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -38,14 +38,12 @@ class CeRequired(Component):
 
 class CeAbstract(Component):
     @abc.abstractmethod
-    def forward(self) -> None:
-        ...
+    def forward(self) -> None: ...
 
 
 class CeMappedAbstract(MappedRegistrable):
     @abc.abstractmethod
-    def go(self) -> None:
-        ...
+    def go(self) -> None: ...
 
 
 class CeMapped(MappedRegistrable):
@@ -68,68 +66,118 @@ def load_and_compile(text: str, file: str = "bad.yaml") -> Any:
 
 # (config, error class, (line, column), words expected in message + hint)
 CASES = {
-    "unknown tag": (
-        "!CeThingg {alpha: 1}\n", UnknownTagError, (1, 1), ["!CeThingg", "!CeThing"]),
+    "unknown tag": ("!CeThingg {alpha: 1}\n", UnknownTagError, (1, 1), ["!CeThingg", "!CeThing"]),
     "unknown nested tag": (
-        "!CeThing\nbeta:\n  - 1\n  - !CeThinng {}\n", UnknownTagError, (4, 5), ["!CeThinng"]),
-    "unknown factory": (
-        "!CeThing.nope {}\n", UnknownTagError, (1, 1), ["nope", "load_from_path"]),
+        "!CeThing\nbeta:\n  - 1\n  - !CeThinng {}\n",
+        UnknownTagError,
+        (4, 5),
+        ["!CeThinng"],
+    ),
+    "unknown factory": ("!CeThing.nope {}\n", UnknownTagError, (1, 1), ["nope", "load_from_path"]),
     "malformed link": (
-        "a: 1\nb: !CeThing\n  alpha: !@ a]x[\n", MalformedLinkError, (3, 10), ["a]x["]),
-    "empty link": (
-        "a: 1\nb: !CeThing\n  alpha: !@\n", MalformedLinkError, (3, 10), ["link"]),
+        "a: 1\nb: !CeThing\n  alpha: !@ a]x[\n",
+        MalformedLinkError,
+        (3, 10),
+        ["a]x["],
+    ),
+    "empty link": ("a: 1\nb: !CeThing\n  alpha: !@\n", MalformedLinkError, (3, 10), ["link"]),
     "link given a list": (
-        "a: 1\nb: !CeThing\n  alpha: !@ [a]\n", ConfigError, (3, 10), ["single value"]),
+        "a: 1\nb: !CeThing\n  alpha: !@ [a]\n",
+        ConfigError,
+        (3, 10),
+        ["single value"],
+    ),
     "link to a later stage": (
         "first: !CeThing\n  alpha: !@ second.alpha\nsecond: !CeThing {}\n",
-        UnpreparedLinkError, (2, 10), ["second", "backwards"]),
+        UnpreparedLinkError,
+        (2, 10),
+        ["second", "backwards"],
+    ),
     "link to a later sibling": (
         "s: !CeThing\n  alpha: !CeThing\n    beta: !@ s[beta]\n  beta: 3\n",
-        UnpreparedLinkError, (3, 11), ["s[beta]"]),
+        UnpreparedLinkError,
+        (3, 11),
+        ["s[beta]"],
+    ),
     "link to own parent": (
         "s: !CeThing\n  beta: !CeThing\n    beta: !CeThing\n      alpha: !@ s[beta][beta]\n",
-        UnpreparedLinkError, (4, 14), ["parent"]),
+        UnpreparedLinkError,
+        (4, 14),
+        ["parent"],
+    ),
     "link to unbound root": (
-        "!CeThing\nalpha: !@ nowhere.x\n", UnpreparedLinkError, (2, 8), ["nowhere"]),
+        "!CeThing\nalpha: !@ nowhere.x\n",
+        UnpreparedLinkError,
+        (2, 8),
+        ["nowhere"],
+    ),
     "link to missing key": (
-        "a: !CeThing {}\nb: !CeThing\n  alpha: !@ a[gamma]\n", LinkError, (3, 10),
-        ["gamma", "Check all !@ entries"]),
+        "a: !CeThing {}\nb: !CeThing\n  alpha: !@ a[gamma]\n",
+        LinkError,
+        (3, 10),
+        ["gamma", "Check all !@ entries"],
+    ),
     "link to missing attribute": (
-        "a: !CeThing {}\nb: !CeThing\n  alpha: !@ a.gamma\n", LinkError, (3, 10), ["gamma"]),
+        "a: !CeThing {}\nb: !CeThing\n  alpha: !@ a.gamma\n",
+        LinkError,
+        (3, 10),
+        ["gamma"],
+    ),
     "link past end of list": (
-        "a: !CeThing {beta: [1, 2]}\nb: !CeThing\n  alpha: !@ a[beta][5]\n", LinkError, (3, 10),
-        ["5"]),
+        "a: !CeThing {beta: [1, 2]}\nb: !CeThing\n  alpha: !@ a[beta][5]\n",
+        LinkError,
+        (3, 10),
+        ["5"],
+    ),
     "unknown argument": (
-        "!CeThing\nalpha: 1\ngamma: 2\n", ArgumentError, (3, 8),
-        ["gamma", "accepted: alpha, beta"]),
-    "misspelt argument": (
-        "!CeThing\nalpah: 1\n", ArgumentError, (2, 8), ["did you mean 'alpha'"]),
+        "!CeThing\nalpha: 1\ngamma: 2\n",
+        ArgumentError,
+        (3, 8),
+        ["gamma", "accepted: alpha, beta"],
+    ),
+    "misspelt argument": ("!CeThing\nalpah: 1\n", ArgumentError, (2, 8), ["did you mean 'alpha'"]),
     "missing argument": (
-        "x: 0\ny: !CeRequired\n  optional: 1\n", ArgumentError, (2, 4),
-        ["needed", "accepted: needed, optional"]),
+        "x: 0\ny: !CeRequired\n  optional: 1\n",
+        ArgumentError,
+        (2, 4),
+        ["needed", "accepted: needed, optional"],
+    ),
     "torch argument": (
-        "!torch.Linear {in_features: 2, out_feature: 3}\n", ArgumentError, (1, 45),
-        ["out_feature", "out_features"]),
+        "!torch.Linear {in_features: 2, out_feature: 3}\n",
+        ArgumentError,
+        (1, 45),
+        ["out_feature", "out_features"],
+    ),
     "abstract component": (
-        "a: 1\nb: !CeAbstract {}\n", ConfigError, (2, 4), ["abstract", "forward"]),
-    "abstract mapped registrable": (
-        "!CeMappedAbstract {}\n", ConfigError, (1, 1), ["abstract"]),
-    "mapped registrable argument": (
-        "!CeMapped {b: 1}\n", ArgumentError, (1, 1), ["CeMapped"]),
+        "a: 1\nb: !CeAbstract {}\n",
+        ConfigError,
+        (2, 4),
+        ["abstract", "forward"],
+    ),
+    "abstract mapped registrable": ("!CeMappedAbstract {}\n", ConfigError, (1, 1), ["abstract"]),
+    "mapped registrable argument": ("!CeMapped {b: 1}\n", ArgumentError, (1, 1), ["CeMapped"]),
     "constructor failure": (
-        "!CeBroken {x: 3}\n", CompilationError, (1, 1), ["x=3 is not allowed", "CeBroken"]),
-    "list after component tag": (
-        "!CeThing [1, 2]\n", ConfigError, (1, 1), ["mapping"]),
-    "non-string argument name": (
-        "!CeThing {1: 2}\n", ConfigError, (1, 1), ["strings"]),
+        "!CeBroken {x: 3}\n",
+        CompilationError,
+        (1, 1),
+        ["x=3 is not allowed", "CeBroken"],
+    ),
+    "list after component tag": ("!CeThing [1, 2]\n", ConfigError, (1, 1), ["mapping"]),
+    "non-string argument name": ("!CeThing {1: 2}\n", ConfigError, (1, 1), ["strings"]),
     "duplicate key": (
-        "!CeThing\nalpha: 1\nbeta: 2\nalpha: 3\n", ConfigError, (4, 1), ["duplicate", "alpha"]),
+        "!CeThing\nalpha: 1\nbeta: 2\nalpha: 3\n",
+        ConfigError,
+        (4, 1),
+        ["duplicate", "alpha"],
+    ),
     "invalid yaml": (
-        "!CeThing\nalpha: [1, 2\nbeta: 3\n", YAMLSyntaxError, (3, 5), ["invalid YAML"]),
-    "tab indentation": (
-        "!CeThing\nalpha:\n\t- 1\n", YAMLSyntaxError, (3, 1), ["invalid YAML"]),
-    "undefined alias": (
-        "!CeThing\nalpha: *nothing\n", YAMLSyntaxError, (2, 8), ["nothing"]),
+        "!CeThing\nalpha: [1, 2\nbeta: 3\n",
+        YAMLSyntaxError,
+        (3, 5),
+        ["invalid YAML"],
+    ),
+    "tab indentation": ("!CeThing\nalpha:\n\t- 1\n", YAMLSyntaxError, (3, 1), ["invalid YAML"]),
+    "undefined alias": ("!CeThing\nalpha: *nothing\n", YAMLSyntaxError, (2, 8), ["nothing"]),
 }
 
 
@@ -141,8 +189,11 @@ def test_bad_config(case: str) -> None:
     error = info.value
     assert isinstance(error, error_class), f"{type(error).__name__}: {error}"
     assert error.location is not None, str(error)
-    assert (error.location.file, error.location.line, error.location.column) == \
-        ("bad.yaml", line, column), str(error)
+    assert (error.location.file, error.location.line, error.location.column) == (
+        "bad.yaml",
+        line,
+        column,
+    ), str(error)
     rendered = str(error)
     assert rendered.startswith(f"bad.yaml:{line}:{column}: ")
     for word in words:
@@ -162,8 +213,17 @@ def test_bad_config_errors_are_never_bare(case: str) -> None:
         pytest.fail(f"{case}: no error")
 
 
-@pytest.mark.parametrize("case", ["unknown argument", "missing argument", "unknown tag",
-                                  "link to a later stage", "duplicate key", "invalid yaml"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown argument",
+        "missing argument",
+        "unknown tag",
+        "link to a later stage",
+        "duplicate key",
+        "invalid yaml",
+    ],
+)
 def test_bad_config_errors_have_hints(case: str) -> None:
     with pytest.raises(FlambeError) as info:
         load_and_compile(CASES[case][0])
@@ -185,7 +245,7 @@ def test_error_location_survives_reraise_through_parents() -> None:
     assert (info.value.location.line, info.value.location.column) == (3, 9)
 
 
-def _location(error: FlambeError) -> Optional[Tuple[int, int]]:
+def _location(error: FlambeError) -> tuple[int, int] | None:
     return None if error.location is None else (error.location.line, error.location.column)
 
 
@@ -199,4 +259,3 @@ def test_schema_built_in_python_reports_errors_without_location() -> None:
 def test_bad_config_errors_are_config_errors() -> None:
     for error_class in {c for _, c, _, _ in CASES.values()}:
         assert issubclass(error_class, ConfigError)
-

@@ -52,8 +52,14 @@ class CoEmbedder(Component):
 
 
 class CoModel(Component):
-    def __init__(self, num_embeddings: int = 0, weird: Any = None, embedder: Any = None,
-                 out: int = 0, other: Any = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int = 0,
+        weird: Any = None,
+        embedder: Any = None,
+        out: int = 0,
+        other: Any = None,
+    ) -> None:
         self.num_embeddings, self.weird, self.embedder = num_embeddings, weird, embedder
         self.out, self.other = out, other
 
@@ -64,7 +70,7 @@ class CoPlain(Component):
 
     @registrable_factory
     @classmethod
-    def twice(cls, x: int = 1) -> "CoPlain":
+    def twice(cls, x: int = 1) -> CoPlain:
         return cls(x=2 * x)
 
 
@@ -81,6 +87,7 @@ class CoModule(Component, torch.nn.Module):
 # ---------------------------------------------------------------------------
 # compile and defaults
 # ---------------------------------------------------------------------------
+
 
 def test_compile_records_kwargs_and_plain_defaults() -> None:
     obj = CoPlain.compile(x=3)
@@ -221,6 +228,7 @@ def test_config_for_save_of_root_is_its_plain_config() -> None:
 # C46: wrapped third-party classes
 # ---------------------------------------------------------------------------
 
+
 def _linear_untouched() -> None:
     assert Component not in torch.nn.Linear.__mro__
     assert "_flambe_dynamic" not in vars(torch.nn.Linear)
@@ -239,8 +247,12 @@ def test_torch_tag_compiles_to_linear_and_component() -> None:
 def test_make_component_registers_torch_classes() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # wrapping deprecated torch classes must stay quiet
-        make_component(torch.nn.Module, "torch", only_module="torch.nn",
-                       exclude=["torch.nn.quantized", "torch.nn.qat", "torch.nn.intrinsic"])
+        make_component(
+            torch.nn.Module,
+            "torch",
+            only_module="torch.nn",
+            exclude=["torch.nn.quantized", "torch.nn.qat", "torch.nn.intrinsic"],
+        )
     obj = yaml.load("!torch.Linear {in_features: 2, out_features: 2}")()
     assert isinstance(obj, torch.nn.Linear) and isinstance(obj, Component)
     assert Registrable.get_default_tag(type(obj)) == "!torch.Linear"
@@ -259,8 +271,9 @@ def test_wrapper_is_cached_and_picklable() -> None:
 
 def test_wrapped_torch_object_dumps_with_its_tag_and_defaults() -> None:
     obj = yaml.load("!torch.Linear {in_features: 2, out_features: 3}")()
-    assert yaml.dump(obj) == ("!torch.Linear\nin_features: 2\nout_features: 3\nbias: true\n"
-                              "device: null\ndtype: null\n")
+    assert yaml.dump(obj) == (
+        "!torch.Linear\nin_features: 2\nout_features: 3\nbias: true\ndevice: null\ndtype: null\n"
+    )
 
 
 def test_torch_optimizer_gets_params_through_call_link() -> None:

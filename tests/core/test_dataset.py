@@ -87,8 +87,9 @@ def test_d4_cache_keeps_processed_examples_only_when_asked():
     for i, _ in enumerate(t.train):
         assert len(t.train.cached_data) == i + 1
     assert t.train[3] is t.train[3]
-    off = TabularDataset(rows, cache=False, transform={"label": {"field": LabelField(),
-                                                                 "columns": 1}})
+    off = TabularDataset(
+        rows, cache=False, transform={"label": {"field": LabelField(), "columns": 1}}
+    )
     list(off.train)
     assert off.train.cached_data == {}
 
@@ -222,11 +223,15 @@ def test_trec_from_path(shared_data, tmp_path):
     source = shared_data / "trec" / "TREC.train.all"
     lines = source.read_text(encoding="latin-1").splitlines()
     tsv = tmp_path / "trec.tsv"
-    tsv.write_text("label\tquestion\n" + "\n".join(
-        "\t".join(line.split(" ", 1)) for line in lines) + "\n", encoding="utf-8")
-    t = TabularDataset.from_path(str(tsv), columns=["question", "label"],
-                                 transform={"label": {"field": LabelField(),
-                                                      "columns": "label"}})
+    tsv.write_text(
+        "label\tquestion\n" + "\n".join("\t".join(line.split(" ", 1)) for line in lines) + "\n",
+        encoding="utf-8",
+    )
+    t = TabularDataset.from_path(
+        str(tsv),
+        columns=["question", "label"],
+        transform={"label": {"field": LabelField(), "columns": "label"}},
+    )
     assert len(t) == len(lines) == 5452
     assert t.named_columns == ["question", "label"]
     assert sorted(t.label.vocab_list) == ["0", "1", "2", "3", "4", "5"]
@@ -244,8 +249,9 @@ def test_d8_autogen_split_sizes_and_seed(tmp_path, train_csv):
     assert (len(t.train), len(t.val), len(t.test)) == (64, 16, 20)
     half = TabularDataset.autogen(train_csv, seed=42, sep=",", test_ratio=0.5, val_ratio=0.5)
     assert (len(half.train), len(half.val), len(half.test)) == (25, 25, 50)
-    test = write(tmp_path / "test.csv",
-                 "text,label\n" + "\n".join(f"t{i},1" for i in range(50)) + "\n")
+    test = write(
+        tmp_path / "test.csv", "text,label\n" + "\n".join(f"t{i},1" for i in range(50)) + "\n"
+    )
     with_test = TabularDataset.autogen(train_csv, test_path=test, seed=1, sep=",")
     assert (len(with_test.train), len(with_test.val), len(with_test.test)) == (80, 20, 50)
     with_test = TabularDataset.autogen(train_csv, test_path=test, seed=1, sep=",", val_ratio=0.5)
@@ -265,33 +271,40 @@ def test_d9_transform_by_position_name_and_several_columns():
     calls = []
     original = field.setup
     field.setup = lambda *data: (calls.append([len(d) for d in data]), original(*data))
-    t = TabularDataset([("x1", "a"), ("x2", "b")], [("x3", "a")], [("x4", "c")],
-                       named_columns=["text", "label"],
-                       transform={"lbl": {"field": field, "columns": "label"}})
+    t = TabularDataset(
+        [("x1", "a"), ("x2", "b")],
+        [("x3", "a")],
+        [("x4", "c")],
+        named_columns=["text", "label"],
+        transform={"lbl": {"field": field, "columns": "label"}},
+    )
     assert t.lbl is field and calls == [[2, 1, 1]]
     assert t.train[0] == (torch.tensor(0),) and t.test[0][0].item() == 2
-    by_position = TabularDataset([("a", "x"), ("b", "y")],
-                                 transform={"first": LabelField(), "second": LabelField()})
+    by_position = TabularDataset(
+        [("a", "x"), ("b", "y")], transform={"first": LabelField(), "second": LabelField()}
+    )
     assert by_position.first.vocab_list == ["a", "b"]
     assert by_position.second.vocab_list == ["x", "y"]
     assert [v.item() for v in by_position.train[1]] == [1, 1]
-    pair = TabularDataset([("abc", "de")], transform={"p": {"field": Pair(),
-                                                             "columns": [0, 1]}})
+    pair = TabularDataset([("abc", "de")], transform={"p": {"field": Pair(), "columns": [0, 1]}})
     assert [v.item() for v in pair.train[0]] == [3, 2]  # a tuple output adds two values
 
 
 def test_d10_columns_that_do_not_exist():
     with pytest.raises(DataError, match="no column names"):
-        TabularDataset([("a", "b")], transform={"l": {"field": LabelField(),
-                                                      "columns": "label"}})
+        TabularDataset([("a", "b")], transform={"l": {"field": LabelField(), "columns": "label"}})
     with pytest.raises(DataError, match=r"'nope', which does not exist.*\['text', 'label'\]"):
-        TabularDataset([("a", "b")], named_columns=["text", "label"],
-                       transform={"l": {"field": LabelField(), "columns": "nope"}})
+        TabularDataset(
+            [("a", "b")],
+            named_columns=["text", "label"],
+            transform={"l": {"field": LabelField(), "columns": "nope"}},
+        )
     with pytest.raises(DataError, match="column 2, which does not exist; the dataset has 2"):
         TabularDataset([("a", "b")], transform={"l": {"field": LabelField(), "columns": 2}})
     with pytest.raises(DataError, match="column 2, which does not exist"):
-        TabularDataset([("a", "b")], transform={"a": LabelField(), "b": LabelField(),
-                                                "c": LabelField()})
+        TabularDataset(
+            [("a", "b")], transform={"a": LabelField(), "b": LabelField(), "c": LabelField()}
+        )
 
 
 def test_bad_transform_entries():
@@ -307,14 +320,17 @@ def test_bad_transform_entries():
 
 def test_unseen_label_at_setup_names_the_transform_and_label():
     with pytest.raises(DataError, match=r"transform 'label': LabelField: label 'c' is not"):
-        TabularDataset([("x", "a")], [("y", "c")],
-                       transform={"label": {"field": LabelField(labels=["a", "b"]),
-                                            "columns": 1}})
+        TabularDataset(
+            [("x", "a")],
+            [("y", "c")],
+            transform={"label": {"field": LabelField(labels=["a", "b"]), "columns": 1}},
+        )
 
 
 def test_processing_errors_name_the_split_example_and_field():
-    t = TabularDataset([("1", "2")], [("x", "2")], transform={"n": {"field": NumericField(),
-                                                                    "columns": [0, 1]}})
+    t = TabularDataset(
+        [("1", "2")], [("x", "2")], transform={"n": {"field": NumericField(), "columns": [0, 1]}}
+    )
     assert t.train[0][0].tolist() == [1.0, 2.0]
     with pytest.raises(DataError, match=r"example 0 of the 'val' split .*NumericField 'n'"):
         t.val[0]
@@ -349,21 +365,23 @@ def test_dataset_saved_and_loaded_keeps_the_field_vocab(train_csv, tmp_path):
 
 def test_bad_column_from_yaml_carries_the_location(tmp_path):
     config = tmp_path / "data.yaml"
-    config.write_text("!TabularDataset\ntrain: [[a, b], [c, d]]\n"
-                      "transform:\n  label: {field: !LabelField {}, columns: 3}\n")
+    config.write_text(
+        "!TabularDataset\ntrain: [[a, b], [c, d]]\n"
+        "transform:\n  label: {field: !LabelField {}, columns: 3}\n"
+    )
     with pytest.raises(FlambeError) as info:
         yaml.load(config.read_text(), file=str(config))()
     assert isinstance(info.value, DataError)
     assert f"{config}:1:1" in str(info.value) and "column 3, which does not exist" in str(
-        info.value)
+        info.value
+    )
 
 
 def test_ragged_rows_and_unseen_label_from_yaml_carry_the_location():
     with pytest.raises(DataError, match=r"<string>:2:\d+: .*different amount of columns"):
         yaml.load("\n!TabularDataset\ntrain: [[a, b], [c]]\n")()
     with pytest.raises(DataError, match=r"<string>:1:\d+: transform 'l': .*label 'z'"):
-        yaml.load("!TabularDataset\ntrain: [[z]]\n"
-                  "transform: {l: !LabelField {labels: [a]}}\n")()
+        yaml.load("!TabularDataset\ntrain: [[z]]\ntransform: {l: !LabelField {labels: [a]}}\n")()
 
 
 def test_factories_are_registered_only_on_tabular_dataset():

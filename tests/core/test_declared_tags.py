@@ -47,18 +47,20 @@ FRESH = textwrap.dedent("""
 
 
 def test_every_buildable_registered_tag_is_declared_by_its_plugin() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert not found["failed"], found["failed"]
     assert found["undeclared"] == {}, (
-        "registered on import but not declared in the plugin's flambe_tags: "
-        f"{found['undeclared']}")
+        f"registered on import but not declared in the plugin's flambe_tags: {found['undeclared']}"
+    )
 
 
 def test_remote_environment_is_known_in_a_fresh_process() -> None:
-    result = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == "RemoteEnvironment"

@@ -41,9 +41,10 @@ big: !flambe_fault_ext.FaultTrainer
 def _can_mount() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c",
-                            "mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt"],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
@@ -65,8 +66,13 @@ def test_a_full_disk_says_so_and_the_rerun_keeps_what_finished(tmp_path: Path) -
         {flambe} > {tmp_path}/second.log 2>&1; echo $? > {tmp_path}/second.code
         cp -a {disk}/out {keep}
     """
-    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], env=environment(),
-                          capture_output=True, text=True, timeout=280)
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert proc.returncode == 0, proc.stderr
     first = (tmp_path / "first.log").read_text()
     assert (tmp_path / "first.code").read_text().strip() == "28", first
@@ -75,13 +81,15 @@ def test_a_full_disk_says_so_and_the_rerun_keeps_what_finished(tmp_path: Path) -
     assert "unexpected pos" not in first and "TuneError" not in first
     after_first = check_readable(tmp_path / "after-first" / "output__f")
     assert after_first["small/default"]["done"]  # finished before the disk filled: kept
-    assert "big/default" not in after_first      # nothing half-written is taken for a checkpoint
+    assert "big/default" not in after_first  # nothing half-written is taken for a checkpoint
     second = (tmp_path / "second.log").read_text()
     assert (tmp_path / "second.code").read_text().strip() == "0", second
     output = keep / "output__f"
     doc = json.loads((output / "progress.json").read_text())
-    statuses = {stage: [v["status"] for v in info["variants"].values()]
-                for stage, info in doc["stages"].items()}
+    statuses = {
+        stage: [v["status"] for v in info["variants"].values()]
+        for stage, info in doc["stages"].items()
+    }
     assert statuses == {"small": ["reused"], "big": ["success"]}
     assert check_readable(output)["small/default"] == after_first["small/default"]
 
@@ -99,11 +107,14 @@ def test_an_injected_enospc_is_reported_plainly(tmp_path: Path, plan: str) -> No
 @pytest.mark.faults
 @pytest.mark.timeout(600)
 def test_a_full_disk_in_a_ray_trial_is_reported_plainly(tmp_path: Path) -> None:
-    config = write_experiment(tmp_path, """\
+    config = write_experiment(
+        tmp_path,
+        """\
         small: !flambe_fault_ext.FaultTrainer
           lr: !g [0.01, 0.02]
           steps: 3
-        """)
+        """,
+    )
     assert finish(start(config, {"FLAMBE_FAULTS": "checkpoint.saved@2=enospc"})) == 28
     console = log_text(config)
     assert "error: no space left on device: could not write the checkpoint of small/" in console

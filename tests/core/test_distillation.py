@@ -9,9 +9,14 @@ import torch.nn.functional as F
 from flambe.compile import Component
 from flambe.learn import DistillationTrainer
 from flambe.learn.distillation import distillation_loss
-
-from tests.core.learn_helpers import (CountingSGD, LAccuracy, LSampler, LSequenceMetric, LSplits,
-                                      blobs)
+from tests.core.learn_helpers import (
+    CountingSGD,
+    LAccuracy,
+    LSampler,
+    LSequenceMetric,
+    LSplits,
+    blobs,
+)
 
 
 class Logits(Component, torch.nn.Module):
@@ -43,10 +48,16 @@ def trainer(teacher, student, **kwargs):
     kwargs.setdefault("iter_per_step", 4)
     # every pass is better than the last, so the final weights are the trained ones
     kwargs.setdefault("metric_fn", LSequenceMetric([i / 100 for i in range(100)]))
-    return DistillationTrainer(dataset=data, train_sampler=LSampler(8),
-                               val_sampler=LSampler(8), teacher_model=teacher,
-                               student_model=student, loss_fn=torch.nn.NLLLoss(),
-                               optimizer=optimizer, **kwargs)
+    return DistillationTrainer(
+        dataset=data,
+        train_sampler=LSampler(8),
+        val_sampler=LSampler(8),
+        teacher_model=teacher,
+        student_model=student,
+        loss_fn=torch.nn.NLLLoss(),
+        optimizer=optimizer,
+        **kwargs,
+    )
 
 
 def test_loss_is_kl_only_with_alpha_one():
@@ -56,8 +67,9 @@ def test_loss_is_kl_only_with_alpha_one():
     loss = t._compute_loss(batch).detach()
     s_logits, _ = student(*batch)
     t_logits = teacher(batch[0])
-    expected = 4 * F.kl_div(F.log_softmax(s_logits / 2, -1), F.softmax(t_logits / 2, -1),
-                            reduction="batchmean")
+    expected = 4 * F.kl_div(
+        F.log_softmax(s_logits / 2, -1), F.softmax(t_logits / 2, -1), reduction="batchmean"
+    )
     assert float(loss) == pytest.approx(float(expected.detach()), rel=1e-5)
 
 
@@ -70,8 +82,9 @@ def test_identical_logits_leave_the_hard_label_half():
         kl = distillation_loss(logits, teacher(batch[0]), 3)
     assert float(kl) == pytest.approx(0, abs=1e-6)
     expected = 0.5 * F.nll_loss(F.log_softmax(logits, -1), target)
-    assert float(t._compute_loss(batch).detach()) == pytest.approx(float(expected.detach()),
-                                                            rel=1e-5)
+    assert float(t._compute_loss(batch).detach()) == pytest.approx(
+        float(expected.detach()), rel=1e-5
+    )
 
 
 def test_only_the_student_is_updated():
@@ -90,6 +103,7 @@ def test_only_the_student_is_updated():
 
 def test_the_teacher_shapes_the_student():
     """Regression: the original trained the student on the plain loss, ignoring the teacher."""
+
     def distil(teacher_seed):
         teacher = Logits(teacher_seed)
         with torch.no_grad():
@@ -105,8 +119,8 @@ def test_the_teacher_shapes_the_student():
 
     w1, agree1 = distil(11)
     w2, agree2 = distil(12)
-    assert not torch.allclose(w1, w2, atol=1e-3)   # different teachers, different students
-    assert agree1 > 0.9 and agree2 > 0.9             # each student imitates its teacher
+    assert not torch.allclose(w1, w2, atol=1e-3)  # different teachers, different students
+    assert agree1 > 0.9 and agree2 > 0.9  # each student imitates its teacher
 
 
 def test_columns_go_to_the_right_model():
@@ -116,17 +130,27 @@ def test_columns_go_to_the_right_model():
 
     class Teacher(Picky):
         def forward(self, *columns):
-            Picky.seen.append(("teacher",) + tuple(c.shape[-1] if c.dim() > 1 else -1
-                                                   for c in columns))
+            Picky.seen.append(
+                ("teacher",) + tuple(c.shape[-1] if c.dim() > 1 else -1 for c in columns)
+            )
             return torch.nn.Module.__call__(Logits(3, 5), columns[0])
 
     student = Picky(2, 4)
-    t = DistillationTrainer(dataset=data, train_sampler=LSampler(8), val_sampler=LSampler(8),
-                            teacher_model=Teacher(1, 5), student_model=student,
-                            loss_fn=torch.nn.NLLLoss(), metric_fn=LAccuracy(),
-                            optimizer=torch.optim.SGD(student.parameters(), lr=0.1),
-                            student_columns=(0, 2), teacher_columns=(1, 2), max_steps=1,
-                            iter_per_step=1, check_batch=False)
+    t = DistillationTrainer(
+        dataset=data,
+        train_sampler=LSampler(8),
+        val_sampler=LSampler(8),
+        teacher_model=Teacher(1, 5),
+        student_model=student,
+        loss_fn=torch.nn.NLLLoss(),
+        metric_fn=LAccuracy(),
+        optimizer=torch.optim.SGD(student.parameters(), lr=0.1),
+        student_columns=(0, 2),
+        teacher_columns=(1, 2),
+        max_steps=1,
+        iter_per_step=1,
+        check_batch=False,
+    )
     Picky.seen = []
     t._compute_loss(next(LSampler(8).sample(data.train)))
     assert (4, -1) in Picky.seen
@@ -136,8 +160,9 @@ def test_columns_go_to_the_right_model():
 def test_unlabelled_data_adds_to_the_distillation_term():
     teacher, student = Logits(1), Logits(2)
     unlabelled = LSplits([(x,) for x, _ in blobs(16, seed=9)])
-    t = trainer(teacher, student, alpha_kl=1.0, unlabel_dataset=unlabelled,
-                unlabeled_sampler=LSampler(4))
+    t = trainer(
+        teacher, student, alpha_kl=1.0, unlabel_dataset=unlabelled, unlabeled_sampler=LSampler(4)
+    )
     batch = next(LSampler(8).sample(t.dataset.train))
     extra = next(LSampler(4).sample(unlabelled.train))[0]
     s = torch.cat([student(*batch)[0], student(extra)])

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -17,7 +16,7 @@ DOC = REPO / "docs" / "cli.md"
 MARK = "<!-- tested: "
 
 
-def _tested_blocks() -> List[Tuple[str, List[Tuple[str, int]]]]:
+def _tested_blocks() -> list[tuple[str, list[tuple[str, int]]]]:
     """(example folder, [(command, expected exit status)]) for each marked ```bash block."""
     text = DOC.read_text(encoding="utf-8")
     blocks = []
@@ -41,20 +40,33 @@ def test_the_doc_has_tested_examples() -> None:
 
 
 @pytest.mark.parametrize("folder, commands", _tested_blocks())
-def test_documented_commands_run_as_documented(folder: str, commands: List[Tuple[str, int]],
-                                               tmp_path: Path) -> None:
+def test_documented_commands_run_as_documented(
+    folder: str, commands: list[tuple[str, int]], tmp_path: Path
+) -> None:
     work = tmp_path / "work"
     shutil.copytree(REPO / folder, work)
     target = tmp_path / "site"  # -i installs here, not into the shared environment
     target.mkdir()
     env = dict(os.environ)
-    env.update({"PIP_TARGET": str(target), "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0",
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    env.update(
+        {
+            "PIP_TARGET": str(target),
+            "PIP_NO_INDEX": "1",
+            "PIP_NO_BUILD_ISOLATION": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(target), env.get("PYTHONPATH")]))
     for command, expected in commands:
         args = command.split()[1:]
-        proc = subprocess.run([sys.executable, "-m", "flambe.cli", *args], cwd=work, env=env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "flambe.cli", *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == expected, (command, proc.stdout, proc.stderr)
     # what the examples promise
     greeting = (work / "greeting.txt").read_text()
@@ -63,12 +75,20 @@ def test_documented_commands_run_as_documented(folder: str, commands: List[Tuple
 
 
 def test_every_command_option_and_exit_code_is_documented() -> None:
-    from flambe.cli.exitcodes import (EXIT_BUSY, EXIT_CONFIG, EXIT_DISK_FULL, EXIT_FAILURE,
-                                      EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE)
+    from flambe.cli.exitcodes import (
+        EXIT_BUSY,
+        EXIT_CONFIG,
+        EXIT_DISK_FULL,
+        EXIT_FAILURE,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_USAGE,
+    )
     from flambe.cli.main import BUILTIN_COMMANDS, cli
 
     text = DOC.read_text(encoding="utf-8")
     import click
+
     ctx = click.Context(cli)
     for name in BUILTIN_COMMANDS:
         assert f"## `flambe {name}" in text, name
@@ -76,11 +96,23 @@ def test_every_command_option_and_exit_code_is_documented() -> None:
         for param in command.params:
             for opt in param.opts:
                 if opt.startswith("-"):
-                    assert f"`{opt}" in text or f"{opt}`" in text or f" {opt}" in text, \
-                        (name, opt)
-    for code in (EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_CONFIG, EXIT_INTERRUPTED, EXIT_BUSY,
-                 EXIT_DISK_FULL):
+                    assert f"`{opt}" in text or f"{opt}`" in text or f" {opt}" in text, (name, opt)
+    for code in (
+        EXIT_OK,
+        EXIT_FAILURE,
+        EXIT_USAGE,
+        EXIT_CONFIG,
+        EXIT_INTERRUPTED,
+        EXIT_BUSY,
+        EXIT_DISK_FULL,
+    ):
         assert f"| {code} |" in text
-    for topic in ("FLAMBE_HOME", "secrets.ini", "logs/log.log", "--install-extensions",
-                  "flambe CONFIG", "flambe_cli_commands"):
+    for topic in (
+        "FLAMBE_HOME",
+        "secrets.ini",
+        "logs/log.log",
+        "--install-extensions",
+        "flambe CONFIG",
+        "flambe_cli_commands",
+    ):
         assert topic in text

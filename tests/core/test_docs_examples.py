@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -17,7 +16,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```", re.S)
 
 
-def blocks(doc: str) -> List[Tuple[str, str, str]]:
+def blocks(doc: str) -> list[tuple[str, str, str]]:
     text = (DOCS / doc).read_text(encoding="utf-8")
     return [(m.group("note") or "", m.group("lang"), m.group("body")) for m in BLOCK.finditer(text)]
 

@@ -8,7 +8,6 @@ import torch
 from flambe.learn import Evaluator, UnknownSplitError
 from flambe.logging import TrialLogging
 from flambe.logging.events import read_scalars
-
 from tests.core.learn_helpers import LAccuracy, LLinear, LSampler, LSplits, blobs
 
 
@@ -39,8 +38,9 @@ def test_eval_data_val_and_running_twice():
     """Regression: the original's iterator was exhausted after the first run."""
     data = LSplits(blobs(8), blobs(20, seed=4), blobs(20, seed=5))
     model = LLinear(seed=3)
-    evaluator = Evaluator(dataset=data, model=model, metric_fn=LAccuracy(),
-                          eval_sampler=LSampler(3), eval_data="val")
+    evaluator = Evaluator(
+        dataset=data, model=model, metric_fn=LAccuracy(), eval_sampler=LSampler(3), eval_data="val"
+    )
     evaluator.run()
     first = evaluator.eval_metric
     evaluator.run()
@@ -49,15 +49,21 @@ def test_eval_data_val_and_running_twice():
 
 def test_unknown_split():
     with pytest.raises(UnknownSplitError, match="'dev'") as info:
-        Evaluator(dataset=LSplits(blobs(4)), model=LLinear(), metric_fn=LAccuracy(),
-                  eval_data="dev")
+        Evaluator(
+            dataset=LSplits(blobs(4)), model=LLinear(), metric_fn=LAccuracy(), eval_data="dev"
+        )
     assert isinstance(info.value, AttributeError)
 
 
 def test_lower_is_better_is_signed():
     data = LSplits(blobs(8), blobs(8), blobs(8))
-    evaluator = Evaluator(dataset=data, model=LLinear(), metric_fn=torch.nn.NLLLoss(),
-                          eval_sampler=LSampler(4), lower_is_better=True)
+    evaluator = Evaluator(
+        dataset=data,
+        model=LLinear(),
+        metric_fn=torch.nn.NLLLoss(),
+        eval_sampler=LSampler(4),
+        lower_is_better=True,
+    )
     evaluator.run()
     assert evaluator.eval_metric > 0
     assert evaluator.metric() == -evaluator.eval_metric
@@ -65,10 +71,12 @@ def test_lower_is_better_is_signed():
 
 def test_state_holds_the_metric():
     data = LSplits(blobs(8), blobs(8), blobs(8))
-    evaluator = Evaluator(dataset=data, model=LLinear(), metric_fn=LAccuracy(),
-                          eval_sampler=LSampler(4))
+    evaluator = Evaluator(
+        dataset=data, model=LLinear(), metric_fn=LAccuracy(), eval_sampler=LSampler(4)
+    )
     evaluator.run()
-    fresh = Evaluator(dataset=data, model=LLinear(), metric_fn=LAccuracy(),
-                      eval_sampler=LSampler(4))
+    fresh = Evaluator(
+        dataset=data, model=LLinear(), metric_fn=LAccuracy(), eval_sampler=LSampler(4)
+    )
     fresh.load_state(evaluator.get_state())
     assert fresh.eval_metric == evaluator.eval_metric

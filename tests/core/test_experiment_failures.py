@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 
@@ -29,14 +29,12 @@ from tests.core.exp_helpers import (  # noqa: F401  (local_ray: one Ray for the 
 ray = pytest.importorskip("ray")
 
 
-
-
 class StatusWatcher:
     """Reads progress.json each time the slow variant reports, noting the quick one's status."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.seen: List[str] = []
+        self.seen: list[str] = []
 
     @hookimpl
     def flambe_trial_result(self, experiment: Any, stage: str, variant: str, result: Any) -> None:
@@ -47,9 +45,12 @@ class StatusWatcher:
 
 @pytest.mark.slow
 def test_a_trial_that_dies_at_creation_is_a_failure_and_never_feeds_later_stages(
-        tmp_path: Path, caplog: Any) -> None:
+    tmp_path: Path, caplog: Any
+) -> None:
     log = tmp_path / "after.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         t: !XCounter
           label: t
           mode: !g [max, sideways]
@@ -58,12 +59,16 @@ def test_a_trial_that_dies_at_creation_is_a_failure_and_never_feeds_later_stages
         after: !XReader
           got: !@ t.steps
           log: {log}
-        """, top="stop_on_failure: false\nreduce: {t: 1}\n")
+        """,
+        top="stop_on_failure: false\nreduce: {t: 1}\n",
+    )
     watcher = StatusWatcher(tmp_path / "out" / "output__exp" / "progress.json")
     get_host().pm.register(watcher, name="status-watcher")
     try:
-        with caplog.at_level(logging.INFO, logger="flambe"), \
-                pytest.raises(ExperimentFailed) as info:
+        with (
+            caplog.at_level(logging.INFO, logger="flambe"),
+            pytest.raises(ExperimentFailed) as info,
+        ):
             run(config)
     finally:
         get_host().pm.unregister(watcher)
@@ -84,30 +89,41 @@ def test_a_trial_that_dies_at_creation_is_a_failure_and_never_feeds_later_stages
     assert watcher.seen and set(watcher.seen) == {"success"}
     # the last message names the stage, the variant and the error's first line
     message = str(info.value)
-    assert "stage 't', variant 'mode=sideways,steps=1' failed: ValueError: " \
-           "XCounter.metric_mode must be 'max' or 'min', not 'sideways'" in message
+    assert (
+        "stage 't', variant 'mode=sideways,steps=1' failed: ValueError: "
+        "XCounter.metric_mode must be 'max' or 'min', not 'sideways'" in message
+    )
     assert "and 1 more failed variant" in message
     # the console gets one line per failed trial; the traceback goes to the log file
-    failed = [r.getMessage() for r in caplog.records
-              if r.levelno >= logging.ERROR and r.getMessage().startswith("t/mode=sideways")]
+    failed = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.getMessage().startswith("t/mode=sideways")
+    ]
     assert len(failed) == 2 and all("\n" not in m for m in failed)
-    summary = next(r.getMessage() for r in caplog.records
-                   if r.getMessage().startswith("Summary of exp"))
-    assert "t      4 variants: 2 run, 0 reused, 2 failed; best mode=max,steps=4: metric 4" \
-        in summary
+    summary = next(
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("Summary of exp")
+    )
+    assert (
+        "t      4 variants: 2 run, 0 reused, 2 failed; best mode=max,steps=4: metric 4" in summary
+    )
     assert "after  1 variant: 1 run, 0 reused, 0 failed" in summary
     assert "t/mode=sideways,steps=4: ValueError: XCounter.metric_mode" in summary
 
 
 @pytest.mark.slow
 def test_with_stop_on_failure_the_failed_stage_is_named_not_the_next(tmp_path: Path) -> None:
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         t: !XCounter
           mode: sideways
           value: !g [1, 2]
         after: !XReader
           got: !@ t.value
-        """, top="reduce: {t: 1}\n")
+        """,
+        top="reduce: {t: 1}\n",
+    )
     with pytest.raises(ExperimentFailed) as info:
         run(config)
     message = str(info.value)

@@ -28,6 +28,7 @@ trainer: !XCounter
 def no_terminal_debugger(monkeypatch: pytest.MonkeyPatch) -> None:
     """debug=True runs every variant in this process; its pdb stops need a terminal."""
     from flambe.experiment import trial
+
     monkeypatch.setattr(trial.pdb, "set_trace", lambda *a, **k: None)
 
 
@@ -52,12 +53,15 @@ def test_a_variant_draws_the_same_random_numbers_when_run_again(tmp_path: Path) 
     run(config, debug=True)
     out = tmp_path / "out" / "output__exp" / "m"
     import flambe
-    first = {p.name: flambe.load(str(p / "checkpoint")).linear.weight.clone() for p in out.iterdir()}
+
+    first = {
+        p.name: flambe.load(str(p / "checkpoint")).linear.weight.clone() for p in out.iterdir()
+    }
     run(config, force=True, debug=True)
     second = {p.name: flambe.load(str(p / "checkpoint")).linear.weight for p in out.iterdir()}
     assert first.keys() == second.keys() == {"width=2", "width=3"}
     for name in first:
-        assert first[name].equal(second[name]), name     # same seed: same initial weights
+        assert first[name].equal(second[name]), name  # same seed: same initial weights
 
 
 def test_a_stage_whose_upstream_lost_every_variant_is_skipped(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ def rng(seed: int = 0) -> np.random.Generator:
 
 # -- !g -----------------------------------------------------------------------------------
 
+
 def test_grid_loads_as_a_sequence_of_its_elements() -> None:
     option = yaml.load("!g [1, 2.5, x, null]")
     assert isinstance(option, GridSearchOptions) and is_option(option)
@@ -48,6 +49,7 @@ def test_grid_needs_a_non_empty_list(text: str) -> None:
 
 
 # -- !s -----------------------------------------------------------------------------------
+
 
 def test_integer_sampling_includes_the_upper_bound() -> None:
     # §10 item 3: the docs say "from 1 to 10"; numpy's randint excluded 10
@@ -86,15 +88,18 @@ def test_sampled_options_dump_as_the_values_drawn() -> None:
     assert isinstance(again["a"], GridSearchOptions) and again["a"].elements == drawn
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("!s [1, 10]", "got 2 values"),           # §10 item 3: 2 args were a TypeError
-    ("!s [1]", "got 1 values"),
-    ("!s [1, 10.1, 5, 1, 1]", "got 5 values"),
-    ("!s [1, 10, 0]", "k >= 1"),
-    ("!s [10, 1, 2]", "empty"),
-    ("!s [a, 1, 2]", "numbers"),
-    ("!s {low: 1}", "takes a list"),
-])
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("!s [1, 10]", "got 2 values"),  # §10 item 3: 2 args were a TypeError
+        ("!s [1]", "got 1 values"),
+        ("!s [1, 10.1, 5, 1, 1]", "got 5 values"),
+        ("!s [1, 10, 0]", "k >= 1"),
+        ("!s [10, 1, 2]", "empty"),
+        ("!s [a, 1, 2]", "numbers"),
+        ("!s {low: 1}", "takes a list"),
+    ],
+)
 def test_bad_sampled_options_are_config_errors_with_a_place(text: str, needle: str) -> None:
     with pytest.raises(ConfigError) as info:
         yaml.load(f"model:\n  width: {text}\n", file="exp.yaml")
@@ -104,11 +109,13 @@ def test_bad_sampled_options_are_config_errors_with_a_place(text: str, needle: s
 
 def test_sampled_repr() -> None:
     assert repr(yaml.load("!s [1, 10, 5]")) == "randomoptions([1, 10, 5])"
-    assert isinstance(yaml.load("!SampledUniformSearchOptions [1, 2, 1]"),
-                      SampledUniformSearchOptions)
+    assert isinstance(
+        yaml.load("!SampledUniformSearchOptions [1, 2, 1]"), SampledUniformSearchOptions
+    )
 
 
 # -- distributions --------------------------------------------------------------------------
+
 
 def test_distributions_sample_within_their_bounds() -> None:
     r = rng(4)
@@ -130,18 +137,23 @@ def test_distributions_sample_within_their_bounds() -> None:
 
 
 def test_distributions_dump_back_as_written() -> None:
-    text = "a: !uniform [0.1, 0.5]\nb: !loguniform [0.001, 0.1]\nc: !randint [1, 4]\n" \
-           "d: !choice [relu, tanh]\n"
+    text = (
+        "a: !uniform [0.1, 0.5]\nb: !loguniform [0.001, 0.1]\nc: !randint [1, 4]\n"
+        "d: !choice [relu, tanh]\n"
+    )
     assert yaml.dump(yaml.load(text)) == text
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("!uniform [1]", "takes [low, high]"),
-    ("!uniform [2, 1]", "empty range"),
-    ("!loguniform [0, 1]", "positive"),
-    ("!randint [1.5, 3]", "integers"),
-    ("!choice []", "at least one"),
-])
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("!uniform [1]", "takes [low, high]"),
+        ("!uniform [2, 1]", "empty range"),
+        ("!loguniform [0, 1]", "positive"),
+        ("!randint [1.5, 3]", "integers"),
+        ("!choice []", "at least one"),
+    ],
+)
 def test_bad_distributions_are_config_errors(text: str, needle: str) -> None:
     with pytest.raises(ConfigError) as info:
         yaml.load(f"x: {text}\n", file="d.yaml")
@@ -150,6 +162,7 @@ def test_bad_distributions_are_config_errors(text: str, needle: str) -> None:
 
 def test_distributions_convert_to_tune_spaces() -> None:
     from ray import tune
+
     assert isinstance(UniformDistribution(0.1, 0.5).to_tune(), tune.search.sample.Float)
     assert isinstance(LogUniformDistribution(0.1, 0.5).to_tune(), tune.search.sample.Float)
     integer = IntegerDistribution(1, 3).to_tune()

@@ -29,13 +29,13 @@ from tests.core.exp_helpers import (  # noqa: F401  (fixtures: recorder, local_r
 ray = pytest.importorskip("ray")
 
 
-
-
 @pytest.mark.slow
 def test_grid_inheritance_reduce_and_events_on_ray(tmp_path: Path, recorder: Recorder) -> None:
     # E12, E15, E16 with a lower-is-better metric (§10 item 2), E17-E20, events order
     out = tmp_path / "ev.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         model: !XModel
           width: !g [1, 2]
         train: !XTrainer
@@ -46,7 +46,9 @@ def test_grid_inheritance_reduce_and_events_on_ray(tmp_path: Path, recorder: Rec
         ev: !XEvaluator
           model: !@ train.model
           out: {out}
-        """, top="reduce: {train: 2}\nseed: 0\n")
+        """,
+        top="reduce: {train: 2}\nseed: 0\n",
+    )
     run(config)
     assert ray.is_initialized()  # the engine leaves a Ray it did not start running
     doc = progress(tmp_path)
@@ -59,8 +61,10 @@ def test_grid_inheritance_reduce_and_events_on_ray(tmp_path: Path, recorder: Rec
     # metric lr * width * steps, lower is better: the negative learning rates win
     kept = {n for n, v in train.items() if v["status"] == "success"}
     assert kept == {"width=1,lr=-0.2", "width=2,lr=-0.2"}
-    assert {n for n, v in train.items() if v["status"] == "reduced"} == \
-        {"width=1,lr=0.1", "width=2,lr=0.1"}
+    assert {n for n, v in train.items() if v["status"] == "reduced"} == {
+        "width=1,lr=0.1",
+        "width=2,lr=0.1",
+    }
     assert train["width=2,lr=-0.2"]["best_metric"] == pytest.approx(-1.2)
     # the evaluators ran for the kept variants only, each on its own trained model
     assert set(variants(doc, "ev")) == kept
@@ -77,11 +81,12 @@ def test_grid_inheritance_reduce_and_events_on_ray(tmp_path: Path, recorder: Rec
     names = recorder.names()
     assert names[0] == "experiment_started" and names[-1] == "experiment_finished"
     order = [(n, e["stage"]) for n, e in recorder.events if n.startswith("stage_")]
-    assert order == [(n, s) for s in ("model", "train", "ev")
-                     for n in ("stage_started", "stage_finished")]
+    assert order == [
+        (n, s) for s in ("model", "train", "ev") for n in ("stage_started", "stage_finished")
+    ]
     start = names.index("stage_started", 1 + names.index("stage_finished"))
     end = names.index("stage_finished", start)
-    inside = names[start + 1:end]
+    inside = names[start + 1 : end]
     assert inside.count("trial_result") == 12 and inside.count("checkpoint_written") == 12
     results = [e["result"] for n, e in recorder.events[start:end] if n == "trial_result"]
     assert all(r["metric"] is not None and r["score"] == -r["metric"] for r in results)
@@ -93,7 +98,9 @@ def test_schedulers_retries_and_failures_on_ray(tmp_path: Path, caplog: Any) -> 
     # a trial failing once is retried from its checkpoint, one always failing does not
     # stop the others with stop_on_failure false
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         asha: !XCounter
           label: !g [a1, a2, a3, a4]
           value: !g [1]
@@ -110,13 +117,15 @@ def test_schedulers_retries_and_failures_on_ray(tmp_path: Path, caplog: Any) -> 
           fail_at: 2
           steps: !g [1, 2]
           log: {log}
-        """, top="""\
+        """,
+        top="""\
         schedulers:
           asha: !ray.ASHAScheduler {max_t: 4, grace_period: 1}
           hyper: !ray.HyperBandScheduler {max_t: 4}
         max_failures: 1
         stop_on_failure: false
-        """)
+        """,
+    )
     with caplog.at_level(logging.ERROR, logger="flambe"), pytest.raises(ExperimentFailed):
         run(config)
     doc = progress(tmp_path)
@@ -133,8 +142,10 @@ def test_schedulers_retries_and_failures_on_ray(tmp_path: Path, caplog: Any) -> 
     assert all(v["status"] == "success" for v in hyper.values())
     assert max(v["step"] for v in hyper.values()) == 4
     broken = variants(doc, "broken")
-    assert {n: v["status"] for n, v in broken.items()} == \
-        {"steps=1": "success", "steps=2": "failure"}
+    assert {n: v["status"] for n, v in broken.items()} == {
+        "steps=1": "success",
+        "steps=2": "failure",
+    }
     error = broken["steps=2"]["error"]
     assert "RuntimeError: b: planned failure at step 2" in error and "line " in error
     assert doc["stages"]["broken"]["status"] == "failure" and doc["status"] == "failure"

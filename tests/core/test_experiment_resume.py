@@ -18,8 +18,8 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
 
 import pytest
 
@@ -45,15 +45,23 @@ class Driver:
         env = dict(os.environ)
         # Ray's socket paths must stay under 108 bytes: a short folder of its own
         self.ray_tmp = tempfile.mkdtemp(prefix="fr", dir="/tmp")
-        env.update(FLAMBE_TEST_DRIVER=self.token, RAY_TMPDIR=self.ray_tmp,
-                   PYTHONPATH=os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+        env.update(
+            FLAMBE_TEST_DRIVER=self.token,
+            RAY_TMPDIR=self.ray_tmp,
+            PYTHONPATH=os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]),
+        )
         env.pop("RAY_ADDRESS", None)
         self.out = open(tmp / f"driver-{self.token[:6]}.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(config)], cwd=REPO_ROOT,
-                                     env=env, stdout=self.out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(config)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
-    def leftovers(self) -> List[int]:
+    def leftovers(self) -> list[int]:
         """PIDs of live processes carrying this driver's token (Ray's included)."""
         found = []
         for entry in os.listdir("/proc"):
@@ -103,7 +111,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, driver: Driver) -> N
     raise AssertionError(f"timed out; driver output:\n{driver.log()[-3000:]}")
 
 
-def trial_files(root: Path, stage: str) -> Dict[str, dict]:
+def trial_files(root: Path, stage: str) -> dict[str, dict]:
     out = {}
     for folder in (root / stage).iterdir() if (root / stage).is_dir() else []:
         path = folder / "trial.json"
@@ -112,8 +120,8 @@ def trial_files(root: Path, stage: str) -> Dict[str, dict]:
     return out
 
 
-def steps_by_label(log: Path) -> Dict[str, List[int]]:
-    out: Dict[str, List[int]] = {}
+def steps_by_label(log: Path) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
     for line in lines(log):
         label, step = line.split()
         out.setdefault(label, []).append(int(step))
@@ -122,9 +130,12 @@ def steps_by_label(log: Path) -> Dict[str, List[int]]:
 
 @pytest.mark.slow
 def test_sigkill_of_the_driver_then_a_rerun_loses_and_recomputes_no_finished_trial(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         t: !XCounter
           label: !g [a, b, c, d, e, f]
           steps: 3
@@ -135,7 +146,9 @@ def test_sigkill_of_the_driver_then_a_rerun_loses_and_recomputes_no_finished_tri
           upstream: !@ t
           steps: 1
           log: {log}
-        """, top="seed: 1\nreduce: {t: 1}\n")
+        """,
+        top="seed: 1\nreduce: {t: 1}\n",
+    )
     root = tmp_path / "out" / "output__exp"
     first = Driver(config, tmp_path)
     try:
@@ -143,6 +156,7 @@ def test_sigkill_of_the_driver_then_a_rerun_loses_and_recomputes_no_finished_tri
         def some_done() -> bool:
             files = trial_files(root, "t").values()
             return any(f["done"] for f in files) and any(not f["done"] for f in files)
+
         wait_for(some_done, 240, first)
         os.kill(first.proc.pid, signal.SIGKILL)
         first.proc.wait(timeout=10)
@@ -166,7 +180,7 @@ def test_sigkill_of_the_driver_then_a_rerun_loses_and_recomputes_no_finished_tri
     assert {label for label, v in t.items() if v["reused"]} == finished
     after = steps_by_label(log)
     for label in "abcdef":
-        new = after.get(label, [])[len(before.get(label, [])):]
+        new = after.get(label, [])[len(before.get(label, [])) :]
         saved = killed_at.get(label, {}).get("step", 0)
         # finished: nothing again; unfinished: from the step after its last checkpoint
         assert new == list(range(saved + 1, 4)), (label, saved, before.get(label), new)
@@ -176,7 +190,9 @@ def test_sigkill_of_the_driver_then_a_rerun_loses_and_recomputes_no_finished_tri
 
 def test_sigint_stops_cleanly_with_the_progress_written(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         t: !XCounter
           steps: 200
           sleep: 0.1
@@ -185,14 +201,15 @@ def test_sigint_stops_cleanly_with_the_progress_written(tmp_path: Path) -> None:
           upstream: !@ t
           label: after
           log: {log}
-        """)
+        """,
+    )
     driver = Driver(config, tmp_path)
     try:
         # the 4th call has begun: step 3 is committed and in progress.json (a SIGINT
         # during a checkpoint leaves the previous step committed)
         wait_for(lambda: len(lines(log)) >= 4, 120, driver)
         driver.proc.send_signal(signal.SIGINT)
-        code: Optional[int] = driver.proc.wait(timeout=30)
+        code: int | None = driver.proc.wait(timeout=30)
     finally:
         driver.cleanup()
     assert code != 0

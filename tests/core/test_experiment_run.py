@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 import torch
@@ -25,8 +25,8 @@ from flambe.errors import ConfigError, FlambeError, LinkError, UnpreparedLinkErr
 from flambe.experiment.engine import Engine, ExperimentFailed
 from tests.core.exp_helpers import (  # noqa: F401  (recorder is a fixture)
     Recorder,
-    load,
     lines,
+    load,
     progress,
     recorder,
     run,
@@ -35,15 +35,17 @@ from tests.core.exp_helpers import (  # noqa: F401  (recorder is a fixture)
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PDB_STOPS: List[int] = []
+PDB_STOPS: list[int] = []
 
 
 @pytest.fixture(autouse=True)
 def no_terminal_debugger(monkeypatch: Any) -> None:
     """debug runs stop in pdb before each run(); a debugger needs a terminal, so record instead."""
     import flambe.experiment.trial as trial
+
     PDB_STOPS.clear()
     monkeypatch.setattr(trial.pdb, "set_trace", lambda *a, **k: PDB_STOPS.append(1))
+
 
 CHAIN = """\
 data: !XDataset {{}}
@@ -62,8 +64,10 @@ ev: !XEvaluator
 
 # -- a pipeline without search ---------------------------------------------------------------------
 
-def test_pipeline_runs_in_process_with_outputs_events_and_progress(tmp_path: Path,
-                                                                   recorder: Recorder) -> None:
+
+def test_pipeline_runs_in_process_with_outputs_events_and_progress(
+    tmp_path: Path, recorder: Recorder
+) -> None:
     ev_out = tmp_path / "ev.txt"
     config = write_config(tmp_path, CHAIN.format(out=ev_out), top="seed: 1\n")
     run(config)
@@ -88,22 +92,33 @@ def test_pipeline_runs_in_process_with_outputs_events_and_progress(tmp_path: Pat
     # events, in the documented order
     names = recorder.names()
     assert names[0] == "experiment_started" and names[-1] == "experiment_finished"
-    stage_events = [(n, e.get("stage")) for n, e in recorder.events
-                    if n in ("stage_started", "stage_finished")]
-    assert stage_events == [(n, s) for s in ("data", "model", "train", "ev")
-                            for n in ("stage_started", "stage_finished")]
-    start = [i for i, (n, e) in enumerate(recorder.events)
-             if n == "stage_started" and e["stage"] == "train"][0]
-    between = names[start + 1:names.index("stage_finished", start)]
+    stage_events = [
+        (n, e.get("stage")) for n, e in recorder.events if n in ("stage_started", "stage_finished")
+    ]
+    assert stage_events == [
+        (n, s)
+        for s in ("data", "model", "train", "ev")
+        for n in ("stage_started", "stage_finished")
+    ]
+    start = [
+        i
+        for i, (n, e) in enumerate(recorder.events)
+        if n == "stage_started" and e["stage"] == "train"
+    ][0]
+    between = names[start + 1 : names.index("stage_finished", start)]
     assert between == ["trial_result", "checkpoint_written"] * 3
-    assert [e["result"]["step"] for n, e in recorder.events[start:]
-            if n == "trial_result" and e["stage"] == "train"] == [1, 2, 3]
+    assert [
+        e["result"]["step"]
+        for n, e in recorder.events[start:]
+        if n == "trial_result" and e["stage"] == "train"
+    ] == [1, 2, 3]
     assert recorder.events[-1][1]["status"] == "success"
     # progress.json
     doc = progress(tmp_path)
     assert doc["status"] == "success" and doc["finished"] is not None
     assert {s: i["status"] for s, i in doc["stages"].items()} == dict.fromkeys(
-        ("data", "model", "train", "ev"), "success")
+        ("data", "model", "train", "ev"), "success"
+    )
     assert set(doc["stages"]["ev"]["depends_on"]) == {"data", "model", "train"}
     entry = next(iter(doc["stages"]["train"]["variants"].values()))
     assert entry["step"] == 3 and entry["best_metric"] == pytest.approx(4.5)
@@ -112,8 +127,11 @@ def test_pipeline_runs_in_process_with_outputs_events_and_progress(tmp_path: Pat
 
 def test_experiment_yaml_reloads_to_the_same_experiment(tmp_path: Path) -> None:
     # E5
-    config = write_config(tmp_path, "t: !XCounter\n  steps: !s [1, 5, 2]\n  value: !g [1, 2]\n",
-                          top="seed: 4\nreduce: {t: 1}\n")
+    config = write_config(
+        tmp_path,
+        "t: !XCounter\n  steps: !s [1, 5, 2]\n  value: !g [1, 2]\n",
+        top="seed: 4\nreduce: {t: 1}\n",
+    )
     run(config, debug=True)
     dumped = (tmp_path / "out" / "output__exp" / "experiment.yaml").read_text()
     again = yaml.load(dumped)()
@@ -121,8 +139,9 @@ def test_experiment_yaml_reloads_to_the_same_experiment(tmp_path: Path) -> None:
     assert again.save_path == str(tmp_path / "out")
     steps = again.pipeline["t"]["steps"]
     assert type(steps).__name__ == "GridSearchOptions" and len(steps) == 2  # the values drawn
-    assert yaml.dump(again.pipeline) == yaml.dump(load(tmp_path / "exp.yaml").pipeline) \
-        .replace("!s [1, 5, 2]", f"!g [{', '.join(map(str, steps))}]")
+    assert yaml.dump(again.pipeline) == yaml.dump(load(tmp_path / "exp.yaml").pipeline).replace(
+        "!s [1, 5, 2]", f"!g [{', '.join(map(str, steps))}]"
+    )
 
 
 def test_an_experiment_without_search_never_imports_ray(tmp_path: Path) -> None:
@@ -135,8 +154,9 @@ def test_an_experiment_without_search_never_imports_ray(tmp_path: Path) -> None:
         exp.run()
         print("RAY" if "ray" in sys.modules else "NO-RAY")
     """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "NO-RAY"
 
@@ -152,16 +172,21 @@ def test_default_save_path_and_output_root(tmp_path: Path, monkeypatch: Any) -> 
 
 # -- debug: every variant in this process, pdb before each run() -----------------------------------
 
+
 def test_debug_stops_in_pdb_before_each_run(tmp_path: Path) -> None:
     # E27 adapted: pdb.set_trace is recorded (see no_terminal_debugger)
     stops = PDB_STOPS
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"t: !XCounter\n  steps: 2\n  value: !g [1, 2, 3]\n"
-                                    f"  log: {log}\n", top="debug: true\n")
+    config = write_config(
+        tmp_path,
+        f"t: !XCounter\n  steps: 2\n  value: !g [1, 2, 3]\n  log: {log}\n",
+        top="debug: true\n",
+    )
     run(config)
     assert len(lines(log)) == 6 and len(stops) == 6
     if "ray" in sys.modules:
         import ray
+
         assert not ray.is_initialized()
     # and --debug on a config without debug: true
     stops.clear()
@@ -187,12 +212,16 @@ ev: !XEvaluator
 
 
 @pytest.mark.parametrize("lower_is_better", [False, True])
-def test_reduce_keeps_the_best_by_the_metric_direction(tmp_path: Path, recorder: Recorder,
-                                                       lower_is_better: bool) -> None:
+def test_reduce_keeps_the_best_by_the_metric_direction(
+    tmp_path: Path, recorder: Recorder, lower_is_better: bool
+) -> None:
     # E15/E16 and §10 item 2: with lower-is-better, the best are the smallest metrics
     out = tmp_path / "ev.txt"
-    config = write_config(tmp_path, REDUCE.format(lib=str(lower_is_better).lower(), out=out),
-                          top="reduce: {train: 2}\n")
+    config = write_config(
+        tmp_path,
+        REDUCE.format(lib=str(lower_is_better).lower(), out=out),
+        top="reduce: {train: 2}\n",
+    )
     run(config, debug=True)
     doc = progress(tmp_path)
     train = doc["stages"]["train"]["variants"].values()
@@ -216,7 +245,9 @@ def test_reduce_keeps_the_best_by_the_metric_direction(tmp_path: Path, recorder:
 
 def test_metric_mode_attribute_and_missing_metrics(tmp_path: Path) -> None:
     # metric_mode "min" is honoured; variants without a metric rank last; reduce 0 keeps all
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         t: !XCounter
           value: !g [3, 1, 2]
           mode: min
@@ -227,11 +258,12 @@ def test_metric_mode_attribute_and_missing_metrics(tmp_path: Path) -> None:
           constant: true
         z: !XCounter
           value: !g [1, 2]
-        """, top="reduce: {t: 1, n: 1, z: 0}\n")
+        """,
+        top="reduce: {t: 1, n: 1, z: 0}\n",
+    )
     run(config, debug=True)
     doc = progress(tmp_path)
-    assert statuses(doc, "t") == {"value=3": "reduced", "value=1": "success",
-                                  "value=2": "reduced"}
+    assert statuses(doc, "t") == {"value=3": "reduced", "value=1": "success", "value=2": "reduced"}
     n = statuses(doc, "n")
     assert [k for k, v in n.items() if v == "success"] == ["value=6,no_metric=False"]
     assert n["value=5,no_metric=False"] == "reduced"
@@ -241,20 +273,25 @@ def test_metric_mode_attribute_and_missing_metrics(tmp_path: Path) -> None:
 
 
 def test_reduce_larger_than_the_variants_warns_and_keeps_all(tmp_path: Path, caplog: Any) -> None:
-    config = write_config(tmp_path, "t: !XCounter\n  value: !g [1, 2]\n  steps: 1\n",
-                          top="reduce: {t: 5}\n")
+    config = write_config(
+        tmp_path, "t: !XCounter\n  value: !g [1, 2]\n  steps: 1\n", top="reduce: {t: 5}\n"
+    )
     with caplog.at_level(logging.WARNING, logger="flambe"):
         run(config, debug=True)
     assert set(statuses(progress(tmp_path), "t").values()) == {"success"}
-    assert any("reduce" in r.getMessage() and "keeping all" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "reduce" in r.getMessage() and "keeping all" in r.getMessage() for r in caplog.records
+    )
 
 
 # -- inheritance with checkpoints (E13b, §10 item 19) -------------------------------------------
 
+
 def test_each_downstream_variant_gets_its_own_upstream_variant(tmp_path: Path) -> None:
     log = tmp_path / "seen.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         m: !XPair
           a: !g [!XSource {{value: 2}}, !XSource {{value: 3}}, !XSource {{value: !g [-5, 6]}}]
         up: !XSource
@@ -263,12 +300,14 @@ def test_each_downstream_variant_gets_its_own_upstream_variant(tmp_path: Path) -
           got: !@ up
           items: [!@ m.a.value, {{k: !@ up.seen}}]
           log: {log}
-        """)
+        """,
+    )
     run(config, debug=True)
     seen = sorted(lines(log))
     # the value each trial saw through both paths agrees, and every upstream variant is used
-    expected = sorted(f"{{'source': {v}, 'seen': {v}}} | [{v}, {{'k': {v}}}]"
-                      for v in (2, 3, -5, 6))
+    expected = sorted(
+        f"{{'source': {v}, 'seen': {v}}} | [{v}, {{'k': {v}}}]" for v in (2, 3, -5, 6)
+    )
     assert seen == expected
     doc = progress(tmp_path)
     assert len(statuses(doc, "t")) == 4 and set(statuses(doc, "t").values()) == {"success"}
@@ -276,11 +315,15 @@ def test_each_downstream_variant_gets_its_own_upstream_variant(tmp_path: Path) -
 
 # -- failures --------------------------------------------------------------------------------------
 
-def test_a_failing_trial_stops_the_experiment_with_its_traceback(tmp_path: Path, caplog: Any,
-                                                                 recorder: Recorder) -> None:
+
+def test_a_failing_trial_stops_the_experiment_with_its_traceback(
+    tmp_path: Path, caplog: Any, recorder: Recorder
+) -> None:
     # E23: later stages never start, progress marks the stage failed and later ones pending
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         t: !XCounter
           value: !g [1, 2]
           fail_at: 2
@@ -289,7 +332,9 @@ def test_a_failing_trial_stops_the_experiment_with_its_traceback(tmp_path: Path,
         after: !XCounter
           upstream: !@ t
           log: {log}
-        """, top="stop_on_failure: true\n")
+        """,
+        top="stop_on_failure: true\n",
+    )
     with caplog.at_level(logging.ERROR, logger="flambe"), pytest.raises(ExperimentFailed) as info:
         run(config, debug=True)
     assert "'t'" in str(info.value)
@@ -307,7 +352,9 @@ def test_a_failing_trial_stops_the_experiment_with_its_traceback(tmp_path: Path,
 def test_without_stop_on_failure_the_others_continue(tmp_path: Path) -> None:
     # E17/E24: failed variants never feed later stages; the run still ends with an error
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"""\
+    config = write_config(
+        tmp_path,
+        f"""\
         t: !XCounter
           label: t
           value: !g [1, 2, 3]
@@ -317,7 +364,9 @@ def test_without_stop_on_failure_the_others_continue(tmp_path: Path) -> None:
         after: !XReader
           got: !@ t.value
           log: {log}
-        """, top="stop_on_failure: false\n")
+        """,
+        top="stop_on_failure: false\n",
+    )
     with pytest.raises(ExperimentFailed):
         run(config, debug=True)
     doc = progress(tmp_path)
@@ -351,7 +400,7 @@ other: !XCounter
 """
 
 
-def _labels(log: Path) -> List[str]:
+def _labels(log: Path) -> list[str]:
     return [line.split()[0] for line in lines(log)]
 
 
@@ -402,8 +451,11 @@ def test_resume_a_stage_reuses_it_and_those_before_and_reruns_the_rest(tmp_path:
     run(write_config(tmp_path, PIPE3.format(log=log, tv=1)), debug=True)
     log.unlink()
     # a changed config is accepted with resume; the resumed stages are kept as they are
-    config = write_config(tmp_path, PIPE3.format(log=log, tv=1).replace(
-        "label: other", "label: other\n  value: 7"), top="resume: trainer\n")
+    config = write_config(
+        tmp_path,
+        PIPE3.format(log=log, tv=1).replace("label: other", "label: other\n  value: 7"),
+        top="resume: trainer\n",
+    )
     run(config, debug=True)
     assert _labels(log) == ["other", "other"]
     doc = progress(tmp_path)
@@ -426,15 +478,17 @@ def test_resume_a_list_reuses_only_those_stages(tmp_path: Path) -> None:
 def test_a_failed_variant_continues_from_its_last_checkpoint(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
     marker = tmp_path / "failed-once"
-    config = write_config(tmp_path, f"t: !XCounter\n  steps: 4\n  fail_at: 3\n"
-                                    f"  fail_once: {marker}\n  log: {log}\n")
+    config = write_config(
+        tmp_path, f"t: !XCounter\n  steps: 4\n  fail_at: 3\n  fail_once: {marker}\n  log: {log}\n"
+    )
     with pytest.raises(ExperimentFailed):
         run(config)
     assert lines(log) == ["c 1", "c 2"] and marker.exists()
     run(config)  # the same config: steps 1-2 are not run again
     assert lines(log) == ["c 1", "c 2", "c 3", "c 4"]
-    trial = json.loads((tmp_path / "out" / "output__exp" / "t" / "default" / "trial.json")
-                       .read_text())
+    trial = json.loads(
+        (tmp_path / "out" / "output__exp" / "t" / "default" / "trial.json").read_text()
+    )
     assert trial["step"] == 4 and trial["done"]
 
 
@@ -442,13 +496,13 @@ def test_a_changed_stage_is_recomputed_under_resume(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
     config = write_config(tmp_path, f"t: !XCounter\n  steps: 2\n  log: {log}\n")
     run(config)
-    config = write_config(tmp_path, f"t: !XCounter\n  steps: 3\n  log: {log}\n",
-                          top="resume: t\n")
+    config = write_config(tmp_path, f"t: !XCounter\n  steps: 3\n  log: {log}\n", top="resume: t\n")
     run(config)
     assert lines(log) == ["c 1", "c 2", "c 1", "c 2", "c 3"]
 
 
 # -- checks before any trial -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["", "some-invalid-name-!@#", "/some/invalid/name"])
 def test_invalid_names_are_refused(name: str) -> None:
@@ -486,34 +540,45 @@ def test_links_to_later_or_missing_stages_fail_at_load_with_their_place(tmp_path
     # links to earlier stages, the same stage and resources pass
     data = tmp_path / "d.csv"
     data.write_text("x\n")
-    ok = write_config(tmp_path, "a: !XSource {value: !@ data}\n"
-                                "b: !XReader\n  got: !@ a.value\n  items: !@ b[got]\n",
-                      top=f"resources: {{data: {data}}}\n")
+    ok = write_config(
+        tmp_path,
+        "a: !XSource {value: !@ data}\nb: !XReader\n  got: !@ a.value\n  items: !@ b[got]\n",
+        top=f"resources: {{data: {data}}}\n",
+    )
     load(ok)
 
 
 def test_too_many_variants_is_an_error_before_any_trial(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"t: !XCounter\n  value: !g [1, 2, 3, 4]\n  log: {log}\n",
-                          top="max_variants: 3\n")
+    config = write_config(
+        tmp_path, f"t: !XCounter\n  value: !g [1, 2, 3, 4]\n  log: {log}\n", top="max_variants: 3\n"
+    )
     with pytest.raises(ConfigError) as info:
         run(config, debug=True)
     assert "4 variants" in str(info.value) and "max_variants" in str(info.value)
     assert lines(log) == []
-    ok = write_config(tmp_path, f"t: !XCounter\n  value: !g [1, 2, 3, 4]\n  log: {log}\n"
-                                "  steps: 1\n", top="max_variants: 4\n", name="ok")
+    ok = write_config(
+        tmp_path,
+        f"t: !XCounter\n  value: !g [1, 2, 3, 4]\n  log: {log}\n  steps: 1\n",
+        top="max_variants: 4\n",
+        name="ok",
+    )
     run(ok, debug=True)
     assert len(lines(log)) == 4
 
 
 def test_a_stage_left_without_variants_is_an_error(tmp_path: Path) -> None:
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         t: !XCounter
           value: !g [1, 2]
           fail_at: 1
         after: !XReader
           got: !@ t
-        """, top="stop_on_failure: false\n")
+        """,
+        top="stop_on_failure: false\n",
+    )
     with pytest.raises(FlambeError) as info:
         run(config, debug=True)
     assert "after" in str(info.value)
@@ -523,16 +588,18 @@ def test_a_stage_left_without_variants_is_an_error(tmp_path: Path) -> None:
 
 # -- resources -------------------------------------------------------------------------------------
 
+
 def test_resources_are_linked_as_absolute_paths(tmp_path: Path, monkeypatch: Any) -> None:
     # E29
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train.csv").write_text("a,b\n")
     log = tmp_path / "seen.txt"
     monkeypatch.chdir(tmp_path)
-    config = write_config(tmp_path, f"r: !XReader\n  got: !@ train\n  items: !@ extra\n"
-                                    f"  log: {log}\n",
-                          top="resources:\n  local:\n    train: data/train.csv\n"
-                              "    extra: data\n")
+    config = write_config(
+        tmp_path,
+        f"r: !XReader\n  got: !@ train\n  items: !@ extra\n  log: {log}\n",
+        top="resources:\n  local:\n    train: data/train.csv\n    extra: data\n",
+    )
     run(config)
     got, items = lines(log)[0].split(" | ")
     assert eval(got) == str(tmp_path / "data" / "train.csv")
@@ -541,22 +608,29 @@ def test_resources_are_linked_as_absolute_paths(tmp_path: Path, monkeypatch: Any
 
 def test_a_missing_resource_fails_before_any_stage(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
-    config = write_config(tmp_path, f"r: !XCounter\n  label: !@ train\n  log: {log}\n",
-                          top=f"resources: {{train: {tmp_path / 'nope.csv'}}}\n")
+    config = write_config(
+        tmp_path,
+        f"r: !XCounter\n  label: !@ train\n  log: {log}\n",
+        top=f"resources: {{train: {tmp_path / 'nope.csv'}}}\n",
+    )
     with pytest.raises(ConfigError) as info:
         run(config)
     assert "nope.csv" in str(info.value) and lines(log) == []
 
 
 def test_cluster_only_resources_are_refused_locally(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "r: !XReader\n  got: !@ emb\n",
-                          top="resources:\n  remote:\n    emb: /file/in/instance\n")
+    config = write_config(
+        tmp_path,
+        "r: !XReader\n  got: !@ emb\n",
+        top="resources:\n  remote:\n    emb: /file/in/instance\n",
+    )
     with pytest.raises(ConfigError) as info:
         run(config)
     assert "cluster" in str(info.value)
 
 
 # -- devices ---------------------------------------------------------------------------------------
+
 
 def test_default_devices_are_one_cpu_plus_a_gpu_when_there_is_one(tmp_path: Path) -> None:
     # E26 adapted
@@ -572,25 +646,35 @@ def test_default_devices_are_one_cpu_plus_a_gpu_when_there_is_one(tmp_path: Path
 EXT = "xq_exp_ext"
 
 
-def flambe_cli(args: List[str], cwd: Path) -> subprocess.CompletedProcess:
+def flambe_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """``python -m flambe.cli ARGS`` with an extension module re-exporting the test components."""
     folder = cwd / "pythonpath" / EXT
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "__init__.py").write_text("from tests.core.experiment_components import *  # noqa\n")
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(cwd / "pythonpath"), str(REPO_ROOT)]
-                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return subprocess.run([sys.executable, "-m", "flambe.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(cwd / "pythonpath"), str(REPO_ROOT)]
+        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "flambe.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_flambe_run_and_validate_an_experiment(tmp_path: Path) -> None:
     log = tmp_path / "runs.txt"
     good = tmp_path / "good.yaml"
-    good.write_text(f"{EXT}: {EXT}\n---\n!Experiment\nname: cli\nsave_path: {tmp_path / 'out'}\n"
-                    "pipeline:\n"
-                    f"  a: !{EXT}.XCounter {{steps: 2, log: {log}}}\n"
-                    f"  b: !{EXT}.XCounter {{upstream: !@ a, label: b, steps: 1, log: {log}}}\n")
+    good.write_text(
+        f"{EXT}: {EXT}\n---\n!Experiment\nname: cli\nsave_path: {tmp_path / 'out'}\n"
+        "pipeline:\n"
+        f"  a: !{EXT}.XCounter {{steps: 2, log: {log}}}\n"
+        f"  b: !{EXT}.XCounter {{upstream: !@ a, label: b, steps: 1, log: {log}}}\n"
+    )
     proc = flambe_cli(["validate", str(good)], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = flambe_cli(["run", str(good)], tmp_path)
@@ -608,23 +692,26 @@ def test_flambe_run_and_validate_an_experiment(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert lines(log)[3:] == ["c 1", "c 2", "c 3", "b 1"]
     # --debug with --cluster is refused before anything runs
-    proc = flambe_cli(["run", "--debug", "--cluster", str(tmp_path / "c.yaml"), str(good)],
-                      tmp_path)
+    proc = flambe_cli(
+        ["run", "--debug", "--cluster", str(tmp_path / "c.yaml"), str(good)], tmp_path
+    )
     assert proc.returncode != 0 and "--debug" in proc.stderr and "--cluster" in proc.stderr
 
 
 def test_flambe_validate_reports_bad_experiment_keys_with_their_place(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"{EXT}: {EXT}\n---\n"
-                   "!Experiment\n"                                   # line 3
-                   "name: bad\n"
-                   "reduce: {nope: 2}\n"                             # line 5
-                   "search: {b: !ray.BasicVariantGenerator {}, x: 1}\n"
-                   "pipeline:\n"
-                   f"  a: !{EXT}.XSource\n"
-                   "    value: !@ b.value\n"                         # line 9: later stage
-                   f"  b: !{EXT}.XSource\n"
-                   "    value: !@ missing.x\n")                      # line 11: missing
+    bad.write_text(
+        f"{EXT}: {EXT}\n---\n"
+        "!Experiment\n"  # line 3
+        "name: bad\n"
+        "reduce: {nope: 2}\n"  # line 5
+        "search: {b: !ray.BasicVariantGenerator {}, x: 1}\n"
+        "pipeline:\n"
+        f"  a: !{EXT}.XSource\n"
+        "    value: !@ b.value\n"  # line 9: later stage
+        f"  b: !{EXT}.XSource\n"
+        "    value: !@ missing.x\n"
+    )  # line 11: missing
     proc = flambe_cli(["validate", str(bad)], tmp_path)
     assert proc.returncode == 22, proc.stdout + proc.stderr
     text = proc.stdout + proc.stderr

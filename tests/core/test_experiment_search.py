@@ -14,7 +14,9 @@ pytest.importorskip("optuna", reason="optuna is a test requirement (requirements
 
 @pytest.mark.slow
 def test_optuna_proposes_values_and_the_best_trial_feeds_the_next_stage(tmp_path: Path) -> None:
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         model: !XModel
           width: 2
         train: !XTrainer
@@ -23,8 +25,10 @@ def test_optuna_proposes_values_and_the_best_trial_feeds_the_next_stage(tmp_path
           steps: !randint [1, 3]
         eval: !XEvaluator
           model: !@ train.model
-        """, top="search:\n  train: !ray.OptunaSearch {seed: 3}\nnum_samples:\n  train: 3\n"
-                  "reduce:\n  train: 1\n")
+        """,
+        top="search:\n  train: !ray.OptunaSearch {seed: 3}\nnum_samples:\n  train: 3\n"
+        "reduce:\n  train: 1\n",
+    )
     run(config)
     doc = progress(tmp_path)
     trials = doc["stages"]["train"]["variants"]
@@ -42,4 +46,4 @@ def test_optuna_proposes_values_and_the_best_trial_feeds_the_next_stage(tmp_path
     assert (folder / "checkpoint" / "config.yaml").exists()
     (evaluation,) = doc["stages"]["eval"]["variants"].values()
     assert evaluation["status"] == "success"
-    assert evaluation["params"]["lr"] == best["params"]["lr"]   # the kept trial's lineage
+    assert evaluation["params"]["lr"] == best["params"]["lr"]  # the kept trial's lineage

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from flambe.experiment.variants import (
     transitive,
 )
 
-BUILT: List[str] = []
+BUILT: list[str] = []
 
 
 class VBuilt(Component):
@@ -34,18 +35,26 @@ class VBuilt(Component):
         self.size = size
 
 
-def expand(text: str, seed: int = 0, num_samples: Optional[Dict[str, int]] = None,
-           survive: Optional[Dict[str, Callable[[List[Variant]], List[Variant]]]] = None
-           ) -> Dict[str, List[Variant]]:
+def expand(
+    text: str,
+    seed: int = 0,
+    num_samples: dict[str, int] | None = None,
+    survive: dict[str, Callable[[list[Variant]], list[Variant]]] | None = None,
+) -> dict[str, list[Variant]]:
     """Every stage's variants, the way the engine computes them (survivors feed later stages)."""
     exp = yaml.load(text)()
     deps = stage_dependencies(exp.pipeline)
-    out: Dict[str, List[Variant]] = {}
-    kept: Dict[str, List[Variant]] = {}
+    out: dict[str, list[Variant]] = {}
+    kept: dict[str, list[Variant]] = {}
     for index, (stage, schema) in enumerate(exp.pipeline.items()):
-        out[stage] = stage_variants(stage, schema, np.random.default_rng([seed, index]),
-                                    (num_samples or {}).get(stage, 1),
-                                    [kept[d] for d in deps[stage]], yaml.dump)
+        out[stage] = stage_variants(
+            stage,
+            schema,
+            np.random.default_rng([seed, index]),
+            (num_samples or {}).get(stage, 1),
+            [kept[d] for d in deps[stage]],
+            yaml.dump,
+        )
         kept[stage] = (survive or {}).get(stage, lambda vs: vs)(out[stage])
     return out
 
@@ -57,19 +66,23 @@ def pipeline(body: str) -> str:
 def built(variant: Variant) -> Any:
     """The component of a resolved config (links left unbound: no upstream needed)."""
     from flambe.compile.yaml import build, compose_all
+
     nodes, name = compose_all(variant.config_text, "v")
     return build(nodes[0], name, bind=False)
 
 
 # -- products -------------------------------------------------------------------------------
 
+
 def test_options_in_one_stage_multiply() -> None:
     # E6
-    variants = expand(pipeline("  model: !XModel\n    width: !g [2, 3, 4]\n"
-                               "    scale: !g [128, 256]\n"))["model"]
+    variants = expand(
+        pipeline("  model: !XModel\n    width: !g [2, 3, 4]\n    scale: !g [128, 256]\n")
+    )["model"]
     assert len(variants) == 6
-    assert {(v.params["width"], v.params["scale"]) for v in variants} == \
-        {(w, s) for w in (2, 3, 4) for s in (128, 256)}
+    assert {(v.params["width"], v.params["scale"]) for v in variants} == {
+        (w, s) for w in (2, 3, 4) for s in (128, 256)
+    }
     for variant in variants:
         assert "!g" not in variant.config_text
         schema = built(variant)
@@ -86,11 +99,11 @@ def test_a_stage_without_options_has_one_default_variant() -> None:
 
 def test_grid_of_scalars_is_not_split_and_nested_components_are() -> None:
     # E7/E8: components in a !g each bring their own options: 2 + 2 variants, not 2 x 4
-    stages = expand(pipeline(
-        "  m: !XPair\n"
-        "    a: !g\n"
-        "      - !XPair {a: !g [4, 5]}\n"
-        "      - !XPair {b: !g [x, y]}\n"))
+    stages = expand(
+        pipeline(
+            "  m: !XPair\n    a: !g\n      - !XPair {a: !g [4, 5]}\n      - !XPair {b: !g [x, y]}\n"
+        )
+    )
     variants = stages["m"]
     assert len(variants) == 4
     texts = sorted(v.config_text for v in variants)
@@ -123,8 +136,9 @@ def test_distributions_draw_num_samples_seeded_values() -> None:
 
 def test_sampled_values_are_shared_by_every_variant() -> None:
     # E10: !s draws once; all variants see the same k values
-    variants = expand(pipeline("  t: !XCounter\n    steps: !s [1, 100, 3]\n"
-                               "    value: !g [1, 2]\n"))["t"]
+    variants = expand(
+        pipeline("  t: !XCounter\n    steps: !s [1, 100, 3]\n    value: !g [1, 2]\n")
+    )["t"]
     assert len(variants) == 6
     steps = [v.params["steps"] for v in variants]
     assert len(set(steps)) == 3 and all(steps.count(s) == 2 for s in set(steps))
@@ -141,7 +155,8 @@ DOCS_PIPELINE = pipeline(
     "    lr: !g [0.01, 0.001]\n"
     "  evaluator: !XEvaluator\n"
     "    model: !@ trainer.model\n"
-    "  other: !XDataset {}\n")
+    "  other: !XDataset {}\n"
+)
 
 
 def test_downstream_stages_inherit_upstream_variants() -> None:
@@ -165,17 +180,21 @@ def test_downstream_stages_inherit_upstream_variants() -> None:
 def test_only_surviving_variants_feed_later_stages() -> None:
     stages = expand(DOCS_PIPELINE, survive={"trainer": lambda vs: vs[:2]})
     assert len(stages["evaluator"]) == 2
-    assert {v.lineage["trainer"] for v in stages["evaluator"]} == \
-        {v.id for v in stages["trainer"][:2]}
+    assert {v.lineage["trainer"] for v in stages["evaluator"]} == {
+        v.id for v in stages["trainer"][:2]
+    }
 
 
 def test_nested_grid_over_components_gives_each_trial_its_own_upstream() -> None:
     # E13b / §10 item 19
-    stages = expand(pipeline(
-        "  m: !XPair\n"
-        "    a: !g [!XPair {a: 2}, !XPair {a: 3}, !XPair {b: !g [5, 6]}]\n"
-        "  t: !XReader\n"
-        "    got: !@ m\n"))
+    stages = expand(
+        pipeline(
+            "  m: !XPair\n"
+            "    a: !g [!XPair {a: 2}, !XPair {a: 3}, !XPair {b: !g [5, 6]}]\n"
+            "  t: !XReader\n"
+            "    got: !@ m\n"
+        )
+    )
     assert len(stages["m"]) == 4 and len(stages["t"]) == 4
     by_id = {v.id: v for v in stages["m"]}
     assert {v.lineage["m"] for v in stages["t"]} == set(by_id)
@@ -186,79 +205,105 @@ def test_nested_grid_over_components_gives_each_trial_its_own_upstream() -> None
 
 def test_diamond_lineages_stay_consistent() -> None:
     # c links to a and b, which both build on the same root variants
-    stages = expand(pipeline(
-        "  root: !XSource {value: !g [1, 2]}\n"
-        "  a: !XReader {got: !@ root, value: !g [10, 20]}\n"
-        "  b: !XReader {got: !@ root.value}\n"
-        "  c: !XReader {got: !@ a, items: !@ b}\n"))
+    stages = expand(
+        pipeline(
+            "  root: !XSource {value: !g [1, 2]}\n"
+            "  a: !XReader {got: !@ root, value: !g [10, 20]}\n"
+            "  b: !XReader {got: !@ root.value}\n"
+            "  c: !XReader {got: !@ a, items: !@ b}\n"
+        )
+    )
     assert [len(stages[s]) for s in "root a b c".split()] == [2, 4, 2, 4]
     a = {v.id: v for v in stages["a"]}
     b = {v.id: v for v in stages["b"]}
     for c in stages["c"]:
-        assert a[c.lineage["a"]].lineage["root"] == b[c.lineage["b"]].lineage["root"] \
+        assert (
+            a[c.lineage["a"]].lineage["root"]
+            == b[c.lineage["b"]].lineage["root"]
             == c.lineage["root"]
+        )
 
 
 def test_parameters_two_stages_own_are_named_after_each_stage() -> None:
-    stages = expand(pipeline(
-        "  a: !XSource {value: !g [1, 2]}\n"
-        "  b: !XSource {value: !g [-3, 4]}\n"
-        "  r: !XReader {got: !@ a, items: !@ b, value: !g [7]}\n"))
+    stages = expand(
+        pipeline(
+            "  a: !XSource {value: !g [1, 2]}\n"
+            "  b: !XSource {value: !g [-3, 4]}\n"
+            "  r: !XReader {got: !@ a, items: !@ b, value: !g [7]}\n"
+        )
+    )
     names = sorted(v.name for v in stages["r"])
     assert names == sorted(f"a.value={x},b.value={y},value=7" for x in (1, 2) for y in (-3, 4))
 
 
 # -- links: found everywhere (§10 items 6, 7) ----------------------------------------------------
 
+
 def test_links_inside_lists_and_nested_components_are_dependencies() -> None:
-    exp = yaml.load(pipeline(
-        "  a: !XSource {value: 1}\n"
-        "  b: !XSource {value: 2}\n"
-        "  c: !XSource {value: 3}\n"
-        "  r: !XReader\n"
-        "    items:\n"
-        "      - !@ a.value\n"
-        "      - {deep: [!XPair {a: !@ b}]}\n"
-        "    got: {x: [[!@ c.value]]}\n"))()
+    exp = yaml.load(
+        pipeline(
+            "  a: !XSource {value: 1}\n"
+            "  b: !XSource {value: 2}\n"
+            "  c: !XSource {value: 3}\n"
+            "  r: !XReader\n"
+            "    items:\n"
+            "      - !@ a.value\n"
+            "      - {deep: [!XPair {a: !@ b}]}\n"
+            "    got: {x: [[!@ c.value]]}\n"
+        )
+    )()
     assert stage_dependencies(exp.pipeline)["r"] == ["a", "b", "c"]
 
 
 def test_links_inside_grid_options_are_dependencies_and_variants() -> None:
-    stages = expand(pipeline(
-        "  a: !XSource {value: !g [1, 2]}\n"
-        "  b: !XSource {value: 5}\n"
-        "  r: !XReader\n"
-        "    got: !g [!@ a.value, !@ b.value]\n"))
+    stages = expand(
+        pipeline(
+            "  a: !XSource {value: !g [1, 2]}\n"
+            "  b: !XSource {value: 5}\n"
+            "  r: !XReader\n"
+            "    got: !g [!@ a.value, !@ b.value]\n"
+        )
+    )
     variants = stages["r"]
     assert len(variants) == 4  # 2 link choices x 2 variants of a
     assert sorted(v.params["got"] for v in variants) == ["@a.value"] * 2 + ["@b.value"] * 2
     assert all(set(v.lineage) == {"a", "b"} for v in variants)
-    assert sorted(re.sub(r"value=\d,?", "", v.name) for v in variants) == \
-        ["got=@a.value"] * 2 + ["got=@b.value"] * 2
+    assert (
+        sorted(re.sub(r"value=\d,?", "", v.name) for v in variants)
+        == ["got=@a.value"] * 2 + ["got=@b.value"] * 2
+    )
 
 
 def test_dag_is_transitive_and_ignores_links_inside_a_stage() -> None:
     # E14
-    exp = yaml.load(pipeline(
-        "  b1: !XSource {value: 1}\n"
-        "  b2: !XReader\n"
-        "    got: !@ b1.value\n"
-        "    items: !XPair\n"
-        "      a: 1\n"
-        "      b: !@ b2[got]\n"
-        "  b3: !XReader {got: !@ b2.got}\n"))()
+    exp = yaml.load(
+        pipeline(
+            "  b1: !XSource {value: 1}\n"
+            "  b2: !XReader\n"
+            "    got: !@ b1.value\n"
+            "    items: !XPair\n"
+            "      a: 1\n"
+            "      b: !@ b2[got]\n"
+            "  b3: !XReader {got: !@ b2.got}\n"
+        )
+    )()
     deps = stage_dependencies(exp.pipeline)
     assert deps == {"b1": [], "b2": ["b1"], "b3": ["b2"]}
-    assert {s: set(transitive(deps, s)) for s in deps} == \
-        {"b1": set(), "b2": {"b1"}, "b3": {"b1", "b2"}}
+    assert {s: set(transitive(deps, s)) for s in deps} == {
+        "b1": set(),
+        "b2": {"b1"},
+        "b3": {"b1", "b2"},
+    }
 
 
 # -- identities and names -----------------------------------------------------------------------
 
+
 def test_identity_is_stable_and_follows_config_lineage_and_versions(monkeypatch: Any) -> None:
     base = expand(DOCS_PIPELINE)
-    assert {s: [v.id for v in vs] for s, vs in expand(DOCS_PIPELINE).items()} == \
-        {s: [v.id for v in vs] for s, vs in base.items()}
+    assert {s: [v.id for v in vs] for s, vs in expand(DOCS_PIPELINE).items()} == {
+        s: [v.id for v in vs] for s, vs in base.items()
+    }
     changed = expand(DOCS_PIPELINE.replace("lr: !g [0.01, 0.001]", "lr: !g [0.01, 0.002]"))
     assert [v.id for v in changed["model"]] == [v.id for v in base["model"]]
     same_lr = {v.id for v in base["trainer"] if v.params["lr"] == 0.01}
@@ -272,9 +317,9 @@ def test_identity_is_stable_and_follows_config_lineage_and_versions(monkeypatch:
 
 def test_folder_names_are_safe_readable_and_unique() -> None:
     long = "x" * 300
-    variants = expand(pipeline(
-        "  t: !XCounter\n"
-        f"    label: !g ['a/b', 'a b', '..', 'a_b', '{long}', 'ok']\n"))["t"]
+    variants = expand(
+        pipeline(f"  t: !XCounter\n    label: !g ['a/b', 'a b', '..', 'a_b', '{long}', 'ok']\n")
+    )["t"]
     names = [v.name for v in variants]
     assert len(set(names)) == 6
     for name in names:
@@ -282,15 +327,17 @@ def test_folder_names_are_safe_readable_and_unique() -> None:
         assert len(name) <= MAX_NAME + 9 and name not in (".", "..")
         assert os.path.basename(name) == name
     assert "label=ok" in names
-    assert any(n.startswith("label=xxxx") and n.endswith(v.id[:8])
-               for n, v in zip(names, variants))
+    assert any(n.startswith("label=xxxx") and n.endswith(v.id[:8]) for n, v in zip(names, variants))
 
 
 def test_negative_values_in_names_break_nothing() -> None:
     # §10 item 12: names with '-' (negative numbers) are never parsed back
-    stages = expand(pipeline(
-        "  t: !XCounter\n    value: !g [-0.5, -1e-3, 2]\n    steps: !g [-1, 3]\n"
-        "  r: !XReader {got: !@ t.value}\n"))
+    stages = expand(
+        pipeline(
+            "  t: !XCounter\n    value: !g [-0.5, -1e-3, 2]\n    steps: !g [-1, 3]\n"
+            "  r: !XReader {got: !@ t.value}\n"
+        )
+    )
     names = sorted(v.name for v in stages["t"])
     assert "value=-0.5,steps=-1" in names and "value=-0.001,steps=3" in names
     assert len(set(names)) == 6

@@ -22,7 +22,7 @@ from flambe.compile.extension_sources import fingerprint
 FLAMBE = Path(sys.executable).parent / "flambe"
 MODULE = "reinst_ext_xq7"
 
-CODE = '''
+CODE = """
 from pathlib import Path
 from flambe.runnable import Runnable
 
@@ -33,13 +33,14 @@ class Writer(Runnable):
 
     def run(self, force: bool = False, **kwargs: object) -> None:
         Path(self.path).write_text("{version}")
-'''
+"""
 
 
 def _project(root: Path) -> Path:
     project = root / "ext-project"
     (project / MODULE).mkdir(parents=True)
-    (project / "pyproject.toml").write_text(textwrap.dedent(f"""
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(f"""
         [build-system]
         requires = ["hatchling"]
         build-backend = "hatchling.build"
@@ -50,21 +51,33 @@ def _project(root: Path) -> Path:
 
         [tool.hatch.build.targets.wheel]
         packages = ["{MODULE}"]
-    """))
+    """)
+    )
     (project / MODULE / "__init__.py").write_text(CODE.format(version="v1"))
     return project
 
 
 def _env(target: Path) -> dict:
     env = dict(os.environ)
-    env.update(PIP_TARGET=str(target), PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0",
-               PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONPATH=str(target))
+    env.update(
+        PIP_TARGET=str(target),
+        PIP_NO_INDEX="1",
+        PIP_NO_BUILD_ISOLATION="0",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PYTHONPATH=str(target),
+    )
     return env
 
 
 def _run(work: Path, target: Path, *flags: str) -> str:
-    result = subprocess.run([str(FLAMBE), "run", *flags, "cfg.yaml", "--force"], cwd=work,
-                            env=_env(target), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(FLAMBE), "run", *flags, "cfg.yaml", "--force"],
+        cwd=work,
+        env=_env(target),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     return output
@@ -82,7 +95,8 @@ def test_a_changed_local_extension_is_installed_again_with_i(tmp_path: Path) -> 
     target = tmp_path / "target"
     target.mkdir()
     (tmp_path / "cfg.yaml").write_text(
-        f"{MODULE}: {project.name}\n---\n!{MODULE}.Writer\npath: out.txt\n")
+        f"{MODULE}: {project.name}\n---\n!{MODULE}.Writer\npath: out.txt\n"
+    )
     out = tmp_path / "out.txt"
 
     first = _run(tmp_path, target, "-i")
@@ -113,8 +127,13 @@ def test_a_changed_local_extension_is_installed_again_with_i(tmp_path: Path) -> 
 def test_the_fingerprint_ignores_build_outputs_and_caches(tmp_path: Path) -> None:
     project = _project(tmp_path)
     before = fingerprint(project)
-    for junk in ("build/lib/x.py", "dist/x.whl", f"{MODULE}/__pycache__/x.pyc",
-                 "x.egg-info/PKG-INFO", ".git/HEAD"):
+    for junk in (
+        "build/lib/x.py",
+        "dist/x.whl",
+        f"{MODULE}/__pycache__/x.pyc",
+        "x.egg-info/PKG-INFO",
+        ".git/HEAD",
+    ):
         (project / junk).parent.mkdir(parents=True, exist_ok=True)
         (project / junk).write_text("junk")
     assert fingerprint(project) == before

@@ -52,7 +52,9 @@ c: !flambe_fault_ext.FaultTrainer
 """
 
 # a stage of three variants on Ray Tune, reduced to the best one, then a stage after it
-ON_RAY = IN_PROCESS.split("c: ")[0] + """\
+ON_RAY = (
+    IN_PROCESS.split("c: ")[0]
+    + """\
 r: !flambe_fault_ext.FaultTrainer
   lr: !g [0.011, 0.012, 0.013]
   steps: 5
@@ -63,12 +65,19 @@ z: !flambe_fault_ext.FaultTrainer
   steps: 3
   upstream: !@ r
 """
+)
 REDUCE = "reduce:\n  r: 1\n"
 
 # windows random kills rarely hit, each on its own visit count so that the run gets that far
-EXACT = ["checkpoint.saved@3", "checkpoint.written@2", "checkpoint.committed@4",
-         "trial.committed@2", "atomic.replace:progress.json@6", "atomic.replace:trial.json@3",
-         "atomic.written@5"]
+EXACT = [
+    "checkpoint.saved@3",
+    "checkpoint.written@2",
+    "checkpoint.committed@4",
+    "trial.committed@2",
+    "atomic.replace:progress.json@6",
+    "atomic.replace:trial.json@3",
+    "atomic.written@5",
+]
 
 
 def reference(tmp_path: Path, pipeline: str, top: str = "") -> dict[str, dict[str, Any]]:
@@ -82,15 +91,19 @@ def reference(tmp_path: Path, pipeline: str, top: str = "") -> dict[str, dict[st
 
 def final_metrics(output: Path) -> dict[str, Any]:
     doc = json.loads((output / "progress.json").read_text())
-    return {f"{stage}/{v['name']}": (v["status"] in ("success", "reused"), v["last_metric"])
-            for stage, info in doc["stages"].items() for v in info["variants"].values()
-            if v["status"] != "reduced"}
+    return {
+        f"{stage}/{v['name']}": (v["status"] in ("success", "reused"), v["last_metric"])
+        for stage, info in doc["stages"].items()
+        for v in info["variants"].values()
+        if v["status"] != "reduced"
+    }
 
 
 def assert_like_reference(output: Path, expected: dict[str, dict[str, Any]]) -> None:
     got = check_readable(output)
-    assert {k: v["history"] for k, v in got.items()} == \
-        {k: v["history"] for k, v in expected.items()}
+    assert {k: v["history"] for k, v in got.items()} == {
+        k: v["history"] for k, v in expected.items()
+    }
     assert all(v["done"] for v in got.values())
     assert leftovers(output) == []
     doc = json.loads((output / "progress.json").read_text())
@@ -112,9 +125,9 @@ def run_planned_faults(folder: Path, pipeline: str, plans: list[str], top: str =
 
 # -- CI: the short variant ----------------------------------------------------------------------
 
+
 @pytest.mark.timeout(300)
-def test_kills_at_exact_windows_and_random_instants_lose_and_repeat_nothing(
-        tmp_path: Path) -> None:
+def test_kills_at_exact_windows_and_random_instants_lose_and_repeat_nothing(tmp_path: Path) -> None:
     expected = reference(tmp_path, IN_PROCESS)
     assert set(expected) == {"a/default", "b/default", "c/default"}
 
@@ -133,10 +146,13 @@ def test_kills_at_exact_windows_and_random_instants_lose_and_repeat_nothing(
 
 # -- the long variant: bash scripts/test -m faults ----------------------------------------------
 
+
 @pytest.mark.faults
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("plan", EXACT + ["checkpoint.saved@1", "atomic.replace:run.json",
-                                          "atomic.replace:experiment.yaml"])
+@pytest.mark.parametrize(
+    "plan",
+    EXACT + ["checkpoint.saved@1", "atomic.replace:run.json", "atomic.replace:experiment.yaml"],
+)
 def test_each_fault_point_alone(tmp_path: Path, plan: str) -> None:
     expected = reference(tmp_path, IN_PROCESS)
     folder = tmp_path / "faulted"
@@ -169,8 +185,9 @@ def test_random_kills_with_a_ray_stage_and_reduce(tmp_path: Path, seed: int) -> 
     kill_at_random(config, rng, folder / "steps.log", low=0.0, high=8.0, kills=5)
     output = output_of(config)
     got = check_readable(output)
-    assert {k: v["history"] for k, v in got.items()} == \
-        {k: v["history"] for k, v in expected.items()}
+    assert {k: v["history"] for k, v in got.items()} == {
+        k: v["history"] for k, v in expected.items()
+    }
     assert leftovers(output) == []
     assert json.loads((output / "progress.json").read_text())["status"] == "success"
     shutil.rmtree(output / ".tune", ignore_errors=True)

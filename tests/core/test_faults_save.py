@@ -27,7 +27,7 @@ import pytest
 
 from tests.core.fault_harness import FAULTEXT, environment
 
-SAVER = textwrap.dedent('''
+SAVER = textwrap.dedent("""
     import json, os, sys
     import torch
     import flambe, flambe_fault_ext
@@ -72,7 +72,7 @@ SAVER = textwrap.dedent('''
         open("next.tmp", "w").write(str(step))
         os.replace("next.tmp", "next")  # the harness's own counter must survive kills too
         report(saved=step - 1)
-''')
+""")
 
 
 def results(folder: Path) -> list[dict[str, Any]]:
@@ -80,15 +80,21 @@ def results(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def saver(folder: Path, width: int, faults: str | None = None,
-          no_exchange: bool = False) -> subprocess.Popen:
+def saver(
+    folder: Path, width: int, faults: str | None = None, no_exchange: bool = False
+) -> subprocess.Popen:
     (folder / "saver.py").write_text(SAVER % {"width": width})
     extra = {"FLAMBE_FAULTS": faults} if faults else {}
     if no_exchange:
         extra["NO_EXCHANGE"] = "1"
-    return subprocess.Popen([sys.executable, "saver.py"], cwd=folder, env=environment(extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "saver.py"],
+        cwd=folder,
+        env=environment(extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def checks_since(folder: Path, count: int) -> list[dict[str, Any]]:
@@ -115,8 +121,12 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 # (fault point, whether the file system may swap, whether the kill leaves something behind)
-WINDOWS = [("save.built@2", False, True), ("save.swapped@2", False, True),
-           ("save.set-aside@2", True, True), ("save.renamed@3", True, True)]
+WINDOWS = [
+    ("save.built@2", False, True),
+    ("save.swapped@2", False, True),
+    ("save.set-aside@2", True, True),
+    ("save.renamed@3", True, True),
+]
 
 
 def run_windows(folder: Path, width: int) -> bool:
@@ -132,8 +142,9 @@ def run_windows(folder: Path, width: int) -> bool:
     return previous_leaves
 
 
-def run_random(folder: Path, width: int, kills: int, rng: random.Random,
-               leaves: bool | None = None) -> None:
+def run_random(
+    folder: Path, width: int, kills: int, rng: random.Random, leaves: bool | None = None
+) -> None:
     """Kill savers at random instants; the first also checks what a planned fault left."""
     for _ in range(kills):
         count = len(results(folder))
@@ -154,9 +165,11 @@ def run_random(folder: Path, width: int, kills: int, rng: random.Random,
 def assert_whole(folder: Path) -> None:
     """``small`` loads, as one whole version, in this process too."""
     import flambe
+
     sys.path.insert(0, str(FAULTEXT))
     try:
         import flambe_fault_ext  # noqa: F401  (registers the tag)
+
         obj = flambe.load(str(folder / "small"), weights_only=True)
     finally:
         sys.path.remove(str(FAULTEXT))
@@ -179,9 +192,11 @@ def test_overwrite_under_many_random_kills(tmp_path: Path, seed: int) -> None:
 def test_leftovers_of_dead_saves_go_and_nothing_else(tmp_path: Path) -> None:
     import flambe
     from flambe.compile import yaml
+
     sys.path.insert(0, str(FAULTEXT))
     try:
         import flambe_fault_ext  # noqa: F401  (registers the tag)
+
         obj = yaml.load("!flambe_fault_ext.FaultTrainer {width: 4}")()
     finally:
         sys.path.remove(str(FAULTEXT))

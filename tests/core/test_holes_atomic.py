@@ -23,25 +23,34 @@ from tests.conftest import REPO_ROOT
 def _child(script: str, tmp_path: Path) -> dict[str, Any]:
     """Run ``script`` in a child Python; it prints one JSON line last."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT)] + sys.path))
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _whole(text: str, previous: str) -> None:
     same = text == previous
-    assert same, (f"the file changed: {len(text)} characters instead of {len(previous)}, "
-                  f"ending {text[-40:]!r}")
+    assert same, (
+        f"the file changed: {len(text)} characters instead of {len(previous)}, "
+        f"ending {text[-40:]!r}"
+    )
     json.loads(text)
 
 
 def test_a_failed_progress_write_leaves_the_previous_progress_json(tmp_path: Path) -> None:
-    out = _child(f"""
+    out = _child(
+        f"""
         import json
         from flambe.experiment.progress import ProgressState
         from tests.core.holes_faults import fail_writes_in
-        out = {str(tmp_path / 'out')!r}
+        out = {str(tmp_path / "out")!r}
         import os; os.makedirs(out)
         progress = ProgressState("exp", out, {{"t": []}})
         progress.stage_started("t", [{{"id": "a", "name": "a", "params": {{}}, "lineage": {{}}}}])
@@ -56,7 +65,9 @@ def test_a_failed_progress_write_leaves_the_previous_progress_json(tmp_path: Pat
             error = type(exc).__name__
         print(json.dumps({{"error": error, "previous": previous, "now": open(path).read(),
                            "files": sorted(os.listdir(out))}}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["error"] is not None  # the write did fail
     _whole(out["now"], out["previous"])
     assert out["files"] == ["progress.json"]  # no temporary file left behind
@@ -64,12 +75,13 @@ def test_a_failed_progress_write_leaves_the_previous_progress_json(tmp_path: Pat
 
 def test_a_failed_trial_record_write_leaves_the_previous_trial_json(tmp_path: Path) -> None:
     # the record is made large through the variant id, so that its write is the one to fail
-    out = _child(f"""
+    out = _child(
+        f"""
         import json, os
         import tests.core.experiment_components
         from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial
         from tests.core.holes_faults import fail_writes_in
-        folder = {str(tmp_path / 'variant')!r}
+        folder = {str(tmp_path / "variant")!r}
         plan = TrialPlan(stage="t", variant={{"id": "v" * 100000, "name": "v", "params": {{}}}},
                          configs={{"t": "!XCounter\\nsteps: 3\\n"}}, checkpoints={{}},
                          variant_dir=folder, seed=1)
@@ -87,7 +99,9 @@ def test_a_failed_trial_record_write_leaves_the_previous_trial_json(tmp_path: Pa
         print(json.dumps({{"error": error, "previous": previous, "now": open(path).read(),
                            "record_step": record and record["step"],
                            "temporary": [n for n in os.listdir(folder) if n.endswith(".tmp")]}}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["error"] is not None
     _whole(out["now"], out["previous"])
     assert json.loads(out["previous"])["step"] == 1
@@ -97,16 +111,19 @@ def test_a_failed_trial_record_write_leaves_the_previous_trial_json(tmp_path: Pa
 
 def test_a_failed_run_json_write_leaves_the_previous_run_json(tmp_path: Path) -> None:
     config = tmp_path / "exp.yaml"
-    config.write_text(f"!Experiment\nname: exp\nsave_path: {tmp_path / 'out'}\nseed: 3\n"
-                      "pipeline:\n  t: !XCounter {steps: 1}\n")
-    out = _child(f"""
+    config.write_text(
+        f"!Experiment\nname: exp\nsave_path: {tmp_path / 'out'}\nseed: 3\n"
+        "pipeline:\n  t: !XCounter {steps: 1}\n"
+    )
+    out = _child(
+        f"""
         import json, os
         import tests.core.experiment_components
         from flambe.compile import yaml
         from tests.core.holes_faults import fail_writes_in
         text = open({str(config)!r}).read()
         yaml.load(text)().run()
-        folder = {str(tmp_path / 'out' / 'output__exp')!r}
+        folder = {str(tmp_path / "out" / "output__exp")!r}
         path = os.path.join(folder, "run.json")
         previous = open(path).read()
         fail_writes_in(folder, 16, name="run.json")
@@ -116,7 +133,9 @@ def test_a_failed_run_json_write_leaves_the_previous_run_json(tmp_path: Path) ->
         except Exception as exc:
             error = type(exc).__name__
         print(json.dumps({{"error": error, "previous": previous, "now": open(path).read()}}))
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["error"] is not None
     _whole(out["now"], out["previous"])
     assert json.loads(out["previous"])["seed"] == 3

@@ -24,8 +24,9 @@ class PlacedNet(Component, torch.nn.Module):
         self.register_buffer("counts", torch.arange(4.0))
 
 
-@pytest.fixture(params=[{}, {"compress": True}, {"pickle_only": True}],
-                ids=["folder", "archive", "pickle"])
+@pytest.fixture(
+    params=[{}, {"compress": True}, {"pickle_only": True}], ids=["folder", "archive", "pickle"]
+)
 def saved(request: Any, tmp_path: Path) -> str:
     net = yaml.load("!PlacedNet {n: 3}")()
     return flambe.save(net, str(tmp_path / "net"), **request.param)
@@ -69,6 +70,7 @@ def test_load_with_map_location_cuda(saved: str) -> None:
 
 # -- the Evaluator evaluates in eval mode --------------------------------------------------------
 
+
 class DropoutClassifier(Component, torch.nn.Module):
     """A linear classifier of the blobs followed by dropout with p=1.
 
@@ -95,8 +97,9 @@ def test_the_evaluator_evaluates_in_eval_mode() -> None:
     labels = torch.stack([r[1] for r in rows])
     model = DropoutClassifier()
     model.train()  # as a Trainer leaves it
-    evaluator = Evaluator(dataset=LSplits(blobs(8), test=rows), model=model,
-                          metric_fn=LAccuracy(), device="cpu")
+    evaluator = Evaluator(
+        dataset=LSplits(blobs(8), test=rows), model=model, metric_fn=LAccuracy(), device="cpu"
+    )
     evaluator.run()
     x = torch.stack([r[0] for r in rows])
     with torch.no_grad():

@@ -16,10 +16,14 @@ pytest.importorskip("ray")
 
 @pytest.mark.slow
 def test_a_non_finite_metric_fails_the_trial_before_its_scheduler_sees_it(tmp_path: Path) -> None:
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         t: !XSeries
           values: !g [[1.0, .nan, 4.0], [2.0, 3.0, 1.0]]
-        """, top="reduce: {t: 1}\nstop_on_failure: false\n")
+        """,
+        top="reduce: {t: 1}\nstop_on_failure: false\n",
+    )
     experiment = load(config)
     log = tmp_path / "scheduler.txt"
     experiment.schedulers["t"] = recording_scheduler(str(log))  # Ray Tune runs the stage

@@ -61,8 +61,11 @@ def memfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     cwd.mkdir()
     monkeypatch.chdir(cwd)
     # a host of its own: hosts read the storage plugins once
-    previous = set_host(PluginHost(*create_plugin_manager(
-        autoload=False, extra_plugins=[("test-memfs", MemfsPlugin())])))
+    previous = set_host(
+        PluginHost(
+            *create_plugin_manager(autoload=False, extra_plugins=[("test-memfs", MemfsPlugin())])
+        )
+    )
     try:
         yield root
     finally:
@@ -85,8 +88,9 @@ def test_only_scheme_urls_are_remote() -> None:
 
 
 @pytest.mark.parametrize("options", [{}, {"compress": True}, {"pickle_only": True}])
-def test_save_to_a_url_nobody_serves_is_refused_and_writes_nothing(core_only: Path,
-                                                                   options: dict) -> None:
+def test_save_to_a_url_nobody_serves_is_refused_and_writes_nothing(
+    core_only: Path, options: dict
+) -> None:
     net = hole_net()
     with pytest.raises(StorageError) as info:
         flambe.save(net, "s3://bucket/m", **options)
@@ -128,10 +132,12 @@ def test_an_exporter_saved_to_a_url_nobody_serves_is_refused(core_only: Path) ->
     assert list(core_only.iterdir()) == []
 
 
-@pytest.mark.parametrize("where", ["destination: s3://bucket/m",
-                                   "destination: bucket/m\nstorage: s3"])
-def test_a_builder_destination_nobody_serves_is_refused_at_load(core_only: Path,
-                                                                 where: str) -> None:
+@pytest.mark.parametrize(
+    "where", ["destination: s3://bucket/m", "destination: bucket/m\nstorage: s3"]
+)
+def test_a_builder_destination_nobody_serves_is_refused_at_load(
+    core_only: Path, where: str
+) -> None:
     config = core_only / "build.yaml"
     config.write_text(f"!Builder\n{where}\ncomponent: !HoleNet {{n: 2}}\n")
     with pytest.raises(FlambeError) as info:
@@ -174,8 +180,11 @@ def test_an_output_folder_nobody_serves_is_refused_at_load(core_only: Path) -> N
 
 def test_a_resource_nobody_serves_is_refused_at_load(core_only: Path) -> None:
     config = core_only / "exp.yaml"
-    config.write_text(EXPERIMENT.format(save_path=core_only / "out",
-                                        resources="resources:\n  train: s3://bucket/train.csv\n"))
+    config.write_text(
+        EXPERIMENT.format(
+            save_path=core_only / "out", resources="resources:\n  train: s3://bucket/train.csv\n"
+        )
+    )
     with pytest.raises(ConfigError) as info:
         yaml.load(config.read_text(), file=str(config))()
     _refused(info.value)
@@ -191,15 +200,19 @@ def test_file_url_output_folders_and_resources_are_local(core_only: Path) -> Non
     data = core_only / "data.csv"
     data.write_text("x\n")
     config = core_only / "exp.yaml"
-    config.write_text(EXPERIMENT.format(
-        save_path=(core_only / "out").as_uri(),
-        resources=f"resources:\n  train: {data.as_uri()}\n"))
+    config.write_text(
+        EXPERIMENT.format(
+            save_path=(core_only / "out").as_uri(),
+            resources=f"resources:\n  train: {data.as_uri()}\n",
+        )
+    )
     experiment = yaml.load(config.read_text(), file=str(config))()
     assert experiment.save_path == str(core_only / "out")
     assert materialize({"train": data.as_uri()}) == {"train": str(data)}
 
 
 # -- with a backend for the scheme: served, not refused -----------------------------------------
+
 
 def test_save_and_load_through_a_registered_backend(memfs: Path) -> None:
     net = hole_net(4)
@@ -215,11 +228,13 @@ def test_save_and_load_through_a_registered_backend(memfs: Path) -> None:
 
 
 def test_a_builder_uploads_through_a_registered_backend(memfs: Path) -> None:
-    builder = yaml.load("!Builder\ndestination: bucket/built\nstorage: memfs\n"
-                        "component: !HoleNet {n: 2}\n")()
+    builder = yaml.load(
+        "!Builder\ndestination: bucket/built\nstorage: memfs\ncomponent: !HoleNet {n: 2}\n"
+    )()
     builder.run()
-    assert torch.equal(flambe.load("memfs://bucket/built").linear.weight,
-                       builder.component.linear.weight)
+    assert torch.equal(
+        flambe.load("memfs://bucket/built").linear.weight, builder.component.linear.weight
+    )
     with pytest.raises(FlambeError, match="--force"):
         builder.run()
     builder.run(force=True)

@@ -7,7 +7,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 
@@ -46,8 +46,13 @@ def test_billion_laughs_is_refused_where_it_passes_the_limit() -> None:
 def test_flambe_run_refuses_billion_laughs_with_exit_22(tmp_path: Path) -> None:
     config = tmp_path / "laughs.yaml"
     config.write_text(billion_laughs())
-    proc = subprocess.run([sys.executable, "-m", "flambe.cli", "run", str(config)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "run", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 22, (proc.stdout, proc.stderr)
     assert f"{config}:{_line_of(config.read_text(), 'a6: &a6')}:" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -68,8 +73,9 @@ def test_shared_nodes_are_walked_once() -> None:
         assert schema.aggregate_extensions_metadata() == {"tests": "."}
         print("done")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0 and "done" in proc.stdout, proc.stderr
 
 
@@ -92,15 +98,20 @@ def test_5000_levels_of_nesting_give_a_located_error_not_a_recursion_error() -> 
 def test_flambe_run_refuses_deep_nesting_with_exit_22(tmp_path: Path) -> None:
     config = tmp_path / "deep.yaml"
     config.write_text(deep_nesting(5000))
-    proc = subprocess.run([sys.executable, "-m", "flambe.cli", "run", str(config)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "run", str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 22, (proc.stdout, proc.stderr)
     assert f"{config}:4:" in proc.stderr and f"more than {MAX_DEPTH} levels" in proc.stderr
     assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_depth_made_by_aliases_counts() -> None:
-    lines: List[str] = ["a0: &a0 [1]"]
+    lines: list[str] = ["a0: &a0 [1]"]
     for i in range(1, MAX_DEPTH + 5):
         lines.append(f"a{i}: &a{i} [*a{i - 1}]")
     text = "\n".join(lines) + "\n"
@@ -136,8 +147,10 @@ def test_the_limits_are_documented() -> None:
 def test_without_libyaml_the_same_nodes_and_limits(monkeypatch) -> None:
     from flambe.compile import compose
 
-    text = ("base: &b {x: 1, y: [1, 2.5, yes, null, 'q', !!str 3]}\n"
-            "other:\n  <<: *b\n  z: !@ base[x]\n  g: !g [1, 2]\n")
+    text = (
+        "base: &b {x: 1, y: [1, 2.5, yes, null, 'q', !!str 3]}\n"
+        "other:\n  <<: *b\n  z: !@ base[x]\n  g: !g [1, 2]\n"
+    )
     from flambe.compile.yaml import dump
 
     with_libyaml = dump(load(text))

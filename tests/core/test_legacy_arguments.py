@@ -17,14 +17,16 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_reward_attr_is_dropped_with_one_warning_naming_what_replaced_it(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     text = "!ray.HyperBandScheduler\nreward_attr: accuracy\nmax_t: 7\n"
     with caplog.at_level(logging.WARNING, logger="flambe"):
         schema = yaml.load(text, file="legacy-hyperband.yaml")
         scheduler = schema()
     from ray.tune.schedulers import HyperBandScheduler
+
     assert isinstance(scheduler, HyperBandScheduler)
-    assert scheduler._max_t_attr == 7          # the arguments Ray 2 still takes are kept
+    assert scheduler._max_t_attr == 7  # the arguments Ray 2 still takes are kept
     said = [m for m in _warnings(caplog) if "reward_attr" in m]
     assert len(said) == 1, said
     assert "legacy-hyperband.yaml:2" in said[0] and "metric and mode" in said[0]
@@ -36,8 +38,9 @@ def test_reward_attr_is_dropped_with_one_warning_naming_what_replaced_it(
 
 def test_metric_and_mode_are_flambes_own(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="flambe"):
-        scheduler = yaml.load("!ray.ASHAScheduler {metric: acc, mode: min, max_t: 9}",
-                              file="legacy-asha.yaml")()
+        scheduler = yaml.load(
+            "!ray.ASHAScheduler {metric: acc, mode: min, max_t: 9}", file="legacy-asha.yaml"
+        )()
     # Ray would refuse a scheduler whose metric is set twice (here and by Flambé's Tune run)
     assert scheduler._metric is None and scheduler._mode is None and scheduler._max_t == 9
     assert {m.split("'")[1] for m in _warnings(caplog) if "is ignored" in m} == {"metric", "mode"}
@@ -60,12 +63,15 @@ def test_components_outside_ray_keep_arguments_of_the_same_names() -> None:
 
 @pytest.mark.slow
 def test_a_hyperband_stage_written_for_ray_1_runs(tmp_path: Path) -> None:
-    config = write_config(tmp_path, """\
+    config = write_config(
+        tmp_path,
+        """\
         count: !XCounter
           label: !g [a, b]
           steps: 3
-        """, top="schedulers:\n"
-                 "  count: !ray.HyperBandScheduler {reward_attr: accuracy, max_t: 3}\n")
+        """,
+        top="schedulers:\n  count: !ray.HyperBandScheduler {reward_attr: accuracy, max_t: 3}\n",
+    )
     run(config)
     doc = progress(tmp_path)
     assert set(statuses(doc, "count").values()) == {"success"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, List
+from typing import Any
 
 import pytest
 import torch
@@ -42,11 +42,12 @@ class LkEmbedder(Component):
 
 
 class LkModel(Component):
-    def __init__(self, embedder: Any = None, data: Any = None, user: Any = None,
-                 items: Any = None) -> None:
+    def __init__(
+        self, embedder: Any = None, data: Any = None, user: Any = None, items: Any = None
+    ) -> None:
         self.embedder, self.data, self.user, self.items = embedder, data, user, items
 
-    def trainable_params(self) -> List[str]:
+    def trainable_params(self) -> list[str]:
         return ["w", "b"]
 
 
@@ -66,32 +67,50 @@ class LkUser(Component):
 
 def compile_all(config: dict) -> dict:
     """Compile the stages of a pipeline-like mapping in order."""
-    return {key: value() if isinstance(value, (Schema, Link)) else value
-            for key, value in config.items()}
+    return {
+        key: value() if isinstance(value, (Schema, Link)) else value
+        for key, value in config.items()
+    }
 
 
 # ---------------------------------------------------------------------------
 # C18, C19: link strings
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, schematic, attrs", [
-    ("model", ["model"], []),
-    ("model.emb.enc", ["model"], ["emb", "enc"]),
-    ("model[emb][enc]", ["model", "emb", "enc"], []),
-    ("model[emb][enc].attr1.attr2", ["model", "emb", "enc"], ["attr1", "attr2"]),
-    ("b0[values][1]", ["b0", "values", "1"], []),
-])
-def test_parse_and_create_are_inverse(text: str, schematic: List[str], attrs: List[str]) -> None:
+
+@pytest.mark.parametrize(
+    "text, schematic, attrs",
+    [
+        ("model", ["model"], []),
+        ("model.emb.enc", ["model"], ["emb", "enc"]),
+        ("model[emb][enc]", ["model", "emb", "enc"], []),
+        ("model[emb][enc].attr1.attr2", ["model", "emb", "enc"], ["attr1", "attr2"]),
+        ("b0[values][1]", ["b0", "values", "1"], []),
+    ],
+)
+def test_parse_and_create_are_inverse(text: str, schematic: list[str], attrs: list[str]) -> None:
     assert parse_link_str(text) == (schematic, attrs)
     assert create_link_str(schematic, attrs) == text
     assert create_link_str(*parse_link_str(text)) == text
 
 
-@pytest.mark.parametrize("text", [
-    "modelemb][enc].a", "model[emb]enc].a", "model[emb[enc].a", "model[emb][enc]attr1.attr2",
-    "[emb]", ".attr2", "[emb][enc].attr1.attr2", "model[emb", "model[emb].", "model..a",
-    "model[]", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "modelemb][enc].a",
+        "model[emb]enc].a",
+        "model[emb[enc].a",
+        "model[emb][enc]attr1.attr2",
+        "[emb]",
+        ".attr2",
+        "[emb][enc].attr1.attr2",
+        "model[emb",
+        "model[emb].",
+        "model..a",
+        "model[]",
+        "",
+    ],
+)
 def test_malformed_link_strings(text: str) -> None:
     with pytest.raises(MalformedLinkError):
         parse_link_str(text)
@@ -112,6 +131,7 @@ def test_malformed_link_in_yaml_names_its_place() -> None:
 # ---------------------------------------------------------------------------
 # C25: tag spellings and caching
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("tag", ["!@", "!link", "!Link"])
 def test_link_tags_load_identically(tag: str) -> None:
@@ -233,15 +253,19 @@ user: !LkUser
 
 
 def test_link_into_a_list_by_index() -> None:
-    text = "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\n" \
-           "    - !LkEncoder {hidden_size: 2}\n" \
-           "b: !LkUser\n  value: !@ a[items][1].hidden_size\n"
+    text = (
+        "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\n"
+        "    - !LkEncoder {hidden_size: 2}\n"
+        "b: !LkUser\n  value: !@ a[items][1].hidden_size\n"
+    )
     assert compile_all(yaml.load(text))["b"].value == 2
 
 
 def test_link_inside_list_is_bound_by_enclosing_mapping() -> None:
-    text = "a: !LkEncoder {hidden_size: 1}\nb: !LkUser\n  value:\n    - !@ a.hidden_size\n" \
-           "    - {x: !@ a}\n"
+    text = (
+        "a: !LkEncoder {hidden_size: 1}\nb: !LkUser\n  value:\n    - !@ a.hidden_size\n"
+        "    - {x: !@ a}\n"
+    )
     objs = compile_all(yaml.load(text))
     assert objs["b"].value == [1, {"x": objs["a"]}]
 
@@ -310,6 +334,7 @@ def test_function_call_link_from_python() -> None:
 # C23, C24: links that cannot work
 # ---------------------------------------------------------------------------
 
+
 def test_link_to_later_stage_is_rejected_with_location() -> None:
     text = "first: !LkUser\n  value: !@ second.hidden_size\nsecond: !LkEncoder {}\n"
     with pytest.raises(UnpreparedLinkError) as info:
@@ -359,8 +384,10 @@ def test_unknown_bracket_key_behind_a_link_at_compile_time() -> None:
 
 
 def test_unknown_key_deeper_in_the_config_is_found_when_loading() -> None:
-    text = "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\nb: !LkUser\n" \
-           "  value: !@ a[items][0][size]\n  other: !@ a[items][3]\n"
+    text = (
+        "a: !LkModel\n  items:\n    - !LkEncoder {hidden_size: 1}\nb: !LkUser\n"
+        "  value: !@ a[items][0][size]\n  other: !@ a[items][3]\n"
+    )
     with pytest.raises(LinkError) as info:
         yaml.load(text)
     assert "'size'" in info.value.message and "hidden_size" in info.value.hint
@@ -398,6 +425,7 @@ def test_link_to_uncompiled_target_is_unprepared() -> None:
 # PickledDataLink
 # ---------------------------------------------------------------------------
 
+
 def test_pickled_data_link_reads_the_stash() -> None:
     schema = yaml.load("!LkUser\nvalue: !$ 0\nother: !PickledDataLink 1\n")
     stash = {"0": LkBox(v=1), "1": [1, 2]}
@@ -421,4 +449,3 @@ def test_pickled_data_link_without_stash_entry() -> None:
     with pytest.raises(LinkError) as info:
         yaml.load("!LkUser {value: !$ 3}")({})
     assert "3" in info.value.message
-

@@ -12,10 +12,26 @@ import pytest
 import torch
 
 import flambe
-from flambe.logging import (ContextualFileHandler, DataLoggingFilter, FlambeFilter,
-                            NoTrialError, ScalarsT, ScalarT, TextT, TqdmFileWrapper,
-                            TrialLogging, get_trial_dir, log, log_histogram, log_image,
-                            log_pr_curve, log_pr_curves, log_scalars, log_text, set_log_dir)
+from flambe.logging import (
+    ContextualFileHandler,
+    DataLoggingFilter,
+    FlambeFilter,
+    NoTrialError,
+    ScalarsT,
+    ScalarT,
+    TextT,
+    TqdmFileWrapper,
+    TrialLogging,
+    get_trial_dir,
+    log,
+    log_histogram,
+    log_image,
+    log_pr_curve,
+    log_pr_curves,
+    log_scalars,
+    log_text,
+    set_log_dir,
+)
 from flambe.logging.events import read_events, read_scalars
 
 
@@ -79,8 +95,14 @@ def test_images_histograms_pr_curves_and_texts(tmp_path):
         log_text("txt", "hello", 3)
         log_scalars("many", {"x": 1.0}, 4)
     found = {(e.kind, e.tag) for e in read_events(str(tmp_path))}
-    assert {("image", "img"), ("histogram", "weights"), ("pr_curves", "pr"),
-            ("pr_curves", "pr2"), ("text", "txt/text_summary"), ("scalar", "many")} <= found
+    assert {
+        ("image", "img"),
+        ("histogram", "weights"),
+        ("pr_curves", "pr"),
+        ("pr_curves", "pr2"),
+        ("text", "txt/text_summary"),
+        ("scalar", "many"),
+    } <= found
     image = [e for e in read_events(str(tmp_path), "image")][0].value.image
     assert (image.height, image.width) == (6, 4)
     assert image.encoded_image_string.startswith(b"\x89PNG")
@@ -171,8 +193,7 @@ def test_a_trial_logging_each_step_in_the_same_second_keeps_every_point(tmp_path
 def test_leaving_restores_the_root_logger_and_closes_writers(tmp_path):
     """Regression: the original ignored root_log_level and left the writers open."""
     root = logging.getLogger()
-    before = (list(root.handlers), list(root.filters), root.level,
-              logging.getLogRecordFactory())
+    before = (list(root.handlers), list(root.filters), root.level, logging.getLogRecordFactory())
     trial = TrialLogging(str(tmp_path), root_log_level=logging.INFO)
     with trial:
         assert root.level == logging.INFO
@@ -183,13 +204,17 @@ def test_leaving_restores_the_root_logger_and_closes_writers(tmp_path):
         assert tensorboard.writers
     text = (tmp_path / "console.out").read_text()
     assert "at the level" in text and "below the level" not in text
-    assert "x#0" not in text   # data values go to TensorBoard, not console.out (quiet trial)
-    assert (list(root.handlers), list(root.filters), root.level,
-            logging.getLogRecordFactory()) == before
+    assert "x#0" not in text  # data values go to TensorBoard, not console.out (quiet trial)
+    assert (
+        list(root.handlers),
+        list(root.filters),
+        root.level,
+        logging.getLogRecordFactory(),
+    ) == before
     assert tensorboard.writers == {}
     with TrialLogging(str(tmp_path / "b")):
         log("y", 2.0, 0)
-    assert read_scalars(str(tmp_path / "b")) == {"y": [(0, 2.0)]}   # flushed at exit
+    assert read_scalars(str(tmp_path / "b")) == {"y": [(0, 2.0)]}  # flushed at exit
 
 
 def test_two_trials_write_to_their_own_folders(tmp_path):
@@ -243,8 +268,8 @@ def test_scalar_repr():
 
 def test_flambe_filter():
     def accepts(name):
-        return FlambeFilter().filter(logging.LogRecord(name, logging.INFO, "", 1, "m", None,
-                                                       None))
+        return FlambeFilter().filter(logging.LogRecord(name, logging.INFO, "", 1, "m", None, None))
+
     assert accepts("flambe.learn") and accepts("__main__") and not accepts("ray.tune")
 
 
@@ -260,8 +285,15 @@ def test_tqdm_wrapper_skips_blank_writes():
 
 
 def test_import_flambe_loads_neither_torch_nor_tensorboardx():
-    code = ("import sys, flambe, flambe.logging; from flambe import log; "
-            "print('torch' in sys.modules, 'tensorboardX' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout
+    code = (
+        "import sys, flambe, flambe.logging; from flambe import log; "
+        "print('torch' in sys.modules, 'tensorboardX' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    ).stdout
     assert out.split() == ["False", "False"]

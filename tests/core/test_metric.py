@@ -9,9 +9,22 @@ import pytest
 import torch
 
 from flambe.compile import yaml
-from flambe.metric import (AUC, BPC, F1, Accuracy, AverageableMetric, BinaryAccuracy,
-                           BinaryPrecision, BinaryRecall, Metric, MultiClassAUC,
-                           MultiLabelCrossEntropy, MultiLabelNLLLoss, Perplexity, Recall)
+from flambe.metric import (
+    AUC,
+    BPC,
+    F1,
+    Accuracy,
+    AverageableMetric,
+    BinaryAccuracy,
+    BinaryPrecision,
+    BinaryRecall,
+    Metric,
+    MultiClassAUC,
+    MultiLabelCrossEntropy,
+    MultiLabelNLLLoss,
+    Perplexity,
+    Recall,
+)
 
 
 def pairwise_auc(scores, labels):
@@ -23,6 +36,7 @@ def pairwise_auc(scores, labels):
 
 
 # -- accuracy and recall ----------------------------------------------------------
+
 
 def test_accuracy_values():
     assert float(Accuracy()(torch.tensor([[0.1, 0.2], [0.9, 0.1]]), torch.tensor([1, 1]))) == 0.5
@@ -51,7 +65,7 @@ def test_recall_at_k():
     pred = torch.tensor([[0.1, 0.2], [0.9, 0.1]])
     target = torch.tensor([1, 1])
     assert float(Recall()(pred, target)) == float(Accuracy()(pred, target))
-    scores = torch.tensor([[.1, .2, .3, .4], [.9, .8, .4, .1]])
+    scores = torch.tensor([[0.1, 0.2, 0.3, 0.4], [0.9, 0.8, 0.4, 0.1]])
     assert float(Recall(2)(scores, torch.tensor([3, 2]))) == 0.5
     assert float(Recall(2)(scores, torch.tensor([3, 1]))) == 1
     assert float(Recall(2)(scores, torch.tensor([1, 2]))) == 0
@@ -60,6 +74,7 @@ def test_recall_at_k():
 
 
 # -- AUC ----------------------------------------------------------------------------
+
 
 def test_auc_equals_pairwise_auc_for_tensors_and_arrays():
     rng = np.random.default_rng(0)
@@ -82,8 +97,9 @@ def test_partial_auc():
     assert float(AUC(max_fpr=0.500001)(pred, target)) == pytest.approx(0.5, abs=1e-5)
     assert float(AUC(max_fpr=0.1)(pred, target)) == pytest.approx(0.5)
     # a perfect ranking scores 1 whatever the fpr limit
-    assert float(AUC(max_fpr=0.3)(torch.tensor([0.1, 0.2, 0.8, 0.9]),
-                                  torch.tensor([0, 0, 1, 1]))) == pytest.approx(1.0)
+    assert float(
+        AUC(max_fpr=0.3)(torch.tensor([0.1, 0.2, 0.8, 0.9]), torch.tensor([0, 0, 1, 1]))
+    ) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="max_fpr"):
         AUC(max_fpr=0)
 
@@ -108,6 +124,7 @@ def test_multiclass_auc_is_micro_auc_for_ids_and_one_hot_targets():
 
 # -- perplexity ----------------------------------------------------------------------
 
+
 def test_perplexity_and_bpc_values():
     pred, target = torch.tensor([[0.2, 0.8], [0.9, 0.1]]), torch.tensor([0, 0])
     assert float(Perplexity()(pred, target)) == pytest.approx(2.0224, abs=1e-4)
@@ -128,10 +145,12 @@ def test_perplexity_aggregated_equals_exp_cross_entropy_over_everything():
 def test_perplexity_flattens_sequences():
     pred, target = torch.randn(2, 5, 7), torch.randint(0, 7, (2, 5))
     assert float(Perplexity()(pred, target)) == pytest.approx(
-        float(Perplexity()(pred.reshape(10, 7), target.reshape(10))))
+        float(Perplexity()(pred.reshape(10, 7), target.reshape(10)))
+    )
 
 
 # -- binary --------------------------------------------------------------------------
+
 
 def test_binary_precision():
     pred = torch.tensor([0.8, 0.1, 0.7, 0.1])
@@ -154,15 +173,19 @@ def test_binary_recall():
 def test_negative_label_inverts_predictions_and_targets():
     pred = torch.tensor([0.8, 0.1, 0.7, 0.1])
     assert float(BinaryRecall(positive_label=0)(pred, torch.tensor([0, 0, 0, 0]))) == 0.5
-    assert float(BinaryPrecision(0.75, positive_label=0)(pred, torch.tensor([0, 0, 0, 1]))) \
-        == pytest.approx(2 / 3)
+    assert float(
+        BinaryPrecision(0.75, positive_label=0)(pred, torch.tensor([0, 0, 0, 1]))
+    ) == pytest.approx(2 / 3)
 
 
 def test_binary_accuracy_shapes_and_threshold_is_negative():
     target = torch.tensor([1, 0, 1, 1])
     values = [0.8, 0.5, 0.2, 0.9]
-    results = {float(BinaryAccuracy()(torch.tensor(values).reshape(shape), t))
-               for shape in [(4,), (4, 1), (4, 1, 1)] for t in (target, target.reshape(4, 1))}
+    results = {
+        float(BinaryAccuracy()(torch.tensor(values).reshape(shape), t))
+        for shape in [(4,), (4, 1), (4, 1, 1)]
+        for t in (target, target.reshape(4, 1))
+    }
     assert results == {0.75}
     # 0.5 == threshold is a negative prediction: correct for target 0
     assert float(BinaryAccuracy()(torch.tensor([0.5]), torch.tensor([0]))) == 1
@@ -184,13 +207,26 @@ def test_positive_label_must_be_binary():
 
 # -- every metric aggregates to its value over the whole data -----------------------
 
-@pytest.mark.parametrize("metric, kind", [
-    (AUC(), "binary"), (AUC(max_fpr=0.3), "binary"), (MultiClassAUC(), "multi"),
-    (Accuracy(), "multi"), (BPC(), "multi"), (BinaryAccuracy(), "binary"),
-    (BinaryPrecision(), "binary"), (BinaryRecall(positive_label=0), "binary"), (F1(), "binary"),
-    (Recall(2), "multi"), (Perplexity(), "multi"),
-    (MultiLabelCrossEntropy(), "multilabel"), (MultiLabelNLLLoss(reduction="sum"), "multilabel"),
-], ids=str)
+
+@pytest.mark.parametrize(
+    "metric, kind",
+    [
+        (AUC(), "binary"),
+        (AUC(max_fpr=0.3), "binary"),
+        (MultiClassAUC(), "multi"),
+        (Accuracy(), "multi"),
+        (BPC(), "multi"),
+        (BinaryAccuracy(), "binary"),
+        (BinaryPrecision(), "binary"),
+        (BinaryRecall(positive_label=0), "binary"),
+        (F1(), "binary"),
+        (Recall(2), "multi"),
+        (Perplexity(), "multi"),
+        (MultiLabelCrossEntropy(), "multilabel"),
+        (MultiLabelNLLLoss(reduction="sum"), "multilabel"),
+    ],
+    ids=str,
+)
 def test_aggregating_chunks_equals_computing_everything(metric, kind):
     torch.manual_seed(3)
     if kind == "binary":
@@ -214,6 +250,7 @@ def test_finalize_of_nothing():
 
 
 # -- multi-label losses --------------------------------------------------------------
+
 
 def test_multilabel_losses_values():
     pred, target = torch.tensor([[0.2, 0.8], [0.9, 0.1]]), torch.tensor([[1, 0], [1, 0]])
@@ -274,6 +311,7 @@ def test_losses_keep_gradients_and_check_shapes():
 
 # -- names and YAML -------------------------------------------------------------------
 
+
 def test_names():
     assert str(AUC()) == "AUC@1.0"
     assert str(MultiClassAUC(0.5)) == "MultiClassAUC@0.5"
@@ -306,9 +344,19 @@ def test_metrics_load_from_yaml():
     built = [schema() for schema in metrics]
     assert all(isinstance(m, Metric) for m in built)
     assert [str(m) for m in built] == [
-        "Accuracy", "AUC@0.5", "MultiClassAUC@1.0", "NegativeBinaryPrecision",
-        "PositiveBinaryRecall", "BinaryAccuracy@0.5", "F1@0.7", "Recall@5", "Perplexity", "BPC",
-        "WeightedMultiLabelCrossEntropy", "MultiLabelNLLLoss"]
+        "Accuracy",
+        "AUC@0.5",
+        "MultiClassAUC@1.0",
+        "NegativeBinaryPrecision",
+        "PositiveBinaryRecall",
+        "BinaryAccuracy@0.5",
+        "F1@0.7",
+        "Recall@5",
+        "Perplexity",
+        "BPC",
+        "WeightedMultiLabelCrossEntropy",
+        "MultiLabelNLLLoss",
+    ]
     assert built[10](torch.zeros(3, 2), torch.ones(3, 2)).shape == (3,)
     assert "!F1" in yaml.dump(built[6])
 

@@ -13,14 +13,37 @@ from torch import nn
 import flambe
 from flambe.compile import yaml
 from flambe.model import LogisticRegression
-from flambe.nn import (AvgPooling, CNNEncoder, Embedder, Embeddings, FirstPooling,
-                       GeneralizedPooling, LastPooling, MixtureOfSoftmax, MLPEncoder, Module,
-                       PooledRNNEncoder, RNNEncoder, Sequential, SoftmaxLayer,
-                       StructuredSelfAttentivePooling, SumPooling, Transformer,
-                       TransformerDecoder, TransformerEncoder)
-from flambe.nn.distance import (CosineDistance, CosineMean, EuclideanDistance, EuclideanMean,
-                                HyperbolicDistance, HyperbolicMean, get_distance_module,
-                                get_mean_module)
+from flambe.nn import (
+    AvgPooling,
+    CNNEncoder,
+    Embedder,
+    Embeddings,
+    FirstPooling,
+    GeneralizedPooling,
+    LastPooling,
+    MixtureOfSoftmax,
+    MLPEncoder,
+    Module,
+    PooledRNNEncoder,
+    RNNEncoder,
+    Sequential,
+    SoftmaxLayer,
+    StructuredSelfAttentivePooling,
+    SumPooling,
+    Transformer,
+    TransformerDecoder,
+    TransformerEncoder,
+)
+from flambe.nn.distance import (
+    CosineDistance,
+    CosineMean,
+    EuclideanDistance,
+    EuclideanMean,
+    HyperbolicDistance,
+    HyperbolicMean,
+    get_distance_module,
+    get_mean_module,
+)
 from flambe.nn.transformer import generate_square_subsequent_mask
 
 HAS_SRU = importlib.util.find_spec("sru") is not None
@@ -33,6 +56,7 @@ def right_padded_mask(lengths, seq_len):
 
 
 # -- Module -----------------------------------------------------------------------------
+
 
 class TwoLayers(Module):
     def __init__(self):
@@ -63,7 +87,8 @@ def test_module_norms_and_clipping():
     assert model.gradient_norm == pytest.approx(expected)
     params = [p.detach() for p in model.trainable_params]
     assert model.parameter_norm == pytest.approx(
-        math.sqrt(sum(float(p.pow(2).sum()) for p in params)))
+        math.sqrt(sum(float(p.pow(2).sum()) for p in params))
+    )
     model.clip_gradient_norm(1e-3)
     assert model.gradient_norm == pytest.approx(1e-3, rel=1e-3)
     model.clip_params(0.01)
@@ -72,6 +97,7 @@ def test_module_norms_and_clipping():
 
 
 # -- MLP / softmax / mixture of softmax ---------------------------------------------------
+
 
 def test_mlp_shapes_and_layers():
     assert MLPEncoder(128, 64)(torch.randn(32, 128)).shape == (32, 64)
@@ -119,6 +145,7 @@ def test_mixture_of_one_softmax_is_a_softmax():
 
 # -- CNN --------------------------------------------------------------------------------
 
+
 def test_cnn_argument_errors():
     for conv_dim in (0, 4):
         with pytest.raises(ValueError, match="conv_dim"):
@@ -158,6 +185,7 @@ def test_cnn_batch_norm_is_added_when_asked():
 
 
 # -- RNN --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("rnn_type", ["LSTM", "random", ""])
 def test_rnn_type_must_be_known(rnn_type):
@@ -207,6 +235,7 @@ def test_sru_kwargs():
 
 def test_sru_missing_gives_a_clear_error(monkeypatch):
     import builtins
+
     real_import = builtins.__import__
 
     def no_sru(name, *args, **kwargs):
@@ -232,8 +261,12 @@ def test_pooled_rnn_encoder(pooling):
     data, mask = torch.randn(2, 5, 4), right_padded_mask([5, 3], 5)
     assert encoder(data).shape == (2, 3)
     pooled = encoder(data, padding_mask=mask)
-    reference = {"first": FirstPooling, "last": LastPooling, "sum": SumPooling,
-                 "average": AvgPooling}[pooling]()
+    reference = {
+        "first": FirstPooling,
+        "last": LastPooling,
+        "sum": SumPooling,
+        "average": AvgPooling,
+    }[pooling]()
     assert torch.allclose(pooled, reference(encoder.rnn(data, padding_mask=mask)[0], mask))
 
 
@@ -245,6 +278,7 @@ def test_pooled_rnn_encoder_rejects_unknown_pooling():
 
 
 # -- poolings ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("pooling", [FirstPooling, LastPooling, SumPooling, AvgPooling])
 @pytest.mark.parametrize("size", [(10, 20, 30), (1, 1, 1), (20, 1, 30), (0, 10, 1)])
@@ -265,7 +299,7 @@ def test_pooling_values_with_mask():
 
 
 def test_pooling_without_mask():
-    data = torch.tensor([[[1., 2, 3], [4, 5, 6], [1, 2, 3], [4, 5, 6]]])
+    data = torch.tensor([[[1.0, 2, 3], [4, 5, 6], [1, 2, 3], [4, 5, 6]]])
     assert AvgPooling()(data).tolist() == [[10 / 4, 14 / 4, 18 / 4]]
     assert SumPooling()(data).tolist() == [[10, 14, 18]]
     assert torch.equal(AvgPooling()(torch.zeros(2, 3, 4)), torch.zeros(2, 4))
@@ -291,6 +325,7 @@ def test_attentive_poolings_ignore_padding(pooling_class):
 
 
 # -- embeddings -------------------------------------------------------------------------
+
 
 def test_embeddings_positional_arguments():
     with pytest.raises(ValueError, match="positional_learned"):
@@ -319,8 +354,9 @@ def test_positions_vary_along_the_sequence_not_the_batch():
     assert torch.equal(out[0], out[1]) and torch.equal(out[1], out[2])
     assert not torch.equal(out[:, 0], out[:, 1])
     assert torch.allclose(out[0] - emb.token_embedding.weight[2], emb.pos_embedding.weight[:5])
-    seq_first = Embeddings(10, 4, positional_encoding=True, positional_max_length=20,
-                           batch_first=False)
+    seq_first = Embeddings(
+        10, 4, positional_encoding=True, positional_max_length=20, batch_first=False
+    )
     assert torch.equal(seq_first(tokens.t())[:, 0], seq_first(tokens.t())[:, 2])
     with pytest.raises(ValueError, match="positional_max_length"):
         emb(torch.ones(1, 21, dtype=torch.long))
@@ -341,8 +377,9 @@ def test_from_pretrained():
 def test_from_pretrained_positional_needs_only_matching_columns():
     # the original required the positional matrix to have the token matrix's size
     positions = torch.randn(12, 3)
-    emb = Embeddings.from_pretrained(torch.randn(7, 3), positional_embeddings=positions,
-                                     positional_freeze=False)
+    emb = Embeddings.from_pretrained(
+        torch.randn(7, 3), positional_embeddings=positions, positional_freeze=False
+    )
     assert emb.num_positions == 12 and emb.pos_embedding.weight.requires_grad
     assert torch.equal(emb.pos_embedding.weight, positions)
     with pytest.raises(ValueError, match="columns"):
@@ -354,14 +391,16 @@ def test_misspelled_keywords_still_work():
         emb = Embeddings(10, 4, positional_encoding=True, positonal_max_length=9)
     assert emb.num_positions == 9
     with pytest.warns(DeprecationWarning):
-        emb = Embeddings.from_pretrained(torch.randn(5, 2), positonal_embeddings=torch.randn(3, 2),
-                                         positonal_freeze=False)
+        emb = Embeddings.from_pretrained(
+            torch.randn(5, 2), positonal_embeddings=torch.randn(3, 2), positonal_freeze=False
+        )
     assert emb.num_positions == 3 and emb.pos_embedding.weight.requires_grad
     with pytest.raises(flambe.errors.ArgumentError, match="unknown argument 'colour'"):
         Embeddings(10, 4, colour=1)
 
 
 # -- Embedder ---------------------------------------------------------------------------
+
 
 class Recorder(nn.Module):
     def __init__(self, returns_tuple=False):
@@ -396,8 +435,9 @@ def test_embedder_with_an_encoder_without_mask_argument():
 
 def test_embedder_rnn_gradients_flow_and_ignore_padding():
     torch.manual_seed(0)
-    embedder = Embedder(Embeddings(20, 5), RNNEncoder(5, 4, rnn_type="lstm"),
-                        pooling=LastPooling()).eval()
+    embedder = Embedder(
+        Embeddings(20, 5), RNNEncoder(5, 4, rnn_type="lstm"), pooling=LastPooling()
+    ).eval()
     tokens = torch.tensor([[3, 4, 5, 0, 0], [6, 7, 8, 9, 1]])
     out = embedder(tokens)
     assert out.shape == (2, 4)
@@ -407,6 +447,7 @@ def test_embedder_rnn_gradients_flow_and_ignore_padding():
 
 
 # -- Sequential -------------------------------------------------------------------------
+
 
 def test_sequential():
     # the original failed at construction
@@ -431,22 +472,26 @@ first: !torch.Tanh {}
 
 # -- transformers -----------------------------------------------------------------------
 
+
 def test_transformer_encoder():
     # the original swapped num_layers and dim_feedforward
-    encoder = TransformerEncoder(input_size=300, d_model=300, nhead=1, num_layers=4,
-                                 dim_feedforward=300).eval()
+    encoder = TransformerEncoder(
+        input_size=300, d_model=300, nhead=1, num_layers=4, dim_feedforward=300
+    ).eval()
     assert len(encoder.layers) == 4 and encoder.proj is None
     assert encoder.layers[0].feed_forward.linear1.out_features == 300
     assert encoder(torch.randn(2, 7, 300)).shape == (2, 7, 300)
-    projected = TransformerEncoder(input_size=6, d_model=8, nhead=2, num_layers=1,
-                                   dim_feedforward=16)
+    projected = TransformerEncoder(
+        input_size=6, d_model=8, nhead=2, num_layers=1, dim_feedforward=16
+    )
     assert projected.proj is not None and projected(torch.randn(3, 5, 6)).shape == (3, 5, 8)
 
 
 def test_transformer_encoder_padding_mask():
     torch.manual_seed(0)
-    encoder = TransformerEncoder(input_size=8, d_model=8, nhead=2, num_layers=2,
-                                 dim_feedforward=16).eval()
+    encoder = TransformerEncoder(
+        input_size=8, d_model=8, nhead=2, num_layers=2, dim_feedforward=16
+    ).eval()
     data, mask = torch.randn(2, 5, 8), right_padded_mask([3, 5], 5)
     out = encoder(data, padding_mask=mask)
     noisy = data.clone()
@@ -459,14 +504,16 @@ def test_transformer_encoder_padding_mask():
 def test_transformer():
     # the original built the decoder with num_encoder_layers and fed batch-first memory
     d = 8
-    model = Transformer(d, d_model=d, nhead=2, num_encoder_layers=2, num_decoder_layers=3,
-                        dim_feedforward=16).eval()
+    model = Transformer(
+        d, d_model=d, nhead=2, num_encoder_layers=2, num_decoder_layers=3, dim_feedforward=16
+    ).eval()
     assert len(model.encoder.layers) == 2 and len(model.decoder.layers) == 3
     src, tgt = torch.randn(4, 6, d), torch.randn(4, 3, d)
     out = model(src, tgt, tgt_mask=generate_square_subsequent_mask(3))
     assert out.shape == (4, 3, d)
-    assert torch.allclose(model(src[2:3], tgt[2:3], tgt_mask=generate_square_subsequent_mask(3))[0],
-                          out[2], atol=1e-5)
+    assert torch.allclose(
+        model(src[2:3], tgt[2:3], tgt_mask=generate_square_subsequent_mask(3))[0], out[2], atol=1e-5
+    )
     with pytest.raises(RuntimeError, match="batch size"):
         model(src, tgt[:2])
     with pytest.raises(RuntimeError, match="features"):
@@ -475,7 +522,10 @@ def test_transformer():
 
 def test_transformer_causal_mask_and_decoder():
     assert generate_square_subsequent_mask(3).tolist() == [
-        [0, -math.inf, -math.inf], [0, 0, -math.inf], [0, 0, 0]]
+        [0, -math.inf, -math.inf],
+        [0, 0, -math.inf],
+        [0, 0, 0],
+    ]
     torch.manual_seed(0)
     decoder = TransformerDecoder(4, 8, 2, 2, dim_feedforward=16).eval()
     memory, tgt = torch.randn(2, 5, 8), torch.randn(2, 3, 4)
@@ -488,6 +538,7 @@ def test_transformer_causal_mask_and_decoder():
 
 
 # -- distances --------------------------------------------------------------------------
+
 
 def test_distances():
     x, y = torch.randn(4, 3), torch.randn(5, 3)
@@ -532,6 +583,7 @@ def test_means():
 
 # -- LogisticRegression -----------------------------------------------------------------
 
+
 def test_logistic_regression():
     assert LogisticRegression(2).num_parameters() == 3
     assert LogisticRegression(10).num_parameters() == 11
@@ -552,6 +604,7 @@ def test_logistic_regression():
 def test_logistic_regression_is_importable_from_the_documented_paths():
     from flambe.model.logistic_regression import LogisticRegression as Documented
     from flambe.nn import MLPDecoder
+
     assert Documented is LogisticRegression and MLPDecoder is MLPEncoder
 
 
@@ -621,8 +674,10 @@ cnn: !CNNEncoder {input_channels: 1, channels: [2, 3], conv_dim: 1, padding: 1}
     flambe.save(built, str(tmp_path / "cnn"))
     data = torch.randn(2, 1, 9)
     assert torch.equal(flambe.load(str(tmp_path / "cnn")).eval()(data), built(data))
-    encoder = yaml.load("!TransformerEncoder {input_size: 4, d_model: 8, nhead: 2, num_layers: 2, "
-                        "dim_feedforward: 16}")().eval()
+    encoder = yaml.load(
+        "!TransformerEncoder {input_size: 4, d_model: 8, nhead: 2, num_layers: 2, "
+        "dim_feedforward: 16}"
+    )().eval()
     flambe.save(encoder, str(tmp_path / "tf"))
     data = torch.randn(2, 3, 4)
     assert torch.allclose(flambe.load(str(tmp_path / "tf")).eval()(data), encoder(data))
@@ -634,9 +689,11 @@ cnn: !CNNEncoder {input_channels: 1, channels: [2, 3], conv_dim: 1, padding: 1}
 
 # -- the documentation's examples -------------------------------------------------------
 
+
 def test_models_doc_examples_run(tmp_path, monkeypatch):
     import re
     from pathlib import Path
+
     doc = Path(__file__).resolve().parents[2] / "docs" / "models.md"
     pattern = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```", re.S)
     monkeypatch.chdir(tmp_path)
@@ -658,6 +715,7 @@ def test_models_doc_examples_run(tmp_path, monkeypatch):
 
 def test_mlp_decoder_is_an_alias_and_mlp_encoder_the_dumped_tag():
     from flambe.compile.registry import get_registry
+
     built = yaml.load("!MLPDecoder {input_size: 2, output_size: 3}")()
     assert isinstance(built, MLPEncoder)
     assert get_registry().default_tag(MLPEncoder) == "!MLPEncoder"

@@ -29,19 +29,21 @@ def sgd(lr=1.0):
 def test_linear_warmup_then_decay():
     optimizer = sgd(2.0)
     assert lrs(LinearWarmupDecay(optimizer, 2, 6), optimizer, 8) == pytest.approx(
-        [0.0, 1.0, 2.0, 1.5, 1.0, 0.5, 0.0, 0.0])
+        [0.0, 1.0, 2.0, 1.5, 1.0, 0.5, 0.0, 0.0]
+    )
 
 
 def test_constant_after_warmup():
     optimizer = sgd(1.0)
     assert lrs(ConstantWarmup(optimizer, 4), optimizer, 6) == pytest.approx(
-        [0, 0.25, 0.5, 0.75, 1, 1])
+        [0, 0.25, 0.5, 0.75, 1, 1]
+    )
 
 
 def test_noam():
     optimizer = sgd(1.0)
     values = lrs(NoamScheduler(optimizer, warmup=4, d_model=16), optimizer, 8)
-    expected = [16 ** -0.5 * min(s ** -0.5, s * 4 ** -1.5) for s in range(1, 9)]
+    expected = [16**-0.5 * min(s**-0.5, s * 4**-1.5) for s in range(1, 9)]
     assert values == pytest.approx(expected)
     assert max(values) == values[3]
 
@@ -68,24 +70,39 @@ def test_state_resumes_the_schedule():
 
 ALIASES = [
     # (tag, class it must build, arguments, learning rates of its first 5 steps with lr 1.0)
-    ("LinearWarmupDecay", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
-     [0.0, 0.5, 1.0, 0.5, 0.0]),
-    ("WarmupLinearScheduler", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
-     [0.0, 0.5, 1.0, 0.5, 0.0]),
-    ("WarmupLinearSchedule", LinearWarmupDecay, "n_steps_warmup: 2\nn_steps_total: 4\n",
-     [0.0, 0.5, 1.0, 0.5, 0.0]),
+    (
+        "LinearWarmupDecay",
+        LinearWarmupDecay,
+        "n_steps_warmup: 2\nn_steps_total: 4\n",
+        [0.0, 0.5, 1.0, 0.5, 0.0],
+    ),
+    (
+        "WarmupLinearScheduler",
+        LinearWarmupDecay,
+        "n_steps_warmup: 2\nn_steps_total: 4\n",
+        [0.0, 0.5, 1.0, 0.5, 0.0],
+    ),
+    (
+        "WarmupLinearSchedule",
+        LinearWarmupDecay,
+        "n_steps_warmup: 2\nn_steps_total: 4\n",
+        [0.0, 0.5, 1.0, 0.5, 0.0],
+    ),
     ("ConstantWarmup", ConstantWarmup, "n_steps_warmup: 2\n", [0.0, 0.5, 1.0, 1.0, 1.0]),
-    ("WarmupConstantScheduler", ConstantWarmup, "n_steps_warmup: 2\n",
-     [0.0, 0.5, 1.0, 1.0, 1.0]),
-    ("WarmupConstantSchedule", ConstantWarmup, "n_steps_warmup: 2\n",
-     [0.0, 0.5, 1.0, 1.0, 1.0]),
-    ("NoamScheduler", NoamScheduler, "warmup: 2\nd_model: 4\n",
-     [4 ** -0.5 * min(s ** -0.5, s * 2 ** -1.5) for s in range(1, 6)]),
+    ("WarmupConstantScheduler", ConstantWarmup, "n_steps_warmup: 2\n", [0.0, 0.5, 1.0, 1.0, 1.0]),
+    ("WarmupConstantSchedule", ConstantWarmup, "n_steps_warmup: 2\n", [0.0, 0.5, 1.0, 1.0, 1.0]),
+    (
+        "NoamScheduler",
+        NoamScheduler,
+        "warmup: 2\nd_model: 4\n",
+        [4**-0.5 * min(s**-0.5, s * 2**-1.5) for s in range(1, 6)],
+    ),
 ]
 
 
-@pytest.mark.parametrize("tag, cls, arguments, expected", ALIASES,
-                         ids=[entry[0] for entry in ALIASES])
+@pytest.mark.parametrize(
+    "tag, cls, arguments, expected", ALIASES, ids=[entry[0] for entry in ALIASES]
+)
 def test_from_yaml_with_aliases(tag, cls, arguments, expected):
     # each tag builds exactly its class (not a subclass or a sibling) with its schedule
     optimizer = sgd()
@@ -97,9 +114,14 @@ def test_from_yaml_with_aliases(tag, cls, arguments, expected):
 def test_iter_scheduler_in_a_trainer(tmp_path):
     model = LLinear()
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    trainer = make_trainer(model=model, optimizer=optimizer,
-                           iter_scheduler=LinearWarmupDecay(optimizer, 2, 4), max_steps=1,
-                           iter_per_step=5, log_interval=1)
+    trainer = make_trainer(
+        model=model,
+        optimizer=optimizer,
+        iter_scheduler=LinearWarmupDecay(optimizer, 2, 4),
+        max_steps=1,
+        iter_per_step=5,
+        log_interval=1,
+    )
     with TrialLogging(str(tmp_path)):
         trainer.run()
     logged = [v for _, v in read_scalars(str(tmp_path))["Training/LR"]]

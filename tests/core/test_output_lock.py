@@ -43,8 +43,9 @@ def test_a_second_run_refuses_and_a_killed_run_frees_the_folder(tmp_path: Path) 
     config = write_experiment(tmp_path, SLOW)
     log = tmp_path / "steps.log"
     # slow steps: the first run outlasts the start of the second on a loaded machine
-    first = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "1",
-                           "FLAMBE_FAULT_DELAY": "1.0"})
+    first = start(
+        config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "1", "FLAMBE_FAULT_DELAY": "1.0"}
+    )
     wait_for_steps(log, 2, first)
     # even --force (which would empty the folder) is refused while the first run holds it
     began = time.monotonic()
@@ -60,8 +61,9 @@ def test_a_second_run_refuses_and_a_killed_run_frees_the_folder(tmp_path: Path) 
     assert first.poll() is None
     kill(first)  # SIGKILL: the kernel drops the lock with the process
     done_before = check_readable(output_of(config))["a/default"]["step"]
-    third = start(config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "3",
-                           "FLAMBE_FAULT_DELAY": "0"})
+    third = start(
+        config, {"FLAMBE_FAULT_LOG": str(log), "FLAMBE_FAULT_RUN": "3", "FLAMBE_FAULT_DELAY": "0"}
+    )
     assert finish(third) == 0, log_text(config)
     final = check_readable(output_of(config))["a/default"]
     assert final["done"] and final["step"] == 40

@@ -38,49 +38,49 @@ class Writer(Runnable):
         Path(self.path).write_text(self.text)
 '''
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 from flambe.plugins import hookimpl
 
 @hookimpl
 def flambe_tags():
     return {"good.Writer": "goodplug_xq7.writer:Writer",
             "good.Shared": "goodplug_xq7.writer:Writer"}
-'''
+"""
 
 BROKEN: dict[str, str] = {
-    "import_error": '''
+    "import_error": """
 import goodbye_no_such_module_xq7
-''',
-    "unknown_hook": '''
+""",
+    "unknown_hook": """
 from flambe.plugins import hookimpl
 
 @hookimpl
 def flambe_tag():
     return {"unknown_hook.Thing": "bad_unknown_hook.thing:Thing"}
-''',
-    "hook_raises": '''
+""",
+    "hook_raises": """
 from flambe.plugins import hookimpl
 
 @hookimpl
 def flambe_tags():
     raise RuntimeError("the declaration table is corrupt")
-''',
-    "bad_declaration": '''
+""",
+    "bad_declaration": """
 from flambe.plugins import hookimpl
 
 @hookimpl
 def flambe_tags():
     return {"bad_declaration.Thing": "bad_declaration thing Thing",
             "bad_declaration.Other": "bad_declaration.thing:Other"}
-''',
-    "duplicate_tag": '''
+""",
+    "duplicate_tag": """
 from flambe.plugins import hookimpl
 
 @hookimpl
 def flambe_tags():
     return {"good.Shared": "bad_duplicate_tag.thing:Writer",
             "duplicate_tag.Thing": "bad_duplicate_tag.thing:Thing"}
-''',
+""",
 }
 
 # what `flambe plugins` and a config using !<breakage>.Thing must say
@@ -108,24 +108,39 @@ def _distribution(site: Path, dist: str, entry: str, module: str, files: dict[st
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working plugin and five plugins, each broken in one way, installed in one folder."""
     site = tmp_path_factory.mktemp("plugins-site")
-    _distribution(site, "goodplug-dist", "goodplug", "goodplug_xq7",
-                  {"plugin.py": GOOD_PLUGIN, "writer.py": WRITER})
+    _distribution(
+        site,
+        "goodplug-dist",
+        "goodplug",
+        "goodplug_xq7",
+        {"plugin.py": GOOD_PLUGIN, "writer.py": WRITER},
+    )
     for breakage, text in BROKEN.items():
-        _distribution(site, f"{breakage.replace('_', '-')}-dist", breakage, f"bad_{breakage}",
-                      {"plugin.py": text})
+        _distribution(
+            site,
+            f"{breakage.replace('_', '-')}-dist",
+            breakage,
+            f"bad_{breakage}",
+            {"plugin.py": text},
+        )
     return site
 
 
 def _flambe(args: list[str], site: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "FLAMBE_BLOCK_PLUGINS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "FLAMBE_BLOCK_PLUGINS")
+    }
     env["PYTHONPATH"] = str(site)
-    return subprocess.run([str(FLAMBE), *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [str(FLAMBE), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
 
 
-def test_help_and_plugins_list_every_broken_plugin_with_its_error(site: Path,
-                                                                 tmp_path: Path) -> None:
+def test_help_and_plugins_list_every_broken_plugin_with_its_error(
+    site: Path, tmp_path: Path
+) -> None:
     helped = _flambe(["--help"], site, tmp_path)
     assert helped.returncode == 0, helped.stdout + helped.stderr
     assert "Traceback" not in helped.stderr and "validate" in helped.stdout
@@ -139,10 +154,15 @@ def test_help_and_plugins_list_every_broken_plugin_with_its_error(site: Path,
     lines = listed.stdout.splitlines()
     for breakage, error in EXPECTED_ERROR.items():
         head = f"{breakage} ({breakage.replace('_', '-')}-dist 0.1)"
-        assert any(line.startswith(head) and "FAILED" in line and error in line
-                   for line in lines), f"{breakage}: {error!r} not listed in\n{listed.stdout}"
-    assert any("tag '!good.Shared' is claimed by two plugins" in line and "goodplug-dist" in line
-               and "duplicate-tag-dist" in line for line in lines), listed.stdout
+        assert any(
+            line.startswith(head) and "FAILED" in line and error in line for line in lines
+        ), f"{breakage}: {error!r} not listed in\n{listed.stdout}"
+    assert any(
+        "tag '!good.Shared' is claimed by two plugins" in line
+        and "goodplug-dist" in line
+        and "duplicate-tag-dist" in line
+        for line in lines
+    ), listed.stdout
 
 
 def test_validate_and_run_keep_working(site: Path, tmp_path: Path) -> None:
@@ -157,11 +177,13 @@ def test_validate_and_run_keep_working(site: Path, tmp_path: Path) -> None:
 
 
 def test_a_tag_of_a_broken_plugin_says_which_distribution_failed_and_why(
-        site: Path, tmp_path: Path) -> None:
+    site: Path, tmp_path: Path
+) -> None:
     config = tmp_path / "bad.yaml"
     items = "".join(f"  - !{breakage}.Thing {{}}\n" for breakage in EXPECTED_ERROR)
-    config.write_text(f"!good.Writer\npath: {tmp_path / 'x'}\ntext:\n{items}"
-                      "  - !good.Shared {}\n")
+    config.write_text(
+        f"!good.Writer\npath: {tmp_path / 'x'}\ntext:\n{items}  - !good.Shared {{}}\n"
+    )
     result = _flambe(["validate", str(config)], site, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 22, output

@@ -8,21 +8,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from flambe.errors import DuplicateTagError
 from flambe.plugins import hookimpl, hookspecs
 from flambe.plugins.known import KNOWN_TAGS
 from flambe.plugins.manager import PluginHost, create_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = {"nlp": "flambe-nlp", "vision": "flambe-vision", "cluster": "flambe-cluster",
-               "report": "flambe-report"}
+FIRST_PARTY = {
+    "nlp": "flambe-nlp",
+    "vision": "flambe-vision",
+    "cluster": "flambe-cluster",
+    "report": "flambe-report",
+}
 
 
 def hook_names() -> list:
-    return [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-            if name.startswith("flambe_")]
+    return [
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("flambe_")
+    ]
 
 
 def test_builtin_plugin_is_registered_first_and_named_core():
@@ -65,8 +70,9 @@ def test_misspelled_hook_fails_that_plugin_only():
         def flambe_tags(self):
             return {"FineTag": "collections:OrderedDict"}
 
-    pm, records = create_plugin_manager(autoload=False,
-                                        extra_plugins=[("typo", Typo()), ("fine", Fine())])
+    pm, records = create_plugin_manager(
+        autoload=False, extra_plugins=[("typo", Typo()), ("fine", Fine())]
+    )
     found = {r.name: r for r in records}
     assert "unknown hook 'flambe_tagz' (did you mean 'flambe_tags'?)" in found["typo"].error
     assert pm.get_plugin("typo") is None and found["fine"].error is None
@@ -85,11 +91,15 @@ def test_events_reach_subscribers_in_order():
         def flambe_trial_result(self, experiment, stage, variant, result):
             seen.append(("trial_result", stage, variant, result["metric"]))
 
-    host = PluginHost(*create_plugin_manager(autoload=False,
-                                             extra_plugins=[("rec", Recorder())]))
+    host = PluginHost(*create_plugin_manager(autoload=False, extra_plugins=[("rec", Recorder())]))
     host.emit("stage_started", experiment=None, stage="train", variants=2)
-    host.emit("trial_result", experiment=None, stage="train", variant="lr=0.1",
-              result={"step": 1, "metric": 0.5})
+    host.emit(
+        "trial_result",
+        experiment=None,
+        stage="train",
+        variant="lr=0.1",
+        result={"step": 1, "metric": 0.5},
+    )
     assert seen == [("stage_started", "train", 2), ("trial_result", "train", "lr=0.1", 0.5)]
 
 
@@ -106,14 +116,24 @@ def test_an_event_hook_that_raises_is_logged_and_the_others_still_run(caplog):
         def flambe_trial_result(self, experiment, stage, variant, result):
             seen.append((stage, variant, result["metric"]))
 
-    host = PluginHost(*create_plugin_manager(
-        autoload=False, extra_plugins=[("recorder", Recorder()), ("broken", Broken())]))
+    host = PluginHost(
+        *create_plugin_manager(
+            autoload=False, extra_plugins=[("recorder", Recorder()), ("broken", Broken())]
+        )
+    )
     with caplog.at_level("WARNING"):
-        host.emit("trial_result", experiment=None, stage="train", variant="a",
-                  result={"step": 1, "metric": 0.5})
+        host.emit(
+            "trial_result",
+            experiment=None,
+            stage="train",
+            variant="a",
+            result={"step": 1, "metric": 0.5},
+        )
     assert seen == [("train", "a", 0.5)]
-    assert ("plugin 'broken' (unknown) failed in flambe_trial_result: ConnectionError: "
-            "tracking server unreachable") in caplog.text
+    assert (
+        "plugin 'broken' (unknown) failed in flambe_trial_result: ConnectionError: "
+        "tracking server unreachable"
+    ) in caplog.text
 
 
 def test_duplicate_tag_names_both_distributions():
@@ -127,7 +147,9 @@ def test_duplicate_tag_names_both_distributions():
         def flambe_tags(self):
             return {"Clash": "pkg_two.mod:Clash"}
 
-    pm, records = create_plugin_manager(autoload=False, extra_plugins=[("one", One()), ("two", Two())])
+    pm, records = create_plugin_manager(
+        autoload=False, extra_plugins=[("one", One()), ("two", Two())]
+    )
     for record in records:
         if record.name in ("one", "two"):
             record.distribution = f"dist-{record.name}"
@@ -162,32 +184,38 @@ def test_known_tags_match_first_party_declarations():
     for tag, target in host.tags().items():
         if target.distribution in FIRST_PARTY.values():
             assert KNOWN_TAGS.get(tag) == target.distribution, (
-                f"add {tag!r}: {target.distribution!r} to flambe.plugins.known.KNOWN_TAGS")
+                f"add {tag!r}: {target.distribution!r} to flambe.plugins.known.KNOWN_TAGS"
+            )
 
 
 def test_plugin_modules_import_nothing_heavy():
-    code = ("import sys\n"
-            "from flambe.plugins.manager import get_host\n"
-            "host = get_host(); host.tags(); host.namespaces(); host.commands()\n"
-            "heavy = [m for m in ('torch', 'ray', 'transformers', 'flask', 'boto3', 'paramiko')"
-            " if m in sys.modules]\n"
-            "print(','.join(heavy))\n")
+    code = (
+        "import sys\n"
+        "from flambe.plugins.manager import get_host\n"
+        "host = get_host(); host.tags(); host.namespaces(); host.commands()\n"
+        "heavy = [m for m in ('torch', 'ray', 'transformers', 'flask', 'boto3', 'paramiko')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
 
 def test_plugin_entry_points_match_the_standard_lookup():
     from importlib import metadata
+
     from flambe.plugins.manager import plugin_entry_points
+
     fast = sorted((ep.name, ep.value) for ep in plugin_entry_points())
-    standard = sorted((ep.name, ep.value)
-                      for ep in metadata.entry_points(group="flambe.plugins"))
+    standard = sorted((ep.name, ep.value) for ep in metadata.entry_points(group="flambe.plugins"))
     assert fast == standard and ("nlp", "flambe.nlp.plugin") in fast
 
 
 def test_paused_gc_restores_the_collector_state():
     import gc
+
     from flambe.utils.gcpause import paused_gc
+
     assert gc.isenabled()
     with paused_gc():
         assert not gc.isenabled()
@@ -199,6 +227,6 @@ def test_paused_gc_restores_the_collector_state():
     try:
         with paused_gc():
             pass
-        assert not gc.isenabled()      # left as it was found
+        assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()

@@ -6,8 +6,9 @@ import logging
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # fixtures
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def install_host() -> Iterator[Callable[..., PluginHost]]:
     """Install a plugin host built from the given plugin objects; restore the old one after."""
@@ -73,6 +75,7 @@ class TagPlugin:
 # classes of this module (module under `tests`: no namespace)
 # ---------------------------------------------------------------------------
 
+
 class RegA(Component):
     def __init__(self, akw1: int = 0, akw2: Any = None) -> None:
         self.akw1 = akw1
@@ -80,7 +83,7 @@ class RegA(Component):
 
     @registrable_factory
     @classmethod
-    def some_factory(cls, akw1: int = 1) -> "RegA":
+    def some_factory(cls, akw1: int = 1) -> RegA:
         return cls(akw1=akw1 * 10)
 
 
@@ -107,7 +110,7 @@ class LeakParent(Component):
 class LeakX(LeakParent):
     @registrable_factory
     @classmethod
-    def only_on_x(cls, v: int = 0) -> "LeakX":
+    def only_on_x(cls, v: int = 0) -> LeakX:
         return cls(v=v + 1)
 
 
@@ -127,24 +130,29 @@ class LeakLater(LeakParent):
 # C1, C2: namespaces
 # ---------------------------------------------------------------------------
 
+
 def test_class_of_tests_package_has_bare_tag() -> None:
     assert Registrable.get_default_tag(RegA) == "!RegA"
     assert isinstance(yaml.load("!RegA {akw1: 3}"), Schema)
 
 
-def test_class_of_extension_package_is_namespaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                  ) -> None:
+def test_class_of_extension_package_is_namespaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkg = tmp_path / "regext_pkg"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text(textwrap.dedent("""
+    (pkg / "__init__.py").write_text(
+        textwrap.dedent("""
         from flambe.compile import Component
 
         class RegExtThing(Component):
             def __init__(self, x=1):
                 self.x = x
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     import importlib
+
     mod = importlib.import_module("regext_pkg")
     try:
         obj = yaml.load("!regext_pkg.RegExtThing {x: 4}")()
@@ -158,10 +166,12 @@ def test_class_of_extension_package_is_namespaced(tmp_path: Path, monkeypatch: p
 
 def test_registration_context_forces_namespace_and_restores() -> None:
     with registration_context("regns"):
+
         class RegCtxA(Component):
             pass
 
         with registration_context("regns_inner"):
+
             class RegCtxInner(Component):
                 pass
 
@@ -185,6 +195,7 @@ def test_registration_context_as_decorator() -> None:
     def make() -> type:
         class RegDecorated(Component):
             pass
+
         return RegDecorated
 
     cls = make()
@@ -215,8 +226,9 @@ def test_main_module_classes_get_no_namespace() -> None:
         else:
             raise SystemExit("!__main__.MainThing should be unknown")
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=REPO_ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "OK"
 
@@ -224,6 +236,7 @@ def test_main_module_classes_get_no_namespace() -> None:
 # ---------------------------------------------------------------------------
 # C3: aliases
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("tag", ["!RegB", "!reg_b_", "!reg_b_class"])
 def test_every_alias_loads(tag: str) -> None:
@@ -251,6 +264,7 @@ def test_alias_of_subclass_does_not_leak_to_parent() -> None:
 # ---------------------------------------------------------------------------
 # C4, C5, §10.17: factories
 # ---------------------------------------------------------------------------
+
 
 def test_factory_tag_calls_the_factory() -> None:
     schema = yaml.load("!RegA.some_factory {akw1: 8}")
@@ -294,11 +308,13 @@ def test_factory_does_not_leak_to_parent_or_siblings(cls: type) -> None:
 
 def test_factory_on_class_without_registry_fails_at_class_creation() -> None:
     with pytest.raises((RegistrationError, RuntimeError)) as info:
+
         class RegPlainWithFactory:  # noqa: F841
             @registrable_factory
             @classmethod
             def make(cls) -> None:
                 return None
+
     error = info.value
     if not isinstance(error, RegistrationError):  # Python < 3.12 wraps __set_name__ errors
         error = error.__cause__
@@ -308,6 +324,7 @@ def test_factory_on_class_without_registry_fails_at_class_creation() -> None:
 # ---------------------------------------------------------------------------
 # C6, C7, C8
 # ---------------------------------------------------------------------------
+
 
 class RegPlainPoint:
     """Not a Registrable: made loadable with ``register``."""
@@ -320,7 +337,7 @@ class RegPlainPoint:
         return representer.represent_scalar(tag, f"{node.x},{node.y}")
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Any) -> "RegPlainPoint":
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: Any) -> RegPlainPoint:
         x, y = constructor.construct_scalar(node).split(",")
         return cls(int(x), int(y))
 
@@ -374,6 +391,7 @@ def test_should_register_false_and_tag_override() -> None:
 
 def test_second_namespace_warns_and_is_ignored(caplog: pytest.LogCaptureFixture) -> None:
     with registration_context("regfirst"):
+
         class RegTwoNamespaces(Component):
             pass
 
@@ -388,6 +406,7 @@ def test_second_namespace_warns_and_is_ignored(caplog: pytest.LogCaptureFixture)
 # ---------------------------------------------------------------------------
 # MappedRegistrable
 # ---------------------------------------------------------------------------
+
 
 class RegMapped(MappedRegistrable):
     def __init__(self, a: int = 0, b: int = 0) -> None:
@@ -412,6 +431,7 @@ def test_mapped_registrable_bad_argument_is_flambe_error() -> None:
 # plugins declaring tags
 # ---------------------------------------------------------------------------
 
+
 class RegPluginTarget(Component):
     """Declared by a test plugin under another name."""
 
@@ -433,7 +453,8 @@ def test_plugin_tag_imports_its_class_on_use(install_host: Callable[..., PluginH
 
 
 def test_plugin_tag_of_third_party_class_is_wrapped(
-        install_host: Callable[..., PluginHost]) -> None:
+    install_host: Callable[..., PluginHost],
+) -> None:
     import collections
 
     install_host(("regplug3", TagPlugin({"reg_ordered": "collections:OrderedDict"})))
@@ -448,8 +469,10 @@ def test_user_registered_class_wins_over_plugin(install_host: Callable[..., Plug
 
 
 def test_two_plugins_declaring_one_tag(install_host: Callable[..., PluginHost]) -> None:
-    install_host(("regfirstplug", TagPlugin({"reg_dup_tag": "collections:OrderedDict"})),
-                 ("regsecondplug", TagPlugin({"reg_dup_tag": "collections:Counter"})))
+    install_host(
+        ("regfirstplug", TagPlugin({"reg_dup_tag": "collections:OrderedDict"})),
+        ("regsecondplug", TagPlugin({"reg_dup_tag": "collections:Counter"})),
+    )
     with pytest.raises(DuplicateTagError) as info:
         yaml.load("!reg_dup_tag {}")
     message = str(info.value)
@@ -458,8 +481,10 @@ def test_two_plugins_declaring_one_tag(install_host: Callable[..., PluginHost]) 
 
 
 def test_same_declaration_twice_is_not_a_clash(install_host: Callable[..., PluginHost]) -> None:
-    install_host(("regsame1", TagPlugin({"reg_same_tag": f"{__name__}:RegPluginTarget"})),
-                 ("regsame2", TagPlugin({"reg_same_tag": f"{__name__}:RegPluginTarget"})))
+    install_host(
+        ("regsame1", TagPlugin({"reg_same_tag": f"{__name__}:RegPluginTarget"})),
+        ("regsame2", TagPlugin({"reg_same_tag": f"{__name__}:RegPluginTarget"})),
+    )
     assert yaml.load("!reg_same_tag {}").component_subclass is RegPluginTarget
 
 
@@ -479,20 +504,24 @@ def _fake_distribution(root: Path, dist: str, entry_points: dict) -> None:
     (info / "entry_points.txt").write_text(f"[flambe.plugins]\n{lines}")
 
 
-def test_plugin_that_fails_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     install_host: Callable[..., PluginHost]) -> None:
+def test_plugin_that_fails_to_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, install_host: Callable[..., PluginHost]
+) -> None:
     _fake_distribution(tmp_path, "regbroken-dist", {"regbroken": "regbroken_missing_module"})
-    (tmp_path / "regworking_plugin.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "regworking_plugin.py").write_text(
+        textwrap.dedent(f"""
         from flambe.plugins import hookimpl
 
         @hookimpl
         def flambe_tags():
             return {{"reg_from_working": "{__name__}:RegPluginTarget"}}
-    """))
+    """)
+    )
     _fake_distribution(tmp_path, "regworking-dist", {"regworking": "regworking_plugin"})
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("FLAMBE_BLOCK_PLUGINS", "cluster,nlp,report,vision")
     from flambe.plugins import known
+
     monkeypatch.setitem(known.KNOWN_TAGS, "RegFromBroken", "regbroken-dist")
     try:
         host = install_host(autoload=True)
@@ -515,6 +544,7 @@ def test_plugin_that_fails_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyP
 # unknown tags
 # ---------------------------------------------------------------------------
 
+
 def test_unknown_tag_suggests_close_names() -> None:
     with pytest.raises(UnknownTagError) as info:
         yaml.load("!RegBB {bkw1: 1}")
@@ -527,6 +557,7 @@ def test_unknown_tag_suggests_close_names() -> None:
 
 def test_unknown_tag_names_distribution_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from flambe.plugins import known
+
     monkeypatch.setitem(known.KNOWN_TAGS, "RegNotInstalledThing", "flambe-regnotinstalled")
     with pytest.raises(UnknownTagError) as info:
         yaml.load("top:\n  - !RegNotInstalledThing {}\n", file="cfg.yaml")
@@ -537,6 +568,7 @@ def test_unknown_tag_names_distribution_to_install(monkeypatch: pytest.MonkeyPat
 
 def test_unknown_namespace_tag_names_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
     from flambe.plugins import known
+
     monkeypatch.setitem(known.KNOWN_NAMESPACES, "regns_missing", "flambe-regns-missing")
     with pytest.raises(UnknownTagError) as info:
         yaml.load("!regns_missing.Foo {}")

@@ -33,8 +33,9 @@ def small_moons(folder: Path) -> Path:
     """examples/moons.yaml with two variants of two steps, its data file given by full path."""
     text = (ROOT / "examples" / "moons.yaml").read_text()
     text = text.replace("data/moons.csv", str(ROOT / "examples" / "data" / "moons.csv"))
-    text = text.replace("n_layers: !g [1, 3]", "n_layers: 1").replace("max_steps: 6",
-                                                                      "max_steps: 2")
+    text = text.replace("n_layers: !g [1, 3]", "n_layers: 1").replace(
+        "max_steps: 6", "max_steps: 2"
+    )
     assert "lr: !g [0.01, 0.001]" in text
     path = folder / "moons.yaml"
     path.write_text(text)
@@ -43,8 +44,14 @@ def small_moons(folder: Path) -> Path:
 
 def flambe_run(config: Path, cwd: Path, home: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, FLAMBE_HOME=str(home))
-    return subprocess.run([str(FLAMBE), "run", str(config)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(FLAMBE), "run", str(config)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -58,8 +65,12 @@ def test_a_run_ends_with_a_summary_keeps_ray_quiet_and_the_readme_loads_its_mode
     assert re.search(r"^train/lr=0\.01 step 2/2: Accuracy 0\.\d+$", console, re.M), console
     # the summary: counts per stage, the best variant with its metric, the evaluation
     assert re.search(r"^Summary of moons \(success, [\d.]+ s\):$", console, re.M)
-    assert re.search(r"^  train     2 variants: 2 run, 0 reused, 0 failed; best lr=0\.0\d+: "
-                     r"Accuracy 0\.\d+ \(1 kept by reduce\)$", console, re.M), console
+    assert re.search(
+        r"^  train     2 variants: 2 run, 0 reused, 0 failed; best lr=0\.0\d+: "
+        r"Accuracy 0\.\d+ \(1 kept by reduce\)$",
+        console,
+        re.M,
+    ), console
     assert re.search(r"^  evaluate/lr=0\.0\d+: Accuracy 0\.\d+$", console, re.M)
     assert "Best evaluate checkpoint: flambe.load(" in console
     # Ray's start-up notices go to the log file, not the console
@@ -72,22 +83,29 @@ def test_a_run_ends_with_a_summary_keeps_ray_quiet_and_the_readme_loads_its_mode
     readme = (ROOT / "README.md").read_text()
     (line,) = [line for line in readme.splitlines() if line.startswith(".venv/bin/python -c ")]
     command = line.replace(".venv/bin/python", shlex.quote(sys.executable), 1)
-    loaded = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=120)
+    loaded = subprocess.run(
+        command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith("MLPEncoder(")
     # a rerun reuses everything and says so
     again = flambe_run(config, tmp_path, home)
     assert again.returncode == 0, again.stdout + again.stderr
     console = again.stdout + again.stderr
-    assert re.search(r"^  train     2 variants: 0 run, 2 reused, 0 failed; best lr=0\.0\d+: "
-                     r"Accuracy 0\.\d+", console, re.M), console
-    assert re.search(r"^  evaluate  1 variant: 0 run, 1 reused, 0 failed; Accuracy 0\.\d+$",
-                     console, re.M), console
+    assert re.search(
+        r"^  train     2 variants: 0 run, 2 reused, 0 failed; best lr=0\.0\d+: "
+        r"Accuracy 0\.\d+",
+        console,
+        re.M,
+    ), console
+    assert re.search(
+        r"^  evaluate  1 variant: 0 run, 1 reused, 0 failed; Accuracy 0\.\d+$", console, re.M
+    ), console
 
 
-@pytest.mark.parametrize("typed, suggested", [("runn", "'run'"), ("validat", "'validate'"),
-                                              ("plugin", "'plugins'")])
+@pytest.mark.parametrize(
+    "typed, suggested", [("runn", "'run'"), ("validat", "'validate'"), ("plugin", "'plugins'")]
+)
 def test_an_unknown_command_suggests_the_closest(typed, suggested):
     result = CliRunner().invoke(cli, [typed, "x"])
     assert result.exit_code == 2
@@ -127,10 +145,14 @@ def test_error_headline_is_the_exception_line_of_a_traceback():
         flambe.errors.ArgumentError: !MLPEncoder got an unknown argument 'hiden_size'
           hint: did you mean 'hidden_size'?
         """)
-    assert error_headline(text) == \
-        "flambe.errors.ArgumentError: !MLPEncoder got an unknown argument 'hiden_size'"
-    assert error_headline("the trial ended before finishing a step\nmore") == \
-        "the trial ended before finishing a step"
+    assert (
+        error_headline(text)
+        == "flambe.errors.ArgumentError: !MLPEncoder got an unknown argument 'hiden_size'"
+    )
+    assert (
+        error_headline("the trial ended before finishing a step\nmore")
+        == "the trial ended before finishing a step"
+    )
     assert error_headline(None) == "unknown error"
 
 
@@ -145,7 +167,8 @@ def test_the_quickstart_install_step_shows_progress(tmp_path):
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     fake_python = bin_dir / "python"
-    fake_python.write_text(textwrap.dedent("""\
+    fake_python.write_text(
+        textwrap.dedent("""\
         #!/bin/sh
         case "$*" in
           *"version(\\"torch\\")"*) echo 2.13.0 ;;
@@ -158,23 +181,31 @@ def test_the_quickstart_install_step_shows_progress(tmp_path):
             echo "Installing collected packages: click, flambe-core"
             echo "Successfully installed click-8.1.7 flambe-core-0.5.0" ;;
         esac
-        """))
+        """)
+    )
     fake_python.chmod(0o755)
     fake_flambe = bin_dir / "flambe"
-    fake_flambe.write_text("#!/bin/sh\necho \"flambe $*\"\n")
+    fake_flambe.write_text('#!/bin/sh\necho "flambe $*"\n')
     fake_flambe.chmod(0o755)
-    result = subprocess.run(["bash", str(tmp_path / "scripts" / "quickstart")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", str(tmp_path / "scripts" / "quickstart")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout.splitlines()
-    assert "  Collecting click>=8" in out and "  Successfully installed click-8.1.7 " \
-        "flambe-core-0.5.0" in out
+    assert (
+        "  Collecting click>=8" in out
+        and "  Successfully installed click-8.1.7 flambe-core-0.5.0" in out
+    )
     assert "  Installing collected packages: click, flambe-core" in out
     assert out[-1] == "flambe run examples/moons.yaml"
     # scripts/install alone (CI, scripts/test) stays quiet
     (tmp_path / ".venv" / ".flambe-install").unlink()
-    quiet = subprocess.run(["bash", str(tmp_path / "scripts" / "install")], capture_output=True,
-                           text=True, timeout=60)
+    quiet = subprocess.run(
+        ["bash", str(tmp_path / "scripts" / "install")], capture_output=True, text=True, timeout=60
+    )
     assert quiet.returncode == 0 and "Collecting" not in quiet.stdout
 
 
@@ -192,7 +223,7 @@ def test_library_notices_reach_the_log_file_and_not_the_console(tmp_path, monkey
     monkeypatch.setattr(ray_logger, "propagate", False)
     ray_logger.addHandler(own)
     level = ray_logger.level
-    ray_logger.setLevel(logging.ERROR)   # as Tune leaves it after a stage
+    ray_logger.setLevel(logging.ERROR)  # as Tune leaves it after a stage
     setup_logging()
     try:
         adopt_library_loggers()
@@ -201,7 +232,8 @@ def test_library_notices_reach_the_log_file_and_not_the_console(tmp_path, monkey
             raise OSError("[Errno 17] driver_artifacts exists")
         except OSError:
             logging.getLogger("ray.train._internal.storage").exception(
-                "Caught exception when creating directory at driver_artifacts")
+                "Caught exception when creating directory at driver_artifacts"
+            )
         with stderr_to_log("ray.init"):
             os.write(2, b"[W network_util.cc:330] Failed to determine local IP\n")
         logging.getLogger("flambe.experiment.engine").info("Stage train: 2 variants")
@@ -222,13 +254,12 @@ def test_with_verbose_library_notices_reach_the_console_too(tmp_path, monkeypatc
     import logging
 
     from flambe.cli.logs import setup_logging, teardown_logging
-
     from flambe.logging.libraries import adopt_library_loggers
 
     monkeypatch.setenv("FLAMBE_HOME", str(tmp_path / "home"))
     setup_logging(verbose=True)
     try:
-        adopt_library_loggers()   # as every stage run on Ray does
+        adopt_library_loggers()  # as every stage run on Ray does
         logging.getLogger("ray.tune.tune").error("Trials did not complete: [a]")
     finally:
         teardown_logging()

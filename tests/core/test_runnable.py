@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import configparser
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -13,8 +13,7 @@ from flambe.compile.component import Component
 from flambe.errors import ConfigError, RunnableError, UnknownTagError
 from flambe.runnable import ClusterRunnable, Runnable
 from flambe.runnable.cluster import Cluster
-from flambe.runnable.context import (build_runnable, load_runnable_config, run_kwargs,
-                                     run_runnable)
+from flambe.runnable.context import build_runnable, load_runnable_config, run_kwargs, run_runnable
 from flambe.runnable.environment import RemoteEnvironment
 
 
@@ -24,7 +23,7 @@ class RecordingRunnable(Runnable):
     def __init__(self, label: str = "x") -> None:
         super().__init__()
         self.label = label
-        self.calls: List[Dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
 
     def run(self, **kwargs: Any) -> None:
         self.calls.append(kwargs)
@@ -34,7 +33,7 @@ class ForceOnlyRunnable(Runnable):
     """A run() that names only ``force``; built without calling super().__init__()."""
 
     def __init__(self) -> None:
-        self.seen: Optional[bool] = None
+        self.seen: bool | None = None
 
     def run(self, force: bool = False) -> None:
         self.seen = force
@@ -51,10 +50,11 @@ class MyClusterRunnable(ClusterRunnable):
     def __init__(self, size: int = 1) -> None:
         super().__init__()
         self.size = size
-        self.setup_calls: List[Dict[str, Any]] = []
+        self.setup_calls: list[dict[str, Any]] = []
 
-    def setup(self, cluster: Cluster, extensions: Dict[str, str], force: bool,
-              **kwargs: Any) -> None:
+    def setup(
+        self, cluster: Cluster, extensions: dict[str, str], force: bool, **kwargs: Any
+    ) -> None:
         self.setup_calls.append({"cluster": cluster, "extensions": extensions, "force": force})
 
     def run(self, **kwargs: Any) -> None:
@@ -62,10 +62,15 @@ class MyClusterRunnable(ClusterRunnable):
 
 
 def an_env() -> RemoteEnvironment:
-    return RemoteEnvironment(key="/home/u/key.pem", orchestrator_ip="10.0.0.1",
-                             factories_ips=["10.0.0.2", "10.0.0.3"], user="ubuntu",
-                             local_user="me", public_orchestrator_ip="1.2.3.4",
-                             public_factories_ips=["1.2.3.5", "1.2.3.6"])
+    return RemoteEnvironment(
+        key="/home/u/key.pem",
+        orchestrator_ip="10.0.0.1",
+        factories_ips=["10.0.0.2", "10.0.0.3"],
+        user="ubuntu",
+        local_user="me",
+        public_orchestrator_ip="1.2.3.4",
+        public_factories_ips=["1.2.3.5", "1.2.3.6"],
+    )
 
 
 class LocalTestCluster(Cluster):
@@ -77,12 +82,14 @@ class LocalTestCluster(Cluster):
     def get_remote_env(self) -> RemoteEnvironment:
         return an_env()
 
-    def execute(self, runnable: Any, extensions: Dict[str, str], secrets: Optional[str],
-                force: bool) -> int:
+    def execute(
+        self, runnable: Any, extensions: dict[str, str], secrets: str | None, force: bool
+    ) -> int:
         return 0
 
-    def send_local_content(self, content: Dict[str, str], dest: str,
-                           all_hosts: bool = False) -> Dict[str, str]:
+    def send_local_content(
+        self, content: dict[str, str], dest: str, all_hosts: bool = False
+    ) -> dict[str, str]:
         return dict(content)
 
     def existing_dir(self, path: str) -> bool:
@@ -91,11 +98,12 @@ class LocalTestCluster(Cluster):
     def remove_dir(self, path: str, content_only: bool = True, all_hosts: bool = True) -> None:
         pass
 
-    def get_max_resources(self) -> Dict[str, float]:
+    def get_max_resources(self) -> dict[str, float]:
         return {"cpu": 1, "gpu": 0}
 
 
 # -- config / secrets (102, 103) -------------------------------------------------
+
 
 def test_fresh_runnable_config_has_only_default_section() -> None:
     runnable = RecordingRunnable()
@@ -129,6 +137,7 @@ def test_inject_secrets_malformed_and_missing(tmp_path: Path) -> None:
 
 
 # -- loading a runnable config (104-106) -----------------------------------------
+
 
 def write(tmp_path: Path, text: str, name: str = "cfg.yaml") -> Path:
     path = tmp_path / name
@@ -198,6 +207,7 @@ def test_build_runnable_injects_content_extensions_and_secrets(tmp_path: Path) -
 
 # -- run flags (108) ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("force", [False, True])
 @pytest.mark.parametrize("debug", [False, True])
 def test_run_receives_the_flags(force: bool, debug: bool) -> None:
@@ -218,11 +228,11 @@ def test_run_receives_only_the_flags_it_names() -> None:
         pass
 
     assert run_kwargs(no_flags, force=True, verbose=True, debug=True) == {}
-    assert run_kwargs(some, force=True, verbose=True, debug=True) == {"force": True,
-                                                                     "debug": True}
+    assert run_kwargs(some, force=True, verbose=True, debug=True) == {"force": True, "debug": True}
 
 
 # -- cluster runnables (110, 111) ------------------------------------------------------
+
 
 def test_remote_environment_yaml_round_trip() -> None:
     env = an_env()
@@ -231,8 +241,15 @@ def test_remote_environment_yaml_round_trip() -> None:
     back = yaml.load(text)
     assert isinstance(back, RemoteEnvironment)
     assert back == env
-    for field in ("key", "orchestrator_ip", "factories_ips", "user", "local_user",
-                  "public_orchestrator_ip", "public_factories_ips"):
+    for field in (
+        "key",
+        "orchestrator_ip",
+        "factories_ips",
+        "user",
+        "local_user",
+        "public_orchestrator_ip",
+        "public_factories_ips",
+    ):
         assert getattr(back, field) == getattr(env, field)
     minimal = RemoteEnvironment("k", "10.0.0.1", [], "u")
     assert yaml.load(yaml.dump(minimal)) == minimal
@@ -256,8 +273,9 @@ def test_setup_inject_env_calls_setup_then_sets_env() -> None:
     cluster = LocalTestCluster()
     assert runnable.env is None
     runnable.setup_inject_env(cluster, {"ext": "/remote/ext"}, force=True)
-    assert runnable.setup_calls == [{"cluster": cluster, "extensions": {"ext": "/remote/ext"},
-                                     "force": True}]
+    assert runnable.setup_calls == [
+        {"cluster": cluster, "extensions": {"ext": "/remote/ext"}, "force": True}
+    ]
     assert runnable.env == an_env()
 
 
@@ -269,6 +287,7 @@ def test_cluster_contract_is_abstract() -> None:
 
 
 # -- SafeExecutionContext (104, 105, adapted) -------------------------------------------
+
 
 def test_safe_execution_context(tmp_path: Path) -> None:
     from flambe.runnable import SafeExecutionContext

@@ -31,8 +31,10 @@ def first_values(batches):
 
 # -- padding (113, 114, 115) -----------------------------------------------------------------
 def test_variable_length_columns_are_padded_batch_first():
-    data = [(torch.tensor([1, 2]), torch.tensor(0), torch.ones(3)),
-            (torch.tensor([3, 4, 5]), torch.tensor(1), torch.ones(3))]
+    data = [
+        (torch.tensor([1, 2]), torch.tensor(0), torch.ones(3)),
+        (torch.tensor([3, 4, 5]), torch.tensor(1), torch.ones(3)),
+    ]
     text, label, same = collate_fn(data, pad=0)
     assert text.tolist() == [[1, 2, 0], [3, 4, 5]]
     assert label.shape == (2,) and label.tolist() == [0, 1]
@@ -48,9 +50,11 @@ def test_every_dimension_is_padded_to_the_longest():
 
 
 def test_one_pad_value_per_column():
-    data = [(torch.ones(1), torch.ones(4), torch.ones(10)),
-            (torch.ones(1), torch.ones(5), torch.ones(10)),
-            (torch.ones(1), torch.ones(6), torch.ones(10))]
+    data = [
+        (torch.ones(1), torch.ones(4), torch.ones(10)),
+        (torch.ones(1), torch.ones(5), torch.ones(10)),
+        (torch.ones(1), torch.ones(6), torch.ones(10)),
+    ]
     first, second, third = collate_fn(data, pad=(-2, -1, 0))
     assert (first == -2).sum() == 0 and third.shape == (3, 10)
     assert (second == -1).sum() == (6 - 4) + (6 - 5)
@@ -62,9 +66,13 @@ def test_one_pad_value_per_column():
 
 
 def test_nested_columns_become_one_padded_tensor_keeping_dtype():
-    data = [([torch.tensor([1, 2]), torch.tensor([3, 4, 5])], torch.tensor([1, 1])),
-            ([torch.tensor([5, 6, 7]), torch.tensor([4, 5]), torch.tensor([5, 6, 7, 8])],
-             torch.tensor([1, 1, 1, 1]))]
+    data = [
+        ([torch.tensor([1, 2]), torch.tensor([3, 4, 5])], torch.tensor([1, 1])),
+        (
+            [torch.tensor([5, 6, 7]), torch.tensor([4, 5]), torch.tensor([5, 6, 7, 8])],
+            torch.tensor([1, 1, 1, 1]),
+        ),
+    ]
     nested, flat = collate_fn(data, pad=0)
     assert nested.shape == (2, 3, 4) and nested.dtype == torch.int64
     assert nested[0].tolist() == [[1, 2, 0, 0], [3, 4, 5, 0], [0, 0, 0, 0]]
@@ -80,8 +88,11 @@ def test_plain_values_are_turned_into_tensors():
 
 
 def test_tensors_with_different_numbers_of_dimensions_are_an_error():
-    for column in ([torch.tensor([1, 2]), torch.tensor(3)], [torch.tensor(3), torch.tensor([1])],
-                   [torch.ones(2), torch.ones(2, 1)]):
+    for column in (
+        [torch.tensor([1, 2]), torch.tensor(3)],
+        [torch.tensor(3), torch.tensor([1])],
+        [torch.ones(2), torch.ones(2, 1)],
+    ):
         with pytest.raises(DataError, match="different numbers of dimensions"):
             collate_fn([(value,) for value in column])
 
@@ -148,8 +159,14 @@ def test_downsample_fraction_and_seed():
 def test_downsample_seed_zero_is_a_seed():
     # regression: the original treated downsample_seed=0 as no seed
     data = [(torch.tensor([i]),) for i in range(100)]
-    picks = [sorted(int(x) for b in BaseSampler(downsample=0.3, downsample_seed=0, seed=s)
-                    .sample(data) for x in b[0][:, 0]) for s in (1, 2)]
+    picks = [
+        sorted(
+            int(x)
+            for b in BaseSampler(downsample=0.3, downsample_seed=0, seed=s).sample(data)
+            for x in b[0][:, 0]
+        )
+        for s in (1, 2)
+    ]
     assert picks[0] == picks[1] and len(picks[0]) == 30
 
 
@@ -191,8 +208,9 @@ def test_empty_split_error_names_the_split():
 
 def test_empty_split_from_yaml_names_both_locations(tmp_path):
     config = tmp_path / "exp.yaml"
-    config.write_text("dataset: !TabularDataset\n  train: [[a, '1']]\n"
-                      "sampler: !BaseSampler {batch_size: 2}\n")
+    config.write_text(
+        "dataset: !TabularDataset\n  train: [[a, '1']]\nsampler: !BaseSampler {batch_size: 2}\n"
+    )
     loaded = yaml.load(config.read_text(), file=str(config))
     dataset, sampler = loaded["dataset"](), loaded["sampler"]()
     with pytest.raises(DataError) as info:
@@ -205,13 +223,18 @@ def test_empty_split_from_yaml_names_both_locations(tmp_path):
 def test_seed_makes_shuffling_reproducible():
     # regression: the original stored the seed but never used it
     data = id_data(40)
-    runs = [first_values(BaseSampler(batch_size=4, seed=11).sample(data, n_epochs=2))
-            for _ in range(2)]
+    runs = [
+        first_values(BaseSampler(batch_size=4, seed=11).sample(data, n_epochs=2)) for _ in range(2)
+    ]
     assert runs[0] == runs[1]
     other = first_values(BaseSampler(batch_size=4, seed=12).sample(data, n_epochs=2))
     assert other != runs[0]
-    order = [int(b[1][0]) for b in BaseSampler(batch_size=1, seed=5).sample(
-        [(torch.tensor(i), torch.tensor(i)) for i in range(30)])]
+    order = [
+        int(b[1][0])
+        for b in BaseSampler(batch_size=1, seed=5).sample(
+            [(torch.tensor(i), torch.tensor(i)) for i in range(30)]
+        )
+    ]
     assert order != list(range(30))
 
 
@@ -251,8 +274,9 @@ def episodic_data():
 
 def test_episodes_have_the_asked_support_and_query_sets():
     data = episodic_data()
-    sampler = EpisodicSampler(n_support=2, n_query=3, n_episodes=5, n_classes=2, pad_index=-1,
-                              seed=0)
+    sampler = EpisodicSampler(
+        n_support=2, n_query=3, n_episodes=5, n_classes=2, pad_index=-1, seed=0
+    )
     episodes = list(sampler.sample(data))
     assert len(episodes) == sampler.length(data) == 5
     for query, query_target, support, support_target in episodes:
@@ -264,8 +288,9 @@ def test_episodes_have_the_asked_support_and_query_sets():
 
 
 def test_balanced_queries():
-    sampler = EpisodicSampler(n_support=2, n_query=3, n_episodes=4, n_classes=2,
-                              balance_query=True, seed=1)
+    sampler = EpisodicSampler(
+        n_support=2, n_query=3, n_episodes=4, n_classes=2, balance_query=True, seed=1
+    )
     for _, query_target, _, _ in sampler.sample(episodic_data()):
         assert sorted(query_target.tolist()) == [0, 0, 0, 1, 1, 1]
 
@@ -279,8 +304,11 @@ def test_episodic_endless_and_epochs():
 
 def test_episodic_seed_reproducible_and_bad_input():
     def draw():
-        return [e[0].tolist() for e in EpisodicSampler(2, 2, 3, n_classes=2, seed=4)
-                .sample(episodic_data())]
+        return [
+            e[0].tolist()
+            for e in EpisodicSampler(2, 2, 3, n_classes=2, seed=4).sample(episodic_data())
+        ]
+
     assert draw() == draw()
     with pytest.raises(DataError, match="n_classes=5 but the data has 3 classes"):
         EpisodicSampler(1, 1, 1, n_classes=5).sample(episodic_data())

@@ -24,8 +24,12 @@ from flambe.nn import AvgPooling, Embedder, Embeddings, RNNEncoder, Sequential, 
 
 def _embedder(embedding: torch.nn.Module) -> Embedder:
     # positional and keyword arguments, nested components, a default left out
-    return Embedder(embedding, RNNEncoder(8, 16, rnn_type="gru", bidirectional=True),
-                    pooling=AvgPooling(), embedding_dropout=0.1)
+    return Embedder(
+        embedding,
+        RNNEncoder(8, 16, rnn_type="gru", bidirectional=True),
+        pooling=AvgPooling(),
+        embedding_dropout=0.1,
+    )
 
 
 def test_a_component_built_in_code_loads_back_in_a_fresh_process(tmp_path: Path) -> None:
@@ -44,13 +48,14 @@ def test_a_component_built_in_code_loads_back_in_a_fresh_process(tmp_path: Path)
         import torch, flambe
         model = flambe.load({str(saved)!r})
         model.eval()
-        io = torch.load({str(tmp_path / 'io.pt')!r})
+        io = torch.load({str(tmp_path / "io.pt")!r})
         assert type(model).__name__ == "Sequential", type(model)
         assert model.embedder.encoder.rnn.bidirectional
         print(torch.equal(model(io["data"]), io["expected"]))
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
 
@@ -58,8 +63,9 @@ def test_a_component_built_in_code_loads_back_in_a_fresh_process(tmp_path: Path)
 def test_a_text_classifier_built_in_code_saves_and_loads(tmp_path: Path) -> None:
     nlp = pytest.importorskip("flambe.nlp.classification")
     torch.manual_seed(1)
-    model = nlp.TextClassifier(embedder=_embedder(Embeddings(50, 8)),
-                               output_layer=SoftmaxLayer(32, 2), dropout=0.2)
+    model = nlp.TextClassifier(
+        embedder=_embedder(Embeddings(50, 8)), output_layer=SoftmaxLayer(32, 2), dropout=0.2
+    )
     model.eval()
     data = torch.randint(1, 50, (3, 5))
     flambe.save(model, tmp_path / "clf")
@@ -69,16 +75,31 @@ def test_a_text_classifier_built_in_code_saves_and_loads(tmp_path: Path) -> None
     assert torch.equal(loaded(data), model(data))
 
 
-@pytest.mark.parametrize("build, argument, kind", [
-    (lambda: Sequential(embedder=_embedder(torch.nn.Embedding(50, 8))),
-     "Sequential.embedder.embedding", "torch.nn.modules.sparse.Embedding"),
-    (lambda: SoftmaxLayer(16, 3, mlp_layers=2, mlp_hidden_activation=torch.nn.Tanh()),
-     "SoftmaxLayer.mlp_hidden_activation", "torch.nn.modules.activation.Tanh"),
-    (lambda: Sequential(head=SoftmaxLayer(4, 2), table=Embeddings(torch.tensor(5).item(), 2)),
-     None, None),
-])
-def test_an_argument_yaml_cannot_hold_fails_the_save_naming_it(build, argument, kind,
-                                                               tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "build, argument, kind",
+    [
+        (
+            lambda: Sequential(embedder=_embedder(torch.nn.Embedding(50, 8))),
+            "Sequential.embedder.embedding",
+            "torch.nn.modules.sparse.Embedding",
+        ),
+        (
+            lambda: SoftmaxLayer(16, 3, mlp_layers=2, mlp_hidden_activation=torch.nn.Tanh()),
+            "SoftmaxLayer.mlp_hidden_activation",
+            "torch.nn.modules.activation.Tanh",
+        ),
+        (
+            lambda: Sequential(
+                head=SoftmaxLayer(4, 2), table=Embeddings(torch.tensor(5).item(), 2)
+            ),
+            None,
+            None,
+        ),
+    ],
+)
+def test_an_argument_yaml_cannot_hold_fails_the_save_naming_it(
+    build, argument, kind, tmp_path: Path
+) -> None:
     model = build()
     target = tmp_path / "model"
     if argument is None:  # the control: the same kinds of objects, all writable

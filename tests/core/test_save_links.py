@@ -26,8 +26,8 @@ train: !SlHolder
     config["model"]()
     holder = config["train"]()
     text, stash = holder._config_for_save()
-    assert "params: !call model.parameters" in text   # relative to the saved object
-    assert "model: !torch.Linear" in text             # the outside object is written in full
+    assert "params: !call model.parameters" in text  # relative to the saved object
+    assert "model: !torch.Linear" in text  # the outside object is written in full
     assert stash == {}
     flambe.save(holder, str(tmp_path / "holder"))
     loaded = flambe.load(str(tmp_path / "holder"))
@@ -46,7 +46,7 @@ train: !SlHolder
     config["net"]()
     holder = config["train"]()
     text, _ = holder._config_for_save()
-    assert "size: 3" in text          # 'model' comes after 'size': a link would point forward
+    assert "size: 3" in text  # 'model' comes after 'size': a link would point forward
     flambe.save(holder, str(tmp_path / "holder"))
     assert flambe.load(str(tmp_path / "holder")).size == 3
 
@@ -67,7 +67,7 @@ train: !SlHolder
     state = holder.size.state_dict()
     assert "_saved_kwargs" not in state and "_schema" not in state
     assert state["last_epoch"] == 1
-    flambe.save(holder, str(tmp_path / "holder"))   # used to fail: the config held a closure
+    flambe.save(holder, str(tmp_path / "holder"))  # used to fail: the config held a closure
     loaded = flambe.load(str(tmp_path / "holder"))
     loaded.size.load_state_dict(state)
     assert loaded.size.get_last_lr() == [0.05]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, List
+from typing import Any
 
 import pytest
 import torch
@@ -14,7 +14,7 @@ from flambe.compile.link import Link
 from flambe.compile.registrable import alias
 from flambe.compile.schema import Schema
 
-BUILT: List[str] = []
+BUILT: list[str] = []
 
 
 class ScA(Component):
@@ -35,10 +35,11 @@ class ScB(Component):
 class ScOrdered(Component):
     """Records what precompile saw, and that nothing had been built yet."""
 
-    seen: List[Any] = []
+    seen: list[Any] = []
 
-    def __init__(self, first: Any = None, second: Any = None, many: Any = None,
-                 table: Any = None) -> None:
+    def __init__(
+        self, first: Any = None, second: Any = None, many: Any = None, table: Any = None
+    ) -> None:
         BUILT.append("ScOrdered")
         self.first, self.second, self.many, self.table = first, second, many, table
 
@@ -56,6 +57,7 @@ def _clear_built() -> None:
 # ---------------------------------------------------------------------------
 # C9, C10, C11
 # ---------------------------------------------------------------------------
+
 
 def test_load_gives_a_schema_and_builds_nothing() -> None:
     schema = yaml.load("!ScA\nakw1: 8\nakw2: !ScB {bkw1: 1}\n")
@@ -118,6 +120,7 @@ def test_schema_with_factory_built_in_python() -> None:
 # mapping protocol and repr
 # ---------------------------------------------------------------------------
 
+
 def test_schema_is_a_mutable_mapping() -> None:
     schema = Schema(ScA, akw1=1)
     schema["akw2"] = 5
@@ -149,6 +152,7 @@ def test_schema_needs_a_component_class(not_a_component: Any) -> None:
 # C14: empty payloads
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["!ScB {}", "!ScB", "!ScB ~", "!ScB null"])
 def test_empty_payload_uses_defaults(text: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
@@ -168,6 +172,7 @@ def test_scalar_payload_warns_and_is_ignored(caplog: pytest.LogCaptureFixture) -
 # ---------------------------------------------------------------------------
 # C17: compile order, precompile, hooks
 # ---------------------------------------------------------------------------
+
 
 def test_depth_first_in_mapping_order_with_lists_and_dicts() -> None:
     text = """!ScOrdered
@@ -189,7 +194,7 @@ table:
 def test_precompile_sees_raw_kwargs_before_anything_is_built() -> None:
     schema = yaml.load("!ScOrdered\nfirst: !ScB {bkw1: 1}\nsecond: !@ first\n")
     schema()
-    (kwargs, built_then), = ScOrdered.seen
+    ((kwargs, built_then),) = ScOrdered.seen
     assert built_then == []
     assert isinstance(kwargs["first"], Schema) and isinstance(kwargs["second"], Link)
 
@@ -208,7 +213,7 @@ def test_precompile_can_add_post_init_hooks() -> None:
 
 
 def test_post_init_hooks_run_once() -> None:
-    calls: List[Any] = []
+    calls: list[Any] = []
     schema = yaml.load("!ScB {bkw1: 1}")
     schema.post_init_hooks.append(calls.append)
     obj = schema()
@@ -217,7 +222,7 @@ def test_post_init_hooks_run_once() -> None:
 
 
 def test_link_post_init_hooks_run_once_with_resolved_value() -> None:
-    calls: List[Any] = []
+    calls: list[Any] = []
     config = yaml.load("a: !ScB {bkw1: 4}\nb: !ScA {akw1: !@ a.bkw1}\n")
     config["b"]["akw1"].post_init_hooks.append(calls.append)
     config["a"]()

@@ -19,16 +19,19 @@ def package(tmp_path, monkeypatch):
     root = tmp_path / "src" / "scriptpkg"
     root.mkdir(parents=True)
     (root / "__init__.py").write_text("")
-    (root / "record.py").write_text(textwrap.dedent("""
+    (root / "record.py").write_text(
+        textwrap.dedent("""
         import sys
         import scriptpkg
         scriptpkg.seen = list(sys.argv)
         scriptpkg.name = __name__
-    """))
+    """)
+    )
     (root / "fail.py").write_text("raise RuntimeError('boom')\n")
     (root / "exits.py").write_text("import sys\nsys.exit(3)\n")
     (root / "ok_exit.py").write_text("import sys\nsys.exit(0)\n")
-    (root / "train.py").write_text(textwrap.dedent("""
+    (root / "train.py").write_text(
+        textwrap.dedent("""
         import argparse
         from flambe import log
         parser = argparse.ArgumentParser()
@@ -39,12 +42,14 @@ def package(tmp_path, monkeypatch):
             log('script/loss', args.lr * (3 - step), step)
         with open(args.out + '/done.txt', 'w') as f:
             f.write('ok')
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path / "src"))
     for name in list(sys.modules):
         if name.startswith("scriptpkg"):
             del sys.modules[name]
     import scriptpkg
+
     return scriptpkg
 
 
@@ -54,7 +59,7 @@ def test_runs_the_module_as_main_with_the_arguments(package):
     assert script.run() is False
     assert package.name == "__main__"
     assert package.seen[1:] == ["a", "b", "--k1", "1", "--k2", "foo"]
-    assert package.seen[0].endswith("record.py")   # like `python -m scriptpkg.record`
+    assert package.seen[0].endswith("record.py")  # like `python -m scriptpkg.record`
     assert sys.argv == argv
     assert script.metric() is None
 
@@ -80,8 +85,9 @@ def test_exit_status(package):
 def test_output_dir_and_logging_inside_a_trial(package, tmp_path):
     trial = tmp_path / "trial"
     with TrialLogging(str(trial)):
-        script = yaml.load("!Script\nscript: scriptpkg.train\nkwargs: {lr: 0.5}\n"
-                           "output_dir_arg: out\n")()
+        script = yaml.load(
+            "!Script\nscript: scriptpkg.train\nkwargs: {lr: 0.5}\noutput_dir_arg: out\n"
+        )()
         assert script.kwargs["out"] == str(trial)
         script.run()
     assert (trial / "done.txt").read_text() == "ok"

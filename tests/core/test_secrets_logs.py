@@ -64,8 +64,9 @@ def test_a_planted_secret_is_written_nowhere(tmp_path: Path, ray_tmp: Path) -> N
     secrets = tmp_path / "secrets.ini"
     secrets.write_text(f"[AWS]\nSECRET_TOKEN = {SECRET}\n")
     config = write_experiment(tmp_path, TWO_VARIANTS)
-    proc = start(config, {"FLAMBE_HOME": str(home), "RAY_TMPDIR": str(ray_tmp)},
-                 ["-s", str(secrets), "-v"])
+    proc = start(
+        config, {"FLAMBE_HOME": str(home), "RAY_TMPDIR": str(ray_tmp)}, ["-s", str(secrets), "-v"]
+    )
     assert finish(proc) == 0, log_text(config)
     console = log_text(config)
     assert "Experiment f: success" in console or "success" in console
@@ -92,12 +93,15 @@ def test_a_malformed_secrets_file_is_refused_without_its_values(tmp_path: Path) 
     assert mode(home / "logs" / "log.log") == 0o600
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("[AWS]\nOK = 1\n{s}\n", "line 3 is not a 'KEY = value' line"),
-    ("[AWS]\nTOKEN = {s}\nTOKEN = {s}\n", "line 3 repeats key 'token' of section [AWS]"),
-    ("[AWS]\nA = 1\n[AWS]\nB = {s}\n", "line 3 repeats section [AWS]")])
-def test_every_malformed_line_is_named_not_shown(tmp_path: Path, text: str,
-                                                 problem: str) -> None:
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("[AWS]\nOK = 1\n{s}\n", "line 3 is not a 'KEY = value' line"),
+        ("[AWS]\nTOKEN = {s}\nTOKEN = {s}\n", "line 3 repeats key 'token' of section [AWS]"),
+        ("[AWS]\nA = 1\n[AWS]\nB = {s}\n", "line 3 repeats section [AWS]"),
+    ],
+)
+def test_every_malformed_line_is_named_not_shown(tmp_path: Path, text: str, problem: str) -> None:
     from flambe.errors import ConfigError
     from flambe.runnable.runnable import Runnable
 

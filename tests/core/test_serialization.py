@@ -13,14 +13,27 @@ import torch
 
 import flambe
 from flambe.compile import Component, yaml
-from flambe.compile.serialization import (DestinationExistsError, frozen_requirements, load,
-                                          load_state_from_file, save, save_state_to_file,
-                                          write_deps)
+from flambe.compile.serialization import (
+    DestinationExistsError,
+    frozen_requirements,
+    load,
+    load_state_from_file,
+    save,
+    save_state_to_file,
+    write_deps,
+)
 from flambe.compile.state import State
 from flambe.errors import ExtensionError, LoadError, VersionMismatchError
 
-NODE_FILES = {"state.pt", "version.txt", "class.txt", "source.py", "config.yaml",
-              "protocol_version.txt", "stash.pkl"}
+NODE_FILES = {
+    "state.pt",
+    "version.txt",
+    "class.txt",
+    "source.py",
+    "config.yaml",
+    "protocol_version.txt",
+    "stash.pkl",
+}
 ROOT_FILES = NODE_FILES | {"requirements.txt", "plugins.json"}
 
 
@@ -135,15 +148,21 @@ def files_under(path: Path) -> dict:
 
 # -- round trips ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("compress,pickle_only,name", [
-    (False, False, "p"), (False, True, "p.pkl"), (True, False, "p.tar.gz"),
-    (True, True, "p.pkl.tar.gz")])
+
+@pytest.mark.parametrize(
+    "compress,pickle_only,name",
+    [
+        (False, False, "p"),
+        (False, True, "p.pkl"),
+        (True, False, "p.tar.gz"),
+        (True, True, "p.pkl.tar.gz"),
+    ],
+)
 def test_state_round_trip_in_every_form(tmp_path, compress, pickle_only, name):  # C34
     obj = build()
     obj.model.leaf.x = 6
     state = obj.get_state()
-    written = save_state_to_file(state, tmp_path / "p", compress=compress,
-                                 pickle_only=pickle_only)
+    written = save_state_to_file(state, tmp_path / "p", compress=compress, pickle_only=pickle_only)
     assert written == str(tmp_path / name)
     assert sorted(os.listdir(tmp_path)) == [name]
     loaded = load_state_from_file(written)
@@ -170,9 +189,14 @@ def test_save_then_load_rebuilds_the_object(tmp_path, compress):  # C35
 def test_directory_layout(tmp_path):  # C36
     path = Path(save(build(), tmp_path / "ckpt"))
     files = files_under(path)
-    assert files == {".": ROOT_FILES, "model": NODE_FILES, "model/leaf": NODE_FILES,
-                     "item": NODE_FILES, "item/torch_only.child": NODE_FILES,
-                     "item/torch_only.child/leaf": NODE_FILES}
+    assert files == {
+        ".": ROOT_FILES,
+        "model": NODE_FILES,
+        "model/leaf": NODE_FILES,
+        "item": NODE_FILES,
+        "item/torch_only.child": NODE_FILES,
+        "item/torch_only.child/leaf": NODE_FILES,
+    }
     assert (path / "version.txt").read_text() == "SerRoot:0.0.0"
     assert (path / "class.txt").read_text() == f"{__name__}:SerRoot"
     assert (path / "protocol_version.txt").read_text() == "1"
@@ -225,8 +249,10 @@ def test_shared_objects_stay_shared_after_load(tmp_path):  # C12
 
 
 def test_values_linked_from_outside_are_stashed(tmp_path):  # C27
-    outer = build("!SerOuter\ndata: !SerData {n: 4}\nmodel: !SerInner\n"
-                  "  value: !@ data.blob\n  size: !@ data.n\n")
+    outer = build(
+        "!SerOuter\ndata: !SerData {n: 4}\nmodel: !SerInner\n"
+        "  value: !@ data.blob\n  size: !@ data.n\n"
+    )
     path = Path(save(outer.model, tmp_path / "inner"))
     assert (path / "config.yaml").read_text() == "!SerInner\nvalue: !$ 0\nsize: 4\n"
     inner = load(path)
@@ -273,6 +299,7 @@ def test_missing_keys_are_logged_when_loading(tmp_path, caplog):
 
 # -- weights-only -------------------------------------------------------------------------
 
+
 def test_weights_only_loads_tensor_and_plain_states(tmp_path):
     obj = build()
     loaded = load(save(obj, tmp_path / "ckpt"), weights_only=True)
@@ -297,6 +324,7 @@ def test_weights_only_refuses_single_file_pickles(tmp_path):
 
 
 # -- errors -----------------------------------------------------------------------------------
+
 
 def test_save_refuses_existing_destinations(tmp_path):  # C38
     obj = build()
@@ -341,8 +369,7 @@ def test_config_with_no_or_too_many_documents(tmp_path, config):  # C42
 def test_missing_extension_fails_unless_installed(tmp_path):  # C41
     path = Path(save(build("!SerLeaf {}"), tmp_path / "leaf"))
     config = (path / "config.yaml").read_text()
-    (path / "config.yaml").write_text(
-        "flambe_no_such_ext: flambe-no-such-ext==1.0\n---\n" + config)
+    (path / "config.yaml").write_text("flambe_no_such_ext: flambe-no-such-ext==1.0\n---\n" + config)
     with pytest.raises(ExtensionError, match="flambe_no_such_ext"):
         load(path)
 
@@ -415,9 +442,10 @@ def test_fast_init_builds_on_meta_and_restores_everything(tmp_path):
 
 def test_fast_init_is_automatic_for_large_states(tmp_path, monkeypatch):
     import flambe.compile.meta_init as meta_init
+
     monkeypatch.setattr(meta_init, "FAST_INIT_MIN_NUMEL", 16)
     assert fast_round_trip(tmp_path, "!FastNet {}")[2] == ["meta"]
-    monkeypatch.setattr(meta_init, "FAST_INIT_MIN_NUMEL", 10 ** 9)
+    monkeypatch.setattr(meta_init, "FAST_INIT_MIN_NUMEL", 10**9)
     assert fast_round_trip(tmp_path / "b", "!FastNet {}")[2] == ["cpu"]
     assert fast_round_trip(tmp_path / "c", "!FastNet {}", fast_init=False)[2] == ["cpu"]
 
@@ -429,16 +457,16 @@ def test_fast_init_keeps_tied_weights_tied(tmp_path):
 
 
 def test_fast_init_keeps_registered_tensors(tmp_path):
-    _, loaded, devices = fast_round_trip(tmp_path, "!FastNet {extra: registered_tensor}",
-                                         fast_init=True)
+    _, loaded, devices = fast_round_trip(
+        tmp_path, "!FastNet {extra: registered_tensor}", fast_init=True
+    )
     assert devices == ["meta"]
     assert loaded.table.tolist() == [0, 10, 20, 30]
 
 
 @pytest.mark.parametrize("extra", ["non_persistent", "plain_tensor", "item"])
 def test_fast_init_falls_back_when_init_needs_real_tensors(tmp_path, extra):
-    _, loaded, devices = fast_round_trip(tmp_path, f"!FastNet {{extra: {extra}}}",
-                                         fast_init=True)
+    _, loaded, devices = fast_round_trip(tmp_path, f"!FastNet {{extra: {extra}}}", fast_init=True)
     assert devices[-1] == "cpu"
     if extra == "non_persistent":
         assert loaded.scale.tolist() == [0.0, 1.0, 2.0, 3.0]

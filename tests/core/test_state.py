@@ -10,8 +10,14 @@ import pytest
 import torch
 
 from flambe.compile import Component, yaml
-from flambe.compile.state import (LoadResult, State, StateVersionWarning, check_version,
-                                  distribution_of, parse_version)
+from flambe.compile.state import (
+    LoadResult,
+    State,
+    StateVersionWarning,
+    check_version,
+    distribution_of,
+    parse_version,
+)
 from flambe.errors import LoadError, VersionMismatchError
 
 
@@ -57,8 +63,9 @@ class StCustom(Component):
         state[prefix + "values"] = torch.tensor(self.values)
         return state
 
-    def _load_state(self, state, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                    error_msgs):
+    def _load_state(
+        self, state, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
         self.values = state[prefix + "values"].tolist()
         if sum(self.values) != state[prefix + "total"]:
             error_msgs.append("total does not match values")
@@ -103,6 +110,7 @@ model: !StNet
 
 
 # -- get_state -------------------------------------------------------------------------
+
 
 def test_leaf_component_state_has_metadata_only():  # C28
     state = build("!StBasic {}").get_state()
@@ -187,8 +195,11 @@ def test_module_state_dict_stays_pure_torch():
 
 def test_components_under_torch_only_modules_are_found():
     state = build("!StItem {}").get_state()
-    assert state._metadata["_flambe_directories"] == {"", "torch_only.child",
-                                                      "torch_only.child.leaf"}
+    assert state._metadata["_flambe_directories"] == {
+        "",
+        "torch_only.child",
+        "torch_only.child.leaf",
+    }
     assert state["torch_only.child.leaf.x"] == 7
     assert "torch_only.child.linear.weight" in state
     # each tensor appears once
@@ -221,6 +232,7 @@ def test_plugins_of_the_classes_involved_are_recorded():
 
 
 # -- load_state -----------------------------------------------------------------------
+
 
 def test_load_state_into_a_fresh_instance():
     root = build(NESTED)
@@ -295,6 +307,7 @@ def test_optimizer_and_scheduler_contribute_nothing():
 
 
 # -- versions ------------------------------------------------------------------------------
+
 
 def _saved_with(monkeypatch, version: str) -> State:
     monkeypatch.setattr(StVersioned, "_flambe_version", version)

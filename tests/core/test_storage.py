@@ -14,8 +14,16 @@ import torch
 from flambe.compile import Component, yaml
 from flambe.compile.serialization import load, save
 from flambe.plugins.manager import PluginHost, create_plugin_manager, set_host
-from flambe.storage import (HTTPBackend, LocalBackend, StorageError, exists, get_backend,
-                            open_local, scheme_of, upload)
+from flambe.storage import (
+    HTTPBackend,
+    LocalBackend,
+    StorageError,
+    exists,
+    get_backend,
+    open_local,
+    scheme_of,
+    upload,
+)
 
 
 class StoNet(Component, torch.nn.Module):

@@ -29,14 +29,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 THIS = Path(__file__).resolve()
 # how a test names the shared data, or the real data sets it holds
-MENTIONS_DATA = re.compile(r"shared[/_]data|[\"']shared[\"']|SHARED_DATA|needs_mnist"
-                           r"|\b(MNIST|IMAGES|LABELS)\b")
+MENTIONS_DATA = re.compile(
+    r"shared[/_]data|[\"']shared[\"']|SHARED_DATA|needs_mnist"
+    r"|\b(MNIST|IMAGES|LABELS)\b"
+)
 NAMES_THE_FOLDER = re.compile(r"[\"']shared[\"']|[\"'][^\"'\n]*\.\./shared\b")
 # a test may rewrite an example's relative path to the data (then it holds that path)
 REWRITES_A_PATH = re.compile(r"\.(replace|count)\(")
 SKIP_REASON = "is absent; tests that read real data sets need the folder"
-_IGNORED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache",
-            "build", "dist", "node_modules"}
+_IGNORED = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    "build",
+    "dist",
+    "node_modules",
+}
 
 
 def _test_modules(root: Path) -> list[Path]:
@@ -45,8 +56,13 @@ def _test_modules(root: Path) -> list[Path]:
 
 def data_test_modules(root: Path) -> list[str]:
     """Test modules under ``root`` that may read the shared data, relative to ``root``."""
-    examples = sorted({p.name for p in (root / "examples").rglob("*.yaml")
-                       if "shared/data" in p.read_text(encoding="utf-8", errors="replace")})
+    examples = sorted(
+        {
+            p.name
+            for p in (root / "examples").rglob("*.yaml")
+            if "shared/data" in p.read_text(encoding="utf-8", errors="replace")
+        }
+    )
     found = []
     for path in _test_modules(root):
         if not path.name.startswith("test_") or path.name == THIS.name:
@@ -60,11 +76,19 @@ def data_test_modules(root: Path) -> list[str]:
 def _repository_files(root: Path) -> list[str]:
     """What a clone holds (tracked files, plus new ones not ignored), relative to ``root``."""
     if (root / ".git").exists() and shutil.which("git"):
-        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return [name for name in listed.split("\0") if name and (root / name).is_file()]
-    return [str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and not _IGNORED.intersection(p.relative_to(root).parts)]
+    return [
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not _IGNORED.intersection(p.relative_to(root).parts)
+    ]
 
 
 def _clone(root: Path, target: Path) -> Path:
@@ -76,10 +100,19 @@ def _clone(root: Path, target: Path) -> Path:
 
 
 def _pytest(clone: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CI", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CI", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_only_conftest_names_the_shared_folder() -> None:
@@ -92,26 +125,33 @@ def test_only_conftest_names_the_shared_folder() -> None:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, (
         "build paths of the shared data with tests.conftest (the shared_data fixture, "
-        "require_shared_data) so that they skip when it is absent:\n" + "\n".join(offenders))
+        "require_shared_data) so that they skip when it is absent:\n" + "\n".join(offenders)
+    )
 
 
 def test_the_data_modules_are_found() -> None:
     found = data_test_modules(ROOT)
-    for expected in ("tests/vision/test_datasets.py", "tests/vision/test_idx.py",
-                     "tests/nlp/test_datasets.py", "tests/nlp/test_examples_nlp.py"):
+    for expected in (
+        "tests/vision/test_datasets.py",
+        "tests/vision/test_idx.py",
+        "tests/nlp/test_datasets.py",
+        "tests/nlp/test_examples_nlp.py",
+    ):
         assert expected in found
 
 
 @pytest.mark.timeout(900)
-def test_a_clone_without_shared_data_collects_and_skips_the_data_tests(
-        tmp_path: Path) -> None:
+def test_a_clone_without_shared_data_collects_and_skips_the_data_tests(tmp_path: Path) -> None:
     clone = _clone(ROOT, tmp_path / "flambe")
     assert not (clone.parent / "shared").exists()
 
     # the whole suite is collected (imported), and the modules that may read the data run
     modules = set(data_test_modules(clone))
-    others = [str(p.relative_to(clone)) for p in _test_modules(clone)
-              if p.name.startswith("test_") and str(p.relative_to(clone)) not in modules]
+    others = [
+        str(p.relative_to(clone))
+        for p in _test_modules(clone)
+        if p.name.startswith("test_") and str(p.relative_to(clone)) not in modules
+    ]
     deselect = [arg for name in others for arg in ("--deselect", name)]
     result = _pytest(clone, "-q", "-rfEs", "tests", *deselect)
     output = result.stdout + result.stderr

@@ -12,9 +12,14 @@ from flambe.learn import BatchCheckError, NonFiniteLossError, Trainer, TrainerCo
 from flambe.learn.utils import select_device
 from flambe.logging import TrialLogging
 from flambe.logging.events import read_scalars
-
-from tests.core.learn_helpers import (CountingSGD, LAccuracy, LLinear, LSampler,
-                                      LSequenceMetric, make_trainer)
+from tests.core.learn_helpers import (
+    CountingSGD,
+    LAccuracy,
+    LLinear,
+    LSampler,
+    LSequenceMetric,
+    make_trainer,
+)
 
 
 def run_all(trainer: Trainer) -> int:
@@ -25,6 +30,7 @@ def run_all(trainer: Trainer) -> int:
 
 
 # -- construction ---------------------------------------------------------------------
+
 
 def test_batches_per_iter_needs_drop_last():
     with pytest.raises(TrainerConfigError, match="drop_last") as info:
@@ -44,8 +50,9 @@ def test_batches_per_iter_larger_than_an_epoch_is_refused():
 
 
 def test_iter_per_step_overrides_epoch_per_step():
-    trainer = make_trainer(n_train=40, batch_size=4, iter_per_step=7, epoch_per_step=5.0,
-                           max_steps=3)
+    trainer = make_trainer(
+        n_train=40, batch_size=4, iter_per_step=7, epoch_per_step=5.0, max_steps=3
+    )
     assert trainer.iter_per_step == 7
     assert trainer.n_epochs == math.ceil(7 / 10 * 3)
 
@@ -53,7 +60,7 @@ def test_iter_per_step_overrides_epoch_per_step():
 def test_model_output_that_does_not_fit_the_loss_is_reported_before_training():
     class Wide(LLinear):
         def forward(self, x, y):
-            return torch.randn(len(x), 3, 5), y   # 3-d scores for NLLLoss with [B] targets
+            return torch.randn(len(x), 3, 5), y  # 3-d scores for NLLLoss with [B] targets
 
     with pytest.raises(BatchCheckError, match=r"loss NLLLoss does not fit.*\[4, 3, 5\]"):
         make_trainer(model=Wide())
@@ -86,6 +93,7 @@ def test_device_is_chosen_automatically():
 
 # -- steps ------------------------------------------------------------------------------
 
+
 def test_run_returns_false_after_max_steps():
     trainer = make_trainer(max_steps=4, iter_per_step=2)
     results = [trainer.run() for _ in range(4)]
@@ -110,8 +118,9 @@ def test_validation_runs_max_steps_plus_one_times_first_untrained(tmp_path):
 
 
 def test_each_run_makes_iter_per_step_optimizer_steps_and_forwards():
-    trainer = make_trainer(n_train=40, batch_size=4, iter_per_step=3, batches_per_iter=2,
-                           drop_last=True, max_steps=2)
+    trainer = make_trainer(
+        n_train=40, batch_size=4, iter_per_step=3, batches_per_iter=2, drop_last=True, max_steps=2
+    )
     trainer.run()
     assert trainer.optimizer.steps == 3
     assert trainer.model.train_forwards == 6
@@ -122,7 +131,7 @@ def test_each_run_makes_iter_per_step_optimizer_steps_and_forwards():
 
 def test_training_goes_on_past_the_planned_epochs():
     trainer = make_trainer(n_train=12, batch_size=4, iter_per_step=5, max_steps=3)
-    trainer.n_epochs = 1   # plan less data than the steps need
+    trainer.n_epochs = 1  # plan less data than the steps need
     run_all(trainer)
     assert trainer.optimizer.steps == 15
     assert len(trainer.train_sampler.calls) > 1
@@ -130,13 +139,15 @@ def test_training_goes_on_past_the_planned_epochs():
 
 # -- logs ---------------------------------------------------------------------------------
 
+
 def test_training_and_validation_tags_and_steps(tmp_path):
     class Extra(LAccuracy):
         def __str__(self):
             return "Extra"
 
-    trainer = make_trainer(max_steps=2, iter_per_step=3, extra_validation_metrics=[Extra()],
-                           log_interval=1)
+    trainer = make_trainer(
+        max_steps=2, iter_per_step=3, extra_validation_metrics=[Extra()], log_interval=1
+    )
     with TrialLogging(str(tmp_path)):
         run_all(trainer)
     scalars = read_scalars(str(tmp_path))
@@ -151,8 +162,14 @@ def test_lr_is_logged_with_a_scheduler(tmp_path):
     model = LLinear()
     optimizer = CountingSGD(model.parameters(), lr=0.5)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1.0 / (i + 1))
-    trainer = make_trainer(model=model, optimizer=optimizer, iter_scheduler=scheduler,
-                           max_steps=1, iter_per_step=3, log_interval=1)
+    trainer = make_trainer(
+        model=model,
+        optimizer=optimizer,
+        iter_scheduler=scheduler,
+        max_steps=1,
+        iter_per_step=3,
+        log_interval=1,
+    )
     with TrialLogging(str(tmp_path)):
         run_all(trainer)
     lrs = [v for _, v in read_scalars(str(tmp_path))["Training/LR"]]
@@ -172,8 +189,12 @@ def test_tb_log_prefix(tmp_path):
 
 def test_training_metrics_log_interval(tmp_path):
     """Regression: the original compared the interval with the index of the last log."""
-    trainer = make_trainer(max_steps=1, iter_per_step=5, extra_training_metrics=[LAccuracy()],
-                           extra_training_metrics_log_interval=2)
+    trainer = make_trainer(
+        max_steps=1,
+        iter_per_step=5,
+        extra_training_metrics=[LAccuracy()],
+        extra_training_metrics_log_interval=2,
+    )
     with TrialLogging(str(tmp_path / "a")):
         run_all(trainer)
     assert [s for s, _ in read_scalars(str(tmp_path / "a"))["Training/LAccuracy"]] == [1, 3, 4]
@@ -185,11 +206,17 @@ def test_training_metrics_log_interval(tmp_path):
 
 # -- best model and metric ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lower, best", [(False, 0.9), (True, 0.2)])
 def test_best_metric_follows_the_direction(lower, best):
     values = [0.5, 0.9, 0.2, 0.7]
-    trainer = make_trainer(max_steps=3, iter_per_step=1, metric_fn=LSequenceMetric(values),
-                           lower_is_better=lower, check_batch=False)
+    trainer = make_trainer(
+        max_steps=3,
+        iter_per_step=1,
+        metric_fn=LSequenceMetric(values),
+        lower_is_better=lower,
+        check_batch=False,
+    )
     assert trainer.metric() is None
     run_all(trainer)
     assert trainer.best_metric == best
@@ -199,10 +226,20 @@ def test_best_metric_follows_the_direction(lower, best):
 
 def test_lower_is_better_ranks_variants_the_right_way_round():
     """Regression: the original reported the raw loss, so maximising kept the worst variant."""
-    good = make_trainer(max_steps=1, iter_per_step=1, lower_is_better=True, check_batch=False,
-                        metric_fn=LSequenceMetric([0.1]))
-    bad = make_trainer(max_steps=1, iter_per_step=1, lower_is_better=True, check_batch=False,
-                       metric_fn=LSequenceMetric([5.0]))
+    good = make_trainer(
+        max_steps=1,
+        iter_per_step=1,
+        lower_is_better=True,
+        check_batch=False,
+        metric_fn=LSequenceMetric([0.1]),
+    )
+    bad = make_trainer(
+        max_steps=1,
+        iter_per_step=1,
+        lower_is_better=True,
+        check_batch=False,
+        metric_fn=LSequenceMetric([5.0]),
+    )
     run_all(good)
     run_all(bad)
     assert max([good, bad], key=lambda t: t.metric()) is good
@@ -216,10 +253,11 @@ def test_final_model_is_the_best_snapshot_on_cpu():
             snapshots.append({k: v.clone() for k, v in trainer.model.state_dict().items()})
             return super().finalize(state)
 
-    trainer = make_trainer(max_steps=3, iter_per_step=2, check_batch=False,
-                           metric_fn=Snap([0.1, 0.3, 0.8, 0.8]))
+    trainer = make_trainer(
+        max_steps=3, iter_per_step=2, check_batch=False, metric_fn=Snap([0.1, 0.3, 0.8, 0.8])
+    )
     run_all(trainer)
-    best = snapshots[2]   # 0.8 first seen at pass 2; the equal pass 3 does not replace it
+    best = snapshots[2]  # 0.8 first seen at pass 2; the equal pass 3 does not replace it
     for name, value in trainer.model.state_dict().items():
         assert torch.equal(value, best[name])
         assert value.device.type == "cpu"
@@ -227,6 +265,7 @@ def test_final_model_is_the_best_snapshot_on_cpu():
 
 
 # -- schedulers -----------------------------------------------------------------------
+
 
 def test_plateau_scheduler_gets_the_validation_loss_and_iter_scheduler_steps_each_iteration():
     model = LLinear()
@@ -245,27 +284,34 @@ def test_plateau_scheduler_gets_the_validation_loss_and_iter_scheduler_steps_eac
             order.append(optimizer.steps)
             super().step(epoch)
 
-    trainer = make_trainer(model=model, optimizer=optimizer, scheduler=Plateau(optimizer),
-                           iter_scheduler=Iter(optimizer, lambda i: 1.0), max_steps=2,
-                           iter_per_step=3)
-    order.clear()   # the LambdaLR constructor steps once
+    trainer = make_trainer(
+        model=model,
+        optimizer=optimizer,
+        scheduler=Plateau(optimizer),
+        iter_scheduler=Iter(optimizer, lambda i: 1.0),
+        max_steps=2,
+        iter_per_step=3,
+    )
+    order.clear()  # the LambdaLR constructor steps once
     run_all(trainer)
     assert len(seen) == 2 and all(isinstance(v, float) and v > 0 for v in seen)
-    assert order == [1, 2, 3, 4, 5, 6]   # after each optimizer step
+    assert order == [1, 2, 3, 4, 5, 6]  # after each optimizer step
 
 
 def test_other_scheduler_steps_once_per_validation_after_training():
     model = LLinear()
     optimizer = CountingSGD(model.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    trainer = make_trainer(model=model, optimizer=optimizer, scheduler=scheduler, max_steps=3,
-                           iter_per_step=1)
+    trainer = make_trainer(
+        model=model, optimizer=optimizer, scheduler=scheduler, max_steps=3, iter_per_step=1
+    )
     run_all(trainer)
     assert scheduler.last_epoch == 3
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 / 8)
 
 
 # -- gradients -------------------------------------------------------------------------
+
 
 def test_gradient_norm_clipping(tmp_path):
     trainer = make_trainer(max_steps=2, iter_per_step=4, max_grad_norm=0.01, log_interval=1)
@@ -291,14 +337,19 @@ def test_scalars_and_norms_are_logged_every_log_interval_iterations(tmp_path, mo
     model = LLinear()
     optimizer = CountingSGD(model.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1.0)
-    trainer = make_trainer(model=model, optimizer=optimizer, iter_scheduler=scheduler,
-                           max_steps=2, iter_per_step=60)
+    trainer = make_trainer(
+        model=model, optimizer=optimizer, iter_scheduler=scheduler, max_steps=2, iter_per_step=60
+    )
     assert trainer.log_interval == 50
     with TrialLogging(str(tmp_path / "default")):
         run_all(trainer)
     scalars = read_scalars(str(tmp_path / "default"))
-    for tag in ("Training/Loss", "Training/Gradient_Norm", "Training/Parameter_Norm",
-                "Training/LR"):
+    for tag in (
+        "Training/Loss",
+        "Training/Gradient_Norm",
+        "Training/Parameter_Norm",
+        "Training/LR",
+    ):
         assert [s for s, _ in scalars[tag]] == [0, 50, 100], tag
     assert len(computed) == 2 * 3  # gradients and weights, at 3 of the 120 iterations
     assert [s for s, _ in scalars["Validation/Loss"]] == [0, 1, 2]  # every step as before
@@ -307,8 +358,9 @@ def test_scalars_and_norms_are_logged_every_log_interval_iterations(tmp_path, mo
     every = make_trainer(max_steps=1, iter_per_step=7, log_interval=1)
     with TrialLogging(str(tmp_path / "every")):
         run_all(every)
-    assert [s for s, _ in read_scalars(str(tmp_path / "every"))["Training/Gradient_Norm"]] == \
-        list(range(7))
+    assert [s for s, _ in read_scalars(str(tmp_path / "every"))["Training/Gradient_Norm"]] == list(
+        range(7)
+    )
     assert len(computed) == 2 * 7
 
 
@@ -338,8 +390,9 @@ def test_gradient_value_clipping():
 def test_accumulated_gradient_is_the_mean_of_the_batches(tmp_path):
     """Regression: the original summed the gradients of the accumulated batches."""
     k = 3
-    trainer = make_trainer(n_train=24, batch_size=4, batches_per_iter=k, drop_last=True,
-                           iter_per_step=1, max_steps=1)
+    trainer = make_trainer(
+        n_train=24, batch_size=4, batches_per_iter=k, drop_last=True, iter_per_step=1, max_steps=1
+    )
     reference = LLinear()
     reference.load_state_dict(trainer.model.state_dict())
     batches = list(LSampler(4, drop_last=True).sample(trainer.dataset.train))[:k]
@@ -362,21 +415,25 @@ def test_accumulated_gradient_is_the_mean_of_the_batches(tmp_path):
 
 # -- state ------------------------------------------------------------------------------
 
+
 def test_state_round_trip_with_optimizer_and_schedulers():
     def build():
         model = LLinear(seed=5)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-        return make_trainer(model=model, optimizer=optimizer,
-                            scheduler=torch.optim.lr_scheduler.StepLR(optimizer, 1, 0.5),
-                            iter_scheduler=torch.optim.lr_scheduler.StepLR(optimizer, 2, 0.9),
-                            max_steps=3, iter_per_step=2)
+        return make_trainer(
+            model=model,
+            optimizer=optimizer,
+            scheduler=torch.optim.lr_scheduler.StepLR(optimizer, 1, 0.5),
+            iter_scheduler=torch.optim.lr_scheduler.StepLR(optimizer, 2, 0.9),
+            max_steps=3,
+            iter_per_step=2,
+        )
 
     trainer = build()
     trainer.run()
     trainer.run()
     state = trainer.get_state()
-    for key in ("optimizer", "scheduler", "iter_scheduler", "_step", "_best_metric",
-                "_best_model"):
+    for key in ("optimizer", "scheduler", "iter_scheduler", "_step", "_best_metric", "_best_model"):
         assert key in state, key
     fresh = build()
     fresh.load_state(state)
@@ -391,12 +448,14 @@ def test_state_round_trip_with_optimizer_and_schedulers():
 
 
 def test_loading_a_finished_state_restores_the_best_weights():
-    trainer = make_trainer(max_steps=2, iter_per_step=2, check_batch=False,
-                           metric_fn=LSequenceMetric([0.1, 0.9, 0.2]))
+    trainer = make_trainer(
+        max_steps=2, iter_per_step=2, check_batch=False, metric_fn=LSequenceMetric([0.1, 0.9, 0.2])
+    )
     run_all(trainer)
     state = trainer.get_state()
-    fresh = make_trainer(max_steps=2, iter_per_step=2, model=LLinear(seed=9),
-                         metric_fn=LSequenceMetric([0.0]))
+    fresh = make_trainer(
+        max_steps=2, iter_per_step=2, model=LLinear(seed=9), metric_fn=LSequenceMetric([0.0])
+    )
     fresh.load_state(state)
     for name, value in fresh.model.state_dict().items():
         assert torch.equal(value, trainer._best_model[name])
@@ -425,6 +484,7 @@ def test_torch_loss_flambe_metric_and_training_metrics(tmp_path):
 
 def test_precompile_moves_a_model_schema_when_it_is_built():
     from flambe.compile import Schema
+
     schema = Schema(LLinear, None)
     Trainer.precompile(model=schema, device="meta")
     model = schema()
@@ -481,9 +541,10 @@ def write_blobs(path, n=600, seed=0):
 
 def test_yaml_experiment_of_core_classes_learns(tmp_path):
     from flambe.compile import yaml
+
     write_blobs(tmp_path / "blobs.csv")
     config = yaml.load(EXPERIMENT.format(path=tmp_path / "blobs.csv"), file="experiment.yaml")
-    built = {name: schema() for name, schema in config.items()}   # in order: links go back
+    built = {name: schema() for name, schema in config.items()}  # in order: links go back
     trainer, evaluator = built["trainer"], built["evaluator"]
     with TrialLogging(str(tmp_path / "logs")):
         steps = run_all(trainer)
@@ -498,15 +559,23 @@ def test_yaml_experiment_of_core_classes_learns(tmp_path):
     assert len(losses) >= 2 and losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("change, message", [
-    (("loss_fn: !torch.NLLLoss {}", "loss_fn: !torch.BCELoss {}"),
-     r"experiment.yaml:\d+:\d+: Trainer: the loss BCELoss does not fit the model's output: "
-     r"prediction a tensor of shape \[\d+, 3\]"),
-    (("  max_steps: 5", "  max_steps: 5\n  batches_per_iter: 2"),
-     r"experiment.yaml:\d+:\d+: Trainer: batches_per_iter=2 needs a train sampler that drops"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            ("loss_fn: !torch.NLLLoss {}", "loss_fn: !torch.BCELoss {}"),
+            r"experiment.yaml:\d+:\d+: Trainer: the loss BCELoss does not fit the model's output: "
+            r"prediction a tensor of shape \[\d+, 3\]",
+        ),
+        (
+            ("  max_steps: 5", "  max_steps: 5\n  batches_per_iter: 2"),
+            r"experiment.yaml:\d+:\d+: Trainer: batches_per_iter=2 needs a train sampler that drops",
+        ),
+    ],
+)
 def test_bad_trainer_configs_fail_at_build_with_their_place(tmp_path, change, message):
     from flambe.compile import yaml
+
     write_blobs(tmp_path / "blobs.csv", n=200)
     text = EXPERIMENT.format(path=tmp_path / "blobs.csv").replace(*change)
     config = yaml.load(text, file="experiment.yaml")
@@ -519,8 +588,9 @@ def test_bad_trainer_configs_fail_at_build_with_their_place(tmp_path, change, me
 def test_training_doc_examples_run(tmp_path, monkeypatch):
     """docs/training.md: every example runs as written."""
     from tests.core.test_docs_examples import blocks
+
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", list(sys.path))   # the doc adds "." for its script
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the doc adds "." for its script
     namespace = {"__name__": "__main__"}
     ran = files = 0
     for note, lang, body in blocks("training.md"):
@@ -537,11 +607,15 @@ def test_training_doc_examples_run(tmp_path, monkeypatch):
 def test_a_saved_trainer_loads_and_resumes(tmp_path):
     import flambe
     from flambe.compile import yaml
+
     write_blobs(tmp_path / "blobs.csv", n=300)
     text = EXPERIMENT.format(path=tmp_path / "blobs.csv")
     # the model written inside the trainer, so that the saved trainer holds its whole config
-    text = text.replace("  model: !@ model\n", "  model: !MLPEncoder {input_size: 4, output_size: 3,"
-                        " output_activation: !torch.LogSoftmax {dim: -1}}\n")
+    text = text.replace(
+        "  model: !@ model\n",
+        "  model: !MLPEncoder {input_size: 4, output_size: 3,"
+        " output_activation: !torch.LogSoftmax {dim: -1}}\n",
+    )
     config = yaml.load(text, file="experiment.yaml")
     config["dataset"]()
     trainer = config["trainer"]()

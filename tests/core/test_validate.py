@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any
 
 from flambe.compile.component import Component
 from flambe.compile.validate import check, validate_file, validate_text
@@ -19,7 +19,7 @@ from flambe.errors import (
     YAMLSyntaxError,
 )
 
-BUILT: List[Any] = []
+BUILT: list[Any] = []
 
 
 class VaThing(Component):
@@ -47,22 +47,24 @@ fourth: !VaThing
 """
 
 
-def _summary(errors: List[FlambeError]) -> List[Tuple[str, int, int]]:
+def _summary(errors: list[FlambeError]) -> list[tuple[str, int, int]]:
     return sorted((type(e).__name__, e.location.line, e.location.column) for e in errors)
 
 
 def test_every_problem_is_reported_with_its_place() -> None:
     errors = validate_text(MANY_PROBLEMS, "v.yaml")
     assert all(e.location.file == "v.yaml" for e in errors)
-    assert _summary(errors) == sorted([
-        ("UnpreparedLinkError", 2, 10),   # link to a later stage
-        ("ArgumentError", 3, 9),          # gama
-        ("UnknownTagError", 4, 9),        # VaThingg
-        ("MalformedLinkError", 6, 9),     # a]b
-        ("LinkError", 7, 10),             # nothing named 'nowhere'
-        ("ArgumentError", 10, 23),        # zeta, inside a list
-        ("ArgumentError", 11, 7),         # needed is missing
-    ])
+    assert _summary(errors) == sorted(
+        [
+            ("UnpreparedLinkError", 2, 10),  # link to a later stage
+            ("ArgumentError", 3, 9),  # gama
+            ("UnknownTagError", 4, 9),  # VaThingg
+            ("MalformedLinkError", 6, 9),  # a]b
+            ("LinkError", 7, 10),  # nothing named 'nowhere'
+            ("ArgumentError", 10, 23),  # zeta, inside a list
+            ("ArgumentError", 11, 7),  # needed is missing
+        ]
+    )
     by_type = {type(e): e for e in errors}
     assert "'!VaThing'" in by_type[UnknownTagError].hint
     assert "second" in by_type[UnpreparedLinkError].message

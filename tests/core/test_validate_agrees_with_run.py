@@ -139,8 +139,11 @@ REFUSED = [
     ("reduce: {trainer: 1}", 3, "reduce names 'trainer', which is not a stage of the pipeline"),
     ("num_samples: {trainer: 2}", 3, "num_samples names 'trainer', which is not a stage"),
     ("reduce: {plain: 1}", 5, "reduce: stage 'plain' (AgPlain) has no metric()"),
-    ("schedulers: {plain: !ray.FIFOScheduler {}}", 5,
-     "schedulers: stage 'plain' (AgPlain) has no metric()"),
+    (
+        "schedulers: {plain: !ray.FIFOScheduler {}}",
+        5,
+        "schedulers: stage 'plain' (AgPlain) has no metric()",
+    ),
     ("reduce: {scored: -1}", 3, "reduce: scored: -1 is not a number of variants"),
 ]
 
@@ -165,8 +168,10 @@ def test_validate_reports_an_invalid_name_as_run_does(tmp_path):
 
 
 def test_validate_reports_a_resource_url_no_plugin_serves(tmp_path):
-    path = write(tmp_path, EXPERIMENT.format(
-        name="e", extra="resources:\n  data: nosuchscheme://bucket/data.csv"))
+    path = write(
+        tmp_path,
+        EXPERIMENT.format(name="e", extra="resources:\n  data: nosuchscheme://bucket/data.csv"),
+    )
     refused = run_refuses(path)
     assert "nosuchscheme" in str(refused)
     (problem,) = messages(find_problems(path))
@@ -182,8 +187,9 @@ def test_validate_reports_a_save_path_url_no_plugin_serves(tmp_path):
 
 
 def test_a_valid_resume_and_reduce_pass_both(tmp_path):
-    path = write(tmp_path, EXPERIMENT.format(
-        name="e", extra="resume: [plain, scored]\nreduce: {scored: 1}"))
+    path = write(
+        tmp_path, EXPERIMENT.format(name="e", extra="resume: [plain, scored]\nreduce: {scored: 1}")
+    )
     assert find_problems(path) == []
     experiment = build_runnable(load_runnable_config(path))
     assert experiment.resume == ["plain", "scored"]

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Tuple
 
 import pytest
 
@@ -34,11 +33,16 @@ def _copy_moons(folder: Path, old: str = "", new: str = "", data: bool = True) -
 
 
 def _run(config: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flambe.cli", "run", str(config), *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "run", str(config), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def _line_col(config: Path, needle: str) -> Tuple[int, int]:
+def _line_col(config: Path, needle: str) -> tuple[int, int]:
     for number, row in enumerate(config.read_text().splitlines(), 1):
         if needle in row:
             return number, row.index(needle) + 1
@@ -52,21 +56,47 @@ def _assert_stopped_before_running(proc: subprocess.CompletedProcess, cwd: Path)
     assert not (cwd / "flambe-output").exists()
 
 
-@pytest.mark.parametrize("old, new, key, words", [
-    ("hidden_size: 32", "hiden_size: 32", "hiden_size:",
-     ["unknown argument 'hiden_size'", "did you mean 'hidden_size'?"]),
-    ("hidden_size: 32", "hiden_size: !g [8, 16]", "hiden_size:",
-     ["unknown argument 'hiden_size' (its value is a !g search over 2 values",
-      "did you mean 'hidden_size'?"]),
-    ("hidden_size: 32", "hidden_size: eight", "hidden_size:",
-     ["argument 'hidden_size' expects int or null, got 'eight' (a string)"]),
-    ("hidden_size: 32", "hidden_size: !g [8, sixteen]", "hidden_size:",
-     ["argument 'hidden_size' expects int or null, got 'sixteen' (a string)"]),
-    ("metric_fn: !Accuracy {}\n    eval_data", "metric_fn: !Accuracy {}\n    eval_dta",
-     "eval_dta:", ["!Evaluator got an unknown argument 'eval_dta'", "did you mean 'eval_data'?"]),
-])
-def test_a_mistake_inside_a_stage_stops_the_run_at_its_place(old, new, key, words,
-                                                             tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "old, new, key, words",
+    [
+        (
+            "hidden_size: 32",
+            "hiden_size: 32",
+            "hiden_size:",
+            ["unknown argument 'hiden_size'", "did you mean 'hidden_size'?"],
+        ),
+        (
+            "hidden_size: 32",
+            "hiden_size: !g [8, 16]",
+            "hiden_size:",
+            [
+                "unknown argument 'hiden_size' (its value is a !g search over 2 values",
+                "did you mean 'hidden_size'?",
+            ],
+        ),
+        (
+            "hidden_size: 32",
+            "hidden_size: eight",
+            "hidden_size:",
+            ["argument 'hidden_size' expects int or null, got 'eight' (a string)"],
+        ),
+        (
+            "hidden_size: 32",
+            "hidden_size: !g [8, sixteen]",
+            "hidden_size:",
+            ["argument 'hidden_size' expects int or null, got 'sixteen' (a string)"],
+        ),
+        (
+            "metric_fn: !Accuracy {}\n    eval_data",
+            "metric_fn: !Accuracy {}\n    eval_dta",
+            "eval_dta:",
+            ["!Evaluator got an unknown argument 'eval_dta'", "did you mean 'eval_data'?"],
+        ),
+    ],
+)
+def test_a_mistake_inside_a_stage_stops_the_run_at_its_place(
+    old, new, key, words, tmp_path: Path
+) -> None:
     config = _copy_moons(tmp_path, old, new)
     proc = _run(config, tmp_path)
     _assert_stopped_before_running(proc, tmp_path)
@@ -98,8 +128,10 @@ def test_a_missing_resource_stops_the_run_at_its_line(tmp_path: Path) -> None:
     proc = _run(config, cwd)
     _assert_stopped_before_running(proc, cwd)
     line, column = _line_col(config, "data/moons.csv")
-    assert f"{config}:{line}:{column}: resource 'moons': {folder / 'data' / 'moons.csv'} does " \
-           "not exist" in proc.stderr
+    assert (
+        f"{config}:{line}:{column}: resource 'moons': {folder / 'data' / 'moons.csv'} does "
+        "not exist" in proc.stderr
+    )
     assert f"a relative path starts from the config's folder ({folder})" in proc.stderr
 
 

@@ -14,15 +14,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
 from tests.conftest import require_shared_data
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.yaml")
-                  if not {"build", "flambe-output"} & set(p.parts) and p.name != "broken.yaml")
+EXAMPLES = sorted(
+    p
+    for p in (REPO / "examples").rglob("*.yaml")
+    if not {"build", "flambe-output"} & set(p.parts) and p.name != "broken.yaml"
+)
 SKETCH = re.compile(r"(^|\s)\.\.\.(\s|$)", re.M)  # a block with '...' elisions is a sketch
 BLOCK = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```yaml\n(?P<body>.*?)```", re.S)
 # plugin tags a config uses, and the distribution that provides them in this repository
@@ -30,8 +32,13 @@ PLUGIN_CONFIGS = {"examples/plugin-hello/greet.yaml": "flambe_hello"}
 
 
 def _validate(path: Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flambe.cli", "validate", str(path)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "validate", str(path)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _needs_shared_data(text: str) -> bool:
@@ -45,8 +52,9 @@ def test_every_example_validates(path: Path, tmp_path: Path) -> None:
     if _needs_shared_data(text):
         require_shared_data()  # skips, saying why, when the shared data is absent
     if relative in PLUGIN_CONFIGS:
-        pytest.importorskip(PLUGIN_CONFIGS[relative],
-                            reason=f"{relative} needs the plugin of examples/plugin-hello")
+        pytest.importorskip(
+            PLUGIN_CONFIGS[relative], reason=f"{relative} needs the plugin of examples/plugin-hello"
+        )
     if "\n---\n" in text:  # an extensions header: check a copy, where -i may install nothing
         pytest.importorskip("hello_ext", reason=f"{relative} needs its extension installed")
     proc = _validate(path, tmp_path)  # run from elsewhere: relative paths start at the config
@@ -54,7 +62,7 @@ def test_every_example_validates(path: Path, tmp_path: Path) -> None:
     assert proc.stdout.strip().endswith("OK")
 
 
-def _doc_blocks() -> List[Tuple[str, int, str, str]]:
+def _doc_blocks() -> list[tuple[str, int, str, str]]:
     found = []
     for doc in sorted((REPO / "docs").glob("*.md")):
         text = doc.read_text(encoding="utf-8")
@@ -88,16 +96,19 @@ def test_docs_have_blocks_to_validate() -> None:
     assert len(_doc_blocks()) >= 15
 
 
-@pytest.mark.parametrize("doc, line, note, body", _doc_blocks(),
-                         ids=[f"{d}:{n}" for d, n, _, _ in _doc_blocks()])
-def test_every_doc_block_meant_to_run_validates(doc: str, line: int, note: str, body: str,
-                                                tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "doc, line, note, body", _doc_blocks(), ids=[f"{d}:{n}" for d, n, _, _ in _doc_blocks()]
+)
+def test_every_doc_block_meant_to_run_validates(
+    doc: str, line: int, note: str, body: str, tmp_path: Path, monkeypatch
+) -> None:
     from flambe.compile.validate import validate_text
 
     if note.startswith("the file "):
-        example = REPO / note[len("the file "):].strip()
-        assert body.strip() in example.read_text(encoding="utf-8"), \
+        example = REPO / note[len("the file ") :].strip()
+        assert body.strip() in example.read_text(encoding="utf-8"), (
             f"docs/{doc}:{line} differs from {example.relative_to(REPO)}"
+        )
         return  # validated with the examples
     if doc in DOCS_DEFINING_CLASSES:  # its tags are classes its own Python blocks define
         monkeypatch.chdir(tmp_path)

@@ -19,21 +19,31 @@ def _folders(tmp_path: Path):
 def test_a_builder_writes_its_relative_destination_beside_the_config(tmp_path: Path) -> None:
     configs, elsewhere = _folders(tmp_path)
     config = configs / "build.yaml"
-    config.write_text("!Builder\ndestination: exported/model\n"
-                      "component: !torch.Linear {in_features: 4, out_features: 2}\n")
-    proc = subprocess.run([sys.executable, "-m", "flambe.cli", "run", str(config)],
-                          cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    config.write_text(
+        "!Builder\ndestination: exported/model\n"
+        "component: !torch.Linear {in_features: 4, out_features: 2}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "flambe.cli", "run", str(config)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert (configs / "exported" / "model").exists()
     assert not (elsewhere / "exported").exists()
 
 
-def test_runnables_resolve_their_outputs_from_the_config_folder(tmp_path: Path,
-                                                               monkeypatch) -> None:
+def test_runnables_resolve_their_outputs_from_the_config_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
     configs, elsewhere = _folders(tmp_path)
     config = configs / "build.yaml"
-    config.write_text("!Builder\ndestination: out/model\n"
-                      "component: !torch.Linear {in_features: 1, out_features: 1}\n")
+    config.write_text(
+        "!Builder\ndestination: out/model\n"
+        "component: !torch.Linear {in_features: 1, out_features: 1}\n"
+    )
     monkeypatch.chdir(elsewhere)
     builder = load_config(open(config), str(config)).root()
     assert builder.path_from_config("out/x.txt") == str(configs / "out" / "x.txt")
@@ -43,8 +53,10 @@ def test_runnables_resolve_their_outputs_from_the_config_folder(tmp_path: Path,
 def test_a_relative_save_path_starts_from_the_config_folder(tmp_path: Path, monkeypatch) -> None:
     configs, elsewhere = _folders(tmp_path)
     config = configs / "exp.yaml"
-    config.write_text("!Experiment\nname: paths\nsave_path: runs\npipeline:\n"
-                      "  model: !torch.Linear {in_features: 1, out_features: 1}\n")
+    config.write_text(
+        "!Experiment\nname: paths\nsave_path: runs\npipeline:\n"
+        "  model: !torch.Linear {in_features: 1, out_features: 1}\n"
+    )
     monkeypatch.chdir(elsewhere)
     experiment = load_config(open(config), str(config)).root()
     experiment.parse()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-GOOD = '''
+GOOD = """
 import torch
 from flambe.compile import Component
 
@@ -30,9 +30,9 @@ class Good(Component, torch.nn.Module):
         super().__init__()
         self.n = n
         self.linear = torch.nn.Linear(n, 1)
-'''
+"""
 
-EVIL = '''
+EVIL = """
 import os
 import torch
 from flambe.compile import Component
@@ -44,9 +44,9 @@ class Thing(Component, torch.nn.Module):
     def __init__(self, n: int = 2) -> None:
         super().__init__()
         self.linear = torch.nn.Linear(n, 1)
-'''
+"""
 
-BACKEND = '''
+BACKEND = """
 import os
 open(os.environ["EVIL_MARKER"], "a").write("build backend ran\\n")
 
@@ -57,15 +57,22 @@ def get_requires_for_build_wheel(config_settings=None):
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise RuntimeError("no wheel")
-'''
+"""
 
 
 def python(tmp_path: Path, code: str, marker: Path) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter (tmp_path on sys.path); it prints a JSON line last."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path),
-               EVIL_MARKER=str(marker))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path), EVIL_MARKER=str(marker)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["stdout"] = proc.stdout
@@ -131,14 +138,19 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (project / "backend.py").write_text(BACKEND)
     (project / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
-        '[project]\nname = "not-installed-ext"\nversion = "1"\n')
+        '[project]\nname = "not-installed-ext"\nversion = "1"\n'
+    )
     marker = folder / "marker"
     python(folder, SAVE, folder / "unused-marker")
     inert = python(folder, INERT, marker)
     after_inert = marker.read_text() if marker.exists() else ""
     trusted = python(folder, TRUSTED, marker)
-    return {"inert": inert, "after_inert": after_inert, "trusted": trusted,
-            "after_trusted": marker.read_text() if marker.exists() else ""}
+    return {
+        "inert": inert,
+        "after_inert": after_inert,
+        "trusted": trusted,
+        "after_trusted": marker.read_text() if marker.exists() else "",
+    }
 
 
 def test_nothing_a_save_names_is_imported_installed_or_run(loads: dict[str, Any]) -> None:
@@ -147,16 +159,16 @@ def test_nothing_a_save_names_is_imported_installed_or_run(loads: dict[str, Any]
     assert "Beautiful is better than ugly" not in loads["inert"]["stdout"]
 
 
-def test_an_extensions_header_is_ignored_and_registered_classes_load(
-        loads: dict[str, Any]) -> None:
+def test_an_extensions_header_is_ignored_and_registered_classes_load(loads: dict[str, Any]) -> None:
     assert loads["inert"]["good"] == {"n": 3, "error": None}  # header 'this: this'
-    assert loads["inert"]["pip"] == {"n": 3, "error": None}   # header naming a pip location
+    assert loads["inert"]["pip"] == {"n": 3, "error": None}  # header naming a pip location
     # the trusted mode honours the same header: the crafted file is meaningful
     assert loads["trusted"]["this"] is True
 
 
 def test_a_tag_of_an_importable_module_is_refused_without_importing_it(
-        loads: dict[str, Any]) -> None:
+    loads: dict[str, Any],
+) -> None:
     error = loads["inert"]["evil"]["error"]
     assert "weights-only" in error and "evil_ext.Thing" in error
     assert loads["trusted"]["evil"] is True and "imported" in loads["after_trusted"]
@@ -172,4 +184,3 @@ def test_auto_install_with_weights_only_is_refused(loads: dict[str, Any]) -> Non
     error = loads["inert"]["pip_install"]["error"]
     assert "auto_install=True cannot be combined with weights_only=True" in error
     assert "build backend ran" not in loads["after_inert"] + loads["after_trusted"]
-

@@ -28,15 +28,24 @@ class YtData(Component):
 
     @registrable_factory
     @classmethod
-    def make(cls, n: int = 1) -> "YtData":
+    def make(cls, n: int = 1) -> YtData:
         return cls(size=n)
 
 
 @alias("yt_model")
 class YtModel(Component):
-    def __init__(self, data: Any = None, width: int = 0, height: int = 0, depth: Any = None,
-                 made: Any = None, layers: Any = (), opt: Any = None, nested: Any = None,
-                 tail: Any = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        width: int = 0,
+        height: int = 0,
+        depth: Any = None,
+        made: Any = None,
+        layers: Any = (),
+        opt: Any = None,
+        nested: Any = None,
+        tail: Any = None,
+    ) -> None:
         self.data, self.width, self.height, self.depth = data, width, height, depth
         self.made, self.layers, self.opt, self.nested, self.tail = made, layers, opt, nested, tail
 
@@ -87,19 +96,46 @@ b1: !yt_model
 # plain values
 # ---------------------------------------------------------------------------
 
+
 def test_plain_values_load_as_python_values() -> None:
-    data = yaml.load("a: 1\nb: 2.5\nc: [x, 'y']\nd: {e: null, f: true}\ng: !!str 12\n"
-                     "h: 2020-01-02\n")
-    assert data == {"a": 1, "b": 2.5, "c": ["x", "y"], "d": {"e": None, "f": True}, "g": "12",
-                    "h": datetime.date(2020, 1, 2)}
+    data = yaml.load(
+        "a: 1\nb: 2.5\nc: [x, 'y']\nd: {e: null, f: true}\ng: !!str 12\nh: 2020-01-02\n"
+    )
+    assert data == {
+        "a": 1,
+        "b": 2.5,
+        "c": ["x", "y"],
+        "d": {"e": None, "f": True},
+        "g": "12",
+        "h": datetime.date(2020, 1, 2),
+    }
     assert isinstance(data, dict) and type(data["c"]) is list
     # a mapping remembers where each value was written (for errors about its entries)
     assert (data.key_locations["d"].line, data.key_locations["d"].column) == (4, 4)
 
 
-@pytest.mark.parametrize("value", ["true", "1", "null", "", "1.5", "~", "a: b", "- x",
-                                   "multi\nline", " lead", "#x", "@x", "!x", "0x10", ".inf",
-                                   "1e3", "2020-01-01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "true",
+        "1",
+        "null",
+        "",
+        "1.5",
+        "~",
+        "a: b",
+        "- x",
+        "multi\nline",
+        " lead",
+        "#x",
+        "@x",
+        "!x",
+        "0x10",
+        ".inf",
+        "1e3",
+        "2020-01-01",
+    ],
+)
 def test_strings_that_look_like_other_things_survive(value: str) -> None:
     assert yaml.load(yaml.dump({"k": value}))["k"] == value
 
@@ -159,6 +195,7 @@ def test_unrepresentable_value_is_a_config_error() -> None:
 # components, schemas and anchors
 # ---------------------------------------------------------------------------
 
+
 def test_anchor_shares_one_schema_and_one_instance() -> None:
     config = yaml.load("first: &b !YtB {bkw1: 1}\nsecond: *b\n")
     assert config["first"] is config["second"]
@@ -196,6 +233,7 @@ def test_uncompiled_schema_dumps_its_keywords_only() -> None:
 # lossless round trip
 # ---------------------------------------------------------------------------
 
+
 def test_round_trip_of_config_is_lossless() -> None:
     first = yaml.dump(yaml.load(ROUND_TRIP))
     assert first == ROUND_TRIP
@@ -217,8 +255,11 @@ def test_round_trip_of_compiled_config() -> None:
     config = yaml.load(ROUND_TRIP)
     b0, b1 = config["b0"](), config["b1"]()
     assert (b1.data, b1.width, b1.height, b1.opt, b1.made.size) == (b0, 3, 3, 3, 2)
-    assert b1.depth == [1, 2.5, {"name": "x", "flag": True, "none": None, "quoted": "true",
-                                 "empty": ""}]
+    assert b1.depth == [
+        1,
+        2.5,
+        {"name": "x", "flag": True, "none": None, "quoted": "true", "empty": ""},
+    ]
     text = yaml.dump({"b0": b0, "b1": b1})
     assert "bias: true" in text and "inplace: false" in text  # defaults of torch classes
     assert "width: !@ b0[size]" in text and "opt: !call b0.get_size" in text
@@ -235,6 +276,7 @@ def test_python_made_links_dump_with_default_tags() -> None:
 # ---------------------------------------------------------------------------
 # extensions header
 # ---------------------------------------------------------------------------
+
 
 def test_load_config_without_header() -> None:
     loaded = yaml.load_config("!YtB {bkw1: 1}\n", file="c.yaml")
@@ -271,6 +313,7 @@ def test_header_needs_locations() -> None:
 # ---------------------------------------------------------------------------
 # syntax errors and duplicate keys
 # ---------------------------------------------------------------------------
+
 
 def test_invalid_yaml_names_line_and_column() -> None:
     with pytest.raises(YAMLSyntaxError) as info:

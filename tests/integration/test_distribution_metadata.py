@@ -55,7 +55,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]
         target = out / name
         result = subprocess.run(
             [sys.executable, "-m", "hatchling", "build", "-d", str(target)],
-            cwd=source, capture_output=True, text=True)
+            cwd=source,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         found[name] = {"wheel": next(target.glob("*.whl")), "sdist": next(target.glob("*.tar.gz"))}
     return found
@@ -70,8 +73,9 @@ def _metadata(wheel: Path) -> tuple[Message, list[str]]:
 
 def test_twine_accepts_every_sdist_and_wheel(built: dict[str, dict[str, Path]]) -> None:
     files = [str(path) for kinds in built.values() for path in kinds.values()]
-    result = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *files],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *files], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("PASSED") == len(files)
 

@@ -38,49 +38,76 @@ COMPONENTS = {"model.yaml"}
 
 # configs that are validated only, and why they cannot run here
 NOT_RUN = {
-    "fine-tune-bert-then-distill.yaml":
-        "needs the pretrained 'bert-base-uncased' from the Hugging Face Hub (a download)",
+    "fine-tune-bert-then-distill.yaml": "needs the pretrained 'bert-base-uncased' from the Hugging Face Hub (a download)",
     "s3pusher.yaml": "uploads to the S3 bucket 'my-bucket': needs an AWS account",
     "aws-cluster.yaml": "creates EC2 instances: needs an AWS account",
     "aws-cluster-example.yaml": "creates EC2 instances: needs an AWS account",
     "ssh-cluster.yaml": "connects over SSH to hosts at the documentation's addresses "
-                        "(53.10.21.32, ...) with the key /path/to/my/key",
+    "(53.10.21.32, ...) with the key /path/to/my/key",
     "ssh-cluster-private.yaml": "connects over SSH to hosts at the documentation's private "
-                                "addresses (10.150.0.10, ...) with the key /path/to/my/key",
+    "addresses (10.150.0.10, ...) with the key /path/to/my/key",
 }
 
 # the cluster classes, provided by flambe-cluster
-CLUSTER_TAGS = {"aws-cluster.yaml": "AWSCluster", "aws-cluster-example.yaml": "AWSCluster",
-                "ssh-cluster.yaml": "SSHCluster", "ssh-cluster-private.yaml": "SSHCluster"}
+CLUSTER_TAGS = {
+    "aws-cluster.yaml": "AWSCluster",
+    "aws-cluster-example.yaml": "AWSCluster",
+    "ssh-cluster.yaml": "SSHCluster",
+    "ssh-cluster-private.yaml": "SSHCluster",
+}
 
 # (config, the fixed text in the file, the documentation's text, what validate says of it)
 TYPOS = [
-    ("simple-exp.yaml",
-     "      encoder: !PooledRNNEncoder\n"
-     "        input_size: 300\n"
-     "        rnn_type: lstm\n"
-     "        n_layers: !g [2, 3, 4]\n"
-     "        hidden_size: 256\n",
-     "    encoder: !PooledRNNEncoder\n"
-     "      input_size: 300\n"
-     "      rnn_type: lstm\n"
-     "      n_layers: !g [2, 3, 4]\n"
-     "      hidden_size: 256\n",
-     "!TextClassifier got an unknown argument 'encoder'"),
-    ("model.yaml",
-     "output_layer: !SoftmaxLayer\n  input_size: 256\n  output_size: 10\n",
-     "  output_layer: !SoftmaxLayer\n    input_size: 256\n    output_size: 10\n",
-     "!Embedder got an unknown argument 'output_layer'"),
-    ("s3pusher.yaml", "ext: /path/to/S3Pusher/extension\n",
-     "ext: /path/to/S3Pusher/extension:\n", "mapping values are not allowed"),
-    ("script.yaml", "name: my-project\n\n", "",
-     "!Experiment is missing the required argument 'name'"),
-    ("my-module.yaml", "name: my-module\n\n", "",
-     "!Experiment is missing the required argument 'name'"),
-    ("fine-tune-bert-then-distill.yaml", "      pool: True\n", "    pool: True\n",
-     "!TextClassifier got an unknown argument 'pool'"),
-    ("aws-cluster-example.yaml", "volume_size: 100 #", "volume_size: 100. #",
-     "!AWSCluster argument 'volume_size' expects int"),
+    (
+        "simple-exp.yaml",
+        "      encoder: !PooledRNNEncoder\n"
+        "        input_size: 300\n"
+        "        rnn_type: lstm\n"
+        "        n_layers: !g [2, 3, 4]\n"
+        "        hidden_size: 256\n",
+        "    encoder: !PooledRNNEncoder\n"
+        "      input_size: 300\n"
+        "      rnn_type: lstm\n"
+        "      n_layers: !g [2, 3, 4]\n"
+        "      hidden_size: 256\n",
+        "!TextClassifier got an unknown argument 'encoder'",
+    ),
+    (
+        "model.yaml",
+        "output_layer: !SoftmaxLayer\n  input_size: 256\n  output_size: 10\n",
+        "  output_layer: !SoftmaxLayer\n    input_size: 256\n    output_size: 10\n",
+        "!Embedder got an unknown argument 'output_layer'",
+    ),
+    (
+        "s3pusher.yaml",
+        "ext: /path/to/S3Pusher/extension\n",
+        "ext: /path/to/S3Pusher/extension:\n",
+        "mapping values are not allowed",
+    ),
+    (
+        "script.yaml",
+        "name: my-project\n\n",
+        "",
+        "!Experiment is missing the required argument 'name'",
+    ),
+    (
+        "my-module.yaml",
+        "name: my-module\n\n",
+        "",
+        "!Experiment is missing the required argument 'name'",
+    ),
+    (
+        "fine-tune-bert-then-distill.yaml",
+        "      pool: True\n",
+        "    pool: True\n",
+        "!TextClassifier got an unknown argument 'pool'",
+    ),
+    (
+        "aws-cluster-example.yaml",
+        "volume_size: 100 #",
+        "volume_size: 100. #",
+        "!AWSCluster argument 'volume_size' expects int",
+    ),
 ]
 
 
@@ -93,8 +120,11 @@ def extensions_on_path(monkeypatch) -> None:
 
 # the documentation's `pooling: last` given to the Embedder, whose `pooling` is declared
 # a module: a declared-type problem (docs line 2377)
-DECLARED_TYPE_TYPO = ("fine-tune-bert-then-distill.yaml", "        pooling: last\n",
-                      "      pooling: last\n")
+DECLARED_TYPE_TYPO = (
+    "fine-tune-bert-then-distill.yaml",
+    "        pooling: last\n",
+    "      pooling: last\n",
+)
 
 
 def _cluster_class_or_skip(name: str) -> None:
@@ -104,6 +134,7 @@ def _cluster_class_or_skip(name: str) -> None:
         return
     from flambe.compile.registry import get_registry
     from flambe.errors import FlambeError
+
     try:
         get_registry().resolve(tag)
     except FlambeError as exc:
@@ -113,6 +144,7 @@ def _cluster_class_or_skip(name: str) -> None:
 # ---------------------------------------------------------------------------
 # every config validates
 # ---------------------------------------------------------------------------
+
 
 def test_the_corpus_is_complete():
     """Every config is either run, or validated only with a reason; each lists its fixes."""
@@ -146,10 +178,12 @@ def test_config_validates(name, extensions_on_path):
     assert result.output.strip().endswith(f"{path}: OK")
 
 
-@pytest.mark.parametrize("name, fixed, written, problem", TYPOS,
-                         ids=[f"{t[0]}:{t[3].split()[-1]}" for t in TYPOS])
-def test_the_docs_typos_are_what_validate_reports(name, fixed, written, problem, tmp_path,
-                                                  extensions_on_path):
+@pytest.mark.parametrize(
+    "name, fixed, written, problem", TYPOS, ids=[f"{t[0]}:{t[3].split()[-1]}" for t in TYPOS]
+)
+def test_the_docs_typos_are_what_validate_reports(
+    name, fixed, written, problem, tmp_path, extensions_on_path
+):
     """Each listed fix undoes a problem ``flambe validate`` reports in the documentation's text."""
     from flambe.cli.validate import find_problems
     from flambe.compile.validate import validate_text
@@ -176,7 +210,7 @@ def test_the_docs_string_for_a_pooling_module_is_reported(tmp_path):
     assert text.count(fixed) == 1
     original = tmp_path / name
     original.write_text(text.replace(fixed, written))
-    line = text[:text.index(fixed)].count("\n") + 1
+    line = text[: text.index(fixed)].count("\n") + 1
     problems = [str(p) for p in find_problems(str(original))]
     assert any(p.startswith(f"{original}:{line}:") and "pooling" in p for p in problems), problems
 
@@ -185,7 +219,7 @@ def test_the_docs_string_for_a_pooling_module_is_reported(tmp_path):
 # the ones with offline data run
 # ---------------------------------------------------------------------------
 
-SUBSET_LINES = 100   # examples a split of the SST subset holds
+SUBSET_LINES = 100  # examples a split of the SST subset holds
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +247,13 @@ def ray_for_the_corpus(offline_home, tmp_path_factory) -> Iterator[Path]:
     from flambe.experiment.tune_runner import start_ray
 
     record = tmp_path_factory.mktemp("script") / "record.txt"
-    saved_env = {k: os.environ.get(k) for k in ("FLAMBE_HOME", "OMP_NUM_THREADS",
-                                                 "MY_PROJECT_RECORD")}
+    saved_env = {
+        k: os.environ.get(k) for k in ("FLAMBE_HOME", "OMP_NUM_THREADS", "MY_PROJECT_RECORD")
+    }
     saved_path = list(sys.path)
-    os.environ.update(FLAMBE_HOME=str(offline_home), OMP_NUM_THREADS="1",
-                      MY_PROJECT_RECORD=str(record))
+    os.environ.update(
+        FLAMBE_HOME=str(offline_home), OMP_NUM_THREADS="1", MY_PROJECT_RECORD=str(record)
+    )
     sys.path[:0] = [str(p) for p in EXTENSION_PATHS]
     if ray.is_initialized():
         ray.shutdown()
@@ -247,6 +283,7 @@ def _run(name: str, folder: Path) -> dict:
     import json
 
     from flambe.runnable.context import build_runnable, load_runnable_config, run_runnable
+
     path = folder / name
     path.write_text(_cut_steps((CONFIGS / name).read_text()))
     # what `flambe run` does, in this process (it shares the module's Ray instance)
@@ -262,11 +299,13 @@ def _variants(progress: dict, stage: str) -> dict[str, dict]:
 
 def _check_simple_exp_dataset(progress: dict, folder: Path, record: Path) -> None:
     import flambe
+
     assert list(progress["stages"]) == ["dataset"]
     (variant,) = _variants(progress, "dataset").values()
     assert variant["status"] == "success"
-    dataset = flambe.load(str(folder / "flambe-output" / "output__sst" / "dataset"
-                              / variant["name"] / "checkpoint"))
+    dataset = flambe.load(
+        str(folder / "flambe-output" / "output__sst" / "dataset" / variant["name"] / "checkpoint")
+    )
     assert len(dataset.train) == SUBSET_LINES and len(dataset.test) == SUBSET_LINES
     assert dataset.label.vocab_size == 2
     assert dataset.text.vocab_size > 100
@@ -277,7 +316,7 @@ def _check_simple_exp(progress: dict, folder: Path, record: Path) -> None:
     assert sorted(trained) == ["n_layers=2", "n_layers=3", "n_layers=4"]
     for variant in trained.values():
         assert variant["status"] == "success" and variant["step"] == 1
-        assert 0 <= variant["last_metric"] <= 1   # validation accuracy
+        assert 0 <= variant["last_metric"] <= 1  # validation accuracy
 
 
 def _check_sst_text_classification(progress: dict, folder: Path, record: Path) -> None:
@@ -286,18 +325,27 @@ def _check_sst_text_classification(progress: dict, folder: Path, record: Path) -
     assert sorted(trained) == ["n_layers=2", "n_layers=3", "n_layers=4"]
     assert {(v["status"], v["step"]) for v in trained.values()} == {("success", 1)}
     evaluated = _variants(progress, "eval")
-    assert sorted(evaluated) == sorted(trained)   # no reduce: every variant evaluated
+    assert sorted(evaluated) == sorted(trained)  # no reduce: every variant evaluated
     for variant in evaluated.values():
         assert variant["status"] == "success"
-        assert 0 <= variant["last_metric"] <= 1   # test accuracy
+        assert 0 <= variant["last_metric"] <= 1  # test accuracy
 
 
 def _check_my_module(progress: dict, folder: Path, record: Path) -> None:
     import flambe
+
     (variant,) = _variants(progress, "dataset").values()
     assert variant["status"] == "success"
-    dataset = flambe.load(str(folder / "flambe-output" / "output__my-module" / "dataset"
-                              / variant["name"] / "checkpoint"))
+    dataset = flambe.load(
+        str(
+            folder
+            / "flambe-output"
+            / "output__my-module"
+            / "dataset"
+            / variant["name"]
+            / "checkpoint"
+        )
+    )
     assert type(dataset).__module__ == "my_module.dataset"
     assert list(dataset.test) == [(9.0, 18.0)]
 
@@ -314,6 +362,7 @@ def _build_model(path: Path, folder: Path) -> None:
     import torch
 
     from flambe.compile import yaml
+
     with open(path) as handle:
         schema = yaml.load(handle)
     model = schema()
@@ -339,7 +388,7 @@ RUNS: dict[str, Callable[[dict, Path, Path], None]] = {
     "sst-text-classification.yaml": _check_sst_text_classification,
     "script.yaml": _check_script,
     "my-module.yaml": _check_my_module,
-    "model.yaml": lambda progress, folder, record: None,   # built, see _build_model
+    "model.yaml": lambda progress, folder, record: None,  # built, see _build_model
 }
 
 
@@ -364,5 +413,7 @@ def test_steps_are_cut_to_one_and_nothing_else():
     cut = _cut_steps(text)
     pairs = zip(text.splitlines(), cut.splitlines(), strict=True)
     changed: list[tuple] = [(a, b) for a, b in pairs if a != b]
-    assert changed == [("    max_steps: 10", "    max_steps: 1"),
-                       ("    iter_per_step: 100", "    iter_per_step: 1")]
+    assert changed == [
+        ("    max_steps: 10", "    max_steps: 1"),
+        ("    iter_per_step: 100", "    iter_per_step: 1"),
+    ]

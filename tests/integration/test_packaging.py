@@ -49,19 +49,19 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ("nlp", "vision", "cluster", "report")
 DISTRIBUTIONS = ("flambe-core",) + tuple(f"flambe-{name}" for name in PLUGINS)
 
-PROBE = textwrap.dedent("""
+PROBE = textwrap.dedent(f"""
     import json, sys
     from importlib import import_module, metadata
 
     import flambe
-    found = {"flambe": flambe.__file__, "path": list(flambe.__path__), "plugins": {}}
-    for name in %r:
+    found = {{"flambe": flambe.__file__, "path": list(flambe.__path__), "plugins": {{}}}}
+    for name in {PLUGINS!r}:
         found["plugins"][name] = import_module("flambe." + name).__file__
-    found["entry_points"] = {
-        ep.name: {"value": ep.value, "dist": ep.dist.name,
-                  "location": str(ep.dist.locate_file(""))}
+    found["entry_points"] = {{
+        ep.name: {{"value": ep.value, "dist": ep.dist.name,
+                  "location": str(ep.dist.locate_file(""))}}
         for ep in metadata.entry_points(group="flambe.plugins")
-    }
+    }}
     found["entry_point_count"] = len(list(metadata.entry_points(group="flambe.plugins")))
 
     from flambe.plugins.manager import create_plugin_manager
@@ -69,13 +69,16 @@ PROBE = textwrap.dedent("""
     found["records"] = [[r.name, r.distribution, r.version, r.error] for r in records]
     found["torch_imported"] = "torch" in sys.modules
     print(json.dumps(found))
-""" % (PLUGINS,))
+""")
 
 
 def _excluded(name: str) -> bool:
     lowered = name.lower()
-    return (lowered.endswith(".pth") or lowered.startswith(("flambe", "_flambe", "__editable__"))
-            or lowered == "__pycache__")
+    return (
+        lowered.endswith(".pth")
+        or lowered.startswith(("flambe", "_flambe", "__editable__"))
+        or lowered == "__pycache__"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,22 +98,37 @@ def _make_venv(root: Path, deps_view: Path) -> Path:
     python = root / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True).stdout.strip()
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     (Path(purelib) / "_third_party.pth").write_text(f"{deps_view}\n")
     return python
 
 
 def _pip_install(python: Path, *args: str) -> None:
-    command = [str(python), "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--no-deps", "--no-index", "--no-build-isolation", *args]
+    command = [
+        str(python),
+        "-I",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--no-index",
+        "--no-build-isolation",
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _probe(python: Path, cwd: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAMBE_") or k == "FLAMBE_HOME"}
-    result = subprocess.run([str(python), "-I", "-c", PROBE], capture_output=True, text=True,
-                            cwd=cwd, env=env)
+    result = subprocess.run(
+        [str(python), "-I", "-c", PROBE], capture_output=True, text=True, cwd=cwd, env=env
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -141,9 +159,14 @@ def _check_plugins_found(found: dict) -> None:
 def test_regular_install_shares_the_flambe_namespace(tmp_path: Path, deps_view: Path) -> None:
     python = _make_venv(tmp_path / "venv", deps_view)
     _pip_install(python, *(f"packages/{dist}" for dist in DISTRIBUTIONS))
-    site_packages = Path(subprocess.run(
-        [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True).stdout.strip())
+    site_packages = Path(
+        subprocess.run(
+            [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     # the plugin wheels ship no flambe/__init__.py: core's is the only one
     assert (site_packages / "flambe" / "__init__.py").is_file()
     record = (site_packages / f"flambe_nlp-{_version('nlp')}.dist-info" / "RECORD").read_text()
@@ -179,11 +202,13 @@ def test_editable_install_shares_the_flambe_namespace(tmp_path: Path, deps_view:
 
 
 def test_import_flambe_is_cheap() -> None:
-    code = ("import sys, flambe\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')\n"
-            "               or (m.startswith('flambe.')\n"
-            "                   and m not in ('flambe.utils', 'flambe.utils.lazy', 'flambe.utils.gcpause')))\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys, flambe\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')\n"
+        "               or (m.startswith('flambe.')\n"
+        "                   and m not in ('flambe.utils', 'flambe.utils.lazy', 'flambe.utils.gcpause')))\n"
+        "assert not heavy, heavy\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -191,8 +216,11 @@ def test_import_flambe_is_cheap() -> None:
 def test_hatch_environments_install_what_the_scripts_install() -> None:
     import tomllib
 
-    wanted = {line.strip() for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
-              if line.strip() and not line.lstrip().startswith("#")}
+    wanted = {
+        line.strip()
+        for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
     config = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
     for name, key in (("default", "dependencies"), ("hatch-test", "extra-dependencies")):
         env = config["envs"][name]

@@ -35,9 +35,23 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the installed flambe-hello distribution, and nothing else."""
     site = tmp_path_factory.mktemp("hello-site")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--no-index", "--no-build-isolation", "--target", str(site), str(EXAMPLE)],
-        capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(EXAMPLE),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return site
 
@@ -52,8 +66,11 @@ def _require_cli() -> None:
 
 
 def _env(site: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "FLAMBE_BLOCK_PLUGINS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FLAMBE_DISABLE_PLUGIN_AUTOLOAD", "FLAMBE_BLOCK_PLUGINS")
+    }
     env["PYTHONPATH"] = str(site)
     return env
 
@@ -76,8 +93,14 @@ def test_yaml_tag_of_an_installed_plugin_resolves_lazily(plugin_site: Path, tmp_
             "plugin": [record.distribution, record.version, record.error, record.hooks],
         }))
     """)
-    result = subprocess.run([sys.executable, "-c", code], input=CONFIG.format(path=greeting),
-                            capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=CONFIG.format(path=greeting),
+        capture_output=True,
+        text=True,
+        env=_env(plugin_site),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
 
@@ -93,8 +116,13 @@ def test_flambe_run_uses_an_installed_plugin(plugin_site: Path, tmp_path: Path) 
     config = tmp_path / "greet.yaml"
     config.write_text(CONFIG.format(path=greeting))
 
-    result = subprocess.run([str(FLAMBE), "run", str(config)],
-                            capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    result = subprocess.run(
+        [str(FLAMBE), "run", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(plugin_site),
+        cwd=tmp_path,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert greeting.read_text() == "Hello, plugins!\n"
@@ -105,8 +133,13 @@ def test_example_config_runs_from_its_folder(plugin_site: Path, tmp_path: Path) 
     config = tmp_path / "greet.yaml"
     config.write_text((EXAMPLE / "greet.yaml").read_text())
 
-    result = subprocess.run([str(FLAMBE), "run", str(config)],
-                            capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    result = subprocess.run(
+        [str(FLAMBE), "run", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(plugin_site),
+        cwd=tmp_path,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "greeting.txt").read_text() == "Hello, world!\n"
@@ -115,19 +148,33 @@ def test_example_config_runs_from_its_folder(plugin_site: Path, tmp_path: Path) 
 def test_flambe_sees_the_plugin_as_a_user_would(plugin_site: Path, tmp_path: Path) -> None:
     """What docs/plugins.md asks a plugin's own tests to check: listed, validated, blockable."""
     _require_cli()
-    listed = subprocess.run([str(FLAMBE), "plugins", "--json"],
-                            capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    listed = subprocess.run(
+        [str(FLAMBE), "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=_env(plugin_site),
+        cwd=tmp_path,
+    )
     assert listed.returncode == 0, listed.stderr
     assert '"flambe-hello"' in listed.stdout and '"hello.Greeter"' in listed.stdout
 
     config = tmp_path / "greet.yaml"
     config.write_text((EXAMPLE / "greet.yaml").read_text())
-    valid = subprocess.run([str(FLAMBE), "validate", str(config)],
-                           capture_output=True, text=True, env=_env(plugin_site), cwd=tmp_path)
+    valid = subprocess.run(
+        [str(FLAMBE), "validate", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(plugin_site),
+        cwd=tmp_path,
+    )
     assert valid.returncode == 0, valid.stdout + valid.stderr
 
-    blocked = subprocess.run([str(FLAMBE), "validate", str(config)], capture_output=True,
-                             text=True, env={**_env(plugin_site), "FLAMBE_BLOCK_PLUGINS": "hello"},
-                             cwd=tmp_path)
+    blocked = subprocess.run(
+        [str(FLAMBE), "validate", str(config)],
+        capture_output=True,
+        text=True,
+        env={**_env(plugin_site), "FLAMBE_BLOCK_PLUGINS": "hello"},
+        cwd=tmp_path,
+    )
     assert blocked.returncode != 0
     assert "hello.Greeter" in blocked.stdout + blocked.stderr

@@ -11,11 +11,11 @@ import pytest
 
 from flambe.compile import yaml
 from flambe.errors import DataError
+from flambe.field import LabelField
 from flambe.nlp.classification import NewsGroupDataset, SSTDataset, TRECDataset
 from flambe.nlp.download import cache_folder
 from flambe.nlp.field import TextField
-from flambe.nlp.language_modeling import Enwiki8, LMField, PTBDataset, Wiki103
-from flambe.field import LabelField
+from flambe.nlp.language_modeling import Enwiki8, PTBDataset, Wiki103
 
 
 # -- SST / TREC on the shared data ------------------------------------------------------
@@ -44,7 +44,7 @@ def test_sst_line_format(tmp_path):
 def test_sst_with_fields_from_yaml(shared_data):
     dataset = yaml.load(f"""
 !SSTDataset
-data_dir: {shared_data / 'sst'}
+data_dir: {shared_data / "sst"}
 transform:
   text: !TextField {{}}
   label: !LabelField {{}}
@@ -75,10 +75,11 @@ def test_bytes_outside_the_encoding_are_replaced_with_a_warning(tmp_path, caplog
     for split in ("train", "dev", "test"):
         (tmp_path / f"stsa.binary.{split}").write_bytes(b"1 ok\n0 caf\xe9 bad\n")
     with caplog.at_level(logging.WARNING):
-        dataset = SSTDataset(data_dir=str(tmp_path), transform={"text": TextField(),
-                                                                 "label": LabelField()})
+        dataset = SSTDataset(
+            data_dir=str(tmp_path), transform={"text": TextField(), "label": LabelField()}
+        )
     assert "line 2" in caplog.text and "U+FFFD" in caplog.text
-    assert dataset.train[1][0].shape == (3,)   # caf, U+FFFD, bad: processed, no crash
+    assert dataset.train[1][0].shape == (3,)  # caf, U+FFFD, bad: processed, no crash
     assert "\ufffd" in dataset.text.vocab
 
 
@@ -110,7 +111,7 @@ def test_download_goes_to_the_flambe_home_cache(shared_data, monkeypatch):
     cached = cache_folder("trec") / "TREC.train.all"
     assert cached.is_file() and str(cached).startswith(os.environ["FLAMBE_HOME"])
     monkeypatch.setattr(TRECDataset, "URL", "file:///nonexistent/")
-    assert len(TRECDataset().test) == 500          # read from the cache now
+    assert len(TRECDataset().test) == 500  # read from the cache now
 
 
 def test_a_failed_download_says_which_file_from_where_and_how(monkeypatch):
@@ -133,7 +134,7 @@ def test_newsgroups_from_a_local_folder(tmp_path):
                 (folder / str(i)).write_bytes(b"From: x\n\n  hello   w\xf6rld \n")
     dataset = NewsGroupDataset(data_dir=str(tmp_path))
     assert (len(dataset.train), len(dataset.val), len(dataset.test)) == (4, 0, 2)
-    assert dataset.train[0] == ("From: x hello w\u00f6rld", "0")     # alt.atheism first
+    assert dataset.train[0] == ("From: x hello w\u00f6rld", "0")  # alt.atheism first
     assert dataset.train[3][1] == "1"
 
 
@@ -152,13 +153,17 @@ def test_newsgroups_local_folder_must_hold_the_splits(tmp_path):
 # -- language modeling corpora ----------------------------------------------------------
 def test_ptb_one_example_per_split_or_per_line(shared_data):
     folder = str(shared_data / "ptb")
-    whole = PTBDataset(data_dir=folder, train_file="valid.txt", val_file="test.txt",
-                       test_file=None)
+    whole = PTBDataset(data_dir=folder, train_file="valid.txt", val_file="test.txt", test_file=None)
     assert (len(whole.train), len(whole.val), len(whole.test)) == (1, 1, 0)
     text = whole.train[0][0]
     assert "\n" not in text and text.count("<eol>") == 3370
-    lines = PTBDataset(data_dir=folder, split_by_line=True, train_file="valid.txt",
-                       val_file=None, test_file="test.txt")
+    lines = PTBDataset(
+        data_dir=folder,
+        split_by_line=True,
+        train_file="valid.txt",
+        val_file=None,
+        test_file="test.txt",
+    )
     assert len(lines.train) == 3370 and len(lines.test) == 3761
     assert all(row[0].endswith(" <eol>") for row in lines.train)
     with pytest.raises(DataError, match="train.txt"):
@@ -168,7 +173,7 @@ def test_ptb_one_example_per_split_or_per_line(shared_data):
 def test_ptb_with_an_lm_field(shared_data):
     dataset = yaml.load(f"""
 !PTBDataset
-data_dir: {shared_data / 'ptb'}
+data_dir: {shared_data / "ptb"}
 train_file: valid.txt
 val_file: test.txt
 test_file: null
@@ -201,7 +206,7 @@ def test_wiki103_from_extracted_files_or_the_zip(tmp_path):
 
 
 def test_enwik8_splits_bytes(tmp_path):
-    data = bytes(range(65, 91)) * 4 + b"\n" * 4    # 108 bytes
+    data = bytes(range(65, 91)) * 4 + b"\n" * 4  # 108 bytes
     (tmp_path / "enwik8").write_bytes(data)
     dataset = Enwiki8(num_eval_symbols=10, data_dir=str(tmp_path))
     val, test = dataset.val[0][0].split(" "), dataset.test[0][0].split(" ")

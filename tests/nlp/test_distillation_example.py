@@ -27,12 +27,16 @@ def lowered_copy(text: str, tmp_path: Path, sst_dir: Path, lines: int = 48) -> P
         (small / name).write_text("\n".join(head) + "\n", encoding="utf-8")
     assert text.count(HUB_NAME) == 2 and text.count("../../../shared/data/sst") == 1
     text = text.replace(HUB_NAME, minilm_path()).replace("../../../shared/data/sst", str(small))
-    for old, new in (("max_steps: 2", "max_steps: 1"), ("max_steps: 4", "max_steps: 2"),
-                     ("iter_per_step: 108", "iter_per_step: 2")):
+    for old, new in (
+        ("max_steps: 2", "max_steps: 1"),
+        ("max_steps: 4", "max_steps: 2"),
+        ("iter_per_step: 108", "iter_per_step: 2"),
+    ):
         assert old in text, old
         text = text.replace(old, new)
-    text = text.replace("name: bert-distillation",
-                        f"name: bert-distillation\nsave_path: {tmp_path / 'out'}")
+    text = text.replace(
+        "name: bert-distillation", f"name: bert-distillation\nsave_path: {tmp_path / 'out'}"
+    )
     path = tmp_path / "bert_distillation.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -48,10 +52,18 @@ def test_distillation_example_fine_tunes_then_distils(tmp_path, shared_data, mon
     output = tmp_path / "out" / "output__bert-distillation"
     progress = json.loads((output / "progress.json").read_text())
     assert progress["status"] == "success"
-    stages = {name: next(iter(stage["variants"].values()))
-              for name, stage in progress["stages"].items()}
-    assert list(stages) == ["dataset", "teacher", "student", "finetune", "distill",
-                            "evaluate_teacher", "evaluate_student"]
+    stages = {
+        name: next(iter(stage["variants"].values())) for name, stage in progress["stages"].items()
+    }
+    assert list(stages) == [
+        "dataset",
+        "teacher",
+        "student",
+        "finetune",
+        "distill",
+        "evaluate_teacher",
+        "evaluate_student",
+    ]
     assert stages["finetune"]["step"] == 1 and stages["distill"]["step"] == 2
     for name in ("finetune", "distill", "evaluate_teacher", "evaluate_student"):
         assert 0.0 <= stages[name]["last_metric"] <= 1.0, name

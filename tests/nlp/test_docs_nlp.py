@@ -27,14 +27,17 @@ def test_python_examples_run(tmp_path, monkeypatch):
 
 def test_the_quickstart_shown_is_the_example_file():
     example = (ROOT / "examples" / "sst" / "quickstart.yaml").read_text()
-    config = example[example.index("!Experiment"):]
-    shown = [body for note, lang, body in blocks() if note == "the file examples/sst/quickstart.yaml"]
+    config = example[example.index("!Experiment") :]
+    shown = [
+        body for note, lang, body in blocks() if note == "the file examples/sst/quickstart.yaml"
+    ]
     assert shown == [config]
 
 
 def test_flambe_plugins_lists_flambe_nlp_with_its_tags():
     import subprocess
     import sys
+
     flambe = Path(sys.executable).with_name("flambe")
     out = subprocess.run([str(flambe), "plugins"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

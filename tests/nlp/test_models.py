@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from flambe.compile import yaml
+from flambe.dataset import TabularDataset
 from flambe.errors import DataError
+from flambe.field import LabelField
 from flambe.learn import Trainer
 from flambe.metric import Accuracy
-from flambe.dataset import TabularDataset
-from flambe.field import LabelField
 from flambe.nlp.classification import TextClassifier
 from flambe.nlp.fewshot import PrototypicalTextClassifier
 from flambe.nlp.field import TextField
@@ -39,8 +39,12 @@ def test_text_classifier_returns_the_target_only_when_given():
 def test_text_classifier_from_yaml_learns_a_toy_task():
     torch.manual_seed(0)
     rows = [["good great fine", "pos"], ["bad awful poor", "neg"]] * 20
-    dataset = TabularDataset(rows, rows[:4], named_columns=["text", "label"],
-                             transform={"text": TextField(), "label": LabelField()})
+    dataset = TabularDataset(
+        rows,
+        rows[:4],
+        named_columns=["text", "label"],
+        transform={"text": TextField(), "label": LabelField()},
+    )
     model = yaml.load("""
 !TextClassifier
 embedder: !Embedder
@@ -52,9 +56,18 @@ dropout: 0.1
 """)()
     assert isinstance(model.drop, nn.Dropout) and model.drop.p == 0.1
     from flambe.sampler import BaseSampler
-    trainer = Trainer(dataset, BaseSampler(batch_size=8, seed=0), BaseSampler(), model,
-                      nn.NLLLoss(), Accuracy(), torch.optim.Adam(model.parameters(), lr=0.05),
-                      max_steps=3, device="cpu")
+
+    trainer = Trainer(
+        dataset,
+        BaseSampler(batch_size=8, seed=0),
+        BaseSampler(),
+        model,
+        nn.NLLLoss(),
+        Accuracy(),
+        torch.optim.Adam(model.parameters(), lr=0.05),
+        max_steps=3,
+        device="cpu",
+    )
     while trainer.run():
         pass
     assert trainer.best_metric == 1.0
@@ -92,24 +105,26 @@ def test_weight_tying_shares_the_parameter():
     linear = [m for m in tied.output_layer.modules() if isinstance(m, nn.Linear)][-1]
     assert linear.weight is torch_embedding.embedding.weight
     with pytest.raises(DataError, match="shape"):
-        LanguageModel(Embedder(nn.Embedding(10, 6), RNNEncoder(6, 4)), nn.Linear(4, 10),
-                      tie_weights=True)
+        LanguageModel(
+            Embedder(nn.Embedding(10, 6), RNNEncoder(6, 4)), nn.Linear(4, 10), tie_weights=True
+        )
     with pytest.raises(DataError, match="nothing"):
-        LanguageModel(torch_embedding, nn.Linear(6, 10), tie_weights=True,
-                      tie_weight_attr="nothing")
+        LanguageModel(
+            torch_embedding, nn.Linear(6, 10), tie_weights=True, tie_weight_attr="nothing"
+        )
 
 
 # -- CorpusSampler ----------------------------------------------------------------------
 def test_corpus_sampler_streams_continue_across_batches():
-    corpus = torch.arange(1, 104)          # 103 ids: T = 102 // 4 = 25 per stream
+    corpus = torch.arange(1, 104)  # 103 ids: T = 102 // 4 = 25 per stream
     sampler = CorpusSampler(batch_size=4, unroll_size=10)
     batches = list(sampler.sample([(corpus,)]))
     assert len(batches) == sampler.length([(corpus,)]) == 2
     for source, target in batches:
         assert source.shape == target.shape == (4, 10)
-        assert torch.equal(target, source + 1)     # each target is the next id in the stream
+        assert torch.equal(target, source + 1)  # each target is the next id in the stream
     assert torch.equal(batches[1][0][:, 0], batches[0][0][:, -1] + 1)
-    assert batches[0][0][1, 0].item() == 26        # stream 1 starts after stream 0's 25 ids
+    assert batches[0][0][1, 0].item() == 26  # stream 1 starts after stream 0's 25 ids
     keep_last = CorpusSampler(batch_size=4, unroll_size=10, drop_last=False)
     last = list(keep_last.sample([(corpus,)]))
     assert len(last) == keep_last.length([(corpus,)]) == 3 and last[-1][0].shape == (4, 5)
@@ -129,8 +144,10 @@ def test_corpus_sampler_refuses_other_data():
 
 
 def test_corpus_sampler_collate_is_batch_first():
-    pairs = [(torch.tensor([1, 2]), torch.tensor([2, 3])), (torch.tensor([5, 6]),
-                                                            torch.tensor([6, 7]))]
+    pairs = [
+        (torch.tensor([1, 2]), torch.tensor([2, 3])),
+        (torch.tensor([5, 6]), torch.tensor([6, 7])),
+    ]
     source, target = CorpusSampler.collate_fn(pairs)
     assert source.tolist() == [[1, 5], [2, 6]] and target.tolist() == [[2, 6], [3, 7]]
 
@@ -138,18 +155,27 @@ def test_corpus_sampler_collate_is_batch_first():
 def test_language_model_trains_on_a_corpus():
     torch.manual_seed(0)
     text = " ".join(["the cat sat on the mat ."] * 60)
-    dataset = TabularDataset([[text]], [[text]], named_columns=["text"],
-                             transform={"text": LMField(tokenizer=None)})
+    dataset = TabularDataset(
+        [[text]], [[text]], named_columns=["text"], transform={"text": LMField(tokenizer=None)}
+    )
     model = lm(vocab=dataset.text.vocab_size, dim=16, tie=True)
     from flambe.metric import Perplexity
-    trainer = Trainer(dataset, CorpusSampler(batch_size=4, unroll_size=10),
-                      CorpusSampler(batch_size=4, unroll_size=10), model,
-                      nn.CrossEntropyLoss(), Perplexity(),
-                      torch.optim.Adam(model.parameters(), lr=0.02), max_steps=4,
-                      lower_is_better=True, device="cpu")
+
+    trainer = Trainer(
+        dataset,
+        CorpusSampler(batch_size=4, unroll_size=10),
+        CorpusSampler(batch_size=4, unroll_size=10),
+        model,
+        nn.CrossEntropyLoss(),
+        Perplexity(),
+        torch.optim.Adam(model.parameters(), lr=0.02),
+        max_steps=4,
+        lower_is_better=True,
+        device="cpu",
+    )
     while trainer.run():
         pass
-    assert trainer.best_metric < 2.0       # the sentence repeats: nearly deterministic
+    assert trainer.best_metric < 2.0  # the sentence repeats: nearly deterministic
 
 
 # -- PrototypicalTextClassifier ---------------------------------------------------------
@@ -177,21 +203,36 @@ def test_prototypes_are_class_means_and_scores_negative_squared_distances():
 def test_prototypical_classifier_trains_on_episodes():
     torch.manual_seed(0)
     words = {"0": "red crimson scarlet", "1": "blue navy azure", "2": "green lime olive"}
-    rows = [[" ".join(words[c].split()[i % 3:] + words[c].split()[:i % 3]), c]
-            for c in words for i in range(8)]
-    dataset = TabularDataset(rows, rows, named_columns=["text", "label"],
-                             transform={"text": TextField(), "label": LabelField()})
-    embedder = Embedder(Embeddings(dataset.text.vocab_size, 8), RNNEncoder(8, 8),
-                        pooling=AvgPooling())
+    rows = [
+        [" ".join(words[c].split()[i % 3 :] + words[c].split()[: i % 3]), c]
+        for c in words
+        for i in range(8)
+    ]
+    dataset = TabularDataset(
+        rows,
+        rows,
+        named_columns=["text", "label"],
+        transform={"text": TextField(), "label": LabelField()},
+    )
+    embedder = Embedder(
+        Embeddings(dataset.text.vocab_size, 8), RNNEncoder(8, 8), pooling=AvgPooling()
+    )
     model = PrototypicalTextClassifier(embedder)
     sampler = EpisodicSampler(n_support=2, n_query=3, n_episodes=5, n_classes=2, seed=0)
     query, query_label, support, support_label = next(sampler.sample(dataset.train))
     scores, label = model(query, query_label, support, support_label)
     assert scores.shape == (3, 2) and sorted(support_label.tolist()) == [0, 0, 1, 1]
-    trainer = Trainer(dataset, sampler, EpisodicSampler(2, 3, 5, seed=1), model,
-                      nn.CrossEntropyLoss(), Accuracy(),
-                      torch.optim.Adam(model.parameters(), lr=0.05), max_steps=4,
-                      device="cpu")
+    trainer = Trainer(
+        dataset,
+        sampler,
+        EpisodicSampler(2, 3, 5, seed=1),
+        model,
+        nn.CrossEntropyLoss(),
+        Accuracy(),
+        torch.optim.Adam(model.parameters(), lr=0.05),
+        max_steps=4,
+        device="cpu",
+    )
     while trainer.run():
         pass
     assert trainer.best_metric >= 0.9

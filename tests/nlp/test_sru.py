@@ -7,8 +7,12 @@ import torch
 
 import flambe
 from flambe.compile import yaml
-from flambe.nlp.sru import (TransformersSRUDecoder, TransformerSRU, TransformerSRUDecoder,
-                            TransformerSRUEncoder)
+from flambe.nlp.sru import (
+    TransformerSRU,
+    TransformerSRUDecoder,
+    TransformerSRUEncoder,
+    TransformersSRUDecoder,
+)
 from flambe.nn import Embedder, Embeddings, LastPooling, RNNEncoder
 
 MASK = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
@@ -16,8 +20,9 @@ MASK = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=t
 
 def test_rnn_encoder_sru_runs_and_learns_on_cpu():
     torch.manual_seed(0)
-    embedder = Embedder(Embeddings(20, 8), RNNEncoder(8, 6, n_layers=2, rnn_type="sru"),
-                        pooling=LastPooling())
+    embedder = Embedder(
+        Embeddings(20, 8), RNNEncoder(8, 6, n_layers=2, rnn_type="sru"), pooling=LastPooling()
+    )
     head = torch.nn.Linear(6, 2)
     data = torch.randint(1, 20, (16, 4))
     target = (data[:, 0] > 10).long()
@@ -47,9 +52,15 @@ def test_rnn_encoder_sru_ignores_padding():
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_encoder_shapes_states_and_padding(bidirectional):
     torch.manual_seed(0)
-    encoder = TransformerSRUEncoder(input_size=12, d_model=8, nhead=2, num_layers=3,
-                                    dim_feedforward=16, dropout=0.0,
-                                    bidirectional=bidirectional).eval()
+    encoder = TransformerSRUEncoder(
+        input_size=12,
+        d_model=8,
+        nhead=2,
+        num_layers=3,
+        dim_feedforward=16,
+        dropout=0.0,
+        bidirectional=bidirectional,
+    ).eval()
     assert len(encoder.layers) == 3 and encoder.proj is not None  # 12 != 8: projected
     x = torch.randn(3, 5, 12)
     out, state = encoder(x, padding_mask=MASK)
@@ -70,26 +81,36 @@ def test_encoder_shapes_states_and_padding(bidirectional):
 
 
 def test_encoder_without_projection_and_with_sru_options():
-    encoder = TransformerSRUEncoder(input_size=8, d_model=8, nhead=1, num_layers=1,
-                                    dim_feedforward=8, dropout=0.3, sru_dropout=0.0,
-                                    highway_bias=-2.0)
+    encoder = TransformerSRUEncoder(
+        input_size=8,
+        d_model=8,
+        nhead=1,
+        num_layers=1,
+        dim_feedforward=8,
+        dropout=0.3,
+        sru_dropout=0.0,
+        highway_bias=-2.0,
+    )
     assert encoder.proj is None
     cell = encoder.layers[0].sru
     assert cell.dropout == 0.3 and cell.rnn_dropout == 0.0 and cell.highway_bias == -2.0
-    default = TransformerSRUEncoder(input_size=8, d_model=8, nhead=1, num_layers=1,
-                                    dim_feedforward=8, dropout=0.2)
+    default = TransformerSRUEncoder(
+        input_size=8, d_model=8, nhead=1, num_layers=1, dim_feedforward=8, dropout=0.2
+    )
     assert default.layers[0].sru.rnn_dropout == 0.2  # sru_dropout defaults to dropout
     with pytest.raises(ValueError, match="unknown SRU arguments"):
-        TransformerSRUEncoder(input_size=8, d_model=8, nhead=1, num_layers=1,
-                              dim_feedforward=8, not_an_option=1)
+        TransformerSRUEncoder(
+            input_size=8, d_model=8, nhead=1, num_layers=1, dim_feedforward=8, not_an_option=1
+        )
 
 
 def test_decoder_is_causal_with_a_causal_mask():
     from flambe.nn.transformer import generate_square_subsequent_mask
 
     torch.manual_seed(0)
-    decoder = TransformerSRUDecoder(input_size=8, d_model=8, nhead=2, num_layers=2,
-                                    dim_feedforward=16, dropout=0.0).eval()
+    decoder = TransformerSRUDecoder(
+        input_size=8, d_model=8, nhead=2, num_layers=2, dim_feedforward=16, dropout=0.0
+    ).eval()
     assert TransformersSRUDecoder is TransformerSRUDecoder
     tgt, memory = torch.randn(2, 4, 8), torch.randn(2, 6, 8)
     mask = generate_square_subsequent_mask(4)
@@ -107,9 +128,16 @@ def test_decoder_is_causal_with_a_causal_mask():
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_encoder_decoder_hands_its_states_over(bidirectional):
     torch.manual_seed(0)
-    model = TransformerSRU(input_size=8, d_model=8, nhead=2, num_encoder_layers=2,
-                           num_decoder_layers=3, dim_feedforward=16, dropout=0.0,
-                           bidirectional=bidirectional).eval()
+    model = TransformerSRU(
+        input_size=8,
+        d_model=8,
+        nhead=2,
+        num_encoder_layers=2,
+        num_decoder_layers=3,
+        dim_feedforward=16,
+        dropout=0.0,
+        bidirectional=bidirectional,
+    ).eval()
     assert len(model.encoder.layers) == 2 and len(model.decoder.layers) == 3
     src, tgt = torch.randn(3, 5, 8), torch.randn(3, 4, 8)
     out = model(src, tgt, src_key_padding_mask=MASK)
@@ -118,8 +146,9 @@ def test_encoder_decoder_hands_its_states_over(bidirectional):
     handed = model._decoder_state(state)
     assert handed.shape == (3, 3, 16)
     assert torch.all(handed[2] == 0)
-    assert torch.allclose(out, model.decoder(tgt, memory, handed,
-                                             memory_key_padding_mask=MASK), atol=1e-6)
+    assert torch.allclose(
+        out, model.decoder(tgt, memory, handed, memory_key_padding_mask=MASK), atol=1e-6
+    )
     assert not torch.allclose(out, model.decoder(tgt, memory, memory_key_padding_mask=MASK))
     with pytest.raises(RuntimeError, match="batch size"):
         model(src, tgt[:2])

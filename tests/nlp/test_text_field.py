@@ -26,8 +26,14 @@ def test_vocabulary_in_first_seen_order_after_the_specials():
     field = TextField()
     assert field.vocab == {"<pad>": 0, "<unk>": 1}
     field.setup(DATA)
-    assert field.vocab == {"<pad>": 0, "<unk>": 1, "justo": 2, "Praesent": 3, "luctus": 4,
-                           "praesent": 5}
+    assert field.vocab == {
+        "<pad>": 0,
+        "<unk>": 1,
+        "justo": 2,
+        "Praesent": 3,
+        "luctus": 4,
+        "praesent": 5,
+    }
     assert field.vocab_size == 6
     assert field.vocab_list[2:] == ["justo", "Praesent", "luctus", "praesent"]
 
@@ -42,8 +48,7 @@ def test_lower_and_no_specials():
 
 
 def test_specials_order_and_bracketing():
-    field = TextField(sos_token="<sos>", eos_token="<eos>",
-                      additional_special_tokens=["<mask>"])
+    field = TextField(sos_token="<sos>", eos_token="<eos>", additional_special_tokens=["<mask>"])
     assert field.vocab_list == ["<pad>", "<unk>", "<sos>", "<eos>", "<mask>"]
     field.setup(DATA)
     assert ids(field.process("justo luctus")) == [2, 5, 7, 3]
@@ -65,7 +70,7 @@ def test_process_before_and_after_setup():
 def test_docs_example():
     field = TextField()
     field.setup(np.array(["Flambe is awesome", "This framework rocks!"]))
-    assert field.vocab_size == 9          # pad, unk, 6 words and '!'
+    assert field.vocab_size == 9  # pad, unk, 6 words and '!'
     assert ids(field.process("Flambe rocks")) == [2, 7]
 
 
@@ -104,7 +109,7 @@ def test_min_freq_counts_add_up_across_calls_and_max_size_keeps_the_frequent():
     assert field.vocab_list[2:] == ["a", "b"]
     capped = TextField(max_size=4)
     capped.setup(["x y y z z z"])
-    assert capped.vocab_list == ["<pad>", "<unk>", "y", "z"]      # seen order kept
+    assert capped.vocab_list == ["<pad>", "<unk>", "y", "z"]  # seen order kept
     assert ids(capped.process("x z")) == [1, 3]
     with pytest.raises(DataError, match="max_size"):
         TextField(max_size=1)
@@ -116,8 +121,9 @@ def test_max_seq_len_keeps_start_or_end_and_the_brackets():
     field = TextField(max_seq_len=3)
     field.setup(["a b c d e"])
     assert ids(field.process("a b c d e")) == [2, 3, 4]
-    assert ids(TextField(max_seq_len=3, truncate_end=True, vocabulary=list("abcde"))
-               .process("a b c d e")) == [4, 5, 6]
+    assert ids(
+        TextField(max_seq_len=3, truncate_end=True, vocabulary=list("abcde")).process("a b c d e")
+    ) == [4, 5, 6]
     bracketed = TextField(max_seq_len=4, sos_token="<s>", eos_token="</s>")
     bracketed.setup(["a b c d e"])
     assert ids(bracketed.process("a b c d e")) == [2, 4, 5, 3]
@@ -173,8 +179,8 @@ def test_glove_vectors_unknown_words_map_to_unk(tmp_path):
     assert matrix.shape == (4, 3)
     assert torch.allclose(matrix[2], torch.tensor([0.1, 0.2, 0.3]))
     assert torch.allclose(matrix[3], torch.tensor([1.0, 2.0, 3.0]))
-    assert torch.allclose(matrix[1], torch.tensor([9.0, 9.0, 9.0]))   # unk has a vector
-    assert torch.equal(matrix[0], torch.zeros(3))                         # pad
+    assert torch.allclose(matrix[1], torch.tensor([9.0, 9.0, 9.0]))  # unk has a vector
+    assert torch.equal(matrix[0], torch.zeros(3))  # pad
 
 
 def test_unk_init_all_gives_every_word_an_id_and_a_row(tmp_path):
@@ -194,8 +200,9 @@ def test_unk_init_all_gives_every_word_an_id_and_a_row(tmp_path):
 def test_setup_all_embeddings_and_the_factory(tmp_path):
     path = tmp_path / "glove.txt"
     path.write_text(GLOVE, encoding="utf-8")
-    field = yaml.load(f"!TextField.from_embeddings {{embeddings: '{path}', "
-                      "build_vocab_from_embeddings: true}")()
+    field = yaml.load(
+        f"!TextField.from_embeddings {{embeddings: '{path}', build_vocab_from_embeddings: true}}"
+    )()
     field.setup(["luctus"])
     assert field.vocab_list == ["<pad>", "<unk>", "luctus", "justo"]
     assert torch.allclose(field.embedding_matrix[3], torch.tensor([0.1, 0.2, 0.3]))
@@ -207,8 +214,9 @@ def test_word2vec_and_fasttext_text_formats(tmp_path, fmt):
     path.write_text("2 3\njusto 0.1 0.2 0.3 \nluctus 1 2 3\n", encoding="utf-8")
     field = TextField(embeddings=str(path), embeddings_format=fmt)
     field.setup(["justo luctus"])
-    assert torch.allclose(field.embedding_matrix[2:], torch.tensor([[0.1, 0.2, 0.3],
-                                                                    [1.0, 2.0, 3.0]]))
+    assert torch.allclose(
+        field.embedding_matrix[2:], torch.tensor([[0.1, 0.2, 0.3], [1.0, 2.0, 3.0]])
+    )
 
 
 def test_word2vec_binary(tmp_path):
@@ -216,8 +224,7 @@ def test_word2vec_binary(tmp_path):
     write_word2vec_binary(str(path), [("justo", [0.5, -1.0]), ("café", [2.0, 3.0])])
     vectors, dim = read_embeddings(str(path), "word2vec", binary=True)
     assert dim == 2 and list(vectors) == ["justo", "café"]
-    field = TextField(embeddings=str(path), embeddings_format="word2vec",
-                      embeddings_binary=True)
+    field = TextField(embeddings=str(path), embeddings_format="word2vec", embeddings_binary=True)
     field.setup(["café justo"])
     assert field.vocab_list[2:] == ["café", "justo"]
     assert torch.allclose(field.embedding_matrix[2], torch.tensor([2.0, 3.0]))
@@ -233,14 +240,17 @@ def test_glove_words_with_spaces(tmp_path):
     assert dim == 2 and vectors[". . ."].tolist() == [3.0, 4.0]
 
 
-@pytest.mark.parametrize("content, fmt, line", [
-    ("a 1 2 3\nb 1 2\n", "glove", "line 2"),                 # mixed dimensions
-    ("a 1 2\nb 1 2\nc 1 2 3\n", "glove", "line 3"),
-    ("2 3\na 1 2\nb 1 2\n", "word2vec", "line 2"),           # wrong dimension in the header
-    ("a 1 2\nb 1 2\n", "word2vec", "line 1"),                # no header
-    ("2 x\na 1 2\n", "fasttext", "line 1"),
-    ("a 1 2\nb 1 oops\n", "glove", "line 2"),                # not a number
-])
+@pytest.mark.parametrize(
+    "content, fmt, line",
+    [
+        ("a 1 2 3\nb 1 2\n", "glove", "line 2"),  # mixed dimensions
+        ("a 1 2\nb 1 2\nc 1 2 3\n", "glove", "line 3"),
+        ("2 3\na 1 2\nb 1 2\n", "word2vec", "line 2"),  # wrong dimension in the header
+        ("a 1 2\nb 1 2\n", "word2vec", "line 1"),  # no header
+        ("2 x\na 1 2\n", "fasttext", "line 1"),
+        ("a 1 2\nb 1 oops\n", "glove", "line 2"),  # not a number
+    ],
+)
 def test_bad_embeddings_files_name_the_line(tmp_path, content, fmt, line):
     path = tmp_path / "bad.txt"
     path.write_text(content, encoding="utf-8")
@@ -311,8 +321,7 @@ bow: !BoWField {{min_freq: 1, normalize: true}}
     flambe.save(bow, str(tmp_path / "bow"))
     text2, bow2 = flambe.load(str(tmp_path / "text")), flambe.load(str(tmp_path / "bow"))
     assert isinstance(text2.tokenizer, WhitespaceTokenizer)
-    assert text2.vocab == text.vocab and torch.equal(text2.embedding_matrix,
-                                                     text.embedding_matrix)
+    assert text2.vocab == text.vocab and torch.equal(text2.embedding_matrix, text.embedding_matrix)
     assert torch.equal(text2.process("justo luctus zzz"), text.process("justo luctus zzz"))
     assert bow2.vocab == bow.vocab and torch.equal(bow2.process("b a"), bow.process("b a"))
     # the state alone restores a fresh field too

@@ -7,10 +7,18 @@ import torch
 
 import flambe
 from flambe.compile import yaml
-from flambe.nlp.transformers import (BertEmbedder, BertTextField, GPT2Embedder, GPT2TextField,
-                                     PretrainedArgumentError, PretrainedNotFoundError,
-                                     PretrainedTransformerEmbedder, PretrainedTransformerField,
-                                     TransfoXLEmbedder, TransfoXLTextField)
+from flambe.nlp.transformers import (
+    BertEmbedder,
+    BertTextField,
+    GPT2Embedder,
+    GPT2TextField,
+    PretrainedArgumentError,
+    PretrainedNotFoundError,
+    PretrainedTransformerEmbedder,
+    PretrainedTransformerField,
+    TransfoXLEmbedder,
+    TransfoXLTextField,
+)
 from flambe.nn import Module
 from tests.nlp.transformer_helpers import WORDS, minilm_path, save_tiny_bert, save_tiny_gpt2
 
@@ -31,6 +39,7 @@ def ids(*words):
 
 # -- field -------------------------------------------------------------------------------------
 
+
 def test_field_encodes_text_between_special_tokens(bert_dir):
     field = PretrainedTransformerField(str(bert_dir))
     out = field.process("The movie was great !")
@@ -46,15 +55,23 @@ def test_field_truncates_keeping_the_closing_token(bert_dir):
     field = PretrainedTransformerField(str(bert_dir), max_len_truncate=4)
     out = field.process("the movie was very very boring")
     assert out.tolist() == ids("[CLS]", "the", "movie", "[SEP]")
-    assert len(PretrainedTransformerField(str(bert_dir), max_len_truncate=None)
-               .process("the movie was very very boring")) == 8
+    assert (
+        len(
+            PretrainedTransformerField(str(bert_dir), max_len_truncate=None).process(
+                "the movie was very very boring"
+            )
+        )
+        == 8
+    )
 
 
 def test_field_processes_lists_and_dicts_and_unknown_characters(bert_dir):
     field = PretrainedTransformerField(str(bert_dir))
     listed = field.process(["the film", "a plot"])
-    assert [t.tolist() for t in listed] == [ids("[CLS]", "the", "film", "[SEP]"),
-                                           ids("[CLS]", "a", "plot", "[SEP]")]
+    assert [t.tolist() for t in listed] == [
+        ids("[CLS]", "the", "film", "[SEP]"),
+        ids("[CLS]", "a", "plot", "[SEP]"),
+    ]
     mapped = field.process({"q": "bad", "a": "good"})
     assert mapped["q"].tolist() == ids("[CLS]", "bad", "[SEP]")
     assert mapped["a"].tolist() == ids("[CLS]", "good", "[SEP]")
@@ -90,9 +107,14 @@ def test_gpt2_field_has_no_padding_index(gpt2_dir):
 
 # -- embedder ----------------------------------------------------------------------------------
 
+
 def test_embedder_outputs_per_token_or_pooled(bert_dir):
-    data = torch.tensor([ids("[CLS]", "the", "movie", "[SEP]", "[PAD]"),
-                         ids("[CLS]", "bad", "[SEP]", "[PAD]", "[PAD]")])
+    data = torch.tensor(
+        [
+            ids("[CLS]", "the", "movie", "[SEP]", "[PAD]"),
+            ids("[CLS]", "bad", "[SEP]", "[PAD]", "[PAD]"),
+        ]
+    )
     tokens = PretrainedTransformerEmbedder(str(bert_dir)).eval()
     assert tokens(data).shape == (2, 5, 16)
     for pool in (True, "pooler", "first", "mean"):
@@ -118,8 +140,9 @@ def test_padding_is_masked_out_of_the_attention(bert_dir):
         assert torch.allclose(other(bang)[0, :4], other(short)[0], atol=1e-5)
         assert not torch.allclose(other(padded)[0, :4], other(short)[0], atol=1e-5)
         explicit = torch.tensor([[1, 1, 1, 1, 1, 1]])
-        assert torch.allclose(other(bang, attention_mask=explicit),
-                              embedder(bang, attention_mask=explicit), atol=1e-6)
+        assert torch.allclose(
+            other(bang, attention_mask=explicit), embedder(bang, attention_mask=explicit), atol=1e-6
+        )
 
 
 def test_config_attributes_read_through_the_embedder(bert_dir):
@@ -196,6 +219,7 @@ def test_save_and_load_keep_the_fine_tuned_weights(bert_dir, tmp_path):
 
 # -- offline errors and families ---------------------------------------------------------------
 
+
 def test_unknown_name_offline_says_how_to_use_a_folder():
     with pytest.raises(PretrainedNotFoundError) as caught:
         PretrainedTransformerEmbedder("no-such-org/no-such-model")
@@ -231,16 +255,21 @@ def test_transformer_xl_names_say_it_was_removed():
 
 # -- real weights ------------------------------------------------------------------------------
 
+
 def test_minilm_weights_load_offline_and_embed_meaning():
     path = minilm_path()
     field = BertTextField(path)
     assert field.process("hello world").tolist() == [101, 7592, 2088, 102]
     embedder = BertEmbedder(path, pool="mean").eval()
     assert embedder.hidden_size == 384 and embedder.num_hidden_layers == 6
-    sentences = ["a cat sits on the mat", "a kitten rests on a rug",
-                 "stock markets fell sharply today"]
-    batch = torch.nn.utils.rnn.pad_sequence([field.process(s) for s in sentences],
-                                            batch_first=True, padding_value=field.padding_idx)
+    sentences = [
+        "a cat sits on the mat",
+        "a kitten rests on a rug",
+        "stock markets fell sharply today",
+    ]
+    batch = torch.nn.utils.rnn.pad_sequence(
+        [field.process(s) for s in sentences], batch_first=True, padding_value=field.padding_idx
+    )
     with torch.no_grad():
         vectors = torch.nn.functional.normalize(embedder(batch), dim=-1)
     similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])

@@ -7,8 +7,12 @@ import torch
 
 from flambe.compile import yaml
 from flambe.errors import ArgumentError
-from flambe.nlp.transformers import (AdamW, ConstantLRSchedule, WarmupConstantSchedule,
-                                     WarmupLinearSchedule)
+from flambe.nlp.transformers import (
+    AdamW,
+    ConstantLRSchedule,
+    WarmupConstantSchedule,
+    WarmupLinearSchedule,
+)
 from flambe.optim import LinearWarmupDecay
 
 

@@ -22,8 +22,7 @@ def experiment(built_experiment: Path, tmp_path: Path) -> Path:
     """A private copy of the experiment's output folder."""
     target = tmp_path / built_experiment.name
     shutil.copytree(built_experiment, target, symlinks=True)
-    progress = (target / "progress.json").read_text().replace(str(built_experiment),
-                                                              str(target))
+    progress = (target / "progress.json").read_text().replace(str(built_experiment), str(target))
     (target / "progress.json").write_text(progress)
     return target
 

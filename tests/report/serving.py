@@ -25,12 +25,17 @@ def flambe_site_command() -> list[str]:
 class SiteProcess:
     """``flambe site ...`` running until :meth:`stop` (Ctrl-C)."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None,
-                 command: list[str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> None:
         full_env = dict(os.environ, **(env or {}))
-        self.process = subprocess.Popen((command or flambe_site_command() + ["site"]) + args,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env=full_env)
+        self.process = subprocess.Popen(
+            (command or flambe_site_command() + ["site"]) + args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=full_env,
+        )
         self.lines: list[str] = []
         self.url = self._wait_for_url()
 

@@ -17,8 +17,10 @@ A1, A2, A3, A4 = (TRAIN[n][0] for n in TRAIN)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
-            for p in folder.rglob("*")}
+    return {
+        str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+        for p in folder.rglob("*")
+    }
 
 
 def test_overview_api_reads_header_stages_counts_and_dag(client: Any, experiment: Path) -> None:
@@ -31,13 +33,16 @@ def test_overview_api_reads_header_stages_counts_and_dag(client: Any, experiment
     assert list(stages) == ["dataset", "train", "evaluate"]
     train = stages["train"]
     assert train["status"] == "failure" and train["total"] == 4 and train["reduce"] == 2
-    assert {k: train["counts"][k] for k in ("success", "reduced", "failure", "pending")} == \
-        {"success": 2, "reduced": 1, "failure": 1, "pending": 0}
+    assert {k: train["counts"][k] for k in ("success", "reduced", "failure", "pending")} == {
+        "success": 2,
+        "reduced": 1,
+        "failure": 1,
+        "pending": 0,
+    }
     assert train["elapsed"] == pytest.approx(75, abs=0.01)
     assert data["elapsed"] == pytest.approx(95, abs=0.01)
     # evaluate depends on dataset and train: only the direct edge train -> evaluate is drawn
-    assert sorted(map(tuple, data["dag"]["edges"])) == [("dataset", "train"),
-                                                         ("train", "evaluate")]
+    assert sorted(map(tuple, data["dag"]["edges"])) == [("dataset", "train"), ("train", "evaluate")]
     nodes = data["dag"]["nodes"]
     assert nodes["dataset"]["x"] < nodes["train"]["x"] < nodes["evaluate"]["x"]
     assert data["console_log"] is True
@@ -107,12 +112,15 @@ def test_stage_curves_come_from_the_event_files(client: Any) -> None:
 def test_variant_api_lineage_checkpoint_and_snippet(client: Any, experiment: Path) -> None:
     data = client.get(f"/api/variants/{A1}").get_json()
     assert data["stage"] == "train" and data["name"] == "lr=0.1,layers=1"
-    assert data["lineage"] == [{"stage": "dataset", "id": DATASET_ID, "name": "default",
-                                "status": "success"}]
+    assert data["lineage"] == [
+        {"stage": "dataset", "id": DATASET_ID, "name": "default", "status": "success"}
+    ]
     assert [u["id"] for u in data["used_by"]] == [EVALUATE["from-a1"][0]]
     files = {f["path"]: f["size"] for f in data["checkpoint_files"]}
-    assert files == {"train/lr=0.1,layers=1/checkpoint/model/config.yaml": 15,
-                     "train/lr=0.1,layers=1/checkpoint/state.pt": CHECKPOINT_BYTES}
+    assert files == {
+        "train/lr=0.1,layers=1/checkpoint/model/config.yaml": 15,
+        "train/lr=0.1,layers=1/checkpoint/state.pt": CHECKPOINT_BYTES,
+    }
     assert data["checkpoint_size"] == CHECKPOINT_BYTES + 15
     checkpoint = str((experiment / "train" / "lr=0.1,layers=1" / "checkpoint").resolve())
     assert data["load_snippet"] == f"import flambe\ntrain = flambe.load({checkpoint!r})"
@@ -126,23 +134,29 @@ def test_variant_scalars_every_tag(client: Any) -> None:
     data = client.get(f"/api/variants/{A2}/scalars").get_json()
     assert sorted(data["scalars"]) == ["Best/Accuracy", "Training/Loss", "Validation/Accuracy"]
     assert data["scalars"]["Validation/Accuracy"]["values"] == pytest.approx(
-        TRAIN["lr=0.1,layers=2"][3])
+        TRAIN["lr=0.1,layers=2"][3]
+    )
     assert data["scalars"]["Training/Loss"]["steps"] == [0, 10, 20, 30]
 
 
 def test_a_copied_folder_reads_checkpoints_from_the_copy(experiment: Path) -> None:
     # progress.json records the paths of the machine that ran it
     text = (experiment / "progress.json").read_text().replace(str(experiment), "/elsewhere/out")
-    (experiment / "progress.json").write_text(text.replace(
-        '"output_path": "' + str(experiment), '"output_path": "/elsewhere/out'))
+    (experiment / "progress.json").write_text(
+        text.replace('"output_path": "' + str(experiment), '"output_path": "/elsewhere/out')
+    )
     client = create_app(str(experiment)).test_client()
     data = client.get(f"/api/variants/{A1}").get_json()
     assert data["checkpoint"] == str((experiment / "train/lr=0.1,layers=1/checkpoint").resolve())
 
 
 def test_pages_render_and_link_only_to_the_site(client: Any) -> None:
-    for url, needle in [("/", "Pipeline"), ("/stages/train", "Metric by step"),
-                        (f"/variants/{A1}", "Checkpoint"), ("/logs", "Console")]:
+    for url, needle in [
+        ("/", "Pipeline"),
+        ("/stages/train", "Metric by step"),
+        (f"/variants/{A1}", "Checkpoint"),
+        ("/logs", "Console"),
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
@@ -151,7 +165,8 @@ def test_pages_render_and_link_only_to_the_site(client: Any) -> None:
         for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
             assert ref.startswith(("/", "#")), (url, ref)
     assert '<script src="/vendor/plotly.min.js">' in client.get("/stages/train").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert client.get("/stages/nothing").status_code == 404
     assert client.get("/variants/nothing").status_code == 404
     assert client.get("/api/stages/nothing").get_json() == {"error": "Not Found", "status": 404}
@@ -190,12 +205,27 @@ def test_files_route_sends_a_file_of_the_folder(client: Any) -> None:
 
 def test_no_route_writes_and_only_get_is_allowed(client: Any, experiment: Path) -> None:
     before = snapshot(experiment)
-    urls = ["/", "/api/experiment", "/stages/train", "/api/stages/train",
-            "/api/stages/train/curves", f"/variants/{A1}", f"/api/variants/{A1}",
-            f"/api/variants/{A1}/scalars", f"/api/variants/{A1}/log", "/logs", "/api/logs",
-            "/download", "/download/train", f"/download/train/{A1}", "/download_logs",
-            "/download_logs/train", f"/download_logs/train/{A1}", "/state",
-            "/files/run.json"]
+    urls = [
+        "/",
+        "/api/experiment",
+        "/stages/train",
+        "/api/stages/train",
+        "/api/stages/train/curves",
+        f"/variants/{A1}",
+        f"/api/variants/{A1}",
+        f"/api/variants/{A1}/scalars",
+        f"/api/variants/{A1}/log",
+        "/logs",
+        "/api/logs",
+        "/download",
+        "/download/train",
+        f"/download/train/{A1}",
+        "/download_logs",
+        "/download_logs/train",
+        f"/download_logs/train/{A1}",
+        "/state",
+        "/files/run.json",
+    ]
     for url in urls:
         assert client.get(url).status_code == 200, url
         for method in ("post", "put", "delete", "patch"):
@@ -220,8 +250,11 @@ def test_errors_never_show_a_traceback(experiment: Path) -> None:
 
 def test_metric_name_falls_back_to_the_configs_metric_fn(experiment: Path) -> None:
     # an older run recorded no metric name: the stage's metric_fn in experiment.yaml names it
-    text = (experiment / "progress.json").read_text().replace('"metric_name": "Accuracy"',
-                                                              '"metric_name": null')
+    text = (
+        (experiment / "progress.json")
+        .read_text()
+        .replace('"metric_name": "Accuracy"', '"metric_name": null')
+    )
     (experiment / "progress.json").write_text(text)
     for trial in experiment.glob("*/*/trial.json"):
         data = json.loads(trial.read_text())

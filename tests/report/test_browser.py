@@ -53,19 +53,33 @@ def running(tmp_path: Path, repo_root: Path) -> Iterator[tuple]:
     """``flambe run moons.yaml --site-keep``: (site URL, run process, work folder)."""
     text = (repo_root / "examples" / "moons.yaml").read_text()
     data = repo_root / "examples" / "data" / "moons.csv"
-    text = text.replace("moons: data/moons.csv", f"moons: {data}").replace("max_steps: 6",
-                                                                          "max_steps: 3")
+    text = text.replace("moons: data/moons.csv", f"moons: {data}").replace(
+        "max_steps: 6", "max_steps: 3"
+    )
     assert str(data) in text and "max_steps: 3" in text
     (tmp_path / "moons.yaml").write_text(text)
     port = free_port()
     log = open(tmp_path / "run.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "flambe.cli", "run", "moons.yaml",
-                                "--site-keep", "--site-port", str(port)], cwd=tmp_path,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flambe.cli",
+            "run",
+            "moons.yaml",
+            "--site-keep",
+            "--site-port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
-        assert wait_for(lambda: answers(url + "api/experiment"), timeout=90), \
-            (tmp_path / "run.log").read_text()
+        assert wait_for(lambda: answers(url + "api/experiment"), timeout=90), (
+            tmp_path / "run.log"
+        ).read_text()
         yield url, process, tmp_path
     finally:
         if process.poll() is None:
@@ -77,8 +91,10 @@ def running(tmp_path: Path, repo_root: Path) -> Iterator[tuple]:
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("chromium and chromedriver are needed: apt-get install chromium "
-                    "chromium-driver (.ci/run does it)")
+        pytest.fail(
+            "chromium and chromedriver are needed: apt-get install chromium "
+            "chromium-driver (.ci/run does it)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -86,11 +102,20 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--no-first-run", "--disable-extensions"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
     try:
@@ -109,7 +134,9 @@ def keep_screenshot(path: Path) -> None:
 def stage_status(driver: Any, stage: str) -> str:
     return driver.execute_script(
         "const n = document.querySelector(`#dag g.stage-node[data-stage='${arguments[0]}']`);"
-        "return n ? n.getAttribute('data-status') : null;", stage)
+        "return n ? n.getAttribute('data-status') : null;",
+        stage,
+    )
 
 
 def click(driver: Any, selector: str) -> None:
@@ -136,8 +163,10 @@ def test_the_site_of_a_running_experiment(running: tuple, browser: Any, tmp_path
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#dag g.stage-node")) == 3)
     assert browser.find_element(By.ID, "experiment-name").text == "moons"
     edges = browser.find_elements(By.CSS_SELECTOR, "#dag path.edge")
-    assert {(e.get_attribute("data-from"), e.get_attribute("data-to")) for e in edges} == \
-        {("dataset", "train"), ("train", "evaluate")}
+    assert {(e.get_attribute("data-from"), e.get_attribute("data-to")) for e in edges} == {
+        ("dataset", "train"),
+        ("train", "evaluate"),
+    }
     browser.execute_script("window.__sameDocument = 'yes';")
     first = stage_status(browser, "train")
     assert first in ("pending", "running"), f"the run ended too early to watch: {first}"
@@ -162,8 +191,11 @@ def test_the_site_of_a_running_experiment(running: tuple, browser: Any, tmp_path
     curves = get_json(url + "api/stages/train/curves")
     plotted = [v for v in curves["variants"] if v["steps"]]
     assert plotted, curves
-    wait.until(lambda d: int(d.find_element(By.ID, "curves").get_attribute("data-traces")
-                             or 0) == len(plotted))
+    wait.until(
+        lambda d: (
+            int(d.find_element(By.ID, "curves").get_attribute("data-traces") or 0) == len(plotted)
+        )
+    )
     points = browser.find_elements(By.CSS_SELECTOR, "#curves .scatterlayer .trace .points path")
     assert len(points) == sum(len(v["steps"]) for v in plotted), "a point per logged step"
     lines = browser.find_elements(By.CSS_SELECTOR, "#curves .scatterlayer .trace path.js-line")
@@ -196,11 +228,13 @@ def test_the_site_of_a_running_experiment(running: tuple, browser: Any, tmp_path
     assert any(n.endswith(".pt") for n in names)
 
     # the run ends; with --site-keep its site serves on until Ctrl-C
-    assert wait_for(lambda: get_json(url + "api/experiment")["status"] != "running",
-                    timeout=400), (work / "run.log").read_text()
+    assert wait_for(lambda: get_json(url + "api/experiment")["status"] != "running", timeout=400), (
+        work / "run.log"
+    ).read_text()
     assert get_json(url + "api/experiment")["status"] == "success"
-    assert wait_for(lambda: "The report site goes on" in (work / "run.log").read_text(),
-                    timeout=120), (work / "run.log").read_text()
+    assert wait_for(
+        lambda: "The report site goes on" in (work / "run.log").read_text(), timeout=120
+    ), (work / "run.log").read_text()
     assert process.poll() is None and answers(url + "api/experiment")
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0, (work / "run.log").read_text()
@@ -212,8 +246,11 @@ def test_the_site_of_a_running_experiment(running: tuple, browser: Any, tmp_path
     # the variant page's snippet loads the checkpoint, run as written
     client = create_app(str(output)).test_client()
     snippet = client.get(f"/api/variants/{vid}").get_json()["load_snippet"]
-    result = subprocess.run([sys.executable, "-c", snippet + "\nprint(type(train).__name__)"],
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-c", snippet + "\nprint(type(train).__name__)"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "Trainer"
-

@@ -24,15 +24,23 @@ FLAMBE = [sys.executable, "-m", "flambe.cli"]
 
 
 def run(*args: str, env: Any = None) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        list(args), capture_output=True, text=True, timeout=120, env=dict(os.environ, **(env or {}))
+    )
 
 
 def test_site_help_and_plugins_list_the_command() -> None:
     help_ = run(*FLAMBE, "site", "--help")
     assert help_.returncode == 0
-    for option in ("OUTPUT_FOLDER", "--host", "--port", "--open", "--token", "--tensorboard",
-                   "--output-log"):
+    for option in (
+        "OUTPUT_FOLDER",
+        "--host",
+        "--port",
+        "--open",
+        "--token",
+        "--tensorboard",
+        "--output-log",
+    ):
         assert option in help_.stdout
     assert "127.0.0.1" in help_.stdout and "49558" in help_.stdout
     assert "site" in run(*FLAMBE, "--help").stdout
@@ -43,11 +51,13 @@ def test_site_help_and_plugins_list_the_command() -> None:
 
 
 def test_core_never_imports_flask() -> None:
-    code = ("import sys\nfrom flambe.cli.main import main\nimport flambe.cli.run, "
-            "flambe.cli.report_site\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', "
-            "'plotly', 'tensorboard') or (m.startswith('flambe.report.') and "
-            "m != 'flambe.report.plugin')))")
+    code = (
+        "import sys\nfrom flambe.cli.main import main\nimport flambe.cli.run, "
+        "flambe.cli.report_site\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', "
+        "'plotly', 'tensorboard') or (m.startswith('flambe.report.') and "
+        "m != 'flambe.report.plugin')))"
+    )
     out = run(sys.executable, "-c", code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -68,8 +78,7 @@ def test_the_original_flambe_site_command_takes_the_progress_file(experiment: Pa
     port = free_port()
     script = os.path.join(os.path.dirname(sys.executable), "flambe-site")
     command = [script] if os.path.exists(script) else [sys.executable, "-m", "flambe.report"]
-    site = SiteProcess([str(experiment / "progress.json"), "--port", str(port)],
-                       command=command)
+    site = SiteProcess([str(experiment / "progress.json"), "--port", str(port)], command=command)
     try:
         status, body = raw_get(port, "/api/experiment")
         assert status == 200 and json.loads(body)["output_folder"] == str(experiment.resolve())
@@ -104,36 +113,41 @@ def test_the_site_stops_with_the_process_that_started_it(experiment: Path) -> No
     assert "Report site stopped." in site.stop()
 
 
-def test_tensorboard_links_and_the_hint_when_it_is_missing(experiment: Path,
-                                                           monkeypatch: Any) -> None:
+def test_tensorboard_links_and_the_hint_when_it_is_missing(
+    experiment: Path, monkeypatch: Any
+) -> None:
     client = create_app(str(experiment), tensorboard_url="http://127.0.0.1:6006").test_client()
     data = client.get("/api/experiment").get_json()
-    assert data["tensorboard"]["stages"]["train"] == \
-        "http://127.0.0.1:6006/?runFilter=%5Etrain%2F#timeseries"
+    assert (
+        data["tensorboard"]["stages"]["train"]
+        == "http://127.0.0.1:6006/?runFilter=%5Etrain%2F#timeseries"
+    )
     variant = client.get("/api/variants/" + "a1" * 20).get_json()
     assert variant["tensorboard_url"].startswith("http://127.0.0.1:6006/?runFilter=%5Etrain%2F")
-    assert 'href="http://127.0.0.1:6006/?runFilter=%5Etrain%2F#timeseries"' in \
-        client.get("/stages/train").get_data(as_text=True)
+    assert 'href="http://127.0.0.1:6006/?runFilter=%5Etrain%2F#timeseries"' in client.get(
+        "/stages/train"
+    ).get_data(as_text=True)
     # tensorboard is a dependency here; the test hides it to see what a user without it sees
     monkeypatch.setattr(tb, "installed", lambda: False)
     page = create_app(str(experiment)).test_client().get("/stages/train").get_data(as_text=True)
-    assert "TensorBoard is not installed: pip install &#39;flambe-report[tensorboard]&#39;" \
-        in page
+    assert "TensorBoard is not installed: pip install &#39;flambe-report[tensorboard]&#39;" in page
 
 
 @pytest.mark.timeout(180)
 def test_flambe_site_tensorboard_starts_it(experiment: Path) -> None:
     port, tb_port = free_port(), free_port()
-    site = SiteProcess([str(experiment), "--port", str(port), "--tensorboard",
-                        "--tensorboard-port", str(tb_port)])
+    site = SiteProcess(
+        [str(experiment), "--port", str(port), "--tensorboard", "--tensorboard-port", str(tb_port)]
+    )
     try:
         info = json.loads(raw_get(port, "/api/experiment")[1])["tensorboard"]
         assert info["url"] == f"http://127.0.0.1:{tb_port}/" and info["started_here"]
 
         def answers() -> bool:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{tb_port}/data/runs",
-                                            timeout=5) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{tb_port}/data/runs", timeout=5
+                ) as response:
                     return "train/lr=0.1,layers=1" in response.read().decode()
             except OSError:
                 return False
@@ -162,8 +176,9 @@ def test_the_run_prints_the_site_command(tmp_path: Path, caplog: Any) -> None:
     assert f"Report site: flambe site {out}" in caplog.text
 
 
-def test_without_flambe_report_the_run_says_how_to_install_it(tmp_path: Path, caplog: Any,
-                                                              monkeypatch: Any) -> None:
+def test_without_flambe_report_the_run_says_how_to_install_it(
+    tmp_path: Path, caplog: Any, monkeypatch: Any
+) -> None:
     # flambe-report is installed in this environment: the test hides it
     monkeypatch.setattr(core_site, "report_installed", lambda: False)
     out = str(tmp_path / "output__x")
@@ -219,13 +234,16 @@ def test_run_site_starts_a_real_site_and_stops_it_with_the_run(experiment: Path)
 
 def test_site_keep_serves_after_the_run_until_ctrl_c(experiment: Path) -> None:
     port = free_port()
-    code = ("import logging\nfrom flambe.cli.report_site import report_site\n"
-            "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
-            f"class R:\n    output_path = {str(experiment)!r}\n"
-            f"with report_site(R(), keep=True, port={port}):\n    pass\n"
-            "print('run done', flush=True)\n")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    code = (
+        "import logging\nfrom flambe.cli.report_site import report_site\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        f"class R:\n    output_path = {str(experiment)!r}\n"
+        f"with report_site(R(), keep=True, port={port}):\n    pass\n"
+        "print('run done', flush=True)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         assert wait_for(lambda: raw_get_ok(port), timeout=60)
         time.sleep(0.5)

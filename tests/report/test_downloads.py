@@ -31,34 +31,49 @@ def archive(client: Any, url: str) -> tuple:
     return response.headers["Content-Disposition"], names, contents, chunks
 
 
-@pytest.mark.parametrize("url, filename, root", [
-    ("/download", "experiment.tar", "experiment"),
-    ("/download/train", "experiment-train.tar", "experiment-train"),
-    (f"/download/train/{A1}", "experiment-train-lr=0.1,layers=1.tar",
-     "experiment-train-lr=0.1,layers=1"),
-    ("/download/train/lr=0.1,layers=1", "experiment-train-lr=0.1,layers=1.tar",
-     "experiment-train-lr=0.1,layers=1"),
-])
-def test_full_archives_hold_every_file(client: Any, experiment: Path, url: str, filename: str,
-                                       root: str) -> None:
+@pytest.mark.parametrize(
+    "url, filename, root",
+    [
+        ("/download", "experiment.tar", "experiment"),
+        ("/download/train", "experiment-train.tar", "experiment-train"),
+        (
+            f"/download/train/{A1}",
+            "experiment-train-lr=0.1,layers=1.tar",
+            "experiment-train-lr=0.1,layers=1",
+        ),
+        (
+            "/download/train/lr=0.1,layers=1",
+            "experiment-train-lr=0.1,layers=1.tar",
+            "experiment-train-lr=0.1,layers=1",
+        ),
+    ],
+)
+def test_full_archives_hold_every_file(
+    client: Any, experiment: Path, url: str, filename: str, root: str
+) -> None:
     disposition, names, contents, _ = archive(client, url)
     assert f'filename="{filename}"' in disposition
     assert all(n == root or n.startswith(root + "/") for n in names)
     base = {"/download": experiment, "/download/train": experiment / "train"}.get(
-        url, experiment / V1)
+        url, experiment / V1
+    )
     expected = {root + "/" + str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()}
     assert set(contents) == expected
     for name, data in contents.items():
-        assert data == (base / name[len(root) + 1:]).read_bytes()
+        assert data == (base / name[len(root) + 1 :]).read_bytes()
 
 
-@pytest.mark.parametrize("url, filename", [
-    ("/download_logs", "experiment-logs.tar"),
-    ("/download_logs/train", "experiment-train-logs.tar"),
-    (f"/download_logs/train/{A1}", "experiment-train-lr=0.1,layers=1-logs.tar"),
-])
-def test_logs_archives_leave_out_weights_and_checkpoints(client: Any, experiment: Path,
-                                                         url: str, filename: str) -> None:
+@pytest.mark.parametrize(
+    "url, filename",
+    [
+        ("/download_logs", "experiment-logs.tar"),
+        ("/download_logs/train", "experiment-train-logs.tar"),
+        (f"/download_logs/train/{A1}", "experiment-train-lr=0.1,layers=1-logs.tar"),
+    ],
+)
+def test_logs_archives_leave_out_weights_and_checkpoints(
+    client: Any, experiment: Path, url: str, filename: str
+) -> None:
     (experiment / V1 / "weights.pt").write_bytes(b"w" * 100)  # weights outside a checkpoint
     (experiment / V1 / "notes.txt").write_text("kept")
     disposition, names, contents, _ = archive(client, url)
@@ -72,8 +87,12 @@ def test_logs_archives_leave_out_weights_and_checkpoints(client: Any, experiment
 
 
 def test_unknown_stage_or_variant_is_404(client: Any) -> None:
-    for url in ("/download/nothing", "/download/train/nothing", "/download_logs/nothing/x",
-                f"/download/evaluate/{A1}"):
+    for url in (
+        "/download/nothing",
+        "/download/train/nothing",
+        "/download_logs/nothing/x",
+        f"/download/evaluate/{A1}",
+    ):
         assert client.get(url).status_code == 404, url
 
 

@@ -70,8 +70,13 @@ def test_the_console_stream_follows_a_running_experiment(experiment: Path) -> No
 
 def test_a_finished_experiments_stream_ends(client: Any, experiment: Path) -> None:
     got = list(events(client.get("/api/logs/stream", buffered=False)))
-    assert got[0] == ("message", {"text": (experiment / "console.log").read_text(),
-                                  "offset": (experiment / "console.log").stat().st_size})
+    assert got[0] == (
+        "message",
+        {
+            "text": (experiment / "console.log").read_text(),
+            "offset": (experiment / "console.log").stat().st_size,
+        },
+    )
     assert got[-1][0] == "end"
     got = list(events(client.get(f"/api/variants/{A4}/log/stream", buffered=False)))
     assert "RuntimeError: CUDA out of memory" in got[0][1]["text"] and got[-1][0] == "end"

@@ -25,9 +25,17 @@ def versions(experiment: Path, count: int) -> list:
         doc["version"] = k
         for i in range(k % 40):
             doc["stages"]["train"]["variants"][f"pad{i:04d}"] = {
-                "name": f"pad-{i}", "params": {"lr": i}, "lineage": {}, "status": "pending",
-                "step": 0, "last_metric": None, "best_metric": None, "checkpoint": None,
-                "error": None, "reused": False}
+                "name": f"pad-{i}",
+                "params": {"lr": i},
+                "lineage": {},
+                "status": "pending",
+                "step": 0,
+                "last_metric": None,
+                "best_metric": None,
+                "checkpoint": None,
+                "error": None,
+                "reused": False,
+            }
         docs.append(doc)
     return docs
 
@@ -39,11 +47,14 @@ def torn_write(path: Path, doc: dict[str, Any]) -> None:
         handle.write(text[: len(text) // 2])
         handle.flush()
         time.sleep(0.002)
-        handle.write(text[len(text) // 2:])
+        handle.write(text[len(text) // 2 :])
 
 
-@pytest.mark.parametrize("write", [write_json_atomic, torn_write],
-                         ids=["atomic (the engine)", "torn (a copy being synced)"])
+@pytest.mark.parametrize(
+    "write",
+    [write_json_atomic, torn_write],
+    ids=["atomic (the engine)", "torn (a copy being synced)"],
+)
 def test_reads_during_rewrites(experiment: Path, write: Callable) -> None:
     docs = versions(experiment, 400)
     path = experiment / "progress.json"
@@ -71,8 +82,10 @@ def test_reads_during_rewrites(experiment: Path, write: Callable) -> None:
             train = next(s for s in data["stages"] if s["name"] == "train")
             # whole documents only: counts and totals agree with one written version
             assert train["total"] == 4 + train["counts"]["pending"]
-            assert sum(train["counts"][k] for k in ("pending", "success", "reduced",
-                                                     "failure")) == train["total"]
+            assert (
+                sum(train["counts"][k] for k in ("pending", "success", "reduced", "failure"))
+                == train["total"]
+            )
             seen.add(train["total"])
             stage = client.get("/api/stages/train?limit=1000")
             assert stage.status_code == 200

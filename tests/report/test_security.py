@@ -90,15 +90,24 @@ def test_hostile_names_inside_progress_json_stay_inside(experiment: Path) -> Non
     plant_outside(experiment)
     progress = read_progress(str(experiment))
     progress["stages"]["train"]["variants"]["evil" * 10] = {
-        "name": "../../outside-folder", "params": {}, "lineage": {}, "status": "success",
-        "step": 1, "checkpoint": "/etc", "error": None}
+        "name": "../../outside-folder",
+        "params": {},
+        "lineage": {},
+        "status": "success",
+        "step": 1,
+        "checkpoint": "/etc",
+        "error": None,
+    }
     (experiment / "progress.json").write_text(json.dumps(progress))
     client = create_app(str(experiment)).test_client()
     data = client.get("/api/variants/" + "evil" * 10).get_json()
     assert data["checkpoint"] is None and data["checkpoint_files"] == []
     assert data["folder"] is None and data["has_log"] is False
-    for url in ("/download/train/" + "evil" * 10, "/api/variants/" + "evil" * 10 + "/log",
-                "/api/variants/" + "evil" * 10 + "/scalars"):
+    for url in (
+        "/download/train/" + "evil" * 10,
+        "/api/variants/" + "evil" * 10 + "/log",
+        "/api/variants/" + "evil" * 10 + "/scalars",
+    ):
         response = client.get(url)
         assert SECRET.encode() not in response.data, url
         assert response.status_code in (200, 404)
@@ -107,15 +116,25 @@ def test_hostile_names_inside_progress_json_stay_inside(experiment: Path) -> Non
 
 def test_token_is_required_when_set(experiment: Path) -> None:
     client = create_app(str(experiment), token="s3cret-token").test_client()
-    for url in ("/", "/api/experiment", "/stages/train", "/download", "/vendor/plotly.min.js",
-                "/static/site.js", "/api/logs/stream", "/files/run.json"):
+    for url in (
+        "/",
+        "/api/experiment",
+        "/stages/train",
+        "/download",
+        "/vendor/plotly.min.js",
+        "/static/site.js",
+        "/api/logs/stream",
+        "/files/run.json",
+    ):
         response = client.get(url)
         assert response.status_code == 401, url
         assert b"token" in response.data
         assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get(url + "?token=wrong").status_code == 401
-    assert client.get("/api/experiment",
-                      headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert (
+        client.get("/api/experiment", headers={"Authorization": "Bearer s3cret-token"}).status_code
+        == 200
+    )
     # the token in the URL once: a cookie carries it for the pages' own requests
     response = client.get("/?token=s3cret-token")
     assert response.status_code == 200
@@ -137,16 +156,16 @@ def test_a_public_address_gets_a_generated_token(experiment: Path) -> None:
         assert raw_get(port, "/api/experiment")[0] == 401
         assert raw_get(port, "/")[0] == 401
         assert raw_get(port, f"/api/experiment?token={token}")[0] == 200
-        assert raw_get(port, "/api/experiment",
-                       {"Authorization": f"Bearer {token}"})[0] == 200
+        assert raw_get(port, "/api/experiment", {"Authorization": f"Bearer {token}"})[0] == 200
     finally:
         site.stop()
 
 
 def test_a_token_from_the_environment(experiment: Path) -> None:
     port = free_port()
-    site = SiteProcess([str(experiment), "--port", str(port)],
-                       env={"FLAMBE_SITE_TOKEN": "from-the-env"})
+    site = SiteProcess(
+        [str(experiment), "--port", str(port)], env={"FLAMBE_SITE_TOKEN": "from-the-env"}
+    )
     try:
         assert site.url.endswith("?token=from-the-env")
         assert raw_get(port, "/api/experiment")[0] == 401

@@ -21,8 +21,9 @@ def _dataset(augment=None):
 def test_off_by_default():
     dataset = _dataset()
     assert dataset.augment is None
-    assert all(torch.equal(image, dataset.train_images[i])
-               for i, (image, _) in enumerate(dataset.train))
+    assert all(
+        torch.equal(image, dataset.train_images[i]) for i, (image, _) in enumerate(dataset.train)
+    )
 
 
 def test_the_same_seed_gives_the_same_images_and_another_seed_others():
@@ -35,9 +36,13 @@ def test_the_same_seed_gives_the_same_images_and_another_seed_others():
     assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
     assert not all(torch.equal(x, y) for x, y in zip(a, c, strict=True))
     # through a seeded sampler, batch after batch
-    batches = [list(BaseSampler(batch_size=8, seed=2).sample(d.train))
-               for d in (_dataset(ImageAugmentation(crop_padding=2, seed=1)),
-                         _dataset(ImageAugmentation(crop_padding=2, seed=1)))]
+    batches = [
+        list(BaseSampler(batch_size=8, seed=2).sample(d.train))
+        for d in (
+            _dataset(ImageAugmentation(crop_padding=2, seed=1)),
+            _dataset(ImageAugmentation(crop_padding=2, seed=1)),
+        )
+    ]
     assert all(torch.equal(x[0], y[0]) for x, y in zip(*batches, strict=True))
     # reading again draws new transformations
     again = [image for image, _ in first.train]
@@ -48,10 +53,14 @@ def test_only_the_training_split_changes():
     plain = _dataset()
     augmented = _dataset(ImageAugmentation(crop_padding=4, horizontal_flip=True, seed=0))
     for split in ("val", "test"):
-        assert all(torch.equal(x[0], y[0]) for x, y in zip(getattr(plain, split),
-                                                           getattr(augmented, split), strict=True))
-    changed = [not torch.equal(image, plain.train_images[i])
-               for i, (image, _) in enumerate(augmented.train)]
+        assert all(
+            torch.equal(x[0], y[0])
+            for x, y in zip(getattr(plain, split), getattr(augmented, split), strict=True)
+        )
+    changed = [
+        not torch.equal(image, plain.train_images[i])
+        for i, (image, _) in enumerate(augmented.train)
+    ]
     assert sum(changed) > len(changed) // 2
     assert torch.equal(augmented.train_labels, plain.train_labels)
 

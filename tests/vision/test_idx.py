@@ -16,16 +16,29 @@ from tests.vision.helpers import IMAGES, LABELS, idx_bytes, mnist_like, needs_mn
 def test_parse_idx_of_a_synthetic_buffer():
     # SPEC 127: magic 0x00000803, dims 2,3,3, 18 uint8 values
     values = bytes(range(18))
-    data = bytes.fromhex("00000803") + (2).to_bytes(4, "big") + (3).to_bytes(4, "big") \
-        + (3).to_bytes(4, "big") + values
+    data = (
+        bytes.fromhex("00000803")
+        + (2).to_bytes(4, "big")
+        + (3).to_bytes(4, "big")
+        + (3).to_bytes(4, "big")
+        + values
+    )
     array = MNISTDataset._parse_idx(data)
     assert array.shape == (2, 3, 3) and array.dtype == np.uint8
     assert array.ravel().tolist() == list(range(18))
 
 
-@pytest.mark.parametrize("type_code,dtype", [(0x08, np.uint8), (0x09, np.int8),
-                                             (0x0B, np.int16), (0x0C, np.int32),
-                                             (0x0D, np.float32), (0x0E, np.float64)])
+@pytest.mark.parametrize(
+    "type_code,dtype",
+    [
+        (0x08, np.uint8),
+        (0x09, np.int8),
+        (0x0B, np.int16),
+        (0x0C, np.int32),
+        (0x0D, np.float32),
+        (0x0E, np.float64),
+    ],
+)
 def test_every_idx_type_reads_big_endian_values_in_native_order(type_code, dtype):
     original = np.arange(-3, 9).reshape(3, 4)
     if dtype == np.uint8:

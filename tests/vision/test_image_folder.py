@@ -40,8 +40,15 @@ def test_classes_labels_and_values(folders):
     dataset = ImageFolderDataset(str(folders / "train"), test_path=str(folders / "test"))
     assert dataset.classes == ["cat", "dog"] and dataset.num_classes == 2
     assert dataset.mode == "L" and dataset.num_channels == 1 and dataset.image_size == (4, 6)
-    assert [Path(f).name for f in dataset.files["train"]] == \
-        ["0.png", "1.png", "2.png", "0.png", "1.png", "2.png", "3.jpg"]
+    assert [Path(f).name for f in dataset.files["train"]] == [
+        "0.png",
+        "1.png",
+        "2.png",
+        "0.png",
+        "1.png",
+        "2.png",
+        "3.jpg",
+    ]
     assert dataset.train_labels.tolist() == [0, 0, 0, 1, 1, 1, 1]
     image, label = dataset.train[1]
     assert image.shape == (1, 4, 6) and image.dtype == torch.float32
@@ -99,22 +106,26 @@ def test_a_test_class_unknown_to_train_is_refused(folders):
 
 
 def test_from_yaml(folders):
-    dataset = yaml.load(f"!ImageFolderDataset {{train_path: {folders / 'train'}, "
-                        f"val_ratio: 0.3, seed: 1}}")()
+    dataset = yaml.load(
+        f"!ImageFolderDataset {{train_path: {folders / 'train'}, val_ratio: 0.3, seed: 1}}"
+    )()
     assert len(dataset.train) + len(dataset.val) == 7 and len(dataset.val) == 3
 
 
 def test_without_pillow_the_error_says_how_to_install_it(folders):
-    code = ("import sys; sys.modules['PIL'] = None\n"
-            "from flambe.vision.classification import ImageFolderDataset\n"
-            "from flambe.vision.classification.image_folder import MissingDependencyError\n"
-            "try:\n"
-            f"    ImageFolderDataset({str(folders / 'train')!r})\n"
-            "except MissingDependencyError as error:\n"
-            "    assert isinstance(error, ImportError)\n"
-            "    print(error)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys; sys.modules['PIL'] = None\n"
+        "from flambe.vision.classification import ImageFolderDataset\n"
+        "from flambe.vision.classification.image_folder import MissingDependencyError\n"
+        "try:\n"
+        f"    ImageFolderDataset({str(folders / 'train')!r})\n"
+        "except MissingDependencyError as error:\n"
+        "    assert isinstance(error, ImportError)\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "Pillow, which is not installed" in result.stdout
     assert "pip install 'flambe-vision[images]'" in result.stdout

@@ -15,8 +15,9 @@ from tests.vision.helpers import IMAGES, LABELS, needs_mnist
 
 def test_shapes_of_a_cnn_classifier():
     # SPEC 129: a 5x5 convolution of 28x28 gives 1x24x24, flattened to 576
-    model = ImageClassifier(CNNEncoder(1, [1], kernel_size=[5]),
-                            MLPEncoder(576, 10, n_layers=2, hidden_size=128))
+    model = ImageClassifier(
+        CNNEncoder(1, [1], kernel_size=[5]), MLPEncoder(576, 10, n_layers=2, hidden_size=128)
+    )
     data = torch.rand(3, 1, 28, 28)
     assert model(data).shape == (3, 10)
     target = torch.tensor([1, 2, 3])
@@ -26,9 +27,11 @@ def test_shapes_of_a_cnn_classifier():
 
 
 def test_pooling_fixes_the_feature_size():
-    model = ImageClassifier(CNNEncoder(3, [4, 8], kernel_size=3, padding=1),
-                            torch.nn.Linear(8 * 2 * 2, 5),
-                            pooling=torch.nn.AdaptiveAvgPool2d(2))
+    model = ImageClassifier(
+        CNNEncoder(3, [4, 8], kernel_size=3, padding=1),
+        torch.nn.Linear(8 * 2 * 2, 5),
+        pooling=torch.nn.AdaptiveAvgPool2d(2),
+    )
     for size in (16, 23):
         assert model(torch.rand(2, 3, size, size)).shape == (2, 5)
 

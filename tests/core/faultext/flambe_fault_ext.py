@@ -41,8 +41,14 @@ class FaultTrainer(Component, torch.nn.Module):
 
     """
 
-    def __init__(self, lr: float = 0.1, steps: int = 5, delay: float = 0.0, width: int = 8,
-                 upstream: Any = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.1,
+        steps: int = 5,
+        delay: float = 0.0,
+        width: int = 8,
+        upstream: Any = None,
+    ) -> None:
         super().__init__()
         self.lr, self.steps, self.delay, self.width = lr, steps, delay, width
         self.upstream = upstream
@@ -72,8 +78,9 @@ class FaultTrainer(Component, torch.nn.Module):
         log = os.environ.get("FLAMBE_FAULT_LOG")
         if log:  # which run executed which step: shows finished variants that ran again
             with open(log, "a") as handle:
-                handle.write(f"{os.environ.get('FLAMBE_FAULT_RUN', '-')} {self.key} "
-                             f"{self.done_steps}\n")
+                handle.write(
+                    f"{os.environ.get('FLAMBE_FAULT_RUN', '-')} {self.key} {self.done_steps}\n"
+                )
         return self.done_steps < self.steps
 
     @property

@@ -6,7 +6,7 @@ only when a config uses ``!hello.Greeter``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from flambe.plugins import hookimpl
 

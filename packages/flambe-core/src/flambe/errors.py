@@ -9,7 +9,6 @@ message reads ``file:line:column: what is wrong`` followed by the hint.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class SourceLocation:
         return f"{self.file}:{self.line}:{self.column}"
 
     @classmethod
-    def from_mark(cls, mark: object, file: Optional[str] = None) -> "SourceLocation":
+    def from_mark(cls, mark: object, file: str | None = None) -> SourceLocation:
         """Build a location from a ruamel.yaml mark (0-based line and column)."""
         name = file or getattr(mark, "name", None) or "<string>"
         return cls(str(name), getattr(mark, "line", 0) + 1, getattr(mark, "column", 0) + 1)
@@ -55,8 +54,9 @@ class FlambeError(Exception):
 
     """
 
-    def __init__(self, message: str, location: Optional[SourceLocation] = None,
-                 hint: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, location: SourceLocation | None = None, hint: str | None = None
+    ) -> None:
         self.message = message
         self.location = location
         self.hint = hint
@@ -68,7 +68,7 @@ class FlambeError(Exception):
             text += f"\n  hint: {self.hint}"
         return text
 
-    def at(self, location: Optional[SourceLocation]) -> "FlambeError":
+    def at(self, location: SourceLocation | None) -> FlambeError:
         """Attach a location when the error has none yet; returns ``self``."""
         if self.location is None and location is not None:
             self.location = location

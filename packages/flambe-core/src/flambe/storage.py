@@ -55,8 +55,10 @@ def local_path(url: str) -> str:
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         if parsed.netloc not in ("", "localhost"):
-            raise StorageError(f"{url!r} names host {parsed.netloc!r}; file:// URLs must be local",
-                               hint="write file:///absolute/path")
+            raise StorageError(
+                f"{url!r} names host {parsed.netloc!r}; file:// URLs must be local",
+                hint="write file:///absolute/path",
+            )
         return urllib.request.url2pathname(parsed.path)
     return os.path.expanduser(url)
 
@@ -115,24 +117,31 @@ class HTTPBackend(StorageBackend):
     def download(self, url: str, dest: str) -> str:
         """Stream the response body to ``dest``."""
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response, \
-                    open(dest, "wb") as out:
+            with (
+                urllib.request.urlopen(url, timeout=self.timeout) as response,
+                open(dest, "wb") as out,
+            ):
                 shutil.copyfileobj(response, out, length=1 << 20)
         except urllib.error.HTTPError as exc:
             _remove(dest)
-            raise StorageError(f"HTTP url {url!r} is not available: the server answered "
-                               f"{exc.code} {exc.reason}") from exc
+            raise StorageError(
+                f"HTTP url {url!r} is not available: the server answered {exc.code} {exc.reason}"
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             _remove(dest)
             reason = getattr(exc, "reason", exc)
-            raise StorageError(f"HTTP url {url!r} cannot be reached: {reason}",
-                               hint="check the address and the network connection") from exc
+            raise StorageError(
+                f"HTTP url {url!r} cannot be reached: {reason}",
+                hint="check the address and the network connection",
+            ) from exc
         return dest
 
     def upload(self, src: str, url: str) -> None:
         """Refuse: http(s) locations are read-only."""
-        raise StorageError(f"cannot upload to {url!r}: http(s) locations are read-only",
-                           hint="save to a local path or to a writable scheme such as s3://")
+        raise StorageError(
+            f"cannot upload to {url!r}: http(s) locations are read-only",
+            hint="save to a local path or to a writable scheme such as s3://",
+        )
 
 
 def _remove(path: str) -> None:
@@ -203,15 +212,23 @@ def get_backend(scheme: str) -> StorageBackend:
     if scheme in ("", "file"):
         return LocalBackend()
     from flambe.plugins.manager import get_host, import_object
+
     target = get_host().storage_backends().get(scheme)
     if target is None:
         from flambe.plugins.known import KNOWN_SCHEMES
+
         provider = KNOWN_SCHEMES.get(scheme)
-        hint = (f"install {provider} (pip install {provider}), which provides {scheme}:// URLs"
-                if provider else "use a local path, or install a plugin that serves this scheme")
-        raise StorageError(f"no storage backend is installed for {scheme}:// URLs, so it "
-                           "can be neither read nor written (only plain paths and file:// URLs "
-                           "are local)", hint=hint)
+        hint = (
+            f"install {provider} (pip install {provider}), which provides {scheme}:// URLs"
+            if provider
+            else "use a local path, or install a plugin that serves this scheme"
+        )
+        raise StorageError(
+            f"no storage backend is installed for {scheme}:// URLs, so it "
+            "can be neither read nor written (only plain paths and file:// URLs "
+            "are local)",
+            hint=hint,
+        )
     backend = import_object(target.import_path)
     return backend() if isinstance(backend, type) else backend
 

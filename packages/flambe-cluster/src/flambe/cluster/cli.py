@@ -22,13 +22,22 @@ def _hosts(name: str | None) -> tuple[Any, dict[str, Any], Any, list[Any]]:
     """The state, record, orchestrator and factories of a cluster brought up from here."""
     from flambe.cluster.instance.instance import CPUFactoryInstance, OrchestratorInstance
     from flambe.cluster.state import find_cluster
+
     state = find_cluster(name)
     record = state.load_hosts()
 
     def make(cls: type, entry: dict[str, Any]) -> Any:
-        return cls(entry["host"], entry["private_host"], record["username"], record["key"],
-                   use_public=entry.get("use_public", True), known_hosts=state.known_hosts,
-                   port=record.get("ssh_port", 22), name=entry["name"])
+        return cls(
+            entry["host"],
+            entry["private_host"],
+            record["username"],
+            record["key"],
+            use_public=entry.get("use_public", True),
+            known_hosts=state.known_hosts,
+            port=record.get("ssh_port", 22),
+            name=entry["name"],
+        )
+
     orch = make(OrchestratorInstance, record["orchestrator"])
     factories = [make(CPUFactoryInstance, f) for f in record["factories"]]
     return state, record, orch, factories
@@ -48,6 +57,7 @@ def cluster() -> None:
 def list_() -> None:
     """List the clusters brought up from this machine."""
     from flambe.cluster.state import list_clusters
+
     for name in list_clusters():
         click.echo(name)
 
@@ -62,9 +72,11 @@ def status(name: str | None) -> None:
         for host in [orch, *factories]:
             up = host.is_up()
             ray = host.is_node_running() if up else False
-            click.echo(f"  {host.name:<28} {host.address:<16} private {host.private_host:<16} "
-                       f"{'reachable' if up else 'UNREACHABLE'}"
-                       f"{', ray node running' if ray else ', no ray node' if up else ''}")
+            click.echo(
+                f"  {host.name:<28} {host.address:<16} private {host.private_host:<16} "
+                f"{'reachable' if up else 'UNREACHABLE'}"
+                f"{', ray node running' if ray else ', no ray node' if up else ''}"
+            )
         if orch.is_up():
             try:
                 nodes = orch.cluster_resources()
@@ -74,8 +86,9 @@ def status(name: str | None) -> None:
             except Exception as exc:  # Ray is down: say so, keep the rest
                 click.echo(f"  ray: not reachable ({str(exc).splitlines()[0]})")
             from flambe.cluster import const
+
             out = orch._run_cmd(f"ls {const.REMOTE_RUNS} 2>/dev/null")
-            for run in (out.msg.decode().split() if out.success else []):
+            for run in out.msg.decode().split() if out.success else []:
                 if run.endswith(".log"):
                     continue
                 pid = orch.running_pid(run)
@@ -89,8 +102,11 @@ def status(name: str | None) -> None:
 
 @cluster.command("down")
 @click.argument("name", required=False)
-@click.option("--keep", is_flag=True,
-              help="Only stop Ray and the runs; keep the machines (AWS: do not terminate).")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Only stop Ray and the runs; keep the machines (AWS: do not terminate).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def down(name: str | None, keep: bool, yes: bool) -> None:
     """Stop Ray and the runs of cluster NAME; on AWS, terminate what Flambé created."""
@@ -98,8 +114,10 @@ def down(name: str | None, keep: bool, yes: bool) -> None:
         state, record, orch, factories = _hosts(name)
         aws = record.get("aws")
         if aws and not keep and not yes:
-            click.confirm(f"terminate the {len(aws.get('instances', []))} instances of "
-                          f"{record['name']}?", abort=True)
+            click.confirm(
+                f"terminate the {len(aws.get('instances', []))} instances of {record['name']}?",
+                abort=True,
+            )
         for host in [orch, *factories]:
             if host.is_up():
                 if host is orch:
@@ -108,6 +126,7 @@ def down(name: str | None, keep: bool, yes: bool) -> None:
                 click.echo(f"stopped Ray on {host.name}")
         if aws and not keep:
             from flambe.cluster.aws import terminate_recorded
+
             ids = terminate_recorded(aws)
             click.echo(f"terminated {', '.join(ids) if ids else 'nothing'}")
         if not keep:
@@ -119,26 +138,36 @@ def down(name: str | None, keep: bool, yes: bool) -> None:
 
 def _stop_runs(orch: Any) -> None:
     from flambe.cluster import const
+
     out = orch._run_cmd(f"ls {const.REMOTE_RUNS} 2>/dev/null")
-    for run in (out.msg.decode().split() if out.success else []):
+    for run in out.msg.decode().split() if out.success else []:
         if orch.kill_flambe(run):
             click.echo(f"stopped the run {run}")
 
 
 @cluster.command("ssh")
 @click.argument("name", required=False)
-@click.option("--factory", type=int, default=None, metavar="N",
-              help="Open the shell on factory N (from 1) instead of the orchestrator.")
+@click.option(
+    "--factory",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Open the shell on factory N (from 1) instead of the orchestrator.",
+)
 @click.argument("command", nargs=-1)
 def ssh_(name: str | None, factory: int | None, command: tuple) -> None:
     """Open a shell on the orchestrator of cluster NAME (or run COMMAND there)."""
     from flambe.cluster.instance.ssh import ssh_program
+
     try:
         state, record, orch, factories = _hosts(name)
         host = orch if factory is None else factories[factory - 1]
         host.get_home_path()  # pins the key when it is the first contact
-        args = [*ssh_program(host.key, host.known_hosts, host.port, interactive=not command),
-                host.destination, *command]
+        args = [
+            *ssh_program(host.key, host.known_hosts, host.port, interactive=not command),
+            host.destination,
+            *command,
+        ]
     except Exception as exc:
         _fail(exc)
     sys.stdout.flush()
@@ -149,8 +178,14 @@ def ssh_(name: str | None, factory: int | None, command: tuple) -> None:
 @click.argument("name", required=False)
 @click.argument("run", required=False)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing while the run goes on.")
-@click.option("-n", "--lines", type=int, default=100, show_default=True,
-              help="How many lines of the end to print first.")
+@click.option(
+    "-n",
+    "--lines",
+    type=int,
+    default=100,
+    show_default=True,
+    help="How many lines of the end to print first.",
+)
 def logs(name: str | None, run: str | None, follow: bool, lines: int) -> None:
     """Print the log of RUN (the experiment's name) on cluster NAME."""
     try:
@@ -182,6 +217,7 @@ def logs(name: str | None, run: str | None, follow: bool, lines: int) -> None:
 
 def _only_run(orch: Any) -> str:
     from flambe.cluster import const
+
     out = orch._run_cmd(f"ls {const.REMOTE_RUNS} 2>/dev/null")
     runs = [r for r in (out.msg.decode().split() if out.success else []) if "." not in r]
     if len(runs) != 1:
@@ -197,8 +233,9 @@ def _remote_output(orch: Any, run: str) -> str:
 @cluster.command("fetch")
 @click.argument("name", required=False)
 @click.argument("run", required=False)
-@click.option("-o", "--output", default=".", show_default=True,
-              help="Folder that receives output__<run>.")
+@click.option(
+    "-o", "--output", default=".", show_default=True, help="Folder that receives output__<run>."
+)
 @click.option("--no-checkpoints", is_flag=True, help="Leave the checkpoints on the cluster.")
 def fetch(name: str | None, run: str | None, output: str, no_checkpoints: bool) -> None:
     """Copy the results of RUN (output__<run>) from cluster NAME to this machine."""
@@ -224,8 +261,12 @@ def fetch(name: str | None, run: str | None, output: str, no_checkpoints: bool) 
 @cluster.command("site")
 @click.argument("name", required=False)
 @click.argument("run", required=False)
-@click.option("--port", type=int, default=None,
-              help="Local port of the forward [default: the report site's port].")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Local port of the forward [default: the report site's port].",
+)
 def site(name: str | None, run: str | None, port: int | None) -> None:
     """Serve RUN's report site on the orchestrator and forward it to localhost over SSH.
 
@@ -234,13 +275,19 @@ def site(name: str | None, run: str | None, port: int | None) -> None:
     """
     from flambe.cluster import const
     from flambe.cluster.instance.ssh import ssh_program
+
     try:
         state, record, orch, factories = _hosts(name)
         run = run or _only_run(orch)
         orch.launch_report_site(_remote_output(orch, run), const.REPORT_SITE_PORT)
         local = port or const.REPORT_SITE_PORT
-        args = [*ssh_program(orch.key, orch.known_hosts, orch.port), "-N", "-L",
-                f"127.0.0.1:{local}:127.0.0.1:{const.REPORT_SITE_PORT}", orch.destination]
+        args = [
+            *ssh_program(orch.key, orch.known_hosts, orch.port),
+            "-N",
+            "-L",
+            f"127.0.0.1:{local}:127.0.0.1:{const.REPORT_SITE_PORT}",
+            orch.destination,
+        ]
         click.echo(f"report site of {run}: http://127.0.0.1:{local}/ (Ctrl-C to stop the forward)")
         sys.stdout.flush()
         proc = subprocess.Popen(args)

@@ -84,21 +84,34 @@ class Cluster(ClusterContract):
 
     """
 
-    def __init__(self, name: str, factories_num: int, key: str, username: str,
-                 setup_cmds: list[str] | None = None, python: str = "python3",
-                 system_site_packages: bool = False, install_flambe: bool = True,
-                 ssh_port: int = 22, pip_args: list[str] | None = None,
-                 ssh_retries: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        factories_num: int,
+        key: str,
+        username: str,
+        setup_cmds: list[str] | None = None,
+        python: str = "python3",
+        system_site_packages: bool = False,
+        install_flambe: bool = True,
+        ssh_port: int = 22,
+        pip_args: list[str] | None = None,
+        ssh_retries: int | None = None,
+    ) -> None:
         super().__init__()
         from flambe.cluster.errors import ClusterConfigurationError
+
         if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-            raise ClusterConfigurationError(f"invalid cluster name {name!r}",
-                                            hint="use letters, digits, '-' and '_'")
+            raise ClusterConfigurationError(
+                f"invalid cluster name {name!r}", hint="use letters, digits, '-' and '_'"
+            )
         if not isinstance(factories_num, int) or factories_num < 0:
-            raise ClusterConfigurationError(f"factories_num must be a whole number >= 0, got "
-                                            f"{factories_num!r}")
-        if setup_cmds is not None and (not isinstance(setup_cmds, list) or not all(
-                isinstance(c, str) for c in setup_cmds)):
+            raise ClusterConfigurationError(
+                f"factories_num must be a whole number >= 0, got {factories_num!r}"
+            )
+        if setup_cmds is not None and (
+            not isinstance(setup_cmds, list) or not all(isinstance(c, str) for c in setup_cmds)
+        ):
             raise ClusterConfigurationError("setup_cmds must be a list of shell commands")
         self.name = name
         self.factories_num = factories_num
@@ -109,8 +122,9 @@ class Cluster(ClusterContract):
         self.system_site_packages = bool(system_site_packages)
         self.install_flambe = bool(install_flambe)
         self.ssh_port = int(ssh_port)
-        if pip_args is not None and (not isinstance(pip_args, list) or not all(
-                isinstance(a, str) for a in pip_args)):
+        if pip_args is not None and (
+            not isinstance(pip_args, list) or not all(isinstance(a, str) for a in pip_args)
+        ):
             raise ClusterConfigurationError("pip_args must be a list of pip options")
         self.pip_args = list(pip_args or [])
         if ssh_retries is not None and (not isinstance(ssh_retries, int) or ssh_retries < 0):
@@ -130,31 +144,55 @@ class Cluster(ClusterContract):
         """``<name>_factory``."""
         return f"{self.name}_factory"
 
-    def _instance(self, cls: type, ip: str, private_ip: str | None, use_public: bool,
-                  name: str) -> Any:
-        instance = cls(ip, private_ip or ip, self.username, self.key, self.config, self.debug,
-                       use_public, known_hosts=self.state.known_hosts, port=self.ssh_port,
-                       name=name)
+    def _instance(
+        self, cls: type, ip: str, private_ip: str | None, use_public: bool, name: str
+    ) -> Any:
+        instance = cls(
+            ip,
+            private_ip or ip,
+            self.username,
+            self.key,
+            self.config,
+            self.debug,
+            use_public,
+            known_hosts=self.state.known_hosts,
+            port=self.ssh_port,
+            name=name,
+        )
         instance.extra_pip_args = list(self.pip_args)
         return instance
 
-    def get_orchestrator(self, ip: str, private_ip: str | None = None,
-                         use_public: bool = True) -> OrchestratorInstance:
+    def get_orchestrator(
+        self, ip: str, private_ip: str | None = None, use_public: bool = True
+    ) -> OrchestratorInstance:
         """An orchestrator instance at ``ip`` (private address defaults to it)."""
-        return self._instance(OrchestratorInstance, ip, private_ip, use_public,
-                              self.get_orchestrator_name())
+        return self._instance(
+            OrchestratorInstance, ip, private_ip, use_public, self.get_orchestrator_name()
+        )
 
-    def get_factory(self, ip: str, private_ip: str | None = None,
-                    use_public: bool = True, index: int = 0) -> CPUFactoryInstance:
+    def get_factory(
+        self, ip: str, private_ip: str | None = None, use_public: bool = True, index: int = 0
+    ) -> CPUFactoryInstance:
         """A CPU factory instance."""
-        return self._instance(CPUFactoryInstance, ip, private_ip, use_public,
-                              f"{self.get_factory_basename()}_{index + 1}")
+        return self._instance(
+            CPUFactoryInstance,
+            ip,
+            private_ip,
+            use_public,
+            f"{self.get_factory_basename()}_{index + 1}",
+        )
 
-    def get_gpu_factory(self, ip: str, private_ip: str | None = None,
-                        use_public: bool = True, index: int = 0) -> GPUFactoryInstance:
+    def get_gpu_factory(
+        self, ip: str, private_ip: str | None = None, use_public: bool = True, index: int = 0
+    ) -> GPUFactoryInstance:
         """A GPU factory instance."""
-        return self._instance(GPUFactoryInstance, ip, private_ip, use_public,
-                              f"{self.get_factory_basename()}_{index + 1}")
+        return self._instance(
+            GPUFactoryInstance,
+            ip,
+            private_ip,
+            use_public,
+            f"{self.get_factory_basename()}_{index + 1}",
+        )
 
     def _orch(self) -> OrchestratorInstance:
         if self.orchestrator is None:
@@ -164,8 +202,7 @@ class Cluster(ClusterContract):
     @property
     def hosts(self) -> list[Instance]:
         """The orchestrator (when loaded) then the factories."""
-        return ([self.orchestrator] if self.orchestrator is not None else []) + \
-            list(self.factories)
+        return ([self.orchestrator] if self.orchestrator is not None else []) + list(self.factories)
 
     def get_orch_home_path(self) -> str:
         """The home folder of the user on the orchestrator."""
@@ -186,13 +223,25 @@ class Cluster(ClusterContract):
 
     def record(self) -> dict[str, Any]:
         """What ``hosts.json`` keeps about the cluster (subclasses add their ids)."""
+
         def host(i: Instance) -> dict[str, Any]:
-            return {"name": i.name, "host": i.host, "private_host": i.private_host,
-                    "use_public": i.use_public, "gpu": isinstance(i, GPUFactoryInstance)}
-        return {"name": self.name, "kind": type(self).__name__, "username": self.username,
-                "key": self.key, "ssh_port": self.ssh_port,
-                "orchestrator": host(self._orch()),
-                "factories": [host(f) for f in self.factories]}
+            return {
+                "name": i.name,
+                "host": i.host,
+                "private_host": i.private_host,
+                "use_public": i.use_public,
+                "gpu": isinstance(i, GPUFactoryInstance),
+            }
+
+        return {
+            "name": self.name,
+            "kind": type(self).__name__,
+            "username": self.username,
+            "key": self.key,
+            "ssh_port": self.ssh_port,
+            "orchestrator": host(self._orch()),
+            "factories": [host(f) for f in self.factories],
+        }
 
     # -- bring-up ---------------------------------------------------------------------------
     def run(self, force: bool = False, **kwargs: Any) -> None:
@@ -208,8 +257,9 @@ class Cluster(ClusterContract):
         try:
             self._phase("finding the hosts", self.load_all_instances)
             self._phase("waiting for SSH", self._wait_for_hosts)
-            self._phase("connecting", lambda: _parallel(lambda h: h.get_home_path(),
-                                                        self.hosts))  # pins every host key
+            self._phase(
+                "connecting", lambda: _parallel(lambda h: h.get_home_path(), self.hosts)
+            )  # pins every host key
             self._phase("distributing the cluster key", self.distribute_keys)
             self.create_dirs([const.REMOTE_EXTENSIONS, const.REMOTE_RUNS])
             if self.setup_cmds:
@@ -240,9 +290,12 @@ class Cluster(ClusterContract):
             try:
                 host.wait_until_accessible(retries=self.ssh_retries())
             except ConnectionError as exc:
-                raise ClusterError(str(exc), hint="check the address in the cluster config and "
-                                   "that the host is up; nothing was left on the other hosts"
-                                   ) from exc
+                raise ClusterError(
+                    str(exc),
+                    hint="check the address in the cluster config and "
+                    "that the host is up; nothing was left on the other hosts",
+                ) from exc
+
         _parallel(wait, self.hosts)
 
     def ssh_retries(self) -> int:
@@ -259,8 +312,9 @@ class Cluster(ClusterContract):
         token = self.state.ray_token()
         lines = []
         for host in self.hosts:
-            pinned = [line.split(" ", 1)[1] for line in
-                      _pinned(self.state.known_hosts, host.address)]
+            pinned = [
+                line.split(" ", 1)[1] for line in _pinned(self.state.known_hosts, host.address)
+            ]
             for key in pinned:
                 lines += [f"{host.private_host} {key}", f"{host.host} {key}"]
         known_hosts = "\n".join(sorted(set(lines))) + "\n"
@@ -273,10 +327,14 @@ class Cluster(ClusterContract):
             host.put_text(const.PUBLIC_KEY, public + "\n", 0o644)
             host.put_text(const.RAY_TOKEN, token, 0o600)
             host.put_text(".flambe/cluster/known_hosts", known_hosts, 0o644)
-            host.run(f"mkdir -p ~/.ssh && chmod 700 ~/.ssh && touch ~/.ssh/authorized_keys && "
-                     f"(grep -qF {shlex.quote(public)} ~/.ssh/authorized_keys || "
-                     f"echo {shlex.quote(public)} >> ~/.ssh/authorized_keys)", retries=3,
-                     what="authorizing the cluster key")
+            host.run(
+                f"mkdir -p ~/.ssh && chmod 700 ~/.ssh && touch ~/.ssh/authorized_keys && "
+                f"(grep -qF {shlex.quote(public)} ~/.ssh/authorized_keys || "
+                f"echo {shlex.quote(public)} >> ~/.ssh/authorized_keys)",
+                retries=3,
+                what="authorizing the cluster key",
+            )
+
         _parallel(give, self.hosts)
 
     @staticmethod
@@ -284,8 +342,12 @@ class Cluster(ClusterContract):
         """Whether ``host`` holds this key pair and token already."""
         have = host.read_text(const.PUBLIC_KEY)
         have_token = host.read_text(const.RAY_TOKEN)
-        return have is not None and have.strip() == public and have_token is not None \
+        return (
+            have is not None
+            and have.strip() == public
+            and have_token is not None
             and have_token.strip() == token
+        )
 
     def cluster_has_key(self) -> bool:
         """Whether every host holds the same cluster key pair."""
@@ -306,6 +368,7 @@ class Cluster(ClusterContract):
         if not self.install_flambe:
             return
         from flambe.cluster.install import install_plan
+
         plan = install_plan(self.state.wheels)
         stamp = plan.stamp()
 
@@ -320,20 +383,22 @@ class Cluster(ClusterContract):
                 remote_wheels.append(target)
             if remote_wheels and host.installed_versions():
                 # an earlier install: same versions, new code, so replace the files first
-                host.install_packages([], remote_wheels, options=["--no-deps",
-                                                                  "--force-reinstall"])
+                host.install_packages([], remote_wheels, options=["--no-deps", "--force-reinstall"])
             host.install_packages(plan.requirements, remote_wheels)
             host.put_text(".flambe/installed", stamp, 0o644)
+
         _parallel(prepare, self.hosts)
 
     def _detect_gpus(self) -> None:
         """Factories that have GPUs become :class:`GPUFactoryInstance`."""
+
         def upgrade(factory: Factory) -> Factory:
             if not isinstance(factory, GPUFactoryInstance) and factory.contains_gpu():
                 gpu = GPUFactoryInstance.__new__(GPUFactoryInstance)
                 gpu.__setstate__(factory.__getstate__())
                 return gpu
             return factory
+
         self.factories = _parallel(upgrade, self.factories)
 
     # -- Ray --------------------------------------------------------------------------------
@@ -361,17 +426,21 @@ class Cluster(ClusterContract):
         """
         running = self.existing_ray_cluster()
         if running:
-            raise ClusterError("a Ray node already runs on " + ", ".join(h.name for h in running),
-                               hint=f"stop it with: flambe cluster down {self.name} --keep")
+            raise ClusterError(
+                "a Ray node already runs on " + ", ".join(h.name for h in running),
+                hint=f"stop it with: flambe cluster down {self.name} --keep",
+            )
         self._orch().launch_node(const.RAY_PORT)
         address = self.ray_address()
         _parallel(lambda f: f.launch_node(address), self.factories)
         deadline = time.monotonic() + 60
         while not self.check_ray_cluster():
             if time.monotonic() > deadline:
-                raise ClusterError(f"only {len(self._orch().worker_nodes())} of "
-                                   f"{self.factories_num} factories joined the Ray cluster",
-                                   hint="look at the Ray logs in /tmp/flambe-ray-* on the hosts")
+                raise ClusterError(
+                    f"only {len(self._orch().worker_nodes())} of "
+                    f"{self.factories_num} factories joined the Ray cluster",
+                    hint="look at the Ray logs in /tmp/flambe-ray-* on the hosts",
+                )
             time.sleep(1)
 
     def check_ray_cluster(self) -> bool:
@@ -399,8 +468,9 @@ class Cluster(ClusterContract):
         hosts = self.hosts if all_hosts else [self._orch()]
         _parallel(lambda h: h.remove_dir(path, content_only), hosts)
 
-    def send_local_content(self, content: dict[str, str], dest: str,
-                           all_hosts: bool = False) -> dict[str, str]:
+    def send_local_content(
+        self, content: dict[str, str], dest: str, all_hosts: bool = False
+    ) -> dict[str, str]:
         """Upload existing local paths to ``<dest>/<key>__<basename>``; others pass unchanged.
 
         Files above 10 MB are uploaded with a warning. With ``all_hosts`` every factory gets
@@ -417,8 +487,12 @@ class Cluster(ClusterContract):
                 continue
             size = _size(path)
             if size > const.LARGE_FILE_BYTES:
-                logger.warning("%s (%s) is %.1f MB: uploading it to every host may take a while",
-                               key, path, size / 1e6)
+                logger.warning(
+                    "%s (%s) is %.1f MB: uploading it to every host may take a while",
+                    key,
+                    path,
+                    size / 1e6,
+                )
             target = f"{base}/{key}__{os.path.basename(os.path.abspath(path))}"
             hosts = self.hosts if all_hosts else [orch]
             _parallel(lambda h, p=path, t=target: h.send_rsync(p, t), hosts)
@@ -446,8 +520,9 @@ class Cluster(ClusterContract):
                 parser[section] = dict(self.config[section])
         buffer = io.StringIO()
         parser.write(buffer)
-        return self._orch().put_text(f"{self.get_orch_home_path()}/secret.ini",
-                                     buffer.getvalue(), 0o600)
+        return self._orch().put_text(
+            f"{self.get_orch_home_path()}/secret.ini", buffer.getvalue(), 0o600
+        )
 
     def install_extensions_in_orchestrator(self, extensions: dict[str, str]) -> None:
         """Pip install the extensions in the orchestrator's environment."""
@@ -473,13 +548,17 @@ class Cluster(ClusterContract):
     def get_remote_env(self, user_provider: Callable[[], str] = getpass.getuser) -> Any:
         """The :class:`RemoteEnvironment` a runnable on this cluster sees."""
         from flambe.runnable.environment import RemoteEnvironment
+
         orch = self._orch()
         return RemoteEnvironment(
             key=f"{self.get_orch_home_path()}/{const.PRIVATE_KEY}",
             orchestrator_ip=orch.private_host,
-            factories_ips=[f.private_host for f in self.factories], user=self.username,
-            local_user=user_provider(), public_orchestrator_ip=orch.host,
-            public_factories_ips=[f.host for f in self.factories])
+            factories_ips=[f.private_host for f in self.factories],
+            user=self.username,
+            local_user=user_provider(),
+            public_orchestrator_ip=orch.host,
+            public_factories_ips=[f.host for f in self.factories],
+        )
 
     # -- runs -------------------------------------------------------------------------------
     def existing_flambe_execution(self, name: str) -> int | None:
@@ -490,19 +569,26 @@ class Cluster(ClusterContract):
         """Stop experiment ``name`` on the orchestrator; whether it was running."""
         return self._orch().kill_flambe(name)
 
-    def execute(self, cluster_runnable: Any, extensions: dict[str, str],
-                new_secrets: str | None, force: bool) -> int:
+    def execute(
+        self,
+        cluster_runnable: Any,
+        extensions: dict[str, str],
+        new_secrets: str | None,
+        force: bool,
+    ) -> int:
         """Upload the runnable as ``~/flambe-runs/<name>/flambe.yaml`` and start it there.
 
         The process is detached from the SSH session and connects to this cluster's Ray.
         Returns 0 once it started.
         """
         from flambe.compile.yaml import dump_with_extensions
+
         orch = self._orch()
         name = run_name(cluster_runnable)
         folder = f"{self.get_orch_home_path()}/{orch.run_folder(name)}"
-        config = orch.put_text(f"{folder}/flambe.yaml",
-                               dump_with_extensions(cluster_runnable, extensions), 0o600)
+        config = orch.put_text(
+            f"{folder}/flambe.yaml", dump_with_extensions(cluster_runnable, extensions), 0o600
+        )
         pid = orch.launch_flambe(name, config, new_secrets, force, self.ray_address())
         logger.info("Started %s on %s (pid %d)", name, orch.name, pid)
         return 0
@@ -516,6 +602,7 @@ def run_name(runnable: Any) -> str:
 
 def _pinned(known_hosts: Any, address: str) -> list[str]:
     from flambe.cluster.instance.ssh import known_hosts_lines
+
     return known_hosts_lines(known_hosts, address)
 
 

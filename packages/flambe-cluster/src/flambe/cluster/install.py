@@ -87,8 +87,9 @@ def _fingerprint(folder: str) -> str:
                 continue
             path = os.path.join(root, name)
             stat = os.stat(path)
-            digest.update(f"{os.path.relpath(path, folder)}:{stat.st_size}:{stat.st_mtime_ns}"
-                          .encode())
+            digest.update(
+                f"{os.path.relpath(path, folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+            )
     return digest.hexdigest()[:16]
 
 
@@ -108,18 +109,34 @@ def build_wheels(dists: list[LocalDistribution], cache: Path) -> list[Path]:
     missing = [d for d in dists if not list(targets[d.name].glob("*.whl"))]
     if missing:
         logger.info("Building wheels of %s", ", ".join(d.name for d in missing))
-        with tempfile.TemporaryDirectory(dir=cache.parent if cache.parent.is_dir() else None
-                                         ) as tmp:
-            done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                                   "--no-build-isolation", "--disable-pip-version-check", "-q",
-                                   "-w", tmp, *[str(d.source) for d in missing]],
-                                  capture_output=True, text=True)
+        with tempfile.TemporaryDirectory(
+            dir=cache.parent if cache.parent.is_dir() else None
+        ) as tmp:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "--disable-pip-version-check",
+                    "-q",
+                    "-w",
+                    tmp,
+                    *[str(d.source) for d in missing],
+                ],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
                 raise ClusterError(
-                    "cannot build wheels of " + ", ".join(d.name for d in missing)
+                    "cannot build wheels of "
+                    + ", ".join(d.name for d in missing)
                     + f":\n{done.stderr[-2000:]}",
                     hint="install hatchling here (pip install hatchling), or install released "
-                         "versions of the Flambé distributions")
+                    "versions of the Flambé distributions",
+                )
             for dist in missing:
                 prefix = dist.name.replace("-", "_") + "-"
                 built = [p for p in Path(tmp).glob("*.whl") if p.name.startswith(prefix)]
@@ -139,9 +156,15 @@ class InstallPlan:
 
     def stamp(self) -> str:
         """Identifies the plan: a host that installed the same plan is skipped."""
-        return hashlib.sha1(json.dumps([self.requirements, [w.name for w in self.wheels],
-                                        [w.parent.name for w in self.wheels]]).encode()
-                            ).hexdigest()
+        return hashlib.sha1(
+            json.dumps(
+                [
+                    self.requirements,
+                    [w.name for w in self.wheels],
+                    [w.parent.name for w in self.wheels],
+                ]
+            ).encode()
+        ).hexdigest()
 
 
 def install_plan(cache: Path) -> InstallPlan:

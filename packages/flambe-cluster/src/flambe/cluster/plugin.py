@@ -29,8 +29,11 @@ def flambe_tags() -> Mapping[str, str]:
 @hookimpl
 def flambe_cli_commands() -> Mapping[str, LazyCommand]:
     """``flambe cluster ...``."""
-    return {"cluster": LazyCommand("flambe.cluster.cli:cluster",
-                                   "Show, follow, fetch from and tear down clusters.")}
+    return {
+        "cluster": LazyCommand(
+            "flambe.cluster.cli:cluster", "Show, follow, fetch from and tear down clusters."
+        )
+    }
 
 
 @hookimpl
@@ -43,4 +46,5 @@ def flambe_storage_backends() -> Mapping[str, str]:
 def flambe_run_on_cluster(request: Any) -> int | None:
     """``flambe run CONFIG --cluster cluster.yaml``."""
     from flambe.cluster.remote import submit
+
     return submit(request)

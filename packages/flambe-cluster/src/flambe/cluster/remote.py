@@ -45,6 +45,7 @@ def upload_extensions(cluster: Any, extensions: dict[str, str], base_dir: str) -
 
     """
     from flambe.cluster import const
+
     local = {}
     for name, location in extensions.items():
         path = os.path.join(base_dir, os.path.expanduser(location))
@@ -77,28 +78,34 @@ def submit(request: Any) -> int | None:
         return None
     runnable = request.runnable
     name = run_name(runnable)
-    print(f"Bringing up the cluster {cluster.name} (reused when it is up already)...",
-          flush=True)
+    print(f"Bringing up the cluster {cluster.name} (reused when it is up already)...", flush=True)
     cluster.run(force=False)
     running = cluster.existing_flambe_execution(name)
     if running is not None:
         if not request.force:
-            raise ClusterError(f"{name} is already running on {cluster.name} (pid {running})",
-                               hint=f"follow it with: flambe cluster logs {cluster.name} "
-                                    f"{name}; or replace it with --force")
+            raise ClusterError(
+                f"{name} is already running on {cluster.name} (pid {running})",
+                hint=f"follow it with: flambe cluster logs {cluster.name} "
+                f"{name}; or replace it with --force",
+            )
         cluster.shutdown_flambe_execution(name)
-    extensions = upload_extensions(cluster, dict(request.extensions or {}),
-                                   os.path.dirname(request.config_path))
+    extensions = upload_extensions(
+        cluster, dict(request.extensions or {}), os.path.dirname(request.config_path)
+    )
     secrets = cluster.send_secrets() if request.secrets else None
     runnable.setup_inject_env(cluster=cluster, extensions=extensions, force=request.force)
     status = cluster.execute(runnable, extensions, secrets, request.force)
     orch = cluster.orchestrator
     output = getattr(runnable, "output_path", None)
-    print(f"\n{name} runs on {cluster.name}: orchestrator {orch.name} ({orch.address}), "
-          f"trials on {len(cluster.factories)} factories.\n"
-          f"  follow it:      flambe cluster logs {cluster.name} {name} -f\n"
-          f"  see the report: flambe cluster site {cluster.name} {name}\n"
-          f"  fetch results:  flambe cluster fetch {cluster.name} {name}"
-          + (f"   (from {output})" if output else "") + "\n"
-          f"  stop the hosts: flambe cluster down {cluster.name}", flush=True)
+    print(
+        f"\n{name} runs on {cluster.name}: orchestrator {orch.name} ({orch.address}), "
+        f"trials on {len(cluster.factories)} factories.\n"
+        f"  follow it:      flambe cluster logs {cluster.name} {name} -f\n"
+        f"  see the report: flambe cluster site {cluster.name} {name}\n"
+        f"  fetch results:  flambe cluster fetch {cluster.name} {name}"
+        + (f"   (from {output})" if output else "")
+        + "\n"
+        f"  stop the hosts: flambe cluster down {cluster.name}",
+        flush=True,
+    )
     return status

@@ -28,12 +28,16 @@ def _pair(value: Address, what: str) -> tuple[str, str]:
     """``(public, private)`` from ``"ip"`` or ``[public, private]``."""
     if isinstance(value, str) and value:
         return value, value
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            isinstance(v, str) and v for v in value):
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(isinstance(v, str) and v for v in value)
+    ):
         return value[0], value[1]
     raise ClusterConfigurationError(
         f"{what}: {value!r} is not an address",
-        hint="give one address (10.0.0.2) or a [public, private] pair ([54.1.1.2, 10.0.0.2])")
+        hint="give one address (10.0.0.2) or a [public, private] pair ([54.1.1.2, 10.0.0.2])",
+    )
 
 
 class SSHCluster(Cluster):
@@ -64,15 +68,25 @@ class SSHCluster(Cluster):
 
     """
 
-    def __init__(self, name: str, orchestrator_ip: Address, factories_ips: list[Address],
-                 key: str, username: str, remote_context: Any = None, use_public: bool = True,
-                 setup_cmds: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        orchestrator_ip: Address,
+        factories_ips: list[Address],
+        key: str,
+        username: str,
+        remote_context: Any = None,
+        use_public: bool = True,
+        setup_cmds: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(factories_ips, list):
             raise ClusterConfigurationError("factories_ips must be a list of addresses")
         super().__init__(name, len(factories_ips), key, username, setup_cmds, **kwargs)
         self.orchestrator_ips = _pair(orchestrator_ip, "orchestrator_ip")
-        self.factories_ips_pairs = [_pair(f, f"factories_ips[{i}]")
-                                    for i, f in enumerate(factories_ips)]
+        self.factories_ips_pairs = [
+            _pair(f, f"factories_ips[{i}]") for i, f in enumerate(factories_ips)
+        ]
         self.remote_context = remote_context
         self.use_public = bool(use_public)
 
@@ -80,5 +94,7 @@ class SSHCluster(Cluster):
         """Build the host objects from the configured addresses."""
         public, private = self.orchestrator_ips
         self.orchestrator = self.get_orchestrator(public, private, self.use_public)
-        self.factories = [self.get_factory(p, q, self.use_public, index=i)
-                          for i, (p, q) in enumerate(self.factories_ips_pairs)]
+        self.factories = [
+            self.get_factory(p, q, self.use_public, index=i)
+            for i, (p, q) in enumerate(self.factories_ips_pairs)
+        ]

@@ -22,6 +22,7 @@ _LOCK = threading.Lock()
 def clusters_root() -> Path:
     """``$FLAMBE_HOME/clusters``."""
     from flambe.utils.paths import flambe_home
+
     return flambe_home() / "clusters"
 
 
@@ -80,12 +81,14 @@ class ClusterState:
         with _LOCK:
             if not self.private_key.exists():
                 import paramiko
+
                 self.ensure()
                 key = paramiko.RSAKey.generate(2048)
                 key.write_private_key_file(str(self.private_key))
                 os.chmod(self.private_key, 0o600)
                 self.public_key.write_text(
-                    f"{key.get_name()} {key.get_base64()} flambe-cluster-{self.name}\n")
+                    f"{key.get_name()} {key.get_base64()} flambe-cluster-{self.name}\n"
+                )
         return self.private_key.read_text(), self.public_key.read_text().strip()
 
     def ray_token(self) -> str:
@@ -117,9 +120,10 @@ class ClusterState:
         """
         if not self.hosts_file.is_file():
             known = ", ".join(list_clusters()) or "none"
-            raise ClusterError(f"no cluster named {self.name!r} was brought up from this "
-                               f"machine (known: {known})",
-                               hint="bring it up with: flambe run cluster.yaml")
+            raise ClusterError(
+                f"no cluster named {self.name!r} was brought up from this machine (known: {known})",
+                hint="bring it up with: flambe run cluster.yaml",
+            )
         return json.loads(self.hosts_file.read_text())
 
     def forget_hosts(self) -> None:
@@ -143,6 +147,9 @@ def find_cluster(name: str | None) -> ClusterState:
     names = list_clusters()
     if len(names) == 1:
         return ClusterState(names[0])
-    raise ClusterError("name the cluster" if names else "no cluster was brought up from here",
-                       hint=("known clusters: " + ", ".join(names)) if names
-                       else "bring one up with: flambe run cluster.yaml")
+    raise ClusterError(
+        "name the cluster" if names else "no cluster was brought up from here",
+        hint=("known clusters: " + ", ".join(names))
+        if names
+        else "bring one up with: flambe run cluster.yaml",
+    )

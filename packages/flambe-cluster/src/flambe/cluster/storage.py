@@ -29,8 +29,9 @@ def split_url(url: str) -> tuple[str, str]:
     """
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme.lower() != "s3" or not parsed.netloc:
-        raise StorageError(f"{url!r} is not an s3://bucket/key URL",
-                           hint="write s3://my-bucket/path/to/save")
+        raise StorageError(
+            f"{url!r} is not an s3://bucket/key URL", hint="write s3://my-bucket/path/to/save"
+        )
     return parsed.netloc, parsed.path.strip("/")
 
 
@@ -45,6 +46,7 @@ class S3Backend(StorageBackend):
         """The boto3 S3 client (made on first use)."""
         if self._client is None:
             import boto3
+
             endpoint = os.environ.get(ENDPOINT_ENV) or None
             self._client = boto3.client("s3", endpoint_url=endpoint)
         return self._client
@@ -52,24 +54,32 @@ class S3Backend(StorageBackend):
     def _call(self, what: str, url: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return fn(*args, **kwargs)
         except Boto3Error as exc:  # transfers wrap the client's error
-            raise StorageError(f"cannot {what} {url}: {exc}",
-                               hint="check the bucket name and your AWS credentials "
-                                    "(AWS_PROFILE, ~/.aws/credentials)") from exc
+            raise StorageError(
+                f"cannot {what} {url}: {exc}",
+                hint="check the bucket name and your AWS credentials "
+                "(AWS_PROFILE, ~/.aws/credentials)",
+            ) from exc
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            raise StorageError(f"cannot {what} {url}: {code} {exc}",
-                               hint="check the bucket name and your AWS credentials "
-                                    "(AWS_PROFILE, ~/.aws/credentials)") from exc
+            raise StorageError(
+                f"cannot {what} {url}: {code} {exc}",
+                hint="check the bucket name and your AWS credentials "
+                "(AWS_PROFILE, ~/.aws/credentials)",
+            ) from exc
         except BotoCoreError as exc:
-            raise StorageError(f"cannot {what} {url}: {exc}",
-                               hint="check your AWS credentials and network, or set "
-                                    "AWS_ENDPOINT_URL_S3 for an S3-compatible store") from exc
+            raise StorageError(
+                f"cannot {what} {url}: {exc}",
+                hint="check your AWS credentials and network, or set "
+                "AWS_ENDPOINT_URL_S3 for an S3-compatible store",
+            ) from exc
 
     def _is_object(self, bucket: str, key: str) -> bool:
         from botocore.exceptions import ClientError
+
         if not key:
             return False
         try:
@@ -83,8 +93,9 @@ class S3Backend(StorageBackend):
     def _under(self, bucket: str, key: str, url: str) -> Iterator[str]:
         prefix = f"{key}/" if key else ""
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = self._call("list", url, lambda: list(paginator.paginate(Bucket=bucket,
-                                                                         Prefix=prefix)))
+        pages = self._call(
+            "list", url, lambda: list(paginator.paginate(Bucket=bucket, Prefix=prefix))
+        )
         for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
@@ -105,17 +116,19 @@ class S3Backend(StorageBackend):
             return dest
         keys = list(self._under(bucket, key, url))
         if not keys:
-            raise StorageError(f"nothing is at {url}",
-                               hint="check the bucket and path (aws s3 ls " + url + ")")
+            raise StorageError(
+                f"nothing is at {url}", hint="check the bucket and path (aws s3 ls " + url + ")"
+            )
         prefix = f"{key}/" if key else ""
         for item in keys:
-            relative = item[len(prefix):]
+            relative = item[len(prefix) :]
             if not relative or relative.endswith("/"):
                 continue
             target = os.path.join(dest, *relative.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            self._call("download", f"s3://{bucket}/{item}", self.client.download_file,
-                       bucket, item, target)
+            self._call(
+                "download", f"s3://{bucket}/{item}", self.client.download_file, bucket, item, target
+            )
         return dest
 
     def upload(self, src: str, url: str) -> None:
@@ -125,8 +138,10 @@ class S3Backend(StorageBackend):
             raise StorageError(f"cannot upload {src}: it does not exist")
         if os.path.isfile(src):
             if not key:
-                raise StorageError(f"{url} names a bucket, not an object to upload {src} to",
-                                   hint=f"give a key: s3://{bucket}/{os.path.basename(src)}")
+                raise StorageError(
+                    f"{url} names a bucket, not an object to upload {src} to",
+                    hint=f"give a key: s3://{bucket}/{os.path.basename(src)}",
+                )
             self._call("upload to", url, self.client.upload_file, src, bucket, key)
             return
         for root, _, files in os.walk(src):
@@ -134,5 +149,11 @@ class S3Backend(StorageBackend):
                 path = os.path.join(root, name)
                 relative = os.path.relpath(path, src).replace(os.sep, "/")
                 target = f"{key}/{relative}" if key else relative
-                self._call("upload to", f"s3://{bucket}/{target}", self.client.upload_file,
-                           path, bucket, target)
+                self._call(
+                    "upload to",
+                    f"s3://{bucket}/{target}",
+                    self.client.upload_file,
+                    path,
+                    bucket,
+                    target,
+                )

@@ -50,8 +50,11 @@ def show_error(exc: BaseException, show_traceback: bool = False, hint_log: bool 
     else:
         text = f"{type(exc).__name__}: {exc}"
     if show_traceback:
-        click.echo("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-                   err=True, nl=False)
+        click.echo(
+            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+            err=True,
+            nl=False,
+        )
     click.echo(f"error: {text}", err=True)
     from flambe.cli.logs import log_to_file
 
@@ -60,8 +63,11 @@ def show_error(exc: BaseException, show_traceback: bool = False, hint_log: bool 
         if written is not None:
             click.echo(f"  (traceback in {written}; rerun with -v to print it)", err=True)
         else:
-            click.echo("  (no log file was written: the Flambé home folder cannot be written; "
-                       "rerun with -v to print the traceback)", err=True)
+            click.echo(
+                "  (no log file was written: the Flambé home folder cannot be written; "
+                "rerun with -v to print the traceback)",
+                err=True,
+            )
 
 
 def exit_with(code: int) -> NoReturn:

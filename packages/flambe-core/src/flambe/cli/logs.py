@@ -17,7 +17,6 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 from flambe.utils.paths import log_file, logs_folder, private_folder
 
@@ -45,7 +44,7 @@ def _tag(handler: logging.Handler) -> logging.Handler:
     return handler
 
 
-def setup_logging(verbose: bool = False, to_file: bool = True) -> List[logging.Handler]:
+def setup_logging(verbose: bool = False, to_file: bool = True) -> list[logging.Handler]:
     """Install the console and file handlers on the root logger.
 
     Parameters
@@ -70,7 +69,7 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> List[logging.H
     console.setFormatter(logging.Formatter(CONSOLE_DEBUG_FORMAT if verbose else CONSOLE_FORMAT))
     if not verbose:
         console.addFilter(QuietLibrariesFilter())
-    handlers: List[logging.Handler] = [console]
+    handlers: list[logging.Handler] = [console]
     if to_file:
         file_handler = _file_handler()
         if file_handler is not None:
@@ -90,11 +89,12 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
-def _file_handler() -> Optional[logging.Handler]:
+def _file_handler() -> logging.Handler | None:
     try:
         private_folder(logs_folder())
         handler = PrivateRotatingFileHandler(
-            Path(log_file()), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+            Path(log_file()), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
         handler.stream.write("")  # fails now, not at the first record, when it cannot be written
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", log_file(), exc)
@@ -113,7 +113,7 @@ def teardown_logging() -> None:
             handler.close()
 
 
-def log_to_file(level: int, message: str, exc: Optional[BaseException] = None) -> Optional[str]:
+def log_to_file(level: int, message: str, exc: BaseException | None = None) -> str | None:
     """Write a record to the log file only (not the console), e.g. a traceback.
 
     Returns
@@ -125,8 +125,14 @@ def log_to_file(level: int, message: str, exc: Optional[BaseException] = None) -
     """
     root = logging.getLogger()
     record = logging.getLogger("flambe.cli").makeRecord(
-        "flambe.cli", level, __file__, 0, message, (),
-        (type(exc), exc, exc.__traceback__) if exc is not None else None)
+        "flambe.cli",
+        level,
+        __file__,
+        0,
+        message,
+        (),
+        (type(exc), exc, exc.__traceback__) if exc is not None else None,
+    )
     written = None
     for handler in root.handlers:
         if getattr(handler, _MARK, False) and isinstance(handler, logging.FileHandler):
@@ -138,5 +144,7 @@ def log_to_file(level: int, message: str, exc: Optional[BaseException] = None) -
 
 def console_configured() -> bool:
     """Whether :func:`setup_logging` installed a console handler."""
-    return any(getattr(h, _MARK, False) and not isinstance(h, logging.FileHandler)
-               for h in logging.getLogger().handlers)
+    return any(
+        getattr(h, _MARK, False) and not isinstance(h, logging.FileHandler)
+        for h in logging.getLogger().handlers
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import click
 
@@ -25,18 +25,24 @@ from flambe.cli.exitcodes import EXIT_CONFIG
 logger = logging.getLogger(__name__)
 
 # name -> (module, attribute, short help); imported on use only
-BUILTIN_COMMANDS: Dict[str, Tuple[str, str, str]] = {
+BUILTIN_COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("flambe.cli.run", "run", "Run a runnable config (an Experiment, a Builder...)."),
-    "validate": ("flambe.cli.validate", "validate",
-                 "Check a config without running it; list every problem."),
-    "plugins": ("flambe.cli.plugins", "plugins",
-                "List installed plugins: versions, hooks, tags, errors."),
+    "validate": (
+        "flambe.cli.validate",
+        "validate",
+        "Check a config without running it; list every problem.",
+    ),
+    "plugins": (
+        "flambe.cli.plugins",
+        "plugins",
+        "List installed plugins: versions, hooks, tags, errors.",
+    ),
 }
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def _plugin_commands() -> Dict[str, Tuple[Any, Any]]:
+def _plugin_commands() -> dict[str, tuple[Any, Any]]:
     """Plugin subcommands (name -> (LazyCommand, PluginRecord)); a broken declaration is logged."""
     from flambe.errors import FlambeError
     from flambe.plugins.manager import get_host
@@ -53,7 +59,7 @@ def _looks_like_config(arg: str) -> bool:
     return arg.endswith(CONFIG_SUFFIXES) or os.path.isfile(arg)
 
 
-def unknown_command_message(name: str, commands: List[str]) -> str:
+def unknown_command_message(name: str, commands: list[str]) -> str:
     """``No such command 'runn'. Did you mean 'run'?`` (the closest commands, if any are close).
 
     Parameters
@@ -80,10 +86,10 @@ def unknown_command_message(name: str, commands: List[str]) -> str:
 class FlambeGroup(click.Group):
     """A group whose commands are imported on demand, with the bare ``flambe CONFIG`` form."""
 
-    def list_commands(self, ctx: click.Context) -> List[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         builtin = BUILTIN_COMMANDS.get(cmd_name)
         if builtin is not None:
             module, attr, _ = builtin
@@ -99,15 +105,18 @@ class FlambeGroup(click.Group):
         except Exception as exc:
             raise click.ClickException(
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} ({record.distribution}) "
-                f"could not be imported from {lazy.import_path}: {type(exc).__name__}: {exc}")
+                f"could not be imported from {lazy.import_path}: {type(exc).__name__}: {exc}"
+            )
         if not isinstance(command, click.Command):
             raise click.ClickException(
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} points to "
-                f"{lazy.import_path}, which is not a click command")
+                f"{lazy.import_path}, which is not a click command"
+            )
         return command
 
-    def resolve_command(self, ctx: click.Context, args: List[str]
-                        ) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         """Find the command; an unknown one is a usage error naming the closest commands."""
         name = click.utils.make_str(args[0]) if args else ""
         if args and not name.startswith("-") and self.get_command(ctx, name) is None:
@@ -123,14 +132,17 @@ class FlambeGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(sorted(rows))
 
-    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = list(args)
         if args and not ctx.resilient_parsing:
             known = set(BUILTIN_COMMANDS)
             first = args[0]
             if not first.startswith("-"):
-                if first not in known and first not in self.list_commands(ctx) \
-                        and _looks_like_config(first):
+                if (
+                    first not in known
+                    and first not in self.list_commands(ctx)
+                    and _looks_like_config(first)
+                ):
                     args.insert(0, "run")
             elif first not in ("--help", "-h", "--version") and not any(a in known for a in args):
                 # flags first: flambe -v config.yaml
@@ -145,16 +157,20 @@ def _version() -> str:
     return flambe.__version__
 
 
-@click.group(cls=FlambeGroup, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog="Run a config directly with 'flambe CONFIG [OPTIONS]', the same as "
-                    "'flambe run CONFIG [OPTIONS]'. Exit codes: 0 success, 1 the run failed, "
-                    f"2 usage error, {EXIT_CONFIG} configuration error, 130 interrupted.")
-@click.version_option(version=_version(), prog_name="flambe",
-                      message="%(prog)s %(version)s (flambe-core)")
+@click.group(
+    cls=FlambeGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Run a config directly with 'flambe CONFIG [OPTIONS]', the same as "
+    "'flambe run CONFIG [OPTIONS]'. Exit codes: 0 success, 1 the run failed, "
+    f"2 usage error, {EXIT_CONFIG} configuration error, 130 interrupted.",
+)
+@click.version_option(
+    version=_version(), prog_name="flambe", message="%(prog)s %(version)s (flambe-core)"
+)
 def cli() -> None:
     """Flambé: run and tune PyTorch experiments described in YAML."""
 
 
-def main(args: Optional[List[str]] = None) -> None:
+def main(args: list[str] | None = None) -> None:
     """Entry point of the ``flambe`` console script."""
     cli.main(args=args, prog_name="flambe")

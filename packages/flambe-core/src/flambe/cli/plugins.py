@@ -10,7 +10,7 @@ other plugins are listed as usual.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any
 
 import click
 
@@ -25,7 +25,7 @@ DECLARATION_HOOKS = {
 }
 
 
-def describe_plugins(host: Any = None) -> Dict[str, Any]:
+def describe_plugins(host: Any = None) -> dict[str, Any]:
     """A JSON-ready description of every plugin of ``host`` (the process host by default).
 
     Returns
@@ -42,16 +42,24 @@ def describe_plugins(host: Any = None) -> Dict[str, Any]:
 
     host = host or get_host()
     failures = host.failures()  # checks every plugin's declarations first
-    plugins: Dict[str, Dict[str, Any]] = {}
+    plugins: dict[str, dict[str, Any]] = {}
     for record in host.records:
         plugins[record.name] = {
-            "name": record.name, "module": record.module,
-            "distribution": record.distribution, "version": record.version,
-            "hooks": list(record.hooks), "tags": [], "namespaces": [], "commands": [],
-            "storage_backends": [], "error": record.error,
+            "name": record.name,
+            "module": record.module,
+            "distribution": record.distribution,
+            "version": record.version,
+            "hooks": list(record.hooks),
+            "tags": [],
+            "namespaces": [],
+            "commands": [],
+            "storage_backends": [],
+            "error": record.error,
         }
-    errors: List[str] = [f"plugin {r.name!r} ({r.distribution} {r.version}) failed to load: "
-                         f"{r.error}" for r in failures]
+    errors: list[str] = [
+        f"plugin {r.name!r} ({r.distribution} {r.version}) failed to load: {r.error}"
+        for r in failures
+    ]
     for hook, key in DECLARATION_HOOKS.items():
         for record, mapping in host.declarations(hook):
             entry = plugins.get(record.name)
@@ -61,11 +69,10 @@ def describe_plugins(host: Any = None) -> Dict[str, Any]:
     return {"plugins": list(plugins.values()), "errors": errors}
 
 
-def _format_text(report: Dict[str, Any]) -> str:
+def _format_text(report: dict[str, Any]) -> str:
     lines = []
     for plugin in report["plugins"]:
-        head = (f"{plugin['name']} ({plugin['distribution']} {plugin['version']}) "
-                f"{plugin['module']}")
+        head = f"{plugin['name']} ({plugin['distribution']} {plugin['version']}) {plugin['module']}"
         if plugin["error"]:
             lines.append(f"{head}  FAILED: {plugin['error']}")
             continue

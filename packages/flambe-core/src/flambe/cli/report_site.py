@@ -48,7 +48,7 @@ def site_hint(output_path: str) -> str:
     """Return the line that tells how to watch an experiment in a browser."""
     if report_installed():
         return f"Report site: flambe site {output_path}"
-    return (f"Report site: pip install {REPORT_DISTRIBUTION}, then flambe site {output_path}")
+    return f"Report site: pip install {REPORT_DISTRIBUTION}, then flambe site {output_path}"
 
 
 class ConsoleLogHandler(logging.Handler):
@@ -87,8 +87,11 @@ class ConsoleLogHandler(logging.Handler):
                         self._pending.append(line)
                     return
                 # readable by the user only, like Flambé's other logs
-                fd = os.open(os.path.join(self.output_path, CONSOLE_LOG),
-                             os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(
+                    os.path.join(self.output_path, CONSOLE_LOG),
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+                    0o600,
+                )
                 self._file = os.fdopen(fd, "a", encoding="utf-8")
                 self._file.write("".join(self._pending))
                 self._pending = []
@@ -106,8 +109,16 @@ class ConsoleLogHandler(logging.Handler):
 
 
 def _start_site(output_path: str, port: int) -> subprocess.Popen | None:
-    command = [sys.executable, "-m", "flambe.report", output_path, "--port", str(port),
-               "--parent-pid", str(os.getpid())]
+    command = [
+        sys.executable,
+        "-m",
+        "flambe.report",
+        output_path,
+        "--port",
+        str(port),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
     try:
         return subprocess.Popen(command)
     except OSError as exc:
@@ -126,8 +137,9 @@ def _stop_site(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def report_site(runnable: Any, start: bool = False, keep: bool = False,
-                port: int = DEFAULT_PORT) -> Iterator[None]:
+def report_site(
+    runnable: Any, start: bool = False, keep: bool = False, port: int = DEFAULT_PORT
+) -> Iterator[None]:
     """Around the run of a runnable: the site hint, the console log, ``--site``/``--site-keep``.
 
     Parameters
@@ -154,8 +166,7 @@ def report_site(runnable: Any, start: bool = False, keep: bool = False,
     root.addHandler(handler)
     process = None
     if (start or keep) and not report_installed():
-        logger.warning("--site needs %s: pip install %s", REPORT_DISTRIBUTION,
-                       REPORT_DISTRIBUTION)
+        logger.warning("--site needs %s: pip install %s", REPORT_DISTRIBUTION, REPORT_DISTRIBUTION)
     elif start or keep:
         process = _start_site(output_path, port)
     logger.info(site_hint(output_path))

@@ -10,14 +10,14 @@ any.
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 import click
 
 from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
 
 
-def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
+def find_problems(config: str, install_extensions: bool = False) -> list[Any]:
     """Every problem of a config, as FlambeErrors (empty when it is valid)."""
     from flambe.compile.validate import validate_text_root
     from flambe.errors import FlambeError
@@ -32,7 +32,7 @@ def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
     except ModuleNotFoundError:
         # a tag in the namespace of a missing extension; the header tells why
         return _unique(_extension_problems(text, config, install_extensions))
-    problems: List[Any] = list(found)
+    problems: list[Any] = list(found)
     if root is None:
         return _unique(problems)  # reported above: the file is not a config
     try:
@@ -43,12 +43,12 @@ def find_problems(config: str, install_extensions: bool = False) -> List[Any]:
     return _unique(problems)
 
 
-def _extension_problems(text: str, config: str, install: bool) -> List[Any]:
+def _extension_problems(text: str, config: str, install: bool) -> list[Any]:
     from flambe.compile.extensions import ensure_extensions
     from flambe.compile.yaml import split_config
     from flambe.errors import FlambeError
 
-    problems: List[Any] = []
+    problems: list[Any] = []
     extensions, lines, _, _ = split_config(text, config)
     for module, location in extensions.items():
         try:
@@ -64,7 +64,7 @@ def _is_invalid(root: Any) -> bool:
     return isinstance(root, Invalid)
 
 
-def _unique(problems: List[Any]) -> List[Any]:
+def _unique(problems: list[Any]) -> list[Any]:
     seen, result = set(), []
     for problem in problems:
         key = str(problem)
@@ -83,9 +83,13 @@ def _sort_key(problem: Any) -> tuple:
 
 @click.command("validate")
 @click.argument("config", metavar="CONFIG")
-@click.option("-i", "--install-extensions", is_flag=True,
-              help="pip install the extensions the config declares, if missing "
-                   "(and local folders whose code changed since).")
+@click.option(
+    "-i",
+    "--install-extensions",
+    is_flag=True,
+    help="pip install the extensions the config declares, if missing "
+    "(and local folders whose code changed since).",
+)
 def validate(config: str, install_extensions: bool) -> None:
     """Check CONFIG without running it; print every problem (exit 22 if any)."""
     problems = sorted(find_problems(config, install_extensions), key=_sort_key)

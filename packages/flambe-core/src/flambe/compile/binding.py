@@ -9,19 +9,20 @@ the file and line of the link.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from flambe.compile.link import Link
 from flambe.compile.schema import Schema
 from flambe.errors import FlambeError, LinkError, UnpreparedLinkError
 
-PathEntry = Tuple[Any, Any]  # (container, key in it)
+PathEntry = tuple[Any, Any]  # (container, key in it)
 
 
 LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
-def children(value: Any) -> Iterator[Tuple[Any, Any]]:
+def children(value: Any) -> Iterator[tuple[Any, Any]]:
     """The (key, child) pairs of a config container; nothing for leaves."""
     kind = type(value)
     if kind in LEAF_TYPES:
@@ -42,7 +43,7 @@ def children(value: Any) -> Iterator[Tuple[Any, Any]]:
     return iter(())
 
 
-def _keys(container: Any) -> Optional[List[Any]]:
+def _keys(container: Any) -> list[Any] | None:
     if isinstance(container, Schema):
         return list(container.keywords)
     if isinstance(container, Mapping):
@@ -56,11 +57,11 @@ def _is_scope(container: Any) -> bool:
     return isinstance(container, (Schema, Mapping))
 
 
-def iter_links(root: Any) -> Iterator[Tuple[Link, List[PathEntry]]]:
+def iter_links(root: Any) -> Iterator[tuple[Link, list[PathEntry]]]:
     """Every link under ``root`` with the path of containers that leads to it."""
     seen: set = set()
 
-    def walk(value: Any, path: List[PathEntry]) -> Iterator[Tuple[Link, List[PathEntry]]]:
+    def walk(value: Any, path: list[PathEntry]) -> Iterator[tuple[Link, list[PathEntry]]]:
         if isinstance(value, Link):
             yield value, path
             return
@@ -81,8 +82,11 @@ def _check_order(link: Link, path: Sequence[PathEntry], depth: int) -> None:
     target = list(link.schematic_path)
     for i, target_key in enumerate(target):
         if i >= len(own):
-            raise LinkError(f"link '!@ {link.link_str}' points into its own value", link._source,
-                            hint="a link cannot point to itself")
+            raise LinkError(
+                f"link '!@ {link.link_str}' points into its own value",
+                link._source,
+                hint="a link cannot point to itself",
+            )
         container = path[depth + i][0]
         keys = _keys(container)
         if keys is None:
@@ -91,41 +95,54 @@ def _check_order(link: Link, path: Sequence[PathEntry], depth: int) -> None:
             try:
                 target_key = int(target_key)
             except ValueError:
-                raise LinkError(f"link '!@ {link.link_str}': '{target_key}' is not a list index",
-                                link._source) from None
+                raise LinkError(
+                    f"link '!@ {link.link_str}': '{target_key}' is not a list index", link._source
+                ) from None
         if target_key not in keys:
             raise LinkError(
                 f"could not resolve link '!@ {link.link_str}': no key '{target_key}' "
-                "(Check all !@ entries.)", link._source,
-                hint="available keys here: " + ", ".join(map(str, keys)))
+                "(Check all !@ entries.)",
+                link._source,
+                hint="available keys here: " + ", ".join(map(str, keys)),
+            )
         if target_key == own[i]:
             if i == len(target) - 1:
                 raise UnpreparedLinkError(
                     f"link '!@ {link.link_str}' points to its own parent "
-                    f"'{_describe(target[:i + 1])}'", link._source,
+                    f"'{_describe(target[: i + 1])}'",
+                    link._source,
                     hint="a component cannot use itself or a parent while it is being built; "
-                         "link to an earlier stage or an earlier sibling instead")
+                    "link to an earlier stage or an earlier sibling instead",
+                )
             continue
         if keys.index(target_key) > keys.index(own[i]):
             raise UnpreparedLinkError(
-                f"link '!@ {link.link_str}' points to '{_describe(target[:i + 1])}', which comes "
-                f"after '{own[i]}'", link._source,
+                f"link '!@ {link.link_str}' points to '{_describe(target[: i + 1])}', which comes "
+                f"after '{own[i]}'",
+                link._source,
                 hint=f"links can only point backwards: move '{target_key}' before '{own[i]}', "
-                     "or link to something defined earlier")
+                "or link to something defined earlier",
+            )
         return
     # the target path is a strict prefix of the link's own path: an ancestor
     raise UnpreparedLinkError(
-        f"link '!@ {link.link_str}' points to its own parent '{_describe(target)}'", link._source,
+        f"link '!@ {link.link_str}' points to its own parent '{_describe(target)}'",
+        link._source,
         hint="a component cannot use itself or a parent while it is being built; link to an "
-             "earlier stage or an earlier sibling instead")
+        "earlier stage or an earlier sibling instead",
+    )
 
 
 def _describe(keys: Sequence[Any]) -> str:
     return str(keys[0]) + "".join(f"[{k}]" for k in keys[1:])
 
 
-def bind_links(root: Any, globals_: Optional[Mapping[str, Any]] = None,
-               errors: Optional[List[FlambeError]] = None, strict: bool = False) -> None:
+def bind_links(
+    root: Any,
+    globals_: Mapping[str, Any] | None = None,
+    errors: list[FlambeError] | None = None,
+    strict: bool = False,
+) -> None:
     """Bind every unbound link under ``root`` to the value its root names.
 
     Parameters
@@ -151,13 +168,14 @@ def bind_links(root: Any, globals_: Optional[Mapping[str, Any]] = None,
             errors.append(exc)
 
 
-def _bind_one(link: Link, path: Sequence[PathEntry], globals_: Optional[Mapping[str, Any]],
-              strict: bool) -> None:
+def _bind_one(
+    link: Link, path: Sequence[PathEntry], globals_: Mapping[str, Any] | None, strict: bool
+) -> None:
     name = link.schematic_path[0]
     # A root naming the very key the link sits under (`model: !@ model` inside a stage)
     # cannot mean that key: look further out, and report the self-reference only when
     # no enclosing mapping further out has the name.
-    self_reference: Optional[int] = None
+    self_reference: int | None = None
     for depth in range(len(path) - 1, -1, -1):
         container, own_key = path[depth]
         if _is_scope(container):
@@ -181,7 +199,8 @@ def _bind_one(link: Link, path: Sequence[PathEntry], globals_: Optional[Mapping[
             f"link '!@ {link.link_str}': nothing named '{name}' is defined before it",
             link._source,
             hint="the root of a link must be an earlier stage, a resource, or a keyword of an "
-                 "enclosing mapping")
+            "enclosing mapping",
+        )
 
 
 def _bind_at(link: Link, path: Sequence[PathEntry], depth: int) -> None:
@@ -198,8 +217,11 @@ def _check_keys(link: Link, target: Any) -> None:
     """Check the bracket keys of a link as far as the config shows them (up to a link)."""
     current = target
     for i, key in enumerate(link.schematic_path[1:], start=1):
-        if isinstance(current, Link) or not _is_scope(current) and not isinstance(current,
-                                                                                  (list, tuple)):
+        if (
+            isinstance(current, Link)
+            or not _is_scope(current)
+            and not isinstance(current, (list, tuple))
+        ):
             return  # known only once compiled
         keys = _keys(current) or []
         if isinstance(current, (list, tuple)):
@@ -211,6 +233,8 @@ def _check_keys(link: Link, target: Any) -> None:
             raise LinkError(
                 f"could not resolve link '!@ {link.link_str}': no key "
                 f"'{link.schematic_path[i]}' under '{_describe(link.schematic_path[:i])}' "
-                "(Check all !@ entries.)", link._source,
-                hint="available keys there: " + (", ".join(map(str, keys)) or "none"))
+                "(Check all !@ entries.)",
+                link._source,
+                hint="available keys there: " + (", ".join(map(str, keys)) or "none"),
+            )
         current = current.keywords[key] if isinstance(current, Schema) else current[key]

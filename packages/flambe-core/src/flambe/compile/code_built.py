@@ -24,16 +24,21 @@ from flambe.compile.component import Component, recorded_arguments
 from flambe.errors import FlambeError, SaveError
 
 _SCALARS = (type(None), bool, int, float, str, datetime.date)
-_HINT = ("arguments of a component built in code must be plain values, lists, mappings or "
-         "other Flambé components; build this one as a component too (flambe.nn.Embeddings "
-         "rather than torch.nn.Embedding, say), or build the object from a YAML config")
+_HINT = (
+    "arguments of a component built in code must be plain values, lists, mappings or "
+    "other Flambé components; build this one as a component too (flambe.nn.Embeddings "
+    "rather than torch.nn.Embedding, say), or build the object from a YAML config"
+)
 
 
 def is_built_in_code(obj: Any) -> bool:
     """Whether ``obj`` is a component built in code (it recorded arguments but has no config)."""
     found = getattr(obj, "__dict__", {})
-    return isinstance(obj, Component) and "_saved_kwargs" not in found \
+    return (
+        isinstance(obj, Component)
+        and "_saved_kwargs" not in found
         and found.get("_flambe_init_args") is not None
+    )
 
 
 def check_arguments_writable(obj: Any, name: str | None = None) -> None:
@@ -58,8 +63,11 @@ def _check_component(obj: Any, where: str, seen: set[int]) -> None:
         return  # built from a config: saved from that config
     kwargs = recorded_arguments(obj)
     if kwargs is None:
-        raise SaveError(f"'{where}' ({type(obj).__name__}) was made without calling its class, "
-                        "so its arguments are unknown", hint=_HINT)
+        raise SaveError(
+            f"'{where}' ({type(obj).__name__}) was made without calling its class, "
+            "so its arguments are unknown",
+            hint=_HINT,
+        )
     _check_tag(obj, where)
     for key, value in kwargs.items():
         _check_value(value, f"{where}.{key}", seen)
@@ -67,38 +75,51 @@ def _check_component(obj: Any, where: str, seen: set[int]) -> None:
 
 def _check_tag(obj: Any, where: str) -> None:
     from flambe.compile.registry import get_registry
+
     try:
         get_registry().default_tag(type(obj))
     except FlambeError as exc:
-        raise SaveError(f"'{where}' is a {type(obj).__qualname__}, which has no YAML tag",
-                        hint=exc.hint or _HINT) from exc
+        raise SaveError(
+            f"'{where}' is a {type(obj).__qualname__}, which has no YAML tag",
+            hint=exc.hint or _HINT,
+        ) from exc
 
 
 def _check_value(value: Any, where: str, seen: set[int]) -> None:
     from flambe.compile.link import Link
     from flambe.compile.registrable import Registrable
     from flambe.compile.schema import Schema
+
     if isinstance(value, _SCALARS) or isinstance(value, (Link, Schema)):
         return
     if isinstance(value, Component):
         _check_component(value, where, seen)
     elif isinstance(value, Registrable):
         if not hasattr(value, "_saved_kwargs"):
-            raise SaveError(f"argument '{where}' is a {type(value).__qualname__} built in code, "
-                            "whose arguments are not recorded", hint=_HINT)
+            raise SaveError(
+                f"argument '{where}' is a {type(value).__qualname__} built in code, "
+                "whose arguments are not recorded",
+                hint=_HINT,
+            )
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool)):
-                raise SaveError(f"argument '{where}' has a key {key!r} of type "
-                                f"{type(key).__name__}, which YAML cannot hold", hint=_HINT)
+                raise SaveError(
+                    f"argument '{where}' has a key {key!r} of type "
+                    f"{type(key).__name__}, which YAML cannot hold",
+                    hint=_HINT,
+                )
             _check_value(item, f"{where}.{key}", seen)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             _check_value(item, f"{where}[{index}]", seen)
     else:
         cls = type(value)
-        raise SaveError(f"argument '{where}' is a {cls.__module__}.{cls.__qualname__}, which "
-                        "cannot be written as YAML", hint=_HINT)
+        raise SaveError(
+            f"argument '{where}' is a {cls.__module__}.{cls.__qualname__}, which "
+            "cannot be written as YAML",
+            hint=_HINT,
+        )
 
 
 def config_for_code_built(obj: Any) -> tuple[str, dict[str, Any]] | None:
@@ -115,4 +136,5 @@ def config_for_code_built(obj: Any) -> tuple[str, dict[str, Any]] | None:
         return None
     check_arguments_writable(obj)
     from flambe.compile import yaml
+
     return yaml.dump_for_save(obj, obj.aggregate_extensions_metadata())

@@ -15,7 +15,8 @@ import inspect
 import logging
 import types
 import warnings
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import flambe.compile.yaml  # noqa: F401  (components load from and dump to YAML: import it with them)
 from flambe.compile.legacy_arguments import translate_removed
@@ -46,11 +47,11 @@ class _config_classmethod:
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
 
-    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return types.MethodType(self.fn, owner)
         mro = type(obj).__mro__
-        for klass in mro[mro.index(Component) + 1:]:
+        for klass in mro[mro.index(Component) + 1 :]:
             attr = vars(klass).get(self.__name__)
             if attr is not None and not isinstance(attr, _config_classmethod):
                 return attr.__get__(obj, type(obj))
@@ -75,10 +76,10 @@ class Component(Registrable, StatefulMixin, should_register=False):
     _flambe_version = "0.0.0"
     # arguments passed to the constructor as loaded (schemas, links and search
     # options untouched), for components that build them later themselves
-    _flambe_raw_arguments: Tuple[str, ...] = ()
-    _schema: Optional[Schema] = None
-    _created_with_tag: Optional[str] = None
-    _extensions: Dict[str, str] = {}
+    _flambe_raw_arguments: tuple[str, ...] = ()
+    _schema: Schema | None = None
+    _created_with_tag: str | None = None
+    _extensions: dict[str, str] = {}
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # Remember the constructor's arguments as given, so that an object built
@@ -100,7 +101,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
         """Do one step of work; return True while more work remains."""
         return False
 
-    def metric(self) -> Optional[float]:
+    def metric(self) -> float | None:
         """The value variants are compared by (``None`` when not applicable)."""
         return None
 
@@ -110,16 +111,20 @@ class Component(Registrable, StatefulMixin, should_register=False):
 
     # -- YAML ---------------------------------------------------------------------
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> Schema:
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Schema:
         location = constructor.location(node)
         if inspect.isabstract(cls):
             missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
             raise ConfigError(
                 f"{cls.__qualname__} is abstract and cannot be built (it does not implement: "
-                f"{missing})", location, hint="use a concrete subclass of it")
+                f"{missing})",
+                location,
+                hint="use a concrete subclass of it",
+            )
         keywords, key_locations = constructor.construct_keywords(node, cls, with_locations=True)
-        keywords, key_locations = translate_removed(cls, keywords, key_locations, location,
-                                                    node.tag)
+        keywords, key_locations = translate_removed(
+            cls, keywords, key_locations, location, node.tag
+        )
         schema = Schema(cls, factory_name, **keywords)
         schema._source = location
         schema._key_locations = key_locations
@@ -129,19 +134,21 @@ class Component(Registrable, StatefulMixin, should_register=False):
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
         kwargs = recorded_arguments(node)
         if kwargs is None:
-            raise AttributeError(f"{type(node).__qualname__} was not built from a config, so it has "
-                                 "no YAML form")
+            raise AttributeError(
+                f"{type(node).__qualname__} was not built from a config, so it has no YAML form"
+            )
         return representer.represent_mapping(tag, kwargs)
 
     @property
     def _config_str(self) -> str:
         """This object's YAML (with the extensions header document when it has extensions)."""
         from flambe.compile import yaml
+
         if not hasattr(self, "_saved_kwargs"):
             raise AttributeError(f"{type(self).__qualname__} was not built from a config")
         return yaml.dump_with_extensions(self, self.aggregate_extensions_metadata())
 
-    def _config_for_save(self) -> Tuple[str, Dict[str, Any]]:
+    def _config_for_save(self) -> tuple[str, dict[str, Any]]:
         """YAML for saving this object alone, and the stash of values YAML cannot hold.
 
         Links to things inside the object are rewritten relative to it; links
@@ -149,11 +156,12 @@ class Component(Registrable, StatefulMixin, should_register=False):
         YAML can hold them and kept in the stash otherwise (``!$ id``).
         """
         from flambe.compile import yaml
+
         if not hasattr(self, "_saved_kwargs"):
             raise AttributeError(f"{type(self).__qualname__} was not built from a config")
         return yaml.dump_for_save(self, self.aggregate_extensions_metadata())
 
-    def aggregate_extensions_metadata(self) -> Dict[str, str]:
+    def aggregate_extensions_metadata(self) -> dict[str, str]:
         """Own extension entries and those of the components among its arguments."""
         merged = dict(getattr(self, "_extensions", {}) or {})
         for value in _iter_values(getattr(self, "_saved_kwargs", {})):
@@ -163,10 +171,14 @@ class Component(Registrable, StatefulMixin, should_register=False):
 
     # -- compiling ----------------------------------------------------------------
     @_config_classmethod
-    def compile(cls, _flambe_custom_factory_name: Optional[str] = None,
-                _flambe_extensions: Optional[Dict[str, str]] = None,
-                _flambe_stash: Optional[Dict[str, Any]] = None,
-                _flambe_schema: Optional[Schema] = None, **kwargs: Any) -> Any:
+    def compile(
+        cls,
+        _flambe_custom_factory_name: str | None = None,
+        _flambe_extensions: dict[str, str] | None = None,
+        _flambe_stash: dict[str, Any] | None = None,
+        _flambe_schema: Schema | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Build an instance from keyword arguments that may hold schemas and links.
 
         Raises
@@ -182,12 +194,16 @@ class Component(Registrable, StatefulMixin, should_register=False):
         cls.precompile(**kwargs)
         build = getattr(cls, factory) if factory else cls
         problems = check_arguments(
-            cls, factory, kwargs, location,
+            cls,
+            factory,
+            kwargs,
+            location,
             _flambe_schema._key_locations if _flambe_schema is not None else None,
-            _display_tag(cls, factory, _flambe_schema))
+            _display_tag(cls, factory, _flambe_schema),
+        )
         if problems:
             raise problems[0]
-        processed: Dict[str, Any] = {}
+        processed: dict[str, Any] = {}
         raw = cls._flambe_raw_arguments
         for key, value in kwargs.items():
             if key in raw:  # handed over as written: the component builds it itself
@@ -207,16 +223,24 @@ class Component(Registrable, StatefulMixin, should_register=False):
                 raise
             raise CompilationError(
                 f"building {_display_tag(cls, factory, _flambe_schema)} failed: "
-                f"{type(exc).__name__}: {exc}", location) from exc
-        saved = {key: kwargs[key] if key in raw else _saved_value(kwargs[key], processed[key])
-                 for key in kwargs}
+                f"{type(exc).__name__}: {exc}",
+                location,
+            ) from exc
+        saved = {
+            key: kwargs[key] if key in raw else _saved_value(kwargs[key], processed[key])
+            for key in kwargs
+        }
         for name, default in signature_defaults(cls, factory).items():
             saved.setdefault(name, default)
         try:
             instance._saved_kwargs = saved
             instance.__dict__.pop(INIT_ARGUMENTS, None)  # the config says it all
             instance._extensions = dict(_flambe_extensions or {})
-            if factory is not None and instance._created_with_tag is None and _flambe_schema is None:
+            if (
+                factory is not None
+                and instance._created_with_tag is None
+                and _flambe_schema is None
+            ):
                 instance._created_with_tag = get_registry().default_tag(cls, factory)
         except AttributeError:  # pragma: no cover - objects with __slots__
             pass
@@ -226,12 +250,18 @@ class Component(Registrable, StatefulMixin, should_register=False):
     def save(self, path: str, **kwargs: Any) -> None:
         """Save this object with :func:`flambe.save`."""
         from flambe.compile.serialization import save
+
         save(self, path, **kwargs)
 
     @registrable_factory
     @classmethod
-    def load_from_path(cls, path: str, map_location: Any = None,
-                       use_saved_config_defaults: bool = True, **kwargs: Any) -> Any:
+    def load_from_path(
+        cls,
+        path: str,
+        map_location: Any = None,
+        use_saved_config_defaults: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Load a saved object (``!Cls.load_from_path {path: ...}`` in YAML).
 
         With ``use_saved_config_defaults`` (the default) the saved config
@@ -240,6 +270,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
         files you trust.
         """
         from flambe.compile.serialization import load, load_state_from_file
+
         if use_saved_config_defaults:
             return load(path, map_location=map_location)
         instance = cls(**kwargs)
@@ -251,7 +282,8 @@ class Component(Registrable, StatefulMixin, should_register=False):
 # compiling helpers
 # ---------------------------------------------------------------------------
 
-def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
+
+def compile_value(value: Any, stash: dict[str, Any] | None = None) -> Any:
     """Compile one argument value: schemas are built, links resolved, containers walked."""
     if isinstance(value, Schema):
         return value(stash)
@@ -263,7 +295,8 @@ def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
         raise CompilationError(
             f"search option {value!r} can only be used inside an Experiment's pipeline",
             getattr(value, "_source", None),
-            hint="wrap the config in !Experiment, or replace the option by a single value")
+            hint="wrap the config in !Experiment, or replace the option by a single value",
+        )
     if isinstance(value, Mapping):
         return {k: compile_value(v, stash) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -271,7 +304,7 @@ def compile_value(value: Any, stash: Optional[Dict[str, Any]] = None) -> Any:
     return value
 
 
-def recorded_arguments(obj: Any) -> Optional[Dict[str, Any]]:
+def recorded_arguments(obj: Any) -> dict[str, Any] | None:
     """Return the keyword arguments ``obj`` was built with, as its config writes them.
 
     An object built from a config returns the arguments it was compiled
@@ -295,31 +328,40 @@ def recorded_arguments(obj: Any) -> Optional[Dict[str, Any]]:
     if given is None:
         return None
     from flambe.errors import SaveError
+
     args, kwargs = given
     cls = type(obj)
     sig = constructor_signature(cls)
     shown = cls.__qualname__ if not getattr(cls, "_flambe_dynamic", False) else cls.__name__
     if sig is None:
-        raise SaveError(f"the constructor of {shown} has no readable signature, so its "
-                        "arguments cannot be written to a config")
+        raise SaveError(
+            f"the constructor of {shown} has no readable signature, so its "
+            "arguments cannot be written to a config"
+        )
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError as exc:
-        raise SaveError(f"the arguments {shown} was built with do not fit its constructor: {exc}",
-                        hint="build the object from a YAML config instead") from exc
-    out: Dict[str, Any] = {}
+        raise SaveError(
+            f"the arguments {shown} was built with do not fit its constructor: {exc}",
+            hint="build the object from a YAML config instead",
+        ) from exc
+    out: dict[str, Any] = {}
     for name, value in bound.arguments.items():
         kind = sig.parameters[name].kind
         if kind == inspect.Parameter.VAR_KEYWORD:
             out.update(value)
         elif kind == inspect.Parameter.VAR_POSITIONAL:
             if value:
-                raise SaveError(f"{shown} was given {len(value)} positional argument(s) through "
-                                f"*{name}, which a config cannot name",
-                                hint=f"pass them by keyword when building the {shown}")
+                raise SaveError(
+                    f"{shown} was given {len(value)} positional argument(s) through "
+                    f"*{name}, which a config cannot name",
+                    hint=f"pass them by keyword when building the {shown}",
+                )
         elif kind == inspect.Parameter.POSITIONAL_ONLY:
-            raise SaveError(f"argument '{name}' of {shown} is positional-only, which a config "
-                            "cannot name", hint="build the object from a YAML config instead")
+            raise SaveError(
+                f"argument '{name}' of {shown} is positional-only, which a config cannot name",
+                hint="build the object from a YAML config instead",
+            )
         else:
             out[name] = value
     for name, default in signature_defaults(cls).items():
@@ -351,10 +393,10 @@ def _iter_values(value: Any) -> Iterable[Any]:
         yield value
 
 
-_BASES_WITHOUT_SIGNATURE: Tuple[type, ...] = ()
+_BASES_WITHOUT_SIGNATURE: tuple[type, ...] = ()
 
 
-def constructor_signature(cls: type, factory: Optional[str] = None) -> Optional[inspect.Signature]:
+def constructor_signature(cls: type, factory: str | None = None) -> inspect.Signature | None:
     """The signature a config's keywords must fit (``None`` when it cannot be read)."""
     try:
         if factory:
@@ -371,7 +413,7 @@ def constructor_signature(cls: type, factory: Optional[str] = None) -> Optional[
         return None
 
 
-def signature_defaults(cls: type, factory: Optional[str] = None) -> Dict[str, Any]:
+def signature_defaults(cls: type, factory: str | None = None) -> dict[str, Any]:
     """Constructor defaults that YAML can hold (dumped so a config records every value)."""
     sig = constructor_signature(cls, factory)
     if sig is None:
@@ -395,12 +437,17 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def check_arguments(cls: type, factory: Optional[str], kwargs: Mapping[str, Any],
-                    location: Optional[SourceLocation] = None,
-                    key_locations: Optional[Mapping[str, SourceLocation]] = None,
-                    tag: Optional[str] = None) -> List[ArgumentError]:
+def check_arguments(
+    cls: type,
+    factory: str | None,
+    kwargs: Mapping[str, Any],
+    location: SourceLocation | None = None,
+    key_locations: Mapping[str, SourceLocation] | None = None,
+    tag: str | None = None,
+) -> list[ArgumentError]:
     """Unknown and missing constructor arguments, as errors (empty when all fit)."""
     import difflib
+
     sig = constructor_signature(cls, factory)
     if sig is None:
         return []
@@ -411,22 +458,32 @@ def check_arguments(cls: type, factory: Optional[str], kwargs: Mapping[str, Any]
     extra = [n for n in getattr(cls, "_flambe_extra_arguments", ()) if n not in named]
     shown = tag or _display_tag(cls, factory, None)
     accepted = ", ".join(named + extra) or "none"
-    problems: List[ArgumentError] = []
+    problems: list[ArgumentError] = []
     if not accepts_any:
         for key in kwargs:
             if key not in named and key not in extra:
                 close = difflib.get_close_matches(str(key), named + extra, n=1)
                 hint = (f"did you mean '{close[0]}'? " if close else "") + f"accepted: {accepted}"
                 loc = (key_locations or {}).get(key, location)
-                problems.append(ArgumentError(
-                    f"{shown} got an unknown argument '{key}'{_option_words(kwargs[key])}", loc,
-                    hint=hint))
+                problems.append(
+                    ArgumentError(
+                        f"{shown} got an unknown argument '{key}'{_option_words(kwargs[key])}",
+                        loc,
+                        hint=hint,
+                    )
+                )
     for name in named:
         p = params[name]
         if p.default is inspect.Parameter.empty and name not in kwargs:
-            problems.append(ArgumentError(f"{shown} is missing the required argument '{name}'",
-                                          location, hint=f"accepted: {accepted}"))
+            problems.append(
+                ArgumentError(
+                    f"{shown} is missing the required argument '{name}'",
+                    location,
+                    hint=f"accepted: {accepted}",
+                )
+            )
     from flambe.compile.typecheck import type_problems
+
     problems.extend(type_problems(cls, factory, params, kwargs, location, key_locations, shown))
     return problems
 
@@ -441,7 +498,7 @@ def _option_words(value: Any) -> str:
     return f" (its value is a {tag} search{values}: no variant sets the argument it means)"
 
 
-def _display_tag(cls: type, factory: Optional[str], schema: Optional[Schema]) -> str:
+def _display_tag(cls: type, factory: str | None, schema: Schema | None) -> str:
     if schema is not None and schema._created_with_tag:
         return schema._created_with_tag
     try:
@@ -464,25 +521,38 @@ def wrapped_name(class_: type) -> str:
     return f"{class_.__module__.replace('.', '__')}___{class_.__qualname__.replace('.', '__')}"
 
 
-def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[str] = None,
-                      parent_component_class: Type[Component] = Component) -> type:
+def dynamic_component(
+    class_: type,
+    tag: str | None,
+    tag_namespace: str | None = None,
+    parent_component_class: type[Component] = Component,
+) -> type:
     """A component subclass of ``class_`` (``class_`` itself when it is one already).
 
     ``class_`` is not modified. The wrapper keeps the class name and
     docstring and pickles by reference through :mod:`flambe.compile.wrapped`.
     """
-    if not (isinstance(parent_component_class, type) and issubclass(parent_component_class, Component)):
+    if not (
+        isinstance(parent_component_class, type) and issubclass(parent_component_class, Component)
+    ):
         raise CompilationError(f"{parent_component_class!r} is not a Component class")
     if issubclass(class_, parent_component_class):
         return class_
     from flambe.compile import wrapped
+
     cached = wrapped.cache.get((class_, parent_component_class))
     if cached is not None:
         return cached
 
-    def body(ns: Dict[str, Any]) -> None:
-        ns.update({"__module__": WRAPPED_MODULE, "__doc__": class_.__doc__,
-                   "_flambe_dynamic": True, "_flambe_wrapped": class_})
+    def body(ns: dict[str, Any]) -> None:
+        ns.update(
+            {
+                "__module__": WRAPPED_MODULE,
+                "__doc__": class_.__doc__,
+                "_flambe_dynamic": True,
+                "_flambe_wrapped": class_,
+            }
+        )
         # Component's own methods must not hide the wrapped class's attributes of
         # the same name (a Ray searcher's ``metric`` property, say)
         for name in _WRAPPER_YIELDS:
@@ -493,8 +563,9 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
         if callable(getattr(class_, "state_dict", None)):
             ns["state_dict"] = _state_dict_without_bookkeeping(class_.state_dict)
 
-    new = types.new_class(class_.__name__, (parent_component_class, class_),
-                          {"should_register": False}, body)
+    new = types.new_class(
+        class_.__name__, (parent_component_class, class_), {"should_register": False}, body
+    )
     new.__qualname__ = wrapped_name(class_)
     wrapped.cache[(class_, parent_component_class)] = new
     if tag is not None:
@@ -503,9 +574,17 @@ def dynamic_component(class_: type, tag: Optional[str], tag_namespace: Optional[
 
 
 # attributes flambe sets on built objects; never part of a wrapped class's own state
-BOOKKEEPING_ATTRIBUTES = frozenset({"_schema", "_saved_kwargs", "_created_with_tag",
-                                    "_extensions", "_anchor", "_flambe_registered_attrs",
-                                    INIT_ARGUMENTS})
+BOOKKEEPING_ATTRIBUTES = frozenset(
+    {
+        "_schema",
+        "_saved_kwargs",
+        "_created_with_tag",
+        "_extensions",
+        "_anchor",
+        "_flambe_registered_attrs",
+        INIT_ARGUMENTS,
+    }
+)
 
 
 def _state_dict_without_bookkeeping(original: Callable) -> Callable:
@@ -514,6 +593,7 @@ def _state_dict_without_bookkeeping(original: Callable) -> Callable:
     Some classes build their state from ``__dict__`` (torch's LR schedulers),
     which would otherwise carry the object's config and schema along.
     """
+
     def state_dict(self: Any, *args: Any, **kwargs: Any) -> Any:
         state = original(self, *args, **kwargs)
         if isinstance(state, dict) and BOOKKEEPING_ATTRIBUTES.intersection(state):
@@ -536,10 +616,13 @@ def all_subclasses(class_: type) -> set:
     return found
 
 
-def make_component(class_: type, tag_namespace: Optional[str] = None,
-                   only_module: Optional[str] = None,
-                   parent_component_class: Optional[Type[Component]] = None,
-                   exclude: Optional[List[str]] = None) -> None:
+def make_component(
+    class_: type,
+    tag_namespace: str | None = None,
+    only_module: str | None = None,
+    parent_component_class: type[Component] | None = None,
+    exclude: list[str] | None = None,
+) -> None:
     """Register component wrappers for the subclasses of ``class_`` (eagerly).
 
     Prefer tag namespaces (``!torch.Adam``), which do this lazily; this
@@ -558,7 +641,11 @@ def make_component(class_: type, tag_namespace: Optional[str] = None,
             with warnings.catch_warnings():  # subclassing deprecated classes warns
                 warnings.simplefilter("ignore", FutureWarning)
                 warnings.simplefilter("ignore", DeprecationWarning)
-                dynamic_component(sub, tag=sub.__name__, tag_namespace=tag_namespace,
-                                  parent_component_class=parent)
+                dynamic_component(
+                    sub,
+                    tag=sub.__name__,
+                    tag_namespace=tag_namespace,
+                    parent_component_class=parent,
+                )
         except TypeError:  # metaclass conflicts: skip what cannot be wrapped
             continue

@@ -22,7 +22,8 @@ explicit stack instead of ruamel's recursive composer:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
@@ -49,15 +50,18 @@ class _Resolver:
 
     def __init__(self) -> None:
         from ruamel.yaml.resolver import VersionedResolver
+
         table = VersionedResolver(version=(1, 2)).versioned_resolver
         any_rules = [(str(tag), regexp) for tag, regexp in table.get(None, [])]
         # the rules to try for each first character (most strings have none: they stay strings)
-        self.rules: Dict[Any, List[Tuple[str, Any]]] = {
+        self.rules: dict[Any, list[tuple[str, Any]]] = {
             key: [(str(tag), regexp) for tag, regexp in value] + any_rules
-            for key, value in table.items() if key is not None}
+            for key, value in table.items()
+            if key is not None
+        }
         self.any_rules = any_rules
-        self.tags: Dict[str, Tag] = {}
-        self.cache: Dict[str, str] = {}
+        self.tags: dict[str, Tag] = {}
+        self.cache: dict[str, str] = {}
 
     def tag(self, text: str) -> Tag:
         """The shared Tag object of a tag string."""
@@ -81,7 +85,7 @@ class _Resolver:
         return tag
 
 
-_RESOLVER: Optional[_Resolver] = None
+_RESOLVER: _Resolver | None = None
 
 
 def _resolver() -> _Resolver:
@@ -91,7 +95,7 @@ def _resolver() -> _Resolver:
     return _RESOLVER
 
 
-def _libyaml_events(text: str) -> Optional[Iterable[Any]]:
+def _libyaml_events(text: str) -> Iterable[Any] | None:
     """Return libyaml's event stream of ``text``; None when PyYAML's C parser is missing."""
     try:
         from yaml._yaml import CParser as parser_class
@@ -117,6 +121,7 @@ def _libyaml_events(text: str) -> Optional[Iterable[Any]]:
 
 def _ruamel_events(text: str) -> Iterable[Any]:
     from ruamel.yaml import YAML
+
     return YAML(typ="rt").parse(text)
 
 
@@ -127,7 +132,7 @@ class _Open:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.items: List[Any] = []
+        self.items: list[Any] = []
         self.size = 1
         self.height = 1
         self.key: Any = None
@@ -157,27 +162,29 @@ class Composer:
     def _too_big(self, mark: Any, size: int) -> LimitError:
         return LimitError(
             f"the config expands to more than {self.max_nodes:,} values here ({size:,} so far, "
-            "every alias counted as a copy of what it names)", self._where(mark),
+            "every alias counted as a copy of what it names)",
+            self._where(mark),
             hint="aliases of anchors that themselves hold aliases multiply the config's size; "
-                 "write the values out, or link to them with !@ instead of aliasing")
+            "write the values out, or link to them with !@ instead of aliasing",
+        )
 
     def _too_deep(self, mark: Any) -> LimitError:
         return LimitError(
             f"the config nests more than {self.max_depth} levels deep here (aliases expanded)",
             self._where(mark),
-            hint="flatten the nesting: a config is a tree of a few levels of components and "
-                 "values")
+            hint="flatten the nesting: a config is a tree of a few levels of components and values",
+        )
 
-    def compose(self, events: Iterable[Any]) -> List[Node]:
+    def compose(self, events: Iterable[Any]) -> list[Node]:
         """The document nodes of an event stream."""
         resolver = self.resolver
         tag_of = resolver.tag
         plain = resolver.plain
         tags, cache = resolver.tags, resolver.cache
-        documents: List[Node] = []
-        stack: List[_Open] = []
-        anchors: Dict[str, Tuple[Node, int, int]] = {}
-        open_anchors: Dict[str, Any] = {}
+        documents: list[Node] = []
+        stack: list[_Open] = []
+        anchors: dict[str, tuple[Node, int, int]] = {}
+        open_anchors: dict[str, Any] = {}
         max_depth, max_nodes = self.max_depth, self.max_nodes
         new = object.__new__
 
@@ -193,7 +200,7 @@ class Composer:
             if top.size > max_nodes:
                 raise self._too_big(mark, top.size)
 
-        kinds: Dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
+        kinds: dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
         for event in events:
             cls = type(event)
             kind = kinds.get(cls)
@@ -236,11 +243,14 @@ class Composer:
                         f"alias '*{name}' is inside the node its anchor '&{name}' names",
                         self._where(event.start_mark),
                         hint="a value cannot contain itself; use a link (!@) to refer to an "
-                             "earlier value")
+                        "earlier value",
+                    )
                 if name not in anchors:
-                    raise YAMLSyntaxError(f"alias '*{name}' names no anchor defined before it",
-                                      self._where(event.start_mark),
-                                      hint=f"define '&{name}' on a value before using '*{name}'")
+                    raise YAMLSyntaxError(
+                        f"alias '*{name}' names no anchor defined before it",
+                        self._where(event.start_mark),
+                        hint=f"define '&{name}' on a value before using '*{name}'",
+                    )
                 node, size, height = anchors[name]
                 if len(stack) + height > max_depth:
                     raise self._too_deep(event.start_mark)
@@ -283,8 +293,13 @@ class Composer:
         return documents
 
 
-def compose_text(text: str, file: str, on_syntax_error: Callable[[str], List[Node]],
-                 max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> List[Node]:
+def compose_text(
+    text: str,
+    file: str,
+    on_syntax_error: Callable[[str], list[Node]],
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> list[Node]:
     """The document nodes of ``text``, composed within the limits.
 
     Parameters
@@ -311,6 +326,7 @@ def compose_text(text: str, file: str, on_syntax_error: Callable[[str], List[Nod
                 raise composer._too_deep(mark) from None
 
     from ruamel.yaml.error import YAMLError
+
     try:
         return composer.compose(_ruamel_events(text))
     except YAMLError:

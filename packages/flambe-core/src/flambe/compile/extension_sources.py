@@ -31,8 +31,23 @@ logger = logging.getLogger(__name__)
 
 RECORD_FILE = "flambe_extension.json"
 # folders and files that are build outputs or caches, not the extension's content
-_SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", "build", "dist", ".venv", "venv", ".tox",
-                 ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs"}
+_SKIPPED_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    "build",
+    "dist",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    ".eggs",
+}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 
@@ -45,8 +60,9 @@ def fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
     root = Path(folder)
     for current, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs
-                         if d not in _SKIPPED_DIRS and not d.endswith(_SKIPPED_SUFFIXES))
+        dirs[:] = sorted(
+            d for d in dirs if d not in _SKIPPED_DIRS and not d.endswith(_SKIPPED_SUFFIXES)
+        )
         for name in sorted(files):
             if name.endswith(_SKIPPED_SUFFIXES):
                 continue
@@ -151,15 +167,15 @@ def write_record(folder: Path, print_: str | None = None) -> InstalledCopy | Non
     copy = installed_from(folder)
     if copy is None:
         return None
-    record = {"source": str(Path(folder).resolve()),
-              "fingerprint": print_ or fingerprint(folder),
-              "installed": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                  timespec="seconds")}
+    record = {
+        "source": str(Path(folder).resolve()),
+        "fingerprint": print_ or fingerprint(folder),
+        "installed": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
     try:
         (copy.info_dir / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n")
     except OSError as exc:
-        logger.warning("could not record the source of %s in %s: %s", copy.name,
-                       copy.info_dir, exc)
+        logger.warning("could not record the source of %s in %s: %s", copy.name, copy.info_dir, exc)
         return copy
     copy.recorded = record
     return copy

@@ -31,9 +31,10 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Union
 from urllib.parse import urlsplit
 
 from flambe.compile import extension_sources as sources
@@ -54,7 +55,8 @@ _INSTALL_HINT = "rerun with -i (--install-extensions) to let flambe install it"
 # The header mapping
 # ---------------------------------------------------------------------------
 
-def parse_extensions(mapping: Any, file: Optional[PathLike] = None) -> Dict[str, str]:
+
+def parse_extensions(mapping: Any, file: PathLike | None = None) -> dict[str, str]:
     """Check an extensions header and return it as ``{module: location}``.
 
     Parameters
@@ -83,8 +85,9 @@ def parse_extensions(mapping: Any, file: Optional[PathLike] = None) -> Dict[str,
             f"the extensions header must be a mapping of module names to locations, "
             f"not {type(mapping).__name__}",
             location=_location(file, 1),
-            hint="write one 'module_name: location' entry per line, then '---' and the runnable")
-    result: Dict[str, str] = {}
+            hint="write one 'module_name: location' entry per line, then '---' and the runnable",
+        )
+    result: dict[str, str] = {}
     for module, location in mapping.items():
         module = str(module)
         where = _location(file, find_header_line(file, module))
@@ -93,11 +96,14 @@ def parse_extensions(mapping: Any, file: Optional[PathLike] = None) -> Dict[str,
                 f"extension key {module!r} is not a top-level module name",
                 location=where,
                 hint="use the name you would import (my_ext for 'import my_ext'), "
-                     "not the distribution name")
+                "not the distribution name",
+            )
         if location is None or not str(location).strip():
             raise ExtensionError(
-                f"extension {module!r} has no location", location=where,
-                hint="give a local folder, a pip requirement (pkg==1.0) or a git URL")
+                f"extension {module!r} has no location",
+                location=where,
+                hint="give a local folder, a pip requirement (pkg==1.0) or a git URL",
+            )
         result[module] = str(location).strip()
     return result
 
@@ -106,7 +112,7 @@ def _is_module_name(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
-def find_header_line(file: Optional[PathLike], module: str) -> Optional[int]:
+def find_header_line(file: PathLike | None, module: str) -> int | None:
     """The 1-based line of ``module:`` in the header of ``file``, if it can be found."""
     if file is None:
         return None
@@ -123,7 +129,7 @@ def find_header_line(file: Optional[PathLike], module: str) -> Optional[int]:
     return None
 
 
-def _location(file: Optional[PathLike], line: Optional[int]) -> Optional[SourceLocation]:
+def _location(file: PathLike | None, line: int | None) -> SourceLocation | None:
     if file is None:
         return None
     return SourceLocation(str(file), line or 1, 1)
@@ -133,7 +139,8 @@ def _location(file: Optional[PathLike], line: Optional[int]) -> Optional[SourceL
 # Locations -> pip requirement strings
 # ---------------------------------------------------------------------------
 
-def install_spec(location: str, base_dir: Optional[PathLike] = None) -> str:
+
+def install_spec(location: str, base_dir: PathLike | None = None) -> str:
     """Translate an extension location into what ``pip install`` accepts.
 
     ====================================================  ================================================
@@ -184,14 +191,15 @@ def install_spec(location: str, base_dir: Optional[PathLike] = None) -> str:
         return _ssh_spec(location)
     if scheme in ("http", "https"):
         return _http_spec(location)
-    if _looks_like_path(location) or (base_dir is not None
-                                      and _is_project_folder(Path(base_dir) / location)):
+    if _looks_like_path(location) or (
+        base_dir is not None and _is_project_folder(Path(base_dir) / location)
+    ):
         return str(_local_path(location, base_dir))
     return location  # a PyPI requirement such as pkg==1.0
 
 
 def _ssh_spec(location: str) -> str:
-    rest = location[len("ssh://"):]
+    rest = location[len("ssh://") :]
     # ssh://git@github.com:user/repo.git uses ':' before the path; pip wants '/'
     match = re.fullmatch(r"([^/@]+@)?([^/:]+):(?!\d+/)(.+)", rest)
     if match:
@@ -212,9 +220,9 @@ def _http_spec(location: str) -> str:
     for marker in (["-", "tree"], ["tree"], ["src"]):  # gitlab: /-/tree/, github: /tree/
         size = len(marker)
         for i in range(2, len(segments) - size + 1):
-            if segments[i:i + size] == marker and len(segments) > i + size:
+            if segments[i : i + size] == marker and len(segments) > i + size:
                 branch = segments[i + size]
-                subdirectory = "/".join(segments[i + size + 1:]) or None
+                subdirectory = "/".join(segments[i + size + 1 :]) or None
                 segments = segments[:i]
                 break
         if branch:
@@ -229,16 +237,19 @@ def _http_spec(location: str) -> str:
 
 
 def _looks_like_path(location: str) -> bool:
-    return (location.startswith((".", "/", "~")) or os.sep in location
-            or (os.altsep is not None and os.altsep in location)
-            or _is_project_folder(Path(location)))
+    return (
+        location.startswith((".", "/", "~"))
+        or os.sep in location
+        or (os.altsep is not None and os.altsep in location)
+        or _is_project_folder(Path(location))
+    )
 
 
 def _is_project_folder(path: Path) -> bool:
     return (path / "pyproject.toml").is_file() or (path / "setup.py").is_file()
 
 
-def _local_path(location: str, base_dir: Optional[PathLike]) -> Path:
+def _local_path(location: str, base_dir: PathLike | None) -> Path:
     raw = Path(os.path.expanduser(location))
     candidates = [raw] if raw.is_absolute() else [Path.cwd() / raw]
     if base_dir is not None and not raw.is_absolute():
@@ -249,12 +260,14 @@ def _local_path(location: str, base_dir: Optional[PathLike]) -> Path:
     tried = ", ".join(str(c) for c in candidates)
     raise ExtensionError(
         f"extension folder {location!r} does not exist (looked for {tried})",
-        hint="give the folder that holds the extension's pyproject.toml or setup.py")
+        hint="give the folder that holds the extension's pyproject.toml or setup.py",
+    )
 
 
 # ---------------------------------------------------------------------------
 # Import, install, ensure
 # ---------------------------------------------------------------------------
+
 
 def is_installed_module(name: str) -> bool:
     """Whether ``name`` can be imported (its spec is found), without importing it."""
@@ -264,7 +277,7 @@ def is_installed_module(name: str) -> bool:
         return False
 
 
-def import_modules(names: Iterable[str]) -> List[ModuleType]:
+def import_modules(names: Iterable[str]) -> list[ModuleType]:
     """Import each module and make its classes available as ``!module.Class``.
 
     The root logger's handlers and level are restored after each import, so
@@ -288,14 +301,17 @@ def import_modules(names: Iterable[str]) -> List[ModuleType]:
             if exc.name != name:
                 raise ExtensionError(
                     f"extension {name!r} cannot be imported: {exc}",
-                    hint=f"install the package that provides {exc.name!r}") from exc
+                    hint=f"install the package that provides {exc.name!r}",
+                ) from exc
             raise ExtensionError(
                 f"extension module {name!r} is not installed",
-                hint=f"pip install it, or {_INSTALL_HINT}") from exc
+                hint=f"pip install it, or {_INSTALL_HINT}",
+            ) from exc
         except Exception as exc:
             raise ExtensionError(
                 f"extension {name!r} failed to import: {type(exc).__name__}: {exc}",
-                hint="fix the error in the extension's code") from exc
+                hint="fix the error in the extension's code",
+            ) from exc
         finally:
             root.handlers[:] = handlers
             root.setLevel(level)
@@ -318,19 +334,21 @@ def register_namespace(module_name: str) -> None:
         add(module_name)
 
 
-def pip_command(specs: Sequence[str]) -> List[str]:
+def pip_command(specs: Sequence[str]) -> list[str]:
     """The command that installs ``specs`` with the running interpreter's pip."""
     return [sys.executable, "-m", "pip", "install", *specs]
 
 
-def _shell(specs: Sequence[str], python: Optional[str] = None) -> str:
-    words = ["pip", "install", *specs] if python is None else [python, "-m", "pip", "install",
-                                                                *specs]
+def _shell(specs: Sequence[str], python: str | None = None) -> str:
+    words = (
+        ["pip", "install", *specs] if python is None else [python, "-m", "pip", "install", *specs]
+    )
     return " ".join(shlex.quote(w) for w in words)
 
 
-def install_extension(module: str, spec: str, where: Optional[SourceLocation] = None,
-                      reinstall: bool = False) -> None:
+def install_extension(
+    module: str, spec: str, where: SourceLocation | None = None, reinstall: bool = False
+) -> None:
     """Install one extension with pip, and log every package pip replaced.
 
     With ``reinstall`` (a local folder installed before, whose content
@@ -355,12 +373,13 @@ def install_extension(module: str, spec: str, where: Optional[SourceLocation] = 
             f"installing extension {module!r} from {spec!r} failed "
             f"(pip exited with {proc.returncode}):\n{tail}",
             location=where,
-            hint=f"check the location; the command was: {_shell([spec], sys.executable)}")
+            hint=f"check the location; the command was: {_shell([spec], sys.executable)}",
+        )
     for package in replaced_packages(output):
         logger.warning("Installing extension %s replaced %s", module, package)
 
 
-def replaced_packages(pip_output: str) -> List[str]:
+def replaced_packages(pip_output: str) -> list[str]:
     """Packages pip reports as replaced (``Found existing installation: x 1.0``)."""
     found = re.findall(r"Found existing installation:\s*(.+?)\s*$", pip_output, re.MULTILINE)
     if found:
@@ -368,9 +387,12 @@ def replaced_packages(pip_output: str) -> List[str]:
     return re.findall(r"Successfully uninstalled\s+(\S+)", pip_output)
 
 
-def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
-                      file: Optional[PathLike] = None,
-                      lines: Optional[Mapping[str, int]] = None) -> None:
+def ensure_extensions(
+    extensions: Mapping[str, str],
+    install: bool = False,
+    file: PathLike | None = None,
+    lines: Mapping[str, int] | None = None,
+) -> None:
     """Make every declared extension importable, and register its tags.
 
     Parameters
@@ -399,7 +421,7 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
     extensions = parse_extensions(extensions, file)
     lines = dict(lines or {})
 
-    def where(module: str) -> Optional[SourceLocation]:
+    def where(module: str) -> SourceLocation | None:
         return _location(file, lines.get(module) or find_header_line(file, module))
 
     base_dir = Path(file).parent if file is not None else None
@@ -407,10 +429,14 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
     local = _local_folders(extensions, base_dir)
     copies = {m: sources.installed_from(folder) for m, folder in local.items()}
     # a folder is read only when there is something to compare it with
-    prints = {m: sources.fingerprint(folder) for m, folder in local.items()
-              if install or (copies[m] is not None and copies[m].recorded)}
-    stale = [m for m in prints if m not in missing
-             and sources.is_stale(local[m], copies[m], prints[m])]
+    prints = {
+        m: sources.fingerprint(folder)
+        for m, folder in local.items()
+        if install or (copies[m] is not None and copies[m].recorded)
+    }
+    stale = [
+        m for m in prints if m not in missing and sources.is_stale(local[m], copies[m], prints[m])
+    ]
     if install:  # an installed local folder whose content changed is installed again
         missing += stale
     else:
@@ -425,7 +451,8 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
             f"{'are' if len(missing) > 1 else 'is'} not installed "
             f"(declared as '{first}: {extensions[first]}')",
             location=where(first),
-            hint=f"run: {_shell(specs)}   or {_INSTALL_HINT}")
+            hint=f"run: {_shell(specs)}   or {_INSTALL_HINT}",
+        )
     for module in missing:
         location = where(module)
         try:
@@ -434,8 +461,11 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
             raise exc.at(location)
         again = module in stale
         if again:
-            logger.info("Extension %s: %s changed since it was installed; installing it again",
-                        module, local[module])
+            logger.info(
+                "Extension %s: %s changed since it was installed; installing it again",
+                module,
+                local[module],
+            )
         install_extension(module, spec, location, reinstall=again)
         importlib.invalidate_caches()
         if not is_installed_module(module):
@@ -443,18 +473,23 @@ def ensure_extensions(extensions: Mapping[str, str], install: bool = False,
                 f"pip installed {spec!r} but module {module!r} is still not importable",
                 location=location,
                 hint="the key must be the package's top-level import name, not its "
-                     "distribution name")
+                "distribution name",
+            )
         if module in local:
             copies[module] = sources.write_record(local[module], prints[module])
     modules = import_modules(extensions)
     for module in modules:
-        _log_code_used(module, local.get(module.__name__), copies.get(module.__name__),
-                       prints.get(module.__name__))
+        _log_code_used(
+            module,
+            local.get(module.__name__),
+            copies.get(module.__name__),
+            prints.get(module.__name__),
+        )
 
 
-def _local_folders(extensions: Mapping[str, str], base_dir: Optional[Path]) -> Dict[str, Path]:
+def _local_folders(extensions: Mapping[str, str], base_dir: Path | None) -> dict[str, Path]:
     """Find the extensions whose location is a local folder, with that folder."""
-    found: Dict[str, Path] = {}
+    found: dict[str, Path] = {}
     for module, location in extensions.items():
         try:
             spec = install_spec(location, base_dir)
@@ -469,39 +504,60 @@ def _local_folders(extensions: Mapping[str, str], base_dir: Optional[Path]) -> D
 _warned: set = set()
 
 
-def _warn_stale(module: str, folder: Path, copy: Optional[sources.InstalledCopy]) -> None:
+def _warn_stale(module: str, folder: Path, copy: sources.InstalledCopy | None) -> None:
     """Say, once per process, that an installed local extension is older than its folder."""
     if copy is None or not copy.recorded or module in _warned:
         return  # run from the folder itself, or installed by hand: nothing to compare
     _warned.add(module)
-    logger.warning("Extension %s: %s changed since it was installed (%s); this run uses the "
-                   "installed copy. Rerun with -i to install it again.", module, folder,
-                   copy.recorded.get("installed", "at an unknown time"))
+    logger.warning(
+        "Extension %s: %s changed since it was installed (%s); this run uses the "
+        "installed copy. Rerun with -i to install it again.",
+        module,
+        folder,
+        copy.recorded.get("installed", "at an unknown time"),
+    )
 
 
-def _log_code_used(module: ModuleType, folder: Optional[Path],
-                   copy: Optional[sources.InstalledCopy], print_: Optional[str]) -> None:
+def _log_code_used(
+    module: ModuleType, folder: Path | None, copy: sources.InstalledCopy | None, print_: str | None
+) -> None:
     """Log where the code of an extension comes from (file, distribution, source folder)."""
     where = getattr(module, "__file__", None) or "a namespace package"
     if folder is None:
         logger.info("Extension %s: code from %s", module.__name__, where)
     elif copy is None:
-        logger.info("Extension %s: code from %s (folder %s, content %s)", module.__name__,
-                    where, folder, (print_ or "")[:12])
+        logger.info(
+            "Extension %s: code from %s (folder %s, content %s)",
+            module.__name__,
+            where,
+            folder,
+            (print_ or "")[:12],
+        )
     elif copy.editable:
-        logger.info("Extension %s: code from %s (%s %s, editable install of %s)",
-                    module.__name__, where, copy.name, copy.version, folder)
+        logger.info(
+            "Extension %s: code from %s (%s %s, editable install of %s)",
+            module.__name__,
+            where,
+            copy.name,
+            copy.version,
+            folder,
+        )
     else:
         recorded = copy.recorded or {}
-        logger.info("Extension %s: code from %s (%s %s, installed %s from %s, content %s)",
-                    module.__name__, where, copy.name, copy.version,
-                    recorded.get("installed", "by hand"), folder,
-                    str(recorded.get("fingerprint", "unknown"))[:12])
+        logger.info(
+            "Extension %s: code from %s (%s %s, installed %s from %s, content %s)",
+            module.__name__,
+            where,
+            copy.name,
+            copy.version,
+            recorded.get("installed", "by hand"),
+            folder,
+            str(recorded.get("fingerprint", "unknown"))[:12],
+        )
 
 
-def _spec_for_message(location: str, base_dir: Optional[Path]) -> str:
+def _spec_for_message(location: str, base_dir: Path | None) -> str:
     try:
         return install_spec(location, base_dir)
     except ExtensionError:
         return location
-

@@ -26,8 +26,10 @@ logger = logging.getLogger(__name__)
 # (where, argument) pairs already warned about: a config loaded twice warns once
 _warned: set = set()
 
-_SETS_METRIC = ("Flambé sets metric and mode itself, from the stage's metric() "
-                "(higher is better unless the component says otherwise)")
+_SETS_METRIC = (
+    "Flambé sets metric and mode itself, from the stage's metric() "
+    "(higher is better unless the component says otherwise)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ RAY_SEARCHER_REMOVED: dict[str, Removed] = {
     "max_concurrent": Removed(
         "Ray 2 limits a search algorithm's running trials with ConcurrencyLimiter: write "
         "`!ray.ConcurrencyLimiter {searcher: !ray.<Searcher> {...}, max_concurrent: N}`",
-        refused=True),
+        refused=True,
+    ),
 }
 
 
@@ -74,15 +77,19 @@ def _ray_class(cls: type) -> type | None:
 
 
 def _is_searcher(cls: type) -> bool:
-    return any(klass.__name__ == "Searcher" and klass.__module__.startswith("ray.tune.search")
-               for klass in cls.__mro__)
+    return any(
+        klass.__name__ == "Searcher" and klass.__module__.startswith("ray.tune.search")
+        for klass in cls.__mro__
+    )
 
 
-def translate_removed(cls: type, keywords: dict[str, Any],
-                      key_locations: Mapping[str, SourceLocation],
-                      location: SourceLocation | None = None,
-                      tag: str | None = None,
-                      ) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
+def translate_removed(
+    cls: type,
+    keywords: dict[str, Any],
+    key_locations: Mapping[str, SourceLocation],
+    location: SourceLocation | None = None,
+    tag: str | None = None,
+) -> tuple[dict[str, Any], dict[str, SourceLocation]]:
     """``keywords`` without the removed arguments that Flambé replaces.
 
     Dropped arguments are logged once each, at their own line; an argument
@@ -111,8 +118,13 @@ def translate_removed(cls: type, keywords: dict[str, Any],
             raise ArgumentError(f"{shown} no longer takes '{name}'", at, hint=removed.replaced_by)
         if (str(at), name) not in _warned:
             _warned.add((str(at), name))
-            logger.warning("%s%s: '%s' is ignored: %s", f"{at}: " if at else "", shown, name,
-                           removed.replaced_by)
+            logger.warning(
+                "%s%s: '%s' is ignored: %s",
+                f"{at}: " if at else "",
+                shown,
+                name,
+                removed.replaced_by,
+            )
         del kept[name]
         where.pop(name, None)
     return kept, where

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flambe.compile.registrable import Registrable, alias
 from flambe.errors import LinkError, MalformedLinkError, SourceLocation, UnpreparedLinkError
@@ -21,8 +22,9 @@ _LINK_RE = re.compile(rf"^(?P<root>{_ATTR})(?P<keys>(\[[^\[\]]+\])*)(?P<attrs>(\
 _KEY_RE = re.compile(r"\[([^\[\]]+)\]")
 
 
-def parse_link_str(link_str: str, location: Optional[SourceLocation] = None
-                   ) -> Tuple[List[str], List[str]]:
+def parse_link_str(
+    link_str: str, location: SourceLocation | None = None
+) -> tuple[list[str], list[str]]:
     """Split ``root[a][b].x.y`` into ``(['root', 'a', 'b'], ['x', 'y'])``.
 
     Raises
@@ -35,15 +37,17 @@ def parse_link_str(link_str: str, location: Optional[SourceLocation] = None
     match = _LINK_RE.match(text)
     if not match:
         raise MalformedLinkError(
-            f"malformed link '{link_str}'", location,
+            f"malformed link '{link_str}'",
+            location,
             hint="a link reads root[key][key].attr.attr: a root name, then any keys in brackets, "
-                 "then any attributes after dots (e.g. !@ model[embedder].hidden_size)")
+            "then any attributes after dots (e.g. !@ model[embedder].hidden_size)",
+        )
     schematic = [match.group("root")] + _KEY_RE.findall(match.group("keys"))
     attrs = [a for a in match.group("attrs").split(".") if a]
     return schematic, attrs
 
 
-def create_link_str(schematic_path: Sequence[str], attr_path: Optional[Sequence[str]] = None) -> str:
+def create_link_str(schematic_path: Sequence[str], attr_path: Sequence[str] | None = None) -> str:
     """The inverse of :func:`parse_link_str`."""
     if not schematic_path:
         raise MalformedLinkError("a link needs a root", hint="give at least the root name")
@@ -74,20 +78,25 @@ class Link(Registrable):
 
     """
 
-    def __init__(self, schematic_path: Sequence[str], attr_path: Optional[Sequence[str]] = None,
-                 target: Any = None, local: bool = True) -> None:
+    def __init__(
+        self,
+        schematic_path: Sequence[str],
+        attr_path: Sequence[str] | None = None,
+        target: Any = None,
+        local: bool = True,
+    ) -> None:
         self.schematic_path = list(schematic_path)
         self.attr_path = list(attr_path or [])
         self.target = target
         self.target_leaf: Any = None
         self.local = local
         self._resolved: Any = _UNSET
-        self.post_init_hooks: List[Callable[[Any], None]] = []
-        self._created_with_tag: Optional[str] = None
-        self._source: Optional[SourceLocation] = None
+        self.post_init_hooks: list[Callable[[Any], None]] = []
+        self._created_with_tag: str | None = None
+        self._source: SourceLocation | None = None
 
     @classmethod
-    def parse(cls, link_str: str, location: Optional[SourceLocation] = None) -> "Link":
+    def parse(cls, link_str: str, location: SourceLocation | None = None) -> Link:
         """Build a link from its string form."""
         schematic, attrs = parse_link_str(link_str, location)
         link = cls(schematic, attrs)
@@ -114,7 +123,7 @@ class Link(Registrable):
     def __repr__(self) -> str:
         return f"link({self.link_str})"
 
-    def __call__(self, stash: Optional[dict] = None) -> Any:
+    def __call__(self, stash: dict | None = None) -> Any:
         if self._resolved is not _UNSET:  # a link to None is cached too
             return self._resolved
         value = self._resolve()
@@ -125,11 +134,14 @@ class Link(Registrable):
 
     def _resolve(self) -> Any:
         from flambe.compile.schema import Schema
+
         if self.target is None:
             raise UnpreparedLinkError(
                 f"link '!@ {self.link_str}' is not bound: no enclosing mapping has a key "
-                f"'{self.root_schema}'", self._source,
-                hint="the root of a link must name an earlier stage, resource or sibling keyword")
+                f"'{self.root_schema}'",
+                self._source,
+                hint="the root of a link must name an earlier stage, resource or sibling keyword",
+            )
         current = _normalize(self.target)
         for key in self.schematic_path[1:]:
             current = _normalize(_child(current, key, self))
@@ -138,9 +150,11 @@ class Link(Registrable):
             if current._compiled is None:
                 raise UnpreparedLinkError(
                     f"link '!@ {self.link_str}' points to '{self._bracket_str()}', which is not "
-                    "compiled yet", self._source,
+                    "compiled yet",
+                    self._source,
                     hint="a link can only point to something defined before it: an earlier stage "
-                         "or an earlier sibling, never a later one or one of its own parents")
+                    "or an earlier sibling, never a later one or one of its own parents",
+                )
             current = current._compiled
         for attr in self.attr_path:
             try:
@@ -148,9 +162,11 @@ class Link(Registrable):
             except AttributeError as exc:
                 raise LinkError(
                     f"link '!@ {self.link_str}': {type(current).__name__} object has no "
-                    f"attribute {attr!r}", self._source,
+                    f"attribute {attr!r}",
+                    self._source,
                     hint="dot segments read attributes of the compiled object; use brackets to "
-                         "walk config keys") from exc
+                    "walk config keys",
+                ) from exc
         return current
 
     def _bracket_str(self) -> str:
@@ -165,15 +181,16 @@ class Link(Registrable):
         return representer.represent_link(node, tag)
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> "Link":
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Link:
         location = constructor.location(node)
         text = constructor.construct_scalar(node)
         if not isinstance(text, str) or not text.strip():
             raise MalformedLinkError("a link needs a string such as 'stage[key].attr'", location)
         return cls.parse(text, location)
 
-    def __deepcopy__(self, memo: dict) -> "Link":
+    def __deepcopy__(self, memo: dict) -> Link:
         import copy
+
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for key, value in vars(self).items():
@@ -188,6 +205,7 @@ class Link(Registrable):
 def _normalize(value: Any) -> Any:
     """Follow links to their values and compiled components back to their schemas."""
     from flambe.compile.component import Component
+
     if isinstance(value, Link):
         value = value()
     if isinstance(value, Component) and getattr(value, "_schema", None) is not None:
@@ -197,6 +215,7 @@ def _normalize(value: Any) -> Any:
 
 def _child(container: Any, key: str, link: Link) -> Any:
     from flambe.compile.schema import Schema
+
     try:
         if isinstance(container, Schema):
             return container.keywords[key]
@@ -207,7 +226,8 @@ def _child(container: Any, key: str, link: Link) -> Any:
         raise LinkError(
             f"could not resolve link '!@ {link.link_str}': no key '{key}' (Check all !@ entries.)",
             link._source,
-            hint="bracket segments must name config keys that exist under the root") from None
+            hint="bracket segments must name config keys that exist under the root",
+        ) from None
 
 
 @alias("call")
@@ -235,19 +255,23 @@ class PickledDataLink(Registrable):
         self.obj_id = str(obj_id)
         self.value = value
         self._has_value = value is not None
-        self._created_with_tag: Optional[str] = None
+        self._created_with_tag: str | None = None
 
-    def __call__(self, stash: Optional[dict] = None) -> Any:
+    def __call__(self, stash: dict | None = None) -> Any:
         if stash is not None and self.obj_id in stash:
             found = stash[self.obj_id]
             if self._has_value and not _same(found, self.value):
-                warnings.warn(f"stash entry {self.obj_id} differs from the first value read; "
-                              "keeping the first")
+                warnings.warn(
+                    f"stash entry {self.obj_id} differs from the first value read; "
+                    "keeping the first"
+                )
                 return self.value
             self.value, self._has_value = found, True
         if not self._has_value:
-            raise LinkError(f"stash entry '{self.obj_id}' is missing",
-                            hint="load the object with the stash.pkl saved beside its config")
+            raise LinkError(
+                f"stash entry '{self.obj_id}' is missing",
+                hint="load the object with the stash.pkl saved beside its config",
+            )
         return self.value
 
     @classmethod
@@ -255,16 +279,21 @@ class PickledDataLink(Registrable):
         return representer.represent_scalar(tag, node.obj_id)
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> "PickledDataLink":
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> PickledDataLink:
         return cls(str(constructor.construct_scalar(node)))
 
 
 def _same(a: Any, b: Any) -> bool:
     try:
         import torch
+
         if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
-            return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
+            return (
+                isinstance(a, torch.Tensor)
+                and isinstance(b, torch.Tensor)
+                and a.shape == b.shape
                 and bool(torch.equal(a, b))
+            )
     except ImportError:  # pragma: no cover
         pass
     try:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable, Dict, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 from flambe.compile.state import FLAMBE_MODULE_KEY, STATE_DICT_DELIMETER, State, walk
 
@@ -30,7 +31,9 @@ def eligible(state: State, force: bool, may_import: bool = True) -> bool:
     save are looked up only among modules already imported.
     """
     import torch
+
     from flambe.plugins.manager import import_object
+
     if not force:
         numel = sum(v.numel() for v in state.values() if isinstance(v, torch.Tensor))
         if numel < FAST_INIT_MIN_NUMEL:
@@ -53,6 +56,7 @@ def eligible(state: State, force: bool, may_import: bool = True) -> bool:
 
 def _meta_tensors(value: Any) -> bool:
     import torch
+
     if isinstance(value, torch.Tensor):
         return value.is_meta
     if isinstance(value, (list, tuple, set)):
@@ -83,19 +87,21 @@ def _restorable_on_meta(obj: Any, state: State) -> bool:
     return True
 
 
-def build_on_meta(state: State, build: Callable[[], Any], source: str) -> Optional[Any]:
+def build_on_meta(state: State, build: Callable[[], Any], source: str) -> Any | None:
     """Build the saved model on the meta device (no random init), then allocate it empty.
 
     Returns ``None`` when that is not safe for this object: the normal path
     then builds it again, on the default device.
     """
     import torch
+
     try:
         with torch.device("meta"):
             obj = build()
     except Exception as exc:  # anything that needs real tensors in __init__
-        logger.debug("building %s on the meta device failed (%s); building it normally",
-                     source, exc)
+        logger.debug(
+            "building %s on the meta device failed (%s); building it normally", source, exc
+        )
         return None
     if not isinstance(obj, torch.nn.Module) or not _restorable_on_meta(obj, state):
         logger.debug("%s holds tensors the state does not restore; building it normally", source)
@@ -113,10 +119,11 @@ def build_on_meta(state: State, build: Callable[[], Any], source: str) -> Option
     return obj
 
 
-def _shared_tensors(module: Any) -> List[List[str]]:
+def _shared_tensors(module: Any) -> list[list[str]]:
     """Names of parameters and buffers that are one and the same tensor (tied weights)."""
-    groups: Dict[int, List[str]] = {}
+    groups: dict[int, list[str]] = {}
     for name, tensor in list(module.named_parameters(remove_duplicate=False)) + list(
-            module.named_buffers(remove_duplicate=False)):
+        module.named_buffers(remove_duplicate=False)
+    ):
         groups.setdefault(id(tensor), []).append(name)
     return [names for names in groups.values() if len(names) > 1]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 TORCH_MODULES = ("torch.nn", "torch.optim", "torch.optim.lr_scheduler", "torch")
 RAY_MODULES = ("ray.tune.schedulers", "ray.tune.search")
@@ -28,7 +29,7 @@ RAY_SEARCHERS = {
 }
 
 
-def _find(name: str, modules: Sequence[str]) -> Optional[type]:
+def _find(name: str, modules: Sequence[str]) -> type | None:
     if "." in name:
         obj: Any = importlib.import_module(modules[-1].split(".")[0])
         for part in name.split("."):
@@ -43,12 +44,12 @@ def _find(name: str, modules: Sequence[str]) -> Optional[type]:
     return None
 
 
-def resolve_torch(name: str) -> Optional[type]:
+def resolve_torch(name: str) -> type | None:
     """The torch class a ``!torch.<name>`` tag names, or ``None``."""
     return _find(name, TORCH_MODULES)
 
 
-def resolve_ray(name: str) -> Optional[type]:
+def resolve_ray(name: str) -> type | None:
     """The Ray Tune scheduler or search algorithm a ``!ray.<name>`` tag names, or ``None``."""
     if name in RAY_SEARCHERS:
         return getattr(importlib.import_module(RAY_SEARCHERS[name]), name, None)

@@ -13,11 +13,12 @@ before any output folder is created or any trial starts.
 from __future__ import annotations
 
 import weakref
-from typing import Any, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from flambe.errors import ConfigError, FlambeError
 
-_CHECKED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_CHECKED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 class ConfigProblems(ConfigError):
@@ -48,9 +49,10 @@ def _order(problem: FlambeError) -> tuple:
     return ("", 0, 0) if where is None else (where.file, where.line, where.column)
 
 
-def config_problems(root: Any) -> List[FlambeError]:
+def config_problems(root: Any) -> list[FlambeError]:
     """Every problem :func:`preflight` would report, in the order of the file."""
     from flambe.compile.validate import check
+
     unique, seen = [], set()
     for problem in sorted(check(root), key=_order):
         if str(problem) not in seen:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 from abc import ABCMeta, abstractmethod
-from typing import Any, Callable, Optional, Type, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flambe.compile.registry import get_registry
 from flambe.errors import ConfigError, RegistrationError
@@ -40,8 +41,13 @@ class Registrable(metaclass=ABCMeta):
 
     """
 
-    def __init_subclass__(cls, should_register: bool = True, tag_override: Optional[str] = None,
-                          tag_namespace: Optional[str] = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        should_register: bool = True,
+        tag_override: str | None = None,
+        tag_namespace: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if should_register:
             get_registry().register(cls, tag_override or cls.__name__, tag_namespace)
@@ -53,16 +59,16 @@ class Registrable(metaclass=ABCMeta):
 
     @classmethod
     @abstractmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> Any:
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Any:
         """Build an object from a YAML ``node``; ``factory_name`` follows ``!Cls.`` if given."""
 
     @staticmethod
-    def get_default_tag(class_: type, factory_name: Optional[str] = None) -> str:
+    def get_default_tag(class_: type, factory_name: str | None = None) -> str:
         """The tag a class dumps with (its last registered tag), plus ``.factory_name``."""
         return get_registry().default_tag(class_, factory_name)
 
 
-def alias(tag: str, tag_namespace: Optional[str] = None) -> Callable[[RT], RT]:
+def alias(tag: str, tag_namespace: str | None = None) -> Callable[[RT], RT]:
     """Class decorator adding another tag; the top-most alias is the one dumped.
 
     Examples
@@ -72,9 +78,11 @@ def alias(tag: str, tag_namespace: Optional[str] = None) -> Callable[[RT], RT]:
     ...     ...
 
     """
+
     def decorator(cls: RT) -> RT:
         get_registry().register(cls, tag, tag_namespace)
         return cls
+
     return decorator
 
 
@@ -85,7 +93,9 @@ def register(cls: RT, tag: str) -> RT:
     """
     for method in ("to_yaml", "from_yaml"):
         if not callable(getattr(cls, method, None)):
-            raise RegistrationError(f"{cls.__qualname__} needs a {method} classmethod to be registered")
+            raise RegistrationError(
+                f"{cls.__qualname__} needs a {method} classmethod to be registered"
+            )
     get_registry().register(cls, tag)
     return cls
 
@@ -110,15 +120,18 @@ class registrable_factory:
         self.fn = fn
 
     def __set_name__(self, owner: type, name: str) -> None:
-        if not (isinstance(owner, type) and (issubclass(owner, Registrable)
-                                             or get_registry().tags_of(owner))):
+        if not (
+            isinstance(owner, type)
+            and (issubclass(owner, Registrable) or get_registry().tags_of(owner))
+        ):
             raise RegistrationError(
                 f"@registrable_factory {name!r} is on {owner.__qualname__}, which is not registrable",
-                hint="subclass flambe.compile.Component or Registrable")
+                hint="subclass flambe.compile.Component or Registrable",
+            )
         own = owner.__dict__.get("_flambe_own_factories")
         if own is None:  # each class gets its own set: factories never leak upwards
             own = set()
-            setattr(owner, "_flambe_own_factories", own)
+            owner._flambe_own_factories = own
         own.add(name)
         setattr(owner, name, self.fn)
 
@@ -138,7 +151,7 @@ class registration_context:
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
 
-    def __enter__(self) -> "registration_context":
+    def __enter__(self) -> registration_context:
         get_registry().push_context(self.namespace)
         return self
 
@@ -150,6 +163,7 @@ class registration_context:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -162,17 +176,21 @@ class MappedRegistrable(Registrable, should_register=False):
     """
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> Any:
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Any:
         location = constructor.location(node)
         if getattr(cls, "__abstractmethods__", None):
-            raise ConfigError(f"{cls.__qualname__} is abstract and cannot be built", location,
-                              hint="use a concrete subclass")
+            raise ConfigError(
+                f"{cls.__qualname__} is abstract and cannot be built",
+                location,
+                hint="use a concrete subclass",
+            )
         kwargs = constructor.construct_keywords(node, cls)
         build = getattr(cls, factory_name) if factory_name else cls
         try:
             instance = build(**kwargs)
         except TypeError as exc:
             from flambe.errors import ArgumentError
+
             raise ArgumentError(f"cannot build {cls.__qualname__}: {exc}", location) from exc
         instance._saved_kwargs = kwargs
         return instance

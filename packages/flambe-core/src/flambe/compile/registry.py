@@ -26,11 +26,17 @@ import inspect
 import logging
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any
 
-from flambe.errors import (FlambeError, PluginError, RegistrationError, SourceLocation,
-                           UnknownTagError)
+from flambe.errors import (
+    FlambeError,
+    PluginError,
+    RegistrationError,
+    SourceLocation,
+    UnknownTagError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +59,12 @@ class ResolvedTag:
     """
 
     cls: type
-    factory: Optional[str]
+    factory: str | None
     tag: str
 
 
-def _own_factories(cls: type) -> Set[str]:
-    names: Set[str] = set()
+def _own_factories(cls: type) -> set[str]:
+    names: set[str] = set()
     for klass in cls.__mro__:
         names.update(vars(klass).get("_flambe_own_factories", ()))
     return names
@@ -75,14 +81,14 @@ class Registry:
 
     """
 
-    def __init__(self, host_provider: Optional[Callable[[], Any]] = None) -> None:
+    def __init__(self, host_provider: Callable[[], Any] | None = None) -> None:
         self._host_provider = host_provider
-        self._by_tag: Dict[str, type] = {}
-        self._tags_of: Dict[type, List[str]] = {}
-        self._namespace_of: Dict[type, Optional[str]] = {}
-        self._module_namespaces: Set[str] = set()
-        self._wrappers: Dict[type, type] = {}
-        self._contexts: List[str] = []
+        self._by_tag: dict[str, type] = {}
+        self._tags_of: dict[type, list[str]] = {}
+        self._namespace_of: dict[type, str | None] = {}
+        self._module_namespaces: set[str] = set()
+        self._wrappers: dict[type, type] = {}
+        self._contexts: list[str] = []
         self._lock = threading.RLock()
 
     # -- plugin host ------------------------------------------------------
@@ -90,6 +96,7 @@ class Registry:
         if self._host_provider is not None:
             return self._host_provider()
         from flambe.plugins.manager import get_host
+
         return get_host()
 
     # -- registration -----------------------------------------------------
@@ -99,7 +106,7 @@ class Registry:
     def pop_context(self) -> None:
         self._contexts.pop()
 
-    def namespace_for(self, cls: type, explicit: Optional[str] = None) -> Optional[str]:
+    def namespace_for(self, cls: type, explicit: str | None = None) -> str | None:
         """The namespace a class registers under (context, explicit, module, none)."""
         if self._contexts:
             return self._contexts[-1]
@@ -108,7 +115,7 @@ class Registry:
         top = (cls.__module__ or "").split(".", 1)[0]
         return None if top in ANONYMOUS_NAMESPACES or not top else top
 
-    def register(self, cls: type, tag: str, namespace: Optional[str] = None) -> Optional[str]:
+    def register(self, cls: type, tag: str, namespace: str | None = None) -> str | None:
         """Register ``tag`` (without ``!``) for ``cls``; returns the full tag name.
 
         Registering a class under a second, different namespace warns and does nothing.
@@ -118,7 +125,11 @@ class Registry:
             if cls in self._namespace_of and self._namespace_of[cls] != ns:
                 logger.warning(
                     "%s is registered in namespace %r already; ignoring tag %r in namespace %r",
-                    cls.__qualname__, self._namespace_of[cls], tag, ns)
+                    cls.__qualname__,
+                    self._namespace_of[cls],
+                    tag,
+                    ns,
+                )
                 return None
             self._namespace_of[cls] = ns
             full = f"{ns}.{tag}" if ns else tag
@@ -137,15 +148,15 @@ class Registry:
         self._module_namespaces.add(module_name)
 
     # -- lookup -------------------------------------------------------------
-    def tags_of(self, cls: type) -> List[str]:
+    def tags_of(self, cls: type) -> list[str]:
         """Tags registered for ``cls`` itself, oldest first."""
         return list(self._tags_of.get(cls, ()))
 
-    def factories(self, cls: type) -> Set[str]:
+    def factories(self, cls: type) -> set[str]:
         """Factory method names usable as ``!Cls.name``: declared on ``cls`` or its bases."""
         return _own_factories(cls)
 
-    def default_tag(self, cls: type, factory: Optional[str] = None) -> str:
+    def default_tag(self, cls: type, factory: str | None = None) -> str:
         """The tag (with ``!``) ``cls`` dumps with: the last one it registered.
 
         Raises
@@ -161,18 +172,20 @@ class Registry:
                 raise RegistrationError(
                     f"class {cls.__module__}.{cls.__qualname__} has no YAML tag",
                     hint="subclass flambe.compile.Component (or Registrable), or declare the class "
-                         "in a plugin's flambe_tags hook")
+                    "in a plugin's flambe_tags hook",
+                )
         else:
             tag = tags[-1]
         if factory is not None:
             if factory not in self.factories(cls) and not self._is_wrapper_factory(cls, factory):
                 raise RegistrationError(
                     f"{cls.__qualname__} has no registered factory {factory!r}",
-                    hint="mark the classmethod with @registrable_factory")
+                    hint="mark the classmethod with @registrable_factory",
+                )
             tag = f"{tag}.{factory}"
         return "!" + tag
 
-    def _plugin_tag_for(self, cls: type) -> Optional[str]:
+    def _plugin_tag_for(self, cls: type) -> str | None:
         path = f"{cls.__module__}:{cls.__qualname__}"
         try:
             declared = self.host().tags()
@@ -193,7 +206,7 @@ class Registry:
                 return True
         return False
 
-    def resolve(self, tag: str, location: Optional[SourceLocation] = None) -> ResolvedTag:
+    def resolve(self, tag: str, location: SourceLocation | None = None) -> ResolvedTag:
         """Find the class a tag names (``!Cls``, ``!ns.Cls``, ``!Cls.factory``).
 
         Raises
@@ -210,17 +223,19 @@ class Registry:
         if "." in name:
             head, factory = name.rsplit(".", 1)
             head_cls = self._lookup(head)
-            if head_cls is not None and (factory in self.factories(head_cls)
-                                         or self._is_wrapper_factory(head_cls, factory)):
+            if head_cls is not None and (
+                factory in self.factories(head_cls) or self._is_wrapper_factory(head_cls, factory)
+            ):
                 return ResolvedTag(head_cls, factory, tag)
             if head_cls is not None:
                 raise UnknownTagError(
                     f"unknown tag '{tag}': {head_cls.__qualname__} has no factory {factory!r}",
                     location,
-                    hint=_factory_hint(head_cls, self.factories(head_cls)))
+                    hint=_factory_hint(head_cls, self.factories(head_cls)),
+                )
         raise self.unknown(tag, location)
 
-    def _lookup(self, name: str) -> Optional[type]:
+    def _lookup(self, name: str) -> type | None:
         cls = self._by_tag.get(name)
         if cls is not None:
             return cls
@@ -233,17 +248,20 @@ class Registry:
             ns = host.namespaces().get(prefix)
             if ns is not None:
                 from flambe.plugins.manager import import_object
+
                 try:
                     resolver = import_object(ns.import_path)
                 except Exception as exc:
                     raise PluginError(
                         f"tag namespace '{prefix}.' of plugin {ns.plugin!r} ({ns.distribution}) "
-                        f"failed to load: {type(exc).__name__}: {exc}") from exc
+                        f"failed to load: {type(exc).__name__}: {exc}"
+                    ) from exc
                 found = resolver(rest)
                 if found is not None:
                     return self._as_registrable(found, name)
-            if prefix in self._module_namespaces and (not _RESTRICTED.get()
-                                                      or prefix in sys.modules):
+            if prefix in self._module_namespaces and (
+                not _RESTRICTED.get() or prefix in sys.modules
+            ):
                 try:
                     module = importlib.import_module(prefix)
                 except ModuleNotFoundError as exc:
@@ -257,17 +275,20 @@ class Registry:
 
     def _import_target(self, name: str, target: Any) -> type:
         from flambe.plugins.manager import import_object
+
         try:
             found = import_object(target.import_path)
         except Exception as exc:
             raise PluginError(
                 f"tag '!{name}' of plugin {target.plugin!r} ({target.distribution}) could not be "
                 f"imported from {target.import_path}: {type(exc).__name__}: {exc}",
-                hint=f"reinstall {target.distribution}, or check its dependencies") from exc
+                hint=f"reinstall {target.distribution}, or check its dependencies",
+            ) from exc
         return self._as_registrable(found, name)
 
     def _as_registrable(self, found: Any, name: str) -> type:
         from flambe.compile.registrable import Registrable
+
         if not inspect.isclass(found):
             raise PluginError(f"tag '!{name}' points to {found!r}, which is not a class")
         if issubclass(found, Registrable) or self._tags_of.get(found):
@@ -278,6 +299,7 @@ class Registry:
             wrapper = self._wrappers.get(found)
             if wrapper is None:
                 from flambe.compile.component import dynamic_component
+
                 wrapper = dynamic_component(found, tag=None)
                 self._wrappers[found] = wrapper
             self._by_tag[name] = wrapper
@@ -286,13 +308,14 @@ class Registry:
                 tags.append(name)
             return wrapper
 
-    def unknown(self, tag: str, location: Optional[SourceLocation] = None) -> FlambeError:
+    def unknown(self, tag: str, location: SourceLocation | None = None) -> FlambeError:
         """The error for a tag nobody declares, with suggestions.
 
         When a plugin is to blame (it failed to load, or it and another
         claim the tag) the error says which distribution and why instead.
         """
         from flambe.plugins.known import distribution_for_tag
+
         name = tag[1:] if tag.startswith("!") else tag
         problem = self.host().tag_problem(name)
         if problem is not None:
@@ -308,21 +331,27 @@ class Registry:
                 if failed:
                     return UnknownTagError(
                         f"unknown tag '!{name}': it comes from {dist}, which is installed but "
-                        f"failed to load: {failed[0].error}", location,
+                        f"failed to load: {failed[0].error}",
+                        location,
                         hint=f"fix or reinstall {dist}; 'flambe plugins' lists every plugin "
-                             "and its error")
+                        "and its error",
+                    )
         close = difflib.get_close_matches(name, list(self.known_names()), n=3, cutoff=0.6)
         if close:
             hint_parts.append("did you mean " + ", ".join(f"'!{c}'" for c in close) + "?")
         if not hint_parts:
-            hint_parts.append("check the spelling, install the plugin that provides it, or "
-                              "declare the extension module in the config header (`my_ext: path`, "
-                              "then `---`)")
+            hint_parts.append(
+                "check the spelling, install the plugin that provides it, or "
+                "declare the extension module in the config header (`my_ext: path`, "
+                "then `---`)"
+            )
         broken = self.host().failures()
         if broken:
-            hint_parts.append("(plugins that failed to load: " + "; ".join(
-                f"{r.name!r} of {r.distribution}: {r.error}" for r in broken)
-                + "; see 'flambe plugins')")
+            hint_parts.append(
+                "(plugins that failed to load: "
+                + "; ".join(f"{r.name!r} of {r.distribution}: {r.error}" for r in broken)
+                + "; see 'flambe plugins')"
+            )
         return UnknownTagError(f"unknown tag '!{name}'", location, hint=" ".join(hint_parts))
 
     def known_names(self) -> Iterator[str]:
@@ -346,14 +375,17 @@ def _same_definition(a: type, b: type) -> bool:
     return a.__module__ == b.__module__ and a.__qualname__ == b.__qualname__
 
 
-def _factory_hint(cls: type, factories: Set[str]) -> str:
+def _factory_hint(cls: type, factories: set[str]) -> str:
     if factories:
         return "available factories: " + ", ".join(sorted(factories))
-    return f"{cls.__qualname__} declares no factories (mark a classmethod with @registrable_factory)"
+    return (
+        f"{cls.__qualname__} declares no factories (mark a classmethod with @registrable_factory)"
+    )
 
 
-_RESTRICTED: "contextvars.ContextVar[bool]" = contextvars.ContextVar("flambe_restricted_tags",
-                                                                      default=False)
+_RESTRICTED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "flambe_restricted_tags", default=False
+)
 
 
 @contextlib.contextmanager
@@ -372,7 +404,7 @@ def restricted() -> Iterator[None]:
         _RESTRICTED.reset(token)
 
 
-_registry: Optional[Registry] = None
+_registry: Registry | None = None
 _registry_lock = threading.Lock()
 
 

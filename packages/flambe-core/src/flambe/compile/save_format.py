@@ -17,12 +17,21 @@ import os
 from collections import OrderedDict
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Union
 
-from flambe.compile.state import (FLAMBE_CLASS_KEY, FLAMBE_CONFIG_KEY, FLAMBE_DIRECTORIES_KEY,
-                                  FLAMBE_MODULE_KEY, FLAMBE_PLUGINS_KEY, FLAMBE_SOURCE_KEY,
-                                  FLAMBE_STASH_KEY, KEEP_VARS_KEY, STATE_DICT_DELIMETER,
-                                  VERSION_KEY, State)
+from flambe.compile.state import (
+    FLAMBE_CLASS_KEY,
+    FLAMBE_CONFIG_KEY,
+    FLAMBE_DIRECTORIES_KEY,
+    FLAMBE_MODULE_KEY,
+    FLAMBE_PLUGINS_KEY,
+    FLAMBE_SOURCE_KEY,
+    FLAMBE_STASH_KEY,
+    KEEP_VARS_KEY,
+    STATE_DICT_DELIMETER,
+    VERSION_KEY,
+    State,
+)
 from flambe.errors import LoadError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -43,20 +52,27 @@ PLUGINS_FILE_NAME = "plugins.json"
 REQUIREMENTS_FILE_NAME = "requirements.txt"
 
 # metadata written as text files instead of inside state.pt
-_TEXT_METADATA = (VERSION_KEY, FLAMBE_CLASS_KEY, FLAMBE_MODULE_KEY, FLAMBE_SOURCE_KEY,
-                  FLAMBE_CONFIG_KEY, FLAMBE_STASH_KEY, FLAMBE_PLUGINS_KEY)
+_TEXT_METADATA = (
+    VERSION_KEY,
+    FLAMBE_CLASS_KEY,
+    FLAMBE_MODULE_KEY,
+    FLAMBE_SOURCE_KEY,
+    FLAMBE_CONFIG_KEY,
+    FLAMBE_STASH_KEY,
+    FLAMBE_PLUGINS_KEY,
+)
 TRUST_HINT = "load it with weights_only=False, only if you trust where the file comes from"
 
 # -- requirements ----------------------------------------------------------------------
 
-_frozen_requirements: Optional[List[str]] = None
+_frozen_requirements: list[str] | None = None
 
 
-def frozen_requirements(refresh: bool = False) -> List[str]:
+def frozen_requirements(refresh: bool = False) -> list[str]:
     """The installed distributions as sorted ``name==version`` lines (cached per process)."""
     global _frozen_requirements
     if _frozen_requirements is None or refresh:
-        found: Dict[str, str] = {}
+        found: dict[str, str] = {}
         for dist in importlib_metadata.distributions():
             name = dist.metadata["Name"] if dist.metadata else None
             if name and name.lower() not in found:
@@ -65,7 +81,7 @@ def frozen_requirements(refresh: bool = False) -> List[str]:
     return list(_frozen_requirements)
 
 
-def write_deps(filename: PathLike, deps: Optional[List[str]] = None) -> None:
+def write_deps(filename: PathLike, deps: list[str] | None = None) -> None:
     """Write ``deps`` (default: the installed distributions) newline-joined, no trailing newline."""
     Path(filename).write_text("\n".join(frozen_requirements() if deps is None else deps))
 
@@ -78,6 +94,7 @@ _PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
 def _is_plain(value: Any) -> bool:
     """True when torch's ``weights_only`` unpickler can read ``value`` back."""
     import torch
+
     if isinstance(value, (_PLAIN_SCALARS, torch.Tensor, torch.Size, torch.dtype, torch.device)):
         return True
     if type(value) in (list, tuple, set):
@@ -88,6 +105,7 @@ def _is_plain(value: Any) -> bool:
 
 
 # -- layout ------------------------------------------------------------------------------
+
 
 def _owner(key: str, directories: set) -> str:
     """The deepest component directory that ``key`` belongs to."""
@@ -100,7 +118,7 @@ def _owner(key: str, directories: set) -> str:
 
 
 def _relative(key: str, owner: str) -> str:
-    return key[len(owner) + 1:] if owner else key
+    return key[len(owner) + 1 :] if owner else key
 
 
 def _node_path(root: Path, node: str, directories: set) -> Path:
@@ -116,14 +134,14 @@ class _NodeFiles:
     """What one component directory holds, before it is written."""
 
     def __init__(self) -> None:
-        self.values: "OrderedDict[str, Any]" = OrderedDict()
-        self.objects: "OrderedDict[str, Any]" = OrderedDict()
-        self.order: List[str] = []
-        self.metadata: Dict[str, Any] = {}
-        self.flambe: Dict[str, Any] = {}
+        self.values: OrderedDict[str, Any] = OrderedDict()
+        self.objects: OrderedDict[str, Any] = OrderedDict()
+        self.order: list[str] = []
+        self.metadata: dict[str, Any] = {}
+        self.flambe: dict[str, Any] = {}
 
 
-def _split_state(state: State) -> Dict[str, _NodeFiles]:
+def _split_state(state: State) -> dict[str, _NodeFiles]:
     metadata = getattr(state, "_metadata", None) or {}
     directories = set(metadata.get(FLAMBE_DIRECTORIES_KEY) or ()) | {""}
     nodes = {d: _NodeFiles() for d in directories}
@@ -146,31 +164,48 @@ def _split_state(state: State) -> Dict[str, _NodeFiles]:
     return nodes
 
 
-def _write_node(folder: Path, node: _NodeFiles, is_root: bool, pickle_module: Any,
-                pickle_protocol: int) -> None:
+def _write_node(
+    folder: Path, node: _NodeFiles, is_root: bool, pickle_module: Any, pickle_protocol: int
+) -> None:
     import torch
+
     folder.mkdir(parents=True, exist_ok=True)
     plain_metadata = {k: v for k, v in node.metadata.items() if _is_plain(v)}
     odd_metadata = {k: v for k, v in node.metadata.items() if k not in plain_metadata}
-    payload = {"protocol": DEFAULT_SERIALIZATION_PROTOCOL_VERSION, "order": node.order,
-               "values": node.values, "pickled": list(node.objects), "metadata": plain_metadata,
-               "pickled_metadata": list(odd_metadata)}
+    payload = {
+        "protocol": DEFAULT_SERIALIZATION_PROTOCOL_VERSION,
+        "order": node.order,
+        "values": node.values,
+        "pickled": list(node.objects),
+        "metadata": plain_metadata,
+        "pickled_metadata": list(odd_metadata),
+    }
     torch.save(payload, folder / STATE_FILE_NAME, pickle_protocol=pickle_protocol)
     if node.objects or odd_metadata:
-        torch.save({"values": node.objects, "metadata": odd_metadata}, folder / OBJECTS_FILE_NAME,
-                   pickle_module=pickle_module, pickle_protocol=pickle_protocol)
+        torch.save(
+            {"values": node.objects, "metadata": odd_metadata},
+            folder / OBJECTS_FILE_NAME,
+            pickle_module=pickle_module,
+            pickle_protocol=pickle_protocol,
+        )
     flambe = node.flambe
     (folder / VERSION_FILE_NAME).write_text(
-        f"{flambe.get(FLAMBE_CLASS_KEY, '')}:{flambe.get(VERSION_KEY, '0.0.0')}")
+        f"{flambe.get(FLAMBE_CLASS_KEY, '')}:{flambe.get(VERSION_KEY, '0.0.0')}"
+    )
     (folder / CLASS_FILE_NAME).write_text(flambe.get(FLAMBE_MODULE_KEY, ""))
     (folder / SOURCE_FILE_NAME).write_text(flambe.get(FLAMBE_SOURCE_KEY, ""))
     (folder / CONFIG_FILE_NAME).write_text(flambe.get(FLAMBE_CONFIG_KEY, ""))
     (folder / PROTOCOL_VERSION_FILE_NAME).write_text(str(DEFAULT_SERIALIZATION_PROTOCOL_VERSION))
-    torch.save(flambe.get(FLAMBE_STASH_KEY, {}), folder / STASH_FILE_NAME,
-               pickle_module=pickle_module, pickle_protocol=pickle_protocol)
+    torch.save(
+        flambe.get(FLAMBE_STASH_KEY, {}),
+        folder / STASH_FILE_NAME,
+        pickle_module=pickle_module,
+        pickle_protocol=pickle_protocol,
+    )
     if is_root:
         (folder / PLUGINS_FILE_NAME).write_text(
-            json.dumps(flambe.get(FLAMBE_PLUGINS_KEY, {}), indent=2, sort_keys=True))
+            json.dumps(flambe.get(FLAMBE_PLUGINS_KEY, {}), indent=2, sort_keys=True)
+        )
         write_deps(folder / REQUIREMENTS_FILE_NAME)
 
 
@@ -178,8 +213,13 @@ def write_tree(state: State, root: Path, pickle_module: Any, pickle_protocol: in
     nodes = _split_state(state)
     directories = set(nodes)
     for name in sorted(nodes, key=lambda d: (d.count(STATE_DICT_DELIMETER), d)):
-        _write_node(_node_path(root, name, directories), nodes[name], name == "",
-                    pickle_module, pickle_protocol)
+        _write_node(
+            _node_path(root, name, directories),
+            nodes[name],
+            name == "",
+            pickle_module,
+            pickle_protocol,
+        )
 
 
 def _read_protocol(folder: Path) -> int:
@@ -195,59 +235,78 @@ def _read_protocol(folder: Path) -> int:
         raise LoadError(
             f"{folder} was saved with serialization protocol {protocol}; this version of "
             f"flambe reads protocols up to {HIGHEST_SERIALIZATION_PROTOCOL_VERSION}",
-            hint="upgrade flambe-core to load it")
+            hint="upgrade flambe-core to load it",
+        )
     return protocol
 
 
-def _torch_load(file: Path, map_location: Any, weights_only: bool, pickle_module: Any,
-                what: str) -> Any:
+def _torch_load(
+    file: Path, map_location: Any, weights_only: bool, pickle_module: Any, what: str
+) -> Any:
     import pickle
+
     import torch
+
     try:
         return torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         if weights_only:
-            raise LoadError(f"{file} holds {what} that only a trusted load can read "
-                            "(unpickling it may run code)", hint=TRUST_HINT) from exc
-    return torch.load(file, map_location=map_location, weights_only=False,
-                      pickle_module=pickle_module)
+            raise LoadError(
+                f"{file} holds {what} that only a trusted load can read "
+                "(unpickling it may run code)",
+                hint=TRUST_HINT,
+            ) from exc
+    return torch.load(
+        file, map_location=map_location, weights_only=False, pickle_module=pickle_module
+    )
 
 
-def _read_node(folder: Path, key: str, state: State, map_location: Any, weights_only: bool,
-               pickle_module: Any) -> None:
+def _read_node(
+    folder: Path, key: str, state: State, map_location: Any, weights_only: bool, pickle_module: Any
+) -> None:
     _read_protocol(folder)
-    payload = _torch_load(folder / STATE_FILE_NAME, map_location, weights_only, pickle_module,
-                          "values")
+    payload = _torch_load(
+        folder / STATE_FILE_NAME, map_location, weights_only, pickle_module, "values"
+    )
     values = payload.get("values", {})
     metadata = dict(payload.get("metadata", {}))
     pickled_keys = list(payload.get("pickled", [])) + list(payload.get("pickled_metadata", []))
-    objects: Dict[str, Any] = {"values": {}, "metadata": {}}
+    objects: dict[str, Any] = {"values": {}, "metadata": {}}
     if pickled_keys:
         if weights_only:
             raise LoadError(
                 f"{folder / OBJECTS_FILE_NAME} holds pickled values for "
                 + ", ".join(repr(_join(key, k)) for k in pickled_keys)
-                + "; unpickling them may run code from the file", hint=TRUST_HINT)
+                + "; unpickling them may run code from the file",
+                hint=TRUST_HINT,
+            )
         objects = torch_load_objects(folder / OBJECTS_FILE_NAME, map_location, pickle_module)
     metadata.update(objects.get("metadata", {}))
     for rel in payload.get("order", list(values)):
         state[_join(key, rel)] = values[rel] if rel in values else objects["values"][rel]
-    local: Dict[str, Any] = dict(metadata.pop("", {}))
+    local: dict[str, Any] = dict(metadata.pop("", {}))
     version_text = _read_text(folder / VERSION_FILE_NAME)
     if version_text is not None:
         class_name, _, version = version_text.rpartition(":")
         local[VERSION_KEY] = version or "0.0.0"
         if class_name:
             local[FLAMBE_CLASS_KEY] = class_name
-    for file_name, meta_key in ((CLASS_FILE_NAME, FLAMBE_MODULE_KEY),
-                                (SOURCE_FILE_NAME, FLAMBE_SOURCE_KEY),
-                                (CONFIG_FILE_NAME, FLAMBE_CONFIG_KEY)):
+    for file_name, meta_key in (
+        (CLASS_FILE_NAME, FLAMBE_MODULE_KEY),
+        (SOURCE_FILE_NAME, FLAMBE_SOURCE_KEY),
+        (CONFIG_FILE_NAME, FLAMBE_CONFIG_KEY),
+    ):
         text = _read_text(folder / file_name)
         if text is not None and (text or meta_key == FLAMBE_SOURCE_KEY):
             local[meta_key] = text
     if (folder / STASH_FILE_NAME).exists():
-        stash = _torch_load(folder / STASH_FILE_NAME, map_location, weights_only, pickle_module,
-                            "a stash of config values")
+        stash = _torch_load(
+            folder / STASH_FILE_NAME,
+            map_location,
+            weights_only,
+            pickle_module,
+            "a stash of config values",
+        )
         if stash:
             local[FLAMBE_STASH_KEY] = stash
     plugins = _read_text(folder / PLUGINS_FILE_NAME)
@@ -259,11 +318,13 @@ def _read_node(folder: Path, key: str, state: State, map_location: Any, weights_
     state._metadata[FLAMBE_DIRECTORIES_KEY].add(key)
 
 
-def torch_load_objects(file: Path, map_location: Any, pickle_module: Any) -> Dict[str, Any]:
+def torch_load_objects(file: Path, map_location: Any, pickle_module: Any) -> dict[str, Any]:
     """Unpickle an ``objects.pkl`` file (trusted mode only: it may run code)."""
     import torch
-    return torch.load(file, map_location=map_location, weights_only=False,
-                      pickle_module=pickle_module)
+
+    return torch.load(
+        file, map_location=map_location, weights_only=False, pickle_module=pickle_module
+    )
 
 
 def _join(key: str, rel: str) -> str:
@@ -272,15 +333,16 @@ def _join(key: str, rel: str) -> str:
     return f"{key}{STATE_DICT_DELIMETER}{rel}" if rel else key
 
 
-def _read_text(file: Path) -> Optional[str]:
+def _read_text(file: Path) -> str | None:
     return file.read_text() if file.exists() else None
 
 
 def read_tree(root: Path, map_location: Any, weights_only: bool, pickle_module: Any) -> State:
     if not (root / STATE_FILE_NAME).exists():
-        raise LoadError(f"{root} is not a flambe save: it has no {STATE_FILE_NAME}",
-                        hint="point to the folder written by flambe.save, or one of its "
-                             "component sub-folders")
+        raise LoadError(
+            f"{root} is not a flambe save: it has no {STATE_FILE_NAME}",
+            hint="point to the folder written by flambe.save, or one of its component sub-folders",
+        )
     state = State()
     state._metadata[FLAMBE_DIRECTORIES_KEY] = set()
     state._metadata[KEEP_VARS_KEY] = False

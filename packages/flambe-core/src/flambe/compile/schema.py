@@ -8,16 +8,27 @@ compiles the component (once: later calls return the same object).
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Dict, Iterator, List, MutableMapping, Optional, Type
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 from flambe.errors import FlambeError, SourceLocation
 
 _compiling: contextvars.ContextVar[int] = contextvars.ContextVar("flambe_compiling", default=0)
 
-_INSTANCE_ATTRS = frozenset({
-    "component_subclass", "factory_method", "keywords", "post_init_hooks", "_compiled",
-    "_extensions", "_created_with_tag", "_source", "_key_locations", "_anchor",
-})
+_INSTANCE_ATTRS = frozenset(
+    {
+        "component_subclass",
+        "factory_method",
+        "keywords",
+        "post_init_hooks",
+        "_compiled",
+        "_extensions",
+        "_created_with_tag",
+        "_source",
+        "_key_locations",
+        "_anchor",
+    }
+)
 
 
 class Schema(MutableMapping[str, Any]):
@@ -41,9 +52,14 @@ class Schema(MutableMapping[str, Any]):
 
     """
 
-    def __init__(self, component_subclass: Type[Any], _flambe_custom_factory_name: Optional[str] = None,
-                 **keywords: Any) -> None:
+    def __init__(
+        self,
+        component_subclass: type[Any],
+        _flambe_custom_factory_name: str | None = None,
+        **keywords: Any,
+    ) -> None:
         from flambe.compile.component import Component
+
         if not (isinstance(component_subclass, type) and issubclass(component_subclass, Component)):
             raise TypeError(f"Schema needs a Component subclass, got {component_subclass!r}")
         object.__setattr__(self, "component_subclass", component_subclass)
@@ -80,7 +96,9 @@ class Schema(MutableMapping[str, Any]):
         if name in keywords:
             return keywords[name]
         cls = self.__dict__.get("component_subclass")
-        raise AttributeError(f"schema of {getattr(cls, '__qualname__', '?')} has no keyword {name!r}")
+        raise AttributeError(
+            f"schema of {getattr(cls, '__qualname__', '?')} has no keyword {name!r}"
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _INSTANCE_ATTRS:
@@ -99,22 +117,23 @@ class Schema(MutableMapping[str, Any]):
     __hash__ = object.__hash__
 
     @property
-    def location(self) -> Optional[SourceLocation]:
+    def location(self) -> SourceLocation | None:
         """Where the schema was written, when it came from YAML."""
         return self._source
 
-    def key_location(self, key: str) -> Optional[SourceLocation]:
+    def key_location(self, key: str) -> SourceLocation | None:
         """Where the value of keyword ``key`` was written (falls back to the schema's place)."""
         return self._key_locations.get(key, self._source)
 
     # -- compiling -------------------------------------------------------------
-    def __call__(self, stash: Optional[Dict[str, Any]] = None, **overrides: Any) -> Any:
+    def __call__(self, stash: dict[str, Any] | None = None, **overrides: Any) -> Any:
         if self._compiled is not None:
             return self._compiled
         token = _compiling.set(_compiling.get() + 1)
         try:
             if _compiling.get() == 1:  # only the outermost call binds links
                 from flambe.compile.binding import bind_links
+
                 bind_links(self)
             try:
                 obj = self.component_subclass.compile(
@@ -122,7 +141,8 @@ class Schema(MutableMapping[str, Any]):
                     _flambe_extensions=self.aggregate_extensions_metadata(),
                     _flambe_stash=stash,
                     _flambe_schema=self,
-                    **{**self.keywords, **overrides})
+                    **{**self.keywords, **overrides},
+                )
             except FlambeError as exc:
                 raise exc.at(self._source)
         finally:
@@ -140,7 +160,7 @@ class Schema(MutableMapping[str, Any]):
         return obj
 
     # -- extensions metadata -------------------------------------------------
-    def add_extensions_metadata(self, extensions: Dict[str, str]) -> None:
+    def add_extensions_metadata(self, extensions: dict[str, str]) -> None:
         """Keep the extension entries that this schema's classes come from, recursively."""
         # a wrapper of a third-party class counts as that class's package (torch...)
         for schema in [self, *_iter_schemas(self.keywords)]:
@@ -150,7 +170,7 @@ class Schema(MutableMapping[str, Any]):
             own = {k: v for k, v in extensions.items() if k == top}
             object.__setattr__(schema, "_extensions", own)
 
-    def aggregate_extensions_metadata(self) -> Dict[str, str]:
+    def aggregate_extensions_metadata(self) -> dict[str, str]:
         """Own extension entries and those of every schema below."""
         merged = dict(self._extensions)
         for child in _iter_schemas(self.keywords):
@@ -159,16 +179,18 @@ class Schema(MutableMapping[str, Any]):
 
     # -- YAML ------------------------------------------------------------------
     @classmethod
-    def to_yaml(cls, representer: Any, node: "Schema", tag: Optional[str] = None) -> Any:
+    def to_yaml(cls, representer: Any, node: Schema, tag: str | None = None) -> Any:
         from flambe.compile.registry import get_registry
+
         tag = node._created_with_tag or get_registry().default_tag(
-            node.component_subclass, node.factory_method)
+            node.component_subclass, node.factory_method
+        )
         return representer.represent_mapping(tag, node.keywords)
 
 
-def _iter_schemas(value: Any) -> List[Schema]:
+def _iter_schemas(value: Any) -> list[Schema]:
     """Every schema in ``value`` and below, each once: a node shared by aliases is walked once."""
-    found: List[Schema] = []
+    found: list[Schema] = []
     seen: set = set()
     stack = [value]
     while stack:

@@ -43,7 +43,7 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import dill
 
@@ -67,8 +67,16 @@ from flambe.utils.faults import fault_point
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["save", "load", "save_state_to_file", "load_state_from_file", "DestinationExistsError",
-           "frozen_requirements", "write_deps", "HIGHEST_SERIALIZATION_PROTOCOL_VERSION"]
+__all__ = [
+    "save",
+    "load",
+    "save_state_to_file",
+    "load_state_from_file",
+    "DestinationExistsError",
+    "frozen_requirements",
+    "write_deps",
+    "HIGHEST_SERIALIZATION_PROTOCOL_VERSION",
+]
 
 
 TMP_PREFIX = ".flambe-save-"
@@ -82,6 +90,7 @@ class DestinationExistsError(FlambeError, ValueError):
 
 
 # -- save ------------------------------------------------------------------------------------
+
 
 def _destination(path: str, compress: bool, pickle_only: bool) -> str:
     final = path
@@ -101,7 +110,8 @@ def _check_free(final: str, overwrite: bool) -> None:
     raise DestinationExistsError(
         f"cannot save to {final!r}: the {what} already exists"
         + (" and is not empty" if what == "directory" else ""),
-        hint="pass overwrite=True to replace it, or choose another path")
+        hint="pass overwrite=True to replace it, or choose another path",
+    )
 
 
 def _replace(tmp: str, final: str) -> None:
@@ -148,6 +158,7 @@ def _exchange(a: str, b: str) -> bool:
         return False
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
     except (OSError, AttributeError):
@@ -234,7 +245,7 @@ def _is_complete(path: str) -> bool:
     return os.path.isfile(path)
 
 
-def previous_copy(path: str) -> Optional[str]:
+def previous_copy(path: str) -> str | None:
     """Find the copy an interrupted ``overwrite`` set aside, when ``path`` itself is missing.
 
     Returns the newest complete ``<path>.old-*``, or None (also when
@@ -252,9 +263,15 @@ def previous_copy(path: str) -> Optional[str]:
     return max(found, key=os.path.getmtime) if found else None
 
 
-def save_state_to_file(state: State, path: PathLike, compress: bool = False,
-                       pickle_only: bool = False, overwrite: bool = False,
-                       pickle_module: Any = dill, pickle_protocol: int = DEFAULT_PROTOCOL) -> str:
+def save_state_to_file(
+    state: State,
+    path: PathLike,
+    compress: bool = False,
+    pickle_only: bool = False,
+    overwrite: bool = False,
+    pickle_module: Any = dill,
+    pickle_protocol: int = DEFAULT_PROTOCOL,
+) -> str:
     """Write ``state`` to ``path``.
 
     Parameters
@@ -295,10 +312,12 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
 
     """
     from flambe import storage
+
     path = os.fspath(path)
     if not storage.is_local(path):
-        return _save_to_url(state, path, compress, pickle_only, overwrite, pickle_module,
-                            pickle_protocol)
+        return _save_to_url(
+            state, path, compress, pickle_only, overwrite, pickle_module, pickle_protocol
+        )
     path = os.path.abspath(storage.local_path(path))
     final = _destination(path, compress, pickle_only)
     _check_free(final, overwrite)
@@ -315,16 +334,23 @@ def save_state_to_file(state: State, path: PathLike, compress: bool = False,
         raise
 
 
-def _save_through_temp(state: State, final: str, compress: bool, pickle_only: bool,
-                       pickle_module: Any, pickle_protocol: int) -> str:
+def _save_through_temp(
+    state: State,
+    final: str,
+    compress: bool,
+    pickle_only: bool,
+    pickle_module: Any,
+    pickle_protocol: int,
+) -> str:
     """Build the save in a temporary folder beside ``final``, then put it in place."""
     import torch
+
     parent = os.path.dirname(final)
     tmp = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=parent)
     owner = os.open(os.path.join(tmp, OWNER_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(owner, fcntl.LOCK_EX)  # held until the end: the folder is not a leftover
-        member = os.path.basename(final[:-len(".tar.gz")] if compress else final)
+        member = os.path.basename(final[: -len(".tar.gz")] if compress else final)
         built = os.path.join(tmp, member)
         if pickle_only:
             torch.save(state, built, pickle_module=pickle_module, pickle_protocol=pickle_protocol)
@@ -345,30 +371,49 @@ def _save_through_temp(state: State, final: str, compress: bool, pickle_only: bo
     return final
 
 
-def _save_to_url(state: State, url: str, compress: bool, pickle_only: bool, overwrite: bool,
-                 pickle_module: Any, pickle_protocol: int) -> str:
+def _save_to_url(
+    state: State,
+    url: str,
+    compress: bool,
+    pickle_only: bool,
+    overwrite: bool,
+    pickle_module: Any,
+    pickle_protocol: int,
+) -> str:
     """Save to a local temporary folder, then upload it through the URL's storage backend."""
     from flambe import storage
+
     backend = storage.backend_for(url, "cannot save to")
     final = _destination(url.rstrip("/"), compress, pickle_only)
     if not overwrite and backend.exists(final):
-        raise DestinationExistsError(f"cannot save to {final!r}: something is there already",
-                                     hint="pass overwrite=True to replace it, or choose another "
-                                          "location")
+        raise DestinationExistsError(
+            f"cannot save to {final!r}: something is there already",
+            hint="pass overwrite=True to replace it, or choose another location",
+        )
     with tempfile.TemporaryDirectory(prefix="flambe-upload-") as tmp:
-        name = os.path.basename(final[:-len(".tar.gz")] if compress else final)
-        name = name[:-len(".pkl")] if pickle_only and name.endswith(".pkl") else name
-        produced = save_state_to_file(state, os.path.join(tmp, name or "saved"),
-                                      compress=compress, pickle_only=pickle_only,
-                                      pickle_module=pickle_module,
-                                      pickle_protocol=pickle_protocol)
+        name = os.path.basename(final[: -len(".tar.gz")] if compress else final)
+        name = name[: -len(".pkl")] if pickle_only and name.endswith(".pkl") else name
+        produced = save_state_to_file(
+            state,
+            os.path.join(tmp, name or "saved"),
+            compress=compress,
+            pickle_only=pickle_only,
+            pickle_module=pickle_module,
+            pickle_protocol=pickle_protocol,
+        )
         backend.upload(produced, final)
     return final
 
 
-def save(obj: Any, path: PathLike, compress: bool = False, pickle_only: bool = False,
-         overwrite: bool = False, pickle_module: Any = dill,
-         pickle_protocol: int = DEFAULT_PROTOCOL) -> str:
+def save(
+    obj: Any,
+    path: PathLike,
+    compress: bool = False,
+    pickle_only: bool = False,
+    overwrite: bool = False,
+    pickle_module: Any = dill,
+    pickle_protocol: int = DEFAULT_PROTOCOL,
+) -> str:
     """Save a component (config, state and code information) to ``path``.
 
     ``save(obj, path)`` is ``save_state_to_file(obj.get_state(), path, ...)``;
@@ -384,6 +429,7 @@ def save(obj: Any, path: PathLike, compress: bool = False, pickle_only: bool = F
 
     """
     from flambe.compile.code_built import config_for_code_built
+
     made = config_for_code_built(obj)  # checked before anything is written
     state = obj.get_state()
     if made is not None:
@@ -392,16 +438,23 @@ def save(obj: Any, path: PathLike, compress: bool = False, pickle_only: bool = F
         root[FLAMBE_CONFIG_KEY] = config
         if stash:
             root[FLAMBE_STASH_KEY] = dict(stash)
-    return save_state_to_file(state, path, compress=compress, pickle_only=pickle_only,
-                              overwrite=overwrite, pickle_module=pickle_module,
-                              pickle_protocol=pickle_protocol)
+    return save_state_to_file(
+        state,
+        path,
+        compress=compress,
+        pickle_only=pickle_only,
+        overwrite=overwrite,
+        pickle_module=pickle_module,
+        pickle_protocol=pickle_protocol,
+    )
 
 
 # -- load state ------------------------------------------------------------------------------
 
 
-def load_state_from_file(path: PathLike, map_location: Any = None, weights_only: bool = False,
-                         pickle_module: Any = dill) -> State:
+def load_state_from_file(
+    path: PathLike, map_location: Any = None, weights_only: bool = False, pickle_module: Any = dill
+) -> State:
     """Read the state saved at ``path`` (a save folder, a sub-folder, an archive or a ``.pkl``).
 
     Parameters
@@ -424,24 +477,31 @@ def load_state_from_file(path: PathLike, map_location: Any = None, weights_only:
 
     """
     from flambe.storage import local_path, open_local, scheme_of
+
     source = os.fspath(path)
     if scheme_of(source) in ("", "file"):
-        return _load_local_state(Path(local_path(source)), map_location, weights_only,
-                                 pickle_module)
+        return _load_local_state(
+            Path(local_path(source)), map_location, weights_only, pickle_module
+        )
     with open_local(source) as local:
         return _load_local_state(Path(local), map_location, weights_only, pickle_module)
 
 
-def _load_local_state(path: Path, map_location: Any, weights_only: bool,
-                      pickle_module: Any) -> State:
+def _load_local_state(
+    path: Path, map_location: Any, weights_only: bool, pickle_module: Any
+) -> State:
     if path.is_dir():
         return read_tree(path, map_location, weights_only, pickle_module)
     if not path.exists():
         previous = previous_copy(str(path))
         if previous is None:
             raise LoadError(f"cannot load {str(path)!r}: no such file or directory")
-        logger.warning("%s is missing: a save with overwrite=True was interrupted while it "
-                       "replaced it; loading the previous copy, %s", path, previous)
+        logger.warning(
+            "%s is missing: a save with overwrite=True was interrupted while it "
+            "replaced it; loading the previous copy, %s",
+            path,
+            previous,
+        )
         return _load_local_state(Path(previous), map_location, weights_only, pickle_module)
     if tarfile.is_tarfile(path):
         with tempfile.TemporaryDirectory(prefix="flambe-load-") as tmp:
@@ -453,23 +513,32 @@ def _load_local_state(path: Path, map_location: Any, weights_only: bool,
             top = members[0].split("/", 1)[0]
             return _load_local_state(Path(tmp) / top, map_location, weights_only, pickle_module)
     if weights_only:
-        raise LoadError(f"{str(path)!r} is a single-file pickle of a whole state; only a trusted "
-                        "load can read it (unpickling it may run code)", hint=TRUST_HINT)
+        raise LoadError(
+            f"{str(path)!r} is a single-file pickle of a whole state; only a trusted "
+            "load can read it (unpickling it may run code)",
+            hint=TRUST_HINT,
+        )
     import torch
-    state = torch.load(path, map_location=map_location, weights_only=False,
-                       pickle_module=pickle_module)
+
+    state = torch.load(
+        path, map_location=map_location, weights_only=False, pickle_module=pickle_module
+    )
     if not isinstance(state, dict):
-        raise LoadError(f"{str(path)!r} does not hold a flambe state "
-                        f"(found {type(state).__name__})")
+        raise LoadError(
+            f"{str(path)!r} does not hold a flambe state (found {type(state).__name__})"
+        )
     return state
 
 
 # -- load objects ---------------------------------------------------------------------------
 
-def _compile_saved_config(state: State, source: str, auto_install: bool,
-                          weights_only: bool = False) -> Any:
+
+def _compile_saved_config(
+    state: State, source: str, auto_install: bool, weights_only: bool = False
+) -> Any:
     if weights_only:
         from flambe.compile.registry import restricted
+
         with restricted():
             return _compile_saved_config_inert(state, source)
     return _compile_trusted(state, source, auto_install)
@@ -480,45 +549,55 @@ def _saved_config(state: State, source: str) -> str:
     if not config or not config.strip():
         raise LoadError(
             f"no config found in {source}: the object was built in code, not from YAML",
-            hint="build the object yourself and call obj.load_state(load_state_from_file(path))")
+            hint="build the object yourself and call obj.load_state(load_state_from_file(path))",
+        )
     return config
 
 
 def _compile_saved_config_inert(state: State, source: str) -> Any:
     """Rebuild in weights-only mode: no extension is imported or installed (see ``restricted``)."""
     from flambe.compile import yaml as flambe_yaml
+
     config = _saved_config(state, source)
     where = os.path.join(source, CONFIG_FILE_NAME)
     try:
         extensions, _, main, name = flambe_yaml.split_config(config, where)
         if extensions:
-            logger.info("weights_only: ignoring the extensions header of %s (%s); only classes "
-                        "already registered in this process can be rebuilt", where,
-                        ", ".join(sorted(extensions)))
+            logger.info(
+                "weights_only: ignoring the extensions header of %s (%s); only classes "
+                "already registered in this process can be rebuilt",
+                where,
+                ", ".join(sorted(extensions)),
+            )
         schema = flambe_yaml.build(main, name)
     except FlambeError as exc:
         raise LoadError(
-            f"the config saved in {source} cannot be rebuilt in weights-only mode: "
-            f"{exc.message}", location=exc.location,
+            f"the config saved in {source} cannot be rebuilt in weights-only mode: {exc.message}",
+            location=exc.location,
             hint="weights_only=True builds only classes that are already registered (installed "
-                 "plugins, modules you imported); import the module that defines the class "
-                 "yourself, or load with weights_only=False if you trust the file") from exc
+            "plugins, modules you imported); import the module that defines the class "
+            "yourself, or load with weights_only=False if you trust the file",
+        ) from exc
     return _instantiate(schema, state, source)
 
 
 def _instantiate(schema: Any, state: State, source: str) -> Any:
     if schema is None:
-        raise LoadError(f"no config found in {source}: "
-                        f"{os.path.join(source, CONFIG_FILE_NAME)} holds no object")
+        raise LoadError(
+            f"no config found in {source}: {os.path.join(source, CONFIG_FILE_NAME)} holds no object"
+        )
     if not callable(schema):
-        raise LoadError(f"the config saved in {source} describes a "
-                        f"{type(schema).__name__}, not a component")
+        raise LoadError(
+            f"the config saved in {source} describes a {type(schema).__name__}, not a component"
+        )
     try:
         return schema(state._metadata.get("", {}).get(FLAMBE_STASH_KEY) or {})
     except TypeError as exc:
-        raise LoadError(f"cannot rebuild the object saved in {source}: {exc}",
-                        hint="the class may have changed since the save, or come from an "
-                             "extension that is not installed") from exc
+        raise LoadError(
+            f"cannot rebuild the object saved in {source}: {exc}",
+            hint="the class may have changed since the save, or come from an "
+            "extension that is not installed",
+        ) from exc
 
 
 def _compile_trusted(state: State, source: str, auto_install: bool) -> Any:
@@ -530,7 +609,8 @@ def _compile_trusted(state: State, source: str, auto_install: bool) -> Any:
     if not config or not config.strip():
         raise LoadError(
             f"no config found in {source}: the object was built in code, not from YAML",
-            hint="build the object yourself and call obj.load_state(load_state_from_file(path))")
+            hint="build the object yourself and call obj.load_state(load_state_from_file(path))",
+        )
     where = os.path.join(source, CONFIG_FILE_NAME)
     try:
         # extensions must be importable before the main document is built
@@ -541,25 +621,36 @@ def _compile_trusted(state: State, source: str, auto_install: bool) -> Any:
     except (LoadError, ExtensionError):
         raise
     except FlambeError as exc:
-        raise LoadError(f"the config saved in {source} cannot be read: {exc.message}",
-                        location=exc.location, hint=exc.hint) from exc
+        raise LoadError(
+            f"the config saved in {source} cannot be read: {exc.message}",
+            location=exc.location,
+            hint=exc.hint,
+        ) from exc
     schema = loaded.root
     if schema is None:
         raise LoadError(f"no config found in {source}: {where} holds no object")
     if not callable(schema):
-        raise LoadError(f"the config saved in {source} describes a "
-                        f"{type(schema).__name__}, not a component")
+        raise LoadError(
+            f"the config saved in {source} describes a {type(schema).__name__}, not a component"
+        )
     try:
         return schema(root.get(FLAMBE_STASH_KEY) or {})
     except TypeError as exc:
-        raise LoadError(f"cannot rebuild the object saved in {source}: {exc}",
-                        hint="the class may have changed since the save, or come from an "
-                             "extension that is not installed") from exc
+        raise LoadError(
+            f"cannot rebuild the object saved in {source}: {exc}",
+            hint="the class may have changed since the save, or come from an "
+            "extension that is not installed",
+        ) from exc
 
 
-def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
-         weights_only: bool = False, strict: bool = False,
-         fast_init: Optional[bool] = None) -> Any:
+def load(
+    path: PathLike,
+    map_location: Any = None,
+    auto_install: bool = False,
+    weights_only: bool = False,
+    strict: bool = False,
+    fast_init: bool | None = None,
+) -> Any:
     """Rebuild the component saved at ``path`` and load its state.
 
     The object is compiled from the saved ``config.yaml`` (after making the
@@ -604,11 +695,13 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
     import contextlib
 
     import torch
+
     if weights_only and auto_install:
-        raise LoadError("auto_install=True cannot be combined with weights_only=True: installing "
-                        "what a file names runs code from it",
-                        hint="install the extensions yourself, or load trusted files with "
-                             "weights_only=False")
+        raise LoadError(
+            "auto_install=True cannot be combined with weights_only=True: installing "
+            "what a file names runs code from it",
+            hint="install the extensions yourself, or load trusted files with weights_only=False",
+        )
     source = os.fspath(path)
     state = load_state_from_file(source, map_location=map_location, weights_only=weights_only)
     # with map_location, the object is built where its tensors were mapped (cuda, meta...):
@@ -616,11 +709,14 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
     device = _single_device(state) if map_location is not None else None
     with torch.device(device) if device is not None else contextlib.nullcontext():
         obj = None
-        if fast_init is not False and meta_init.eligible(state, force=bool(fast_init),
-                                                         may_import=not weights_only):
+        if fast_init is not False and meta_init.eligible(
+            state, force=bool(fast_init), may_import=not weights_only
+        ):
             obj = meta_init.build_on_meta(
-                state, lambda: _compile_saved_config(state, source, auto_install, weights_only),
-                source)
+                state,
+                lambda: _compile_saved_config(state, source, auto_install, weights_only),
+                source,
+            )
         if obj is None:
             obj = _compile_saved_config(state, source, auto_install, weights_only)
         obj.load_state(state, strict=strict)
@@ -630,5 +726,6 @@ def load(path: PathLike, map_location: Any = None, auto_install: bool = False,
 def _single_device(state: State) -> Any:
     """The device holding every tensor of ``state``, or None (no tensor, or several devices)."""
     import torch
+
     devices = {value.device for value in state.values() if isinstance(value, torch.Tensor)}
     return devices.pop() if len(devices) == 1 else None

@@ -21,17 +21,34 @@ import functools
 import logging
 import sys
 from collections import OrderedDict
+from collections.abc import Iterator
 from importlib import metadata as importlib_metadata
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, NamedTuple
 
-from flambe.compile.versioning import (UNVERSIONED, VERSION_KEY, StateVersionWarning,
-                                       check_version, class_source, parse_version)
+from flambe.compile.versioning import (
+    UNVERSIONED,
+    VERSION_KEY,
+    StateVersionWarning,
+    check_version,
+    class_source,
+    parse_version,
+)
 from flambe.errors import LoadError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["State", "StatefulMixin", "LoadResult", "StateVersionWarning", "check_version",
-           "parse_version", "class_source", "class_import_path", "distribution_of", "walk"]
+__all__ = [
+    "State",
+    "StatefulMixin",
+    "LoadResult",
+    "StateVersionWarning",
+    "check_version",
+    "parse_version",
+    "class_source",
+    "class_import_path",
+    "distribution_of",
+    "walk",
+]
 
 # -- keys of the metadata dicts ------------------------------------------------
 STATE_DICT_DELIMETER = "."
@@ -43,14 +60,29 @@ FLAMBE_STASH_KEY = "_flambe_stash"
 FLAMBE_PLUGINS_KEY = "_flambe_plugins"
 FLAMBE_DIRECTORIES_KEY = "_flambe_directories"
 KEEP_VARS_KEY = "keep_vars"
-FLAMBE_METADATA_KEYS = (VERSION_KEY, FLAMBE_CLASS_KEY, FLAMBE_MODULE_KEY, FLAMBE_SOURCE_KEY,
-                        FLAMBE_CONFIG_KEY, FLAMBE_STASH_KEY, FLAMBE_PLUGINS_KEY)
+FLAMBE_METADATA_KEYS = (
+    VERSION_KEY,
+    FLAMBE_CLASS_KEY,
+    FLAMBE_MODULE_KEY,
+    FLAMBE_SOURCE_KEY,
+    FLAMBE_CONFIG_KEY,
+    FLAMBE_STASH_KEY,
+    FLAMBE_PLUGINS_KEY,
+)
 
 # Instance attributes that are flambe bookkeeping, never state.
-_SKIPPED_ATTRIBUTES = frozenset({
-    "_schema", "_saved_kwargs", "_created_with_tag", "_extensions", "_flambe_registered_attrs",
-    "_modules", "_parameters", "_buffers",
-})
+_SKIPPED_ATTRIBUTES = frozenset(
+    {
+        "_schema",
+        "_saved_kwargs",
+        "_created_with_tag",
+        "_extensions",
+        "_flambe_registered_attrs",
+        "_modules",
+        "_parameters",
+        "_buffers",
+    }
+)
 
 
 class State(OrderedDict):
@@ -66,17 +98,18 @@ class State(OrderedDict):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._metadata: Dict[str, Any] = OrderedDict()
+        self._metadata: dict[str, Any] = OrderedDict()
 
 
 class LoadResult(NamedTuple):
     """Keys that :meth:`StatefulMixin.load_state` expected but did not find, and the reverse."""
 
-    missing_keys: List[str]
-    unexpected_keys: List[str]
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 # -- class information ----------------------------------------------------------
+
 
 def class_import_path(cls: type) -> str:
     """``"module:QualifiedName"`` of ``cls``."""
@@ -84,12 +117,12 @@ def class_import_path(cls: type) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _packages_distributions() -> Dict[str, List[str]]:
+def _packages_distributions() -> dict[str, list[str]]:
     return dict(importlib_metadata.packages_distributions())
 
 
-@functools.lru_cache(maxsize=None)
-def distribution_of(module_name: str) -> Optional[Tuple[str, str]]:
+@functools.cache
+def distribution_of(module_name: str) -> tuple[str, str] | None:
     """The installed distribution (name, version) that provides ``module_name``.
 
     ``flambe.<sub>`` modules come from ``flambe-<sub>`` when such a
@@ -99,7 +132,7 @@ def distribution_of(module_name: str) -> Optional[Tuple[str, str]]:
     parts = module_name.split(".")
     if parts[0] in ("__main__", "builtins"):
         return None
-    candidates: List[str] = []
+    candidates: list[str] = []
     if parts[0] == "flambe":
         if len(parts) > 1:
             candidates.append(f"flambe-{parts[1]}")
@@ -113,11 +146,13 @@ def distribution_of(module_name: str) -> Optional[Tuple[str, str]]:
             continue
     if parts[0] == "flambe":
         import flambe
+
         return "flambe-core", flambe.__version__
     return None
 
 
 # -- traversal ------------------------------------------------------------------------
+
 
 def _torch() -> Any:
     """The torch module if it was imported; without it no object can be a tensor or module."""
@@ -148,7 +183,7 @@ def _dotted(key: str) -> str:
     return key + STATE_DICT_DELIMETER if key else ""
 
 
-def _children(obj: Any) -> Iterator[Tuple[str, Any, bool]]:
+def _children(obj: Any) -> Iterator[tuple[str, Any, bool]]:
     """(name, child, held_by_torch) for the components and modules ``obj`` holds directly."""
     for name, value in list(vars(obj).items()):
         if name in _SKIPPED_ATTRIBUTES or _is_optimizer_or_scheduler(value):
@@ -161,7 +196,7 @@ def _children(obj: Any) -> Iterator[Tuple[str, Any, bool]]:
 
 
 class _Node(NamedTuple):
-    key: str            # dotted path without trailing dot, '' for the root
+    key: str  # dotted path without trailing dot, '' for the root
     obj: Any
     owns_tensors: bool  # its tensors are saved/loaded through its own state_dict
 
@@ -172,7 +207,7 @@ def walk(root: Any, key: str = "") -> Iterator[_Node]:
     A node is a component, or a plain ``nn.Module`` whose tensors no
     ancestor module covers (a module held by a non-module component).
     """
-    visited: Set[int] = set()
+    visited: set[int] = set()
 
     def visit(obj: Any, key: str, covered: bool) -> Iterator[_Node]:
         if id(obj) in visited:
@@ -183,8 +218,9 @@ def walk(root: Any, key: str = "") -> Iterator[_Node]:
         if isinstance(obj, StatefulMixin) or owns:
             yield _Node(key, obj, owns)
         for name, child, held_by_torch in _children(obj):
-            yield from visit(child, _join(key, name), covered=(covered or is_module)
-                             and held_by_torch)
+            yield from visit(
+                child, _join(key, name), covered=(covered or is_module) and held_by_torch
+            )
 
     yield from visit(root, key, False)
 
@@ -221,27 +257,35 @@ class StatefulMixin:
             if not hasattr(self, name):
                 raise AttributeError(
                     f"{type(self).__name__} has no attribute {name!r} to register; "
-                    "assign it before calling register_attrs")
+                    "assign it before calling register_attrs"
+                )
         registered = self.__dict__.setdefault("_flambe_registered_attrs", [])
         for name in names:
             if name not in registered:
                 registered.append(name)
 
-    def _registered_attrs(self) -> List[str]:
+    def _registered_attrs(self) -> list[str]:
         return list(self.__dict__.get("_flambe_registered_attrs", ()))
 
     # -- user hooks ----------------------------------------------------------------
-    def _state(self, state: State, prefix: str, local_metadata: Dict[str, Any]) -> State:
+    def _state(self, state: State, prefix: str, local_metadata: dict[str, Any]) -> State:
         """Add custom entries to ``state`` (keys start with ``prefix``) and return it."""
         return state
 
-    def _load_state(self, state: State, prefix: str, local_metadata: Dict[str, Any],
-                    strict: bool, missing_keys: List[Any], unexpected_keys: List[Any],
-                    error_msgs: List[str]) -> None:
+    def _load_state(
+        self,
+        state: State,
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[Any],
+        unexpected_keys: list[Any],
+        error_msgs: list[str],
+    ) -> None:
         """Restore what :meth:`_state` added; append to ``error_msgs`` to fail the load."""
 
     @classmethod
-    def _migrate_state(cls, state: State, prefix: str, from_version: str) -> Optional[str]:
+    def _migrate_state(cls, state: State, prefix: str, from_version: str) -> str | None:
         """Upgrade, in place, the entries under ``prefix`` of a state saved by an older version.
 
         Called before loading when the saved version is older than
@@ -266,9 +310,9 @@ class StatefulMixin:
         return None
 
     # -- get ------------------------------------------------------------------------
-    def _local_metadata(self) -> Dict[str, Any]:
+    def _local_metadata(self) -> dict[str, Any]:
         cls = type(self)
-        local: Dict[str, Any] = {
+        local: dict[str, Any] = {
             VERSION_KEY: getattr(cls, VERSION_KEY, UNVERSIONED),
             FLAMBE_CLASS_KEY: cls.__name__,
             FLAMBE_MODULE_KEY: class_import_path(cls),
@@ -286,8 +330,9 @@ class StatefulMixin:
                     local[FLAMBE_STASH_KEY] = dict(stash)
         return local
 
-    def get_state(self, destination: Optional[State] = None, prefix: str = "",
-                  keep_vars: bool = False) -> State:
+    def get_state(
+        self, destination: State | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> State:
         """The state of this object and of every component and module it holds.
 
         Parameters
@@ -306,19 +351,21 @@ class StatefulMixin:
             ``_metadata`` holds one dict per component.
 
         """
-        return self._collect_state(destination, prefix.rstrip(STATE_DICT_DELIMETER),
-                                   keep_vars, with_metadata=True)
+        return self._collect_state(
+            destination, prefix.rstrip(STATE_DICT_DELIMETER), keep_vars, with_metadata=True
+        )
 
-    def _collect_state(self, destination: Optional[State], key: str, keep_vars: bool,
-                       with_metadata: bool) -> State:
+    def _collect_state(
+        self, destination: State | None, key: str, keep_vars: bool, with_metadata: bool
+    ) -> State:
         state = destination if destination is not None else State()
         if not hasattr(state, "_metadata"):
             state._metadata = OrderedDict()
         directories = state._metadata.setdefault(FLAMBE_DIRECTORIES_KEY, set())
         state._metadata[KEEP_VARS_KEY] = keep_vars
-        plugins: Dict[str, str] = {}
+        plugins: dict[str, str] = {}
         for node in walk(self, key):
-            local: Dict[str, Any] = {}
+            local: dict[str, Any] = {}
             component = isinstance(node.obj, StatefulMixin)
             if component and with_metadata:
                 local = node.obj._local_metadata()
@@ -370,21 +417,23 @@ class StatefulMixin:
         """
         metadata = getattr(state, "_metadata", None) or {}
         work = State(state)
-        work._metadata = OrderedDict((k, dict(v) if isinstance(v, dict) else v)
-                                     for k, v in metadata.items())
+        work._metadata = OrderedDict(
+            (k, dict(v) if isinstance(v, dict) else v) for k, v in metadata.items()
+        )
         nodes = list(walk(self))
         for node in nodes:  # upgrade old states before anything reads them
             if isinstance(node.obj, StatefulMixin):
                 self._migrate_node(work, node)
-        missing: List[Any] = []
-        unexpected: List[Any] = []
-        errors: List[str] = []
+        missing: list[Any] = []
+        unexpected: list[Any] = []
+        errors: list[str] = []
         for node in nodes:
             local = work._metadata.get(node.key, {})
             component = isinstance(node.obj, StatefulMixin)
             if component and VERSION_KEY in local:
-                check_version(type(node.obj), local[VERSION_KEY], node.key,
-                              local.get(FLAMBE_SOURCE_KEY))
+                check_version(
+                    type(node.obj), local[VERSION_KEY], node.key, local.get(FLAMBE_SOURCE_KEY)
+                )
             if node.owns_tensors:
                 _load_torch(node, work)
             if component:
@@ -392,8 +441,9 @@ class StatefulMixin:
                     full = _join(node.key, name)
                     if full in work:
                         setattr(node.obj, name, work[full])
-                node.obj._load_state(work, _dotted(node.key), local, strict, missing,
-                                     unexpected, errors)
+                node.obj._load_state(
+                    work, _dotted(node.key), local, strict, missing, unexpected, errors
+                )
         expected = self._collect_state(None, "", keep_vars=True, with_metadata=False)
         for k in expected:
             if k not in work and k not in missing:
@@ -404,12 +454,16 @@ class StatefulMixin:
         if strict and (missing or unexpected):
             errors.insert(0, _describe_keys(missing, unexpected))
         if errors:
-            raise LoadError(f"error(s) loading the state of {type(self).__name__}:\n  "
-                            + "\n  ".join(errors),
-                            hint="pass strict=False to load what matches" if strict else None)
+            raise LoadError(
+                f"error(s) loading the state of {type(self).__name__}:\n  " + "\n  ".join(errors),
+                hint="pass strict=False to load what matches" if strict else None,
+            )
         if missing or unexpected:
-            logger.warning("loading the state of %s: %s", type(self).__name__,
-                           _describe_keys(missing, unexpected))
+            logger.warning(
+                "loading the state of %s: %s",
+                type(self).__name__,
+                _describe_keys(missing, unexpected),
+            )
         return LoadResult(missing, unexpected)
 
     @staticmethod
@@ -421,13 +475,19 @@ class StatefulMixin:
         saved = local[VERSION_KEY]
         current = getattr(cls, VERSION_KEY, UNVERSIONED)
         if parse_version(saved, f"the saved version of {cls.__name__}") >= parse_version(
-                current, f"{cls.__name__}._flambe_version"):
+            current, f"{cls.__name__}._flambe_version"
+        ):
             return
         migrated = cls._migrate_state(state, _dotted(node.key), str(saved))
         if migrated is not None:
             parse_version(migrated, f"the version returned by {cls.__name__}._migrate_state")
-            logger.info("migrated the state of %s at '%s' from version %s to %s",
-                        cls.__name__, node.key, saved, migrated)
+            logger.info(
+                "migrated the state of %s at '%s' from version %s to %s",
+                cls.__name__,
+                node.key,
+                saved,
+                migrated,
+            )
             local[VERSION_KEY] = str(migrated)
 
 
@@ -435,24 +495,28 @@ def _load_torch(node: _Node, state: State) -> None:
     """Copy the tensors under ``node.key`` into the module with torch's own loader."""
     prefix = _dotted(node.key)
     if prefix:
-        sub: Any = OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                               if k.startswith(prefix))
-        sub._metadata = OrderedDict((k[len(prefix):] if k != node.key else "", v)
-                                    for k, v in state._metadata.items()
-                                    if isinstance(k, str) and (k == node.key
-                                                               or k.startswith(prefix)))
+        sub: Any = OrderedDict(
+            (k[len(prefix) :], v) for k, v in state.items() if k.startswith(prefix)
+        )
+        sub._metadata = OrderedDict(
+            (k[len(prefix) :] if k != node.key else "", v)
+            for k, v in state._metadata.items()
+            if isinstance(k, str) and (k == node.key or k.startswith(prefix))
+        )
     else:
         sub = state
     try:
         node.obj.load_state_dict(sub, strict=False)
     except RuntimeError as exc:
         where = f"'{node.key}'" if node.key else "the root"
-        raise LoadError(f"cannot load the tensors of {type(node.obj).__name__} at {where}: {exc}",
-                        hint="the saved model has another architecture; check the config "
-                             "the state was saved with") from exc
+        raise LoadError(
+            f"cannot load the tensors of {type(node.obj).__name__} at {where}: {exc}",
+            hint="the saved model has another architecture; check the config "
+            "the state was saved with",
+        ) from exc
 
 
-def _describe_keys(missing: List[Any], unexpected: List[Any]) -> str:
+def _describe_keys(missing: list[Any], unexpected: list[Any]) -> str:
     parts = []
     if missing:
         parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))

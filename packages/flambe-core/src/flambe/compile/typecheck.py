@@ -15,21 +15,22 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flambe.errors import ArgumentError, SourceLocation
 
-_HINTS: Dict[Tuple[Any, Optional[str]], Dict[str, Any]] = {}
+_HINTS: dict[tuple[Any, str | None], dict[str, Any]] = {}
 _UNKNOWN = object()
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def declared_types(cls: type, factory: Optional[str], init: Optional[Callable]) -> Dict[str, Any]:
+def declared_types(cls: type, factory: str | None, init: Callable | None) -> dict[str, Any]:
     """The resolved annotations of a constructor's parameters (cached per class)."""
     key = (cls, factory)
     if key in _HINTS:
         return _HINTS[key]
-    hints: Dict[str, Any] = {}
+    hints: dict[str, Any] = {}
     if init is not None:
         try:
             hints = typing.get_type_hints(init)
@@ -40,13 +41,14 @@ def declared_types(cls: type, factory: Optional[str], init: Optional[Callable]) 
     return hints
 
 
-def constructor_function(cls: type, factory: Optional[str]) -> Optional[Callable]:
+def constructor_function(cls: type, factory: str | None) -> Callable | None:
     """The function whose annotations the keywords of ``cls`` (or its factory) follow."""
     if factory:
         return getattr(cls, factory, None)
     from flambe.compile.component import Component
     from flambe.compile.registrable import Registrable
     from flambe.compile.state import StatefulMixin
+
     for klass in cls.__mro__:
         if klass in (Component, StatefulMixin, Registrable, object):
             continue
@@ -141,7 +143,7 @@ def _is_module_or_component(annotation: type) -> bool:
     return False
 
 
-def type_problem(value: Any, annotation: Any, default: Any) -> Optional[str]:
+def type_problem(value: Any, annotation: Any, default: Any) -> str | None:
     """Why ``value`` plainly cannot be a value of ``annotation`` (None when it may be)."""
     if not isinstance(value, (*_SCALARS, list, dict)):
         return None  # components, links, options: known only once built
@@ -164,10 +166,15 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspect.Parameter],
-                  kwargs: Mapping[str, Any], location: Optional[SourceLocation],
-                  key_locations: Optional[Mapping[str, SourceLocation]],
-                  shown: str) -> List[ArgumentError]:
+def type_problems(
+    cls: type,
+    factory: str | None,
+    params: Mapping[str, inspect.Parameter],
+    kwargs: Mapping[str, Any],
+    location: SourceLocation | None,
+    key_locations: Mapping[str, SourceLocation] | None,
+    shown: str,
+) -> list[ArgumentError]:
     """Values (each value a search option may take) whose declared type is plainly wrong.
 
     Parameters
@@ -187,14 +194,15 @@ def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspec
     hints = declared_types(cls, factory, constructor_function(cls, factory))
     if not hints:
         return []
-    problems: List[ArgumentError] = []
+    problems: list[ArgumentError] = []
     for key, value in kwargs.items():
         annotation = hints.get(key)
         if annotation is None or key not in params:
             continue
         if getattr(value, "_flambe_option", False):  # each value a variant may take
-            candidates = list(getattr(value, "elements", None) or getattr(value, "args", None)
-                              or [])
+            candidates = list(
+                getattr(value, "elements", None) or getattr(value, "args", None) or []
+            )
             if hasattr(value, "low") and hasattr(value, "high"):  # !s [low, high, k]
                 candidates = [value.low, value.high]
         else:
@@ -202,18 +210,27 @@ def type_problems(cls: type, factory: Optional[str], params: Mapping[str, inspec
         for candidate in candidates:
             why = type_problem(candidate, annotation, params[key].default)
             if why:
-                problems.append(ArgumentError(
-                    f"{shown} argument '{key}' {why}", (key_locations or {}).get(key, location),
-                    hint=_hint(key, annotation)))
+                problems.append(
+                    ArgumentError(
+                        f"{shown} argument '{key}' {why}",
+                        (key_locations or {}).get(key, location),
+                        hint=_hint(key, annotation),
+                    )
+                )
                 break
     return problems
 
 
 def _hint(key: str, annotation: Any) -> str:
     """How to write a value of ``annotation``."""
-    classes = [arg for arg in (typing.get_args(annotation) or (annotation,))
-               if isinstance(arg, type) and _is_module_or_component(arg)]
+    classes = [
+        arg
+        for arg in (typing.get_args(annotation) or (annotation,))
+        if isinstance(arg, type) and _is_module_or_component(arg)
+    ]
     if classes:
-        return (f"'{key}' takes a {classes[0].__name__}: write one with its tag "
-                f"(`{key}: !SomeClass {{...}}`) or link to one (`{key}: !@ stage.attr`)")
+        return (
+            f"'{key}' takes a {classes[0].__name__}: write one with its tag "
+            f"(`{key}: !SomeClass {{...}}`) or link to one (`{key}: !@ stage.attr`)"
+        )
     return f"give '{key}' a value of type {_name(annotation)}"

@@ -8,7 +8,7 @@ do not fit the signatures of the classes they are given to.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from flambe.compile.binding import bind_links
 from flambe.compile.schema import Schema
@@ -17,10 +17,11 @@ from flambe.errors import FlambeError, SourceLocation
 from flambe.utils.gcpause import without_gc
 
 
-def iter_schemas(root: Any) -> List[Schema]:
+def iter_schemas(root: Any) -> list[Schema]:
     """Every schema under ``root`` (depth-first, each once)."""
     from flambe.compile.binding import LEAF_TYPES, children
-    found: List[Schema] = []
+
+    found: list[Schema] = []
     seen: set = set()
 
     def walk(value: Any) -> None:
@@ -37,7 +38,7 @@ def iter_schemas(root: Any) -> List[Schema]:
     return found
 
 
-def link_globals(root: Any) -> Dict[str, Any]:
+def link_globals(root: Any) -> dict[str, Any]:
     """Names a root component gives its links besides its keywords (an experiment's resources).
 
     A root class lists them with a ``config_link_names(schema)`` class method.
@@ -48,32 +49,40 @@ def link_globals(root: Any) -> Dict[str, Any]:
     return {name: name for name in names(root)}
 
 
-def check(root: Any, errors: Optional[List[FlambeError]] = None) -> List[FlambeError]:
+def check(root: Any, errors: list[FlambeError] | None = None) -> list[FlambeError]:
     """Problems of a loaded config root (appended to ``errors`` when given)."""
     from flambe.compile.component import check_arguments
+
     errors = [] if errors is None else errors
     bind_links(root, globals_=link_globals(root), errors=errors, strict=True)
     for schema in iter_schemas(root):
-        errors.extend(check_arguments(schema.component_subclass, schema.factory_method,
-                                      schema.keywords,
-                                      schema.location, schema._key_locations,
-                                      schema._created_with_tag))
+        errors.extend(
+            check_arguments(
+                schema.component_subclass,
+                schema.factory_method,
+                schema.keywords,
+                schema.location,
+                schema._key_locations,
+                schema._created_with_tag,
+            )
+        )
         custom = getattr(schema.component_subclass, "validate_config", None)
         if callable(custom) and schema is root:
             errors.extend(custom(schema) or [])
     return errors
 
 
-def validate_text(text: str, file: str = "<string>", install: bool = False) -> List[FlambeError]:
+def validate_text(text: str, file: str = "<string>", install: bool = False) -> list[FlambeError]:
     """Every problem of a config given as text, without running anything."""
     return validate_text_root(text, file, install)[0]
 
 
 @without_gc
-def validate_text_root(text: str, file: str = "<string>", install: bool = False
-                       ) -> Tuple[List[FlambeError], Any]:
+def validate_text_root(
+    text: str, file: str = "<string>", install: bool = False
+) -> tuple[list[FlambeError], Any]:
     """Every problem of a config given as text, and its root as loaded (None if unreadable)."""
-    errors: List[FlambeError] = []
+    errors: list[FlambeError] = []
     try:
         extensions, lines, main, name = split_config(text, file)
     except FlambeError as exc:
@@ -81,6 +90,7 @@ def validate_text_root(text: str, file: str = "<string>", install: bool = False
     if extensions:
         from flambe.compile.extensions import ensure_extensions
         from flambe.compile.registry import get_registry
+
         for module, location in extensions.items():
             try:
                 ensure_extensions({module: location}, install=install, file=name, lines=lines)
@@ -93,7 +103,7 @@ def validate_text_root(text: str, file: str = "<string>", install: bool = False
     return errors, root
 
 
-def validate_file(path: str, install: bool = False) -> List[FlambeError]:
+def validate_file(path: str, install: bool = False) -> list[FlambeError]:
     """Every problem of the config file at ``path``."""
     with open(path, encoding="utf-8") as handle:
         return validate_text(handle.read(), path, install)

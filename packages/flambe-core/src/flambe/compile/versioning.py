@@ -21,7 +21,7 @@ import inspect
 import logging
 import re
 import warnings
-from typing import Any, Optional, Tuple
+from typing import Any
 
 from flambe.errors import LoadError, VersionMismatchError
 
@@ -35,7 +35,7 @@ class StateVersionWarning(UserWarning):
     """A saved state comes from another minor version, or an edited unversioned class."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def class_source(cls: type) -> str:
     """The source code of ``cls``, or ``''`` when it is unavailable (REPL, notebooks)."""
     cls = getattr(cls, "_flambe_wrapped", cls)  # wrappers of third-party classes
@@ -48,7 +48,7 @@ def class_source(cls: type) -> str:
 _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
 
 
-def parse_version(version: Any, what: str = "version") -> Tuple[int, int, int]:
+def parse_version(version: Any, what: str = "version") -> tuple[int, int, int]:
     """``"1.2.3"`` -> ``(1, 2, 3)``; anything after the patch number is ignored.
 
     Raises
@@ -59,12 +59,14 @@ def parse_version(version: Any, what: str = "version") -> Tuple[int, int, int]:
     """
     match = _VERSION_RE.match(str(version))
     if match is None:
-        raise LoadError(f"{what} {version!r} is not a semantic version",
-                        hint="write versions as 'MAJOR.MINOR.PATCH', for example '1.0.0'")
+        raise LoadError(
+            f"{what} {version!r} is not a semantic version",
+            hint="write versions as 'MAJOR.MINOR.PATCH', for example '1.0.0'",
+        )
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
-def check_version(cls: type, saved: Any, path: str, saved_source: Optional[str] = None) -> None:
+def check_version(cls: type, saved: Any, path: str, saved_source: str | None = None) -> None:
     """Compare the version a state was saved with to the current version of ``cls``.
 
     Parameters
@@ -96,20 +98,30 @@ def check_version(cls: type, saved: Any, path: str, saved_source: Optional[str] 
                 f"the source of {name} changed since its state at {where} was saved; "
                 f"the state is loaded anyway. Set {name}._flambe_version (for example to "
                 "'1.0.0') to have flambe check versions instead of sources",
-                StateVersionWarning, stacklevel=3)
+                StateVersionWarning,
+                stacklevel=3,
+            )
         return
     if saved_v[0] != current_v[0]:
         raise VersionMismatchError(
             f"cannot load the state of {name} at {where}: it was saved with version {saved}, "
             f"the class is now version {current} (major versions differ)",
             hint=f"load it with code whose {name}._flambe_version is {saved_v[0]}.x.x, or "
-                 f"implement {name}._migrate_state to upgrade states from version {saved} "
-                 f"and return the version the migrated state matches")
+            f"implement {name}._migrate_state to upgrade states from version {saved} "
+            f"and return the version the migrated state matches",
+        )
     if saved_v[1] != current_v[1]:
         warnings.warn(
             f"the state of {name} at {where} was saved with version {saved}; the class is now "
             f"version {current} (minor versions differ); loading it anyway",
-            StateVersionWarning, stacklevel=3)
+            StateVersionWarning,
+            stacklevel=3,
+        )
     elif saved_v[2] != current_v[2]:
-        logger.debug("state of %s at %s saved with version %s, class is version %s",
-                     name, where, saved, current)
+        logger.debug(
+            "state of %s at %s saved with version %s, class is version %s",
+            name,
+            where,
+            saved,
+            current,
+        )

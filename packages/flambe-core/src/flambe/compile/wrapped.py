@@ -8,9 +8,9 @@ is rebuilt from ``torch.nn.modules.linear.Linear``).
 from __future__ import annotations
 
 import importlib
-from typing import Any, Dict, Tuple
+from typing import Any
 
-cache: Dict[Tuple[type, type], type] = {}
+cache: dict[tuple[type, type], type] = {}
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +21,5 @@ def __getattr__(name: str) -> Any:
     for attr in qual_part.split("__"):
         obj = getattr(obj, attr)
     from flambe.compile.component import dynamic_component
+
     return dynamic_component(obj, tag=None)

@@ -21,8 +21,9 @@ import datetime
 import io
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Union
 
 from ruamel.yaml import YAML
 from ruamel.yaml.anchor import Anchor
@@ -48,7 +49,7 @@ def _yaml() -> YAML:
     return y
 
 
-def _read(source: Source, file: Optional[str]) -> Tuple[str, str]:
+def _read(source: Source, file: str | None) -> tuple[str, str]:
     if hasattr(source, "read"):
         text = source.read()  # type: ignore[union-attr]
         file = file or getattr(source, "name", None)
@@ -60,27 +61,33 @@ def _read(source: Source, file: Optional[str]) -> Tuple[str, str]:
 
 
 @without_gc
-def compose_all(source: Source, file: Optional[str] = None) -> Tuple[List[Node], str]:
+def compose_all(source: Source, file: str | None = None) -> tuple[list[Node], str]:
     """Parse YAML text into document nodes; syntax errors name file, line and column."""
     from flambe.compile.compose import compose_text
+
     text, name = _read(source, file)
     return compose_text(text, name, lambda t: _ruamel_compose(t, name)), name
 
 
-def _ruamel_compose(text: str, name: str) -> List[Node]:
+def _ruamel_compose(text: str, name: str) -> list[Node]:
     """ruamel.yaml's own composer: its syntax errors, located, for text no parser accepts."""
     try:
         return list(_yaml().compose_all(text))
     except RecursionError:
-        raise YAMLSyntaxError("invalid YAML nested too deeply to read", SourceLocation(name, 1, 1),
-                              hint="flatten the nesting") from None
+        raise YAMLSyntaxError(
+            "invalid YAML nested too deeply to read",
+            SourceLocation(name, 1, 1),
+            hint="flatten the nesting",
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation.from_mark(mark, name) if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YAMLSyntaxError(f"invalid YAML: {problem}", location,
-                              hint="check indentation, colons and brackets around this place"
-                              ) from None
+        raise YAMLSyntaxError(
+            f"invalid YAML: {problem}",
+            location,
+            hint="check indentation, colons and brackets around this place",
+        ) from None
     except YAMLError as exc:
         raise YAMLSyntaxError(f"invalid YAML: {exc}", SourceLocation(name, 1, 1)) from None
 
@@ -88,6 +95,7 @@ def _ruamel_compose(text: str, name: str) -> List[Node]:
 # ---------------------------------------------------------------------------
 # building values from nodes
 # ---------------------------------------------------------------------------
+
 
 class Invalid:
     """Placeholder for a node that failed to load while collecting every error."""
@@ -111,8 +119,7 @@ def _float(text: str) -> float:
     return float(text)
 
 
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
-          "FALSE": False}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
 def _bool(text: str) -> bool:
@@ -123,8 +130,12 @@ def _bool(text: str) -> bool:
 
 
 # plain scalars built without ruamel.yaml's constructor, for speed (the same values)
-_FAST_SCALARS = {STD + "int": _int, STD + "float": _float, STD + "bool": _bool,
-                 STD + "null": lambda text: None}
+_FAST_SCALARS = {
+    STD + "int": _int,
+    STD + "float": _float,
+    STD + "bool": _bool,
+    STD + "null": lambda text: None,
+}
 
 
 class LocatedDict(dict):
@@ -137,14 +148,14 @@ class LocatedDict(dict):
 
     """
 
-    key_locations: Dict[Any, SourceLocation] = {}
+    key_locations: dict[Any, SourceLocation] = {}
 
-    def location_of(self, key: Any) -> Optional[SourceLocation]:
+    def location_of(self, key: Any) -> SourceLocation | None:
         """Where the value of ``key`` was written (None when unknown)."""
         return self.key_locations.get(key)
 
 
-def location_in(mapping: Any, key: Any) -> Optional[SourceLocation]:
+def location_in(mapping: Any, key: Any) -> SourceLocation | None:
     """Where the value of ``key`` was written in a mapping loaded from YAML (None otherwise)."""
     return getattr(mapping, "key_locations", {}).get(key)
 
@@ -161,10 +172,10 @@ class Constructor:
 
     """
 
-    def __init__(self, file: str = "<string>", errors: Optional[List[FlambeError]] = None) -> None:
+    def __init__(self, file: str = "<string>", errors: list[FlambeError] | None = None) -> None:
         self.file = file
         self.errors = errors
-        self._memo: Dict[int, Any] = {}
+        self._memo: dict[int, Any] = {}
         self._safe = YAML(typ="safe", pure=True).constructor
 
     def location(self, node: Node) -> SourceLocation:
@@ -226,18 +237,20 @@ class Constructor:
     def construct_scalar(self, node: Node) -> Any:
         """The scalar value of a node, as a string (``None`` for an empty node)."""
         if not isinstance(node, ScalarNode):
-            raise ConfigError(f"expected a single value after {node.tag}, found a "
-                              f"{'mapping' if isinstance(node, MappingNode) else 'list'}",
-                              self.location(node))
+            raise ConfigError(
+                f"expected a single value after {node.tag}, found a "
+                f"{'mapping' if isinstance(node, MappingNode) else 'list'}",
+                self.location(node),
+            )
         return node.value
 
-    def construct_sequence(self, node: Node) -> List[Any]:
+    def construct_sequence(self, node: Node) -> list[Any]:
         """A list of built values."""
         if not isinstance(node, SequenceNode):
             raise ConfigError(f"expected a list after {node.tag}", self.location(node))
         return [self.construct_object(child) for child in node.value]
 
-    def construct_mapping(self, node: Node) -> Dict[Any, Any]:
+    def construct_mapping(self, node: Node) -> dict[Any, Any]:
         """A dict of built values (``<<`` merge keys honoured, duplicate keys rejected).
 
         The dict is a :class:`LocatedDict`: it knows where each of its values was written.
@@ -246,12 +259,13 @@ class Constructor:
         result.key_locations = where
         return result
 
-    def _mapping(self, node: Node, result: Optional[Dict[Any, Any]] = None
-                 ) -> Tuple[Dict[Any, Any], Dict[Any, SourceLocation]]:
+    def _mapping(
+        self, node: Node, result: dict[Any, Any] | None = None
+    ) -> tuple[dict[Any, Any], dict[Any, SourceLocation]]:
         if not isinstance(node, MappingNode):
             raise ConfigError(f"expected a mapping after {node.tag}", self.location(node))
         result = {} if result is None else result
-        where: Dict[Any, SourceLocation] = {}
+        where: dict[Any, SourceLocation] = {}
         for key_node, value_node in node.value:
             if key_node.value == "<<" and key_node.tag == STD + "merge":
                 merged = self.construct_object(value_node)
@@ -264,8 +278,11 @@ class Constructor:
             if isinstance(key, (list, dict)):
                 raise ConfigError("a mapping key must be a single value", self.location(key_node))
             if key in where:
-                raise ConfigError(f"duplicate key '{key}' (first at line {where[key].line})",
-                                  self.location(key_node), hint="remove or rename one of them")
+                raise ConfigError(
+                    f"duplicate key '{key}' (first at line {where[key].line})",
+                    self.location(key_node),
+                    hint="remove or rename one of them",
+                )
             where[key] = self.location(value_node)
             result[key] = self.construct_object(value_node)
         return result, where
@@ -277,23 +294,33 @@ class Constructor:
         """
         if isinstance(node, ScalarNode):
             if node.value not in ("", "~", "null", "Null", "NULL"):
-                logger.warning("%s: the value %r after %s is ignored (a component takes a mapping "
-                               "of keyword arguments)", self.location(node), node.value, node.tag)
+                logger.warning(
+                    "%s: the value %r after %s is ignored (a component takes a mapping "
+                    "of keyword arguments)",
+                    self.location(node),
+                    node.value,
+                    node.tag,
+                )
             return ({}, {}) if with_locations else {}
         if isinstance(node, SequenceNode):
-            raise ConfigError(f"{node.tag} takes a mapping of keyword arguments, not a list",
-                              self.location(node),
-                              hint=f"write the arguments as 'name: value' lines under {node.tag}")
+            raise ConfigError(
+                f"{node.tag} takes a mapping of keyword arguments, not a list",
+                self.location(node),
+                hint=f"write the arguments as 'name: value' lines under {node.tag}",
+            )
         keywords, where = self._mapping(node)
         bad = [k for k in keywords if not isinstance(k, str)]
         if bad:
-            raise ConfigError(f"argument names must be strings, got {bad[0]!r}", self.location(node))
+            raise ConfigError(
+                f"argument names must be strings, got {bad[0]!r}", self.location(node)
+            )
         return (keywords, where) if with_locations else keywords
 
 
 # ---------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class LoadedConfig:
@@ -314,26 +341,26 @@ class LoadedConfig:
 
     """
 
-    extensions: Dict[str, str]
+    extensions: dict[str, str]
     root: Any
     file: str
     text: str = ""
-    extensions_lines: Dict[str, int] = field(default_factory=dict)
+    extensions_lines: dict[str, int] = field(default_factory=dict)
 
 
 @without_gc
-def build(node: Node, file: str, errors: Optional[List[FlambeError]] = None,
-          bind: bool = True) -> Any:
+def build(node: Node, file: str, errors: list[FlambeError] | None = None, bind: bool = True) -> Any:
     """Build the value of a document node and bind its links."""
     root = Constructor(file, errors).construct_object(node)
     if bind:
         from flambe.compile.binding import bind_links
+
         bind_links(root, errors=errors)
     return root
 
 
 @without_gc
-def load(source: Source, file: Optional[str] = None) -> Any:
+def load(source: Source, file: str | None = None) -> Any:
     """Load one YAML document: components come back as schemas, ready to compile.
 
     Parameters
@@ -346,45 +373,56 @@ def load(source: Source, file: Optional[str] = None) -> Any:
     """
     nodes, name = compose_all(source, file)
     if len(nodes) != 1:
-        raise ConfigError(f"expected one YAML document, found {len(nodes)}",
-                          SourceLocation(name, 1, 1),
-                          hint="use load_config for a config with an extensions header")
+        raise ConfigError(
+            f"expected one YAML document, found {len(nodes)}",
+            SourceLocation(name, 1, 1),
+            hint="use load_config for a config with an extensions header",
+        )
     return build(nodes[0], name)
 
 
 @without_gc
-def load_all(source: Source, file: Optional[str] = None) -> List[Any]:
+def load_all(source: Source, file: str | None = None) -> list[Any]:
     """Load every document of a YAML stream."""
     nodes, name = compose_all(source, file)
     return [build(n, name) for n in nodes]
 
 
-def split_config(source: Source, file: Optional[str] = None
-                 ) -> Tuple[Dict[str, str], Dict[str, int], Node, str]:
+def split_config(
+    source: Source, file: str | None = None
+) -> tuple[dict[str, str], dict[str, int], Node, str]:
     """Parse a config into its extensions header and the node of its main document."""
     nodes, name = compose_all(source, file)
     if not nodes:
-        raise LoadError(f"{name}: no config found (the file is empty)",
-                        hint="write one object, e.g. '!Experiment ...'")
+        raise LoadError(
+            f"{name}: no config found (the file is empty)",
+            hint="write one object, e.g. '!Experiment ...'",
+        )
     if len(nodes) > 2:
         raise ConfigError(
             f"a config holds at most two YAML documents (extensions, then the object); "
-            f"found {len(nodes)}", SourceLocation.from_mark(nodes[2].start_mark, name),
-            hint="remove the extra '---' separators")
-    extensions: Dict[str, str] = {}
-    lines: Dict[str, int] = {}
+            f"found {len(nodes)}",
+            SourceLocation.from_mark(nodes[2].start_mark, name),
+            hint="remove the extra '---' separators",
+        )
+    extensions: dict[str, str] = {}
+    lines: dict[str, int] = {}
     if len(nodes) == 2:
         header = nodes[0]
         if not isinstance(header, MappingNode) or (header.tag and not header.tag.startswith(STD)):
-            raise ConfigError("the first document of a two-document config must map extension "
-                              "modules to locations ('my_ext: path/to/package')",
-                              SourceLocation.from_mark(header.start_mark, name))
+            raise ConfigError(
+                "the first document of a two-document config must map extension "
+                "modules to locations ('my_ext: path/to/package')",
+                SourceLocation.from_mark(header.start_mark, name),
+            )
         for key_node, value_node in header.value:
             if not isinstance(value_node, ScalarNode) or not str(value_node.value).strip():
-                raise ConfigError(f"extension '{key_node.value}' needs a location (a path, a pip "
-                                  "requirement or a VCS URL)",
-                                  # an empty value starts on the next line: point at the key
-                                  SourceLocation.from_mark(key_node.start_mark, name))
+                raise ConfigError(
+                    f"extension '{key_node.value}' needs a location (a path, a pip "
+                    "requirement or a VCS URL)",
+                    # an empty value starts on the next line: point at the key
+                    SourceLocation.from_mark(key_node.start_mark, name),
+                )
             extensions[str(key_node.value)] = str(value_node.value)
             lines[str(key_node.value)] = key_node.start_mark.line + 1
     main = nodes[-1]
@@ -392,8 +430,9 @@ def split_config(source: Source, file: Optional[str] = None
 
 
 @without_gc
-def load_config(source: Source, file: Optional[str] = None,
-                errors: Optional[List[FlambeError]] = None) -> LoadedConfig:
+def load_config(
+    source: Source, file: str | None = None, errors: list[FlambeError] | None = None
+) -> LoadedConfig:
     """Load a config file: the optional extensions header, then the main object.
 
     The extension modules must be importable before the main document is
@@ -409,18 +448,20 @@ def load_config(source: Source, file: Optional[str] = None,
     root = build(main, name, errors)
     if extensions and hasattr(root, "add_extensions_metadata"):
         root.add_extensions_metadata(extensions)
-    main_text = text if not extensions else text[_document_start(text, main):]
+    main_text = text if not extensions else text[_document_start(text, main) :]
     return LoadedConfig(extensions, root, name, main_text, lines)
 
 
 def _document_start(text: str, node: Node) -> int:
     from flambe.compile.compose import text_offset
+
     return text_offset(text, node.start_mark) if node.start_mark is not None else 0
 
 
 # ---------------------------------------------------------------------------
 # dumping
 # ---------------------------------------------------------------------------
+
 
 def _float_text(value: float) -> str:
     if math.isnan(value):
@@ -446,10 +487,10 @@ class Representer:
     """
 
     def __init__(self, save_root: Any = None) -> None:
-        self._memo: Dict[int, Node] = {}
-        self._keep: List[Any] = []  # keep objects alive so ids stay unique
+        self._memo: dict[int, Node] = {}
+        self._keep: list[Any] = []  # keep objects alive so ids stay unique
         self.save_root = save_root
-        self.stash: Dict[str, Any] = {}
+        self.stash: dict[str, Any] = {}
 
     # node builders, as ruamel's representers name them
     def represent_scalar(self, tag: str, value: Any) -> ScalarNode:
@@ -464,8 +505,9 @@ class Representer:
 
     def represent_sequence(self, tag: str, sequence: Any) -> SequenceNode:
         items = list(sequence)
-        return SequenceNode(tag, [self.represent_data(v) for v in items],
-                            flow_style=None if items else True)
+        return SequenceNode(
+            tag, [self.represent_data(v) for v in items], flow_style=None if items else True
+        )
 
     def represent_data(self, data: Any) -> Node:
         """The node of any representable value (shared objects share one node)."""
@@ -497,6 +539,7 @@ class Representer:
         from flambe.compile.link import Link
         from flambe.compile.registrable import Registrable
         from flambe.compile.schema import Schema
+
         if isinstance(data, Schema):
             return Schema.to_yaml(self, data)
         if isinstance(data, Link) and self.save_root is not None:
@@ -514,11 +557,12 @@ class Representer:
             return self.represent_sequence(SEQ_TAG, data)
         if self.save_root is not None:
             return self._stash(data)
-        raise ConfigError(f"cannot write a {cls.__module__}.{cls.__qualname__} as YAML",
-                          hint="only registered classes, mappings, lists and plain values can be "
-                               "dumped")
+        raise ConfigError(
+            f"cannot write a {cls.__module__}.{cls.__qualname__} as YAML",
+            hint="only registered classes, mappings, lists and plain values can be dumped",
+        )
 
-    def represent_link(self, link: Any, tag: Optional[str]) -> ScalarNode:
+    def represent_link(self, link: Any, tag: str | None) -> ScalarNode:
         """A link as written: its tag (``!@`` by default) and its string."""
         return ScalarNode(tag or "!@", link.link_str)
 
@@ -530,12 +574,14 @@ class Representer:
 
     def _represent_link_for_save(self, link: Any) -> Node:
         from flambe.compile.link import create_link_str
+
         root_schema = getattr(self.save_root, "_schema", None)
         if root_schema is not None and link.target_leaf is not None:
             path = relative_link_path(root_schema, link)
             if path:
-                return ScalarNode(link._created_with_tag or "!@",
-                                  create_link_str(path, link.attr_path))
+                return ScalarNode(
+                    link._created_with_tag or "!@", create_link_str(path, link.attr_path)
+                )
         value = link() if link.target is not None else link.resolved
         if _is_plain(value) or _is_registrable(value):
             return self.represent_data(value)
@@ -555,6 +601,7 @@ def _is_plain(value: Any) -> bool:
 def _is_registrable(value: Any) -> bool:
     """Whether a value can be written with its own tag (components need a config)."""
     from flambe.compile.registrable import Registrable
+
     if not isinstance(value, Registrable):
         return False
     return hasattr(value, "_saved_kwargs") if _is_component(value) else True
@@ -562,10 +609,11 @@ def _is_registrable(value: Any) -> bool:
 
 def _is_component(value: Any) -> bool:
     from flambe.compile.component import Component
+
     return isinstance(value, Component)
 
 
-def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = True) -> List[str]:
+def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = True) -> list[str]:
     """Keyword path from schema ``root`` down to ``target`` (empty when not below it).
 
     With ``follow_links``, resolved links on the way are followed to what
@@ -575,9 +623,10 @@ def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = 
     from flambe.compile.component import Component
     from flambe.compile.link import Link
     from flambe.compile.schema import Schema
+
     seen: set = set()
 
-    def walk(value: Any, path: List[str]) -> Optional[List[str]]:
+    def walk(value: Any, path: list[str]) -> list[str] | None:
         if value is target and path:
             return path
         if isinstance(value, Link):
@@ -610,7 +659,7 @@ def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = 
     return walk(root, []) or []
 
 
-def relative_link_path(root: Any, link: Any) -> List[str]:
+def relative_link_path(root: Any, link: Any) -> list[str]:
     """The path of ``link``'s target inside schema ``root``, usable in a saved config.
 
     A path found inside the object's own config is used as is; one found by
@@ -623,13 +672,18 @@ def relative_link_path(root: Any, link: Any) -> List[str]:
     path = find_path(root, link.target_leaf, exclude=link)
     own = find_path(root, link, follow_links=False)
     keys = [str(k) for k in root.keywords] if hasattr(root, "keywords") else []
-    if path and own and path[0] in keys and own[0] in keys \
-            and keys.index(path[0]) < keys.index(own[0]):
+    if (
+        path
+        and own
+        and path[0] in keys
+        and own[0] in keys
+        and keys.index(path[0]) < keys.index(own[0])
+    ):
         return path
     return []
 
 
-def serialize(nodes: List[Node], stream: Optional[IO[str]] = None) -> str:
+def serialize(nodes: list[Node], stream: IO[str] | None = None) -> str:
     """Write document nodes as YAML text (and to ``stream`` when given)."""
     out = io.StringIO()
     y = _yaml()
@@ -643,7 +697,7 @@ def serialize(nodes: List[Node], stream: Optional[IO[str]] = None) -> str:
     return text
 
 
-def dump(obj: Any, stream: Optional[IO[str]] = None) -> str:
+def dump(obj: Any, stream: IO[str] | None = None) -> str:
     """Write an object, schema or plain value as YAML; returns the text.
 
     Tags, aliases, factory tags, links and anchors come back as they were
@@ -652,7 +706,7 @@ def dump(obj: Any, stream: Optional[IO[str]] = None) -> str:
     return serialize([Representer().represent_data(obj)], stream)
 
 
-def dump_all(objs: List[Any], stream: Optional[IO[str]] = None) -> str:
+def dump_all(objs: list[Any], stream: IO[str] | None = None) -> str:
     """Write several documents."""
     rep = Representer()
     return serialize([rep.represent_data(o) for o in objs], stream)
@@ -666,8 +720,9 @@ def dump_with_extensions(obj: Any, extensions: Mapping[str, str]) -> str:
     return serialize([rep.represent_data(dict(extensions)), rep.represent_data(obj)])
 
 
-def dump_for_save(obj: Any, extensions: Optional[Mapping[str, str]] = None
-                  ) -> Tuple[str, Dict[str, Any]]:
+def dump_for_save(
+    obj: Any, extensions: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """YAML of one object for saving it alone, and the stash of values YAML can't hold."""
     rep = Representer(save_root=obj)
     docs = [rep.represent_data(obj)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from flambe.compile.component import Component
 from flambe.errors import DataError
@@ -34,9 +35,11 @@ class Dataset(Component):
         """The test examples."""
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise DataError("Dataset objects are immutable",
-                        hint="build a new dataset with the data you want")
+        raise DataError(
+            "Dataset objects are immutable", hint="build a new dataset with the data you want"
+        )
 
     def __delitem__(self, key: Any) -> None:
-        raise DataError("Dataset objects are immutable",
-                        hint="build a new dataset with the data you want")
+        raise DataError(
+            "Dataset objects are immutable", hint="build a new dataset with the data you want"
+        )

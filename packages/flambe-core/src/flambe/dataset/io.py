@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Optional
 
 from flambe.errors import DataError
 
-Header = Optional[Union[str, int]]
-Columns = Optional[Sequence[Union[str, int]]]
+Header = Optional[str | int]
+Columns = Optional[Sequence[str | int]]
 
 
-def list_files(path: Union[str, os.PathLike]) -> List[Path]:
+def list_files(path: str | os.PathLike) -> list[Path]:
     """The files to read for ``path``: the file itself, or a folder's files sorted by name.
 
     Hidden files (names starting with ``.``) and sub-folders of a folder are
@@ -37,39 +38,48 @@ def list_files(path: Union[str, os.PathLike]) -> List[Path]:
             raise DataError(f"No data found at {str(path)!r}: the folder holds no file")
         return files
     if not target.exists():
-        raise DataError(f"No data found at {str(path)!r}: no such file or folder",
-                        hint="check the path (relative paths are relative to the working folder)")
+        raise DataError(
+            f"No data found at {str(path)!r}: no such file or folder",
+            hint="check the path (relative paths are relative to the working folder)",
+        )
     return [target]
 
 
-def _header_row(header: Header) -> Optional[int]:
+def _header_row(header: Header) -> int | None:
     if header is None:
         return None
     if header == "infer":
         return 0
     if isinstance(header, int) and not isinstance(header, bool) and header >= 0:
         return header
-    raise DataError(f"header must be 'infer', a row number or None, not {header!r}",
-                    hint="use 'infer' (or 0) when the first row holds the column names, "
-                         "None when there is no header row")
+    raise DataError(
+        f"header must be 'infer', a row number or None, not {header!r}",
+        hint="use 'infer' (or 0) when the first row holds the column names, "
+        "None when there is no header row",
+    )
 
 
-def _select(columns: Columns, names: Optional[List[str]], width: int,
-            file: Path) -> Tuple[Optional[List[int]], Optional[List[str]]]:
+def _select(
+    columns: Columns, names: list[str] | None, width: int, file: Path
+) -> tuple[list[int] | None, list[str] | None]:
     """Positions to keep, and the names of the kept columns (or None)."""
     if columns is None:
         return None, names
     columns = list(columns)
     kinds = {isinstance(c, str) for c in columns}
     if len(kinds) > 1:
-        raise DataError(f"columns mixes names and positions: {columns!r}",
-                        hint="give only column names or only positions")
+        raise DataError(
+            f"columns mixes names and positions: {columns!r}",
+            hint="give only column names or only positions",
+        )
     if any(isinstance(c, bool) or not isinstance(c, (str, int)) for c in columns):
         raise DataError(f"columns must be names or positions, got {columns!r}")
     if kinds == {True}:
         if names is None:
-            raise DataError(f"columns are given by name ({columns!r}) but {file} is read "
-                            "without a header row", hint="use header: 'infer' or positions")
+            raise DataError(
+                f"columns are given by name ({columns!r}) but {file} is read without a header row",
+                hint="use header: 'infer' or positions",
+            )
         unknown = [c for c in columns if c not in names]
         if unknown:
             raise DataError(f"{file}: no column named {unknown[0]!r}; the columns are {names!r}")
@@ -81,9 +91,13 @@ def _select(columns: Columns, names: Optional[List[str]], width: int,
     return positions, [names[p] for p in positions] if names is not None else None
 
 
-def read_table(path: Union[str, os.PathLike], sep: str = "\t", header: Header = "infer",
-               columns: Columns = None, encoding: str = "utf-8"
-               ) -> Tuple[List[List[str]], Optional[List[str]]]:
+def read_table(
+    path: str | os.PathLike,
+    sep: str = "\t",
+    header: Header = "infer",
+    columns: Columns = None,
+    encoding: str = "utf-8",
+) -> tuple[list[list[str]], list[str] | None]:
     """Read a csv/tsv file, or every file of a folder in name order, into rows of strings.
 
     Parameters
@@ -114,12 +128,14 @@ def read_table(path: Union[str, os.PathLike], sep: str = "\t", header: Header = 
 
     """
     if not isinstance(sep, str) or len(sep) != 1:
-        raise DataError(f"sep must be a single character, not {sep!r}",
-                        hint="use '\\t' for tsv files and ',' for csv files")
+        raise DataError(
+            f"sep must be a single character, not {sep!r}",
+            hint="use '\\t' for tsv files and ',' for csv files",
+        )
     header_at = _header_row(header)
-    rows: List[List[str]] = []
-    names: Optional[List[str]] = None
-    expected: Optional[Tuple[int, Path]] = None  # column count, file that set it
+    rows: list[list[str]] = []
+    names: list[str] | None = None
+    expected: tuple[int, Path] | None = None  # column count, file that set it
     for file in list_files(path):
         file_rows, file_names, width = _read_one(file, sep, header_at, encoding)
         if width is None:
@@ -128,8 +144,10 @@ def read_table(path: Union[str, os.PathLike], sep: str = "\t", header: Header = 
             expected = (width, file)
             names = file_names
         elif width != expected[0]:
-            raise DataError(f"{file} has {width} columns but {expected[1]} has {expected[0]}",
-                            hint="every file of a folder must have the same columns")
+            raise DataError(
+                f"{file} has {width} columns but {expected[1]} has {expected[0]}",
+                hint="every file of a folder must have the same columns",
+            )
         positions, kept_names = _select(columns, file_names, width, file)
         if positions is not None:
             file_rows = [[row[p] for p in positions] for row in file_rows]
@@ -141,11 +159,12 @@ def read_table(path: Union[str, os.PathLike], sep: str = "\t", header: Header = 
     return rows, names
 
 
-def _read_one(file: Path, sep: str, header_at: Optional[int], encoding: str
-              ) -> Tuple[List[List[str]], Optional[List[str]], Optional[int]]:
-    rows: List[List[str]] = []
-    names: Optional[List[str]] = None
-    width: Optional[int] = None
+def _read_one(
+    file: Path, sep: str, header_at: int | None, encoding: str
+) -> tuple[list[list[str]], list[str] | None, int | None]:
+    rows: list[list[str]] = []
+    names: list[str] | None = None
+    width: int | None = None
     width_line = 0
     try:
         with open(file, encoding=encoding, newline="") as handle:
@@ -164,14 +183,17 @@ def _read_one(file: Path, sep: str, header_at: Optional[int], encoding: str
                         f"{file}:{reader.line_num}: a row with {len(row)} values, but line "
                         f"{width_line} has {width} (ragged rows)",
                         hint=f"every row needs the same number of values; check the separator "
-                             f"(sep={sep!r}) and quoting")
+                        f"(sep={sep!r}) and quoting",
+                    )
                 if header_at is not None and index == header_at:
                     names = row
                     continue
                 rows.append(row)
     except UnicodeDecodeError as exc:
-        raise DataError(f"cannot decode {file} as {encoding}: {exc.reason} at byte {exc.start}",
-                        hint="set 'encoding' to the file's encoding") from exc
+        raise DataError(
+            f"cannot decode {file} as {encoding}: {exc.reason} at byte {exc.start}",
+            hint="set 'encoding' to the file's encoding",
+        ) from exc
     except csv.Error as exc:
         raise DataError(f"cannot read {file}: {exc}") from exc
     except OSError as exc:

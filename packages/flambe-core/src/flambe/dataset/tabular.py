@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -14,8 +15,8 @@ from flambe.dataset.io import Columns, Header, read_table
 from flambe.errors import DataError, FlambeError
 from flambe.field.field import Field
 
-ColumnSpec = Union[int, List[int]]
-Hook = Tuple[str, Field, ColumnSpec]
+ColumnSpec = Union[int, list[int]]
+Hook = tuple[str, Field, ColumnSpec]
 _SPLITS = ("train", "val", "test")
 
 
@@ -41,24 +42,36 @@ class DataView:
 
     """
 
-    def __init__(self, data: Optional[np.ndarray], transform_hooks: List[Hook], cache: bool,
-                 name: str = "data", owner: str = "dataset") -> None:
+    def __init__(
+        self,
+        data: np.ndarray | None,
+        transform_hooks: list[Hook],
+        cache: bool,
+        name: str = "data",
+        owner: str = "dataset",
+    ) -> None:
         self.data = data
         self.transform_hooks = transform_hooks
         self.cache = cache
-        self.cached_data: Dict[int, Tuple[Any, ...]] = {}
+        self.cached_data: dict[int, tuple[Any, ...]] = {}
         self.name = name
         self.owner = owner
         self._length = 0 if data is None else len(data)
         # rows as Python lists (the same value objects): indexing them is much
         # cheaper than indexing numpy object arrays, example after example
-        self._rows: List[List[Any]] = [] if data is None else data.tolist()
-        self._steps = [(name, field, columns if isinstance(columns, int) else None,
-                        None if isinstance(columns, int) else _getter(columns))
-                       for name, field, columns in transform_hooks]
+        self._rows: list[list[Any]] = [] if data is None else data.tolist()
+        self._steps = [
+            (
+                name,
+                field,
+                columns if isinstance(columns, int) else None,
+                None if isinstance(columns, int) else _getter(columns),
+            )
+            for name, field, columns in transform_hooks
+        ]
 
     @property
-    def raw(self) -> Optional[np.ndarray]:
+    def raw(self) -> np.ndarray | None:
         """The unprocessed rows (None for a missing split)."""
         return self.data
 
@@ -86,11 +99,11 @@ class DataView:
     def __len__(self) -> int:
         return self._length
 
-    def __iter__(self) -> Iterator[Tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
         for index in range(self._length):
             yield self[index]
 
-    def __getitem__(self, index: int) -> Tuple[Any, ...]:
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
         if self.cache:
             found = self.cached_data.get(index)
             if found is not None:
@@ -98,8 +111,9 @@ class DataView:
         length = self._length
         position = index + length if index < 0 else index
         if not 0 <= position < length:
-            raise IndexError(f"index {index} is out of range for {self.describe()} "
-                             f"({length} examples)")
+            raise IndexError(
+                f"index {index} is out of range for {self.describe()} ({length} examples)"
+            )
         if self.cache and position != index:
             found = self.cached_data.get(position)
             if found is not None:
@@ -108,7 +122,7 @@ class DataView:
         if not self._steps:
             result = tuple(row)
         else:
-            out: List[Any] = []
+            out: list[Any] = []
             for name, field, column, getter in self._steps:
                 try:
                     if getter is None:
@@ -136,7 +150,7 @@ class DataView:
         return f"DataView({self.name!r}, {self._length} examples)"
 
 
-def _getter(columns: List[int]) -> Callable[[Sequence[Any]], Tuple[Any, ...]]:
+def _getter(columns: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """A function returning the values of ``columns`` of a row, as a tuple."""
     if len(columns) == 1:
         only = columns[0]
@@ -144,12 +158,16 @@ def _getter(columns: List[int]) -> Callable[[Sequence[Any]], Tuple[Any, ...]]:
     return itemgetter(*columns)
 
 
-def _process_error(exc: Exception, name: str, field: Field, position: int,
-                   view: DataView) -> DataError:
+def _process_error(
+    exc: Exception, name: str, field: Field, position: int, view: DataView
+) -> DataError:
     detail = exc.message if isinstance(exc, FlambeError) else f"{type(exc).__name__}: {exc}"
     hint = exc.hint if isinstance(exc, FlambeError) else None
-    return DataError(f"processing example {position} of {view.describe()} with "
-                     f"{type(field).__name__} {name!r} failed: {detail}", hint=hint)
+    return DataError(
+        f"processing example {position} of {view.describe()} with "
+        f"{type(field).__name__} {name!r} failed: {detail}",
+        hint=hint,
+    )
 
 
 class TabularDataset(Dataset):
@@ -192,10 +210,15 @@ class TabularDataset(Dataset):
 
     """
 
-    def __init__(self, train: Iterable[Iterable], val: Optional[Iterable[Iterable]] = None,
-                 test: Optional[Iterable[Iterable]] = None, cache: bool = True,
-                 named_columns: Optional[List[str]] = None,
-                 transform: Optional[Dict[str, Union[Field, Dict]]] = None) -> None:
+    def __init__(
+        self,
+        train: Iterable[Iterable],
+        val: Iterable[Iterable] | None = None,
+        test: Iterable[Iterable] | None = None,
+        cache: bool = True,
+        named_columns: list[str] | None = None,
+        transform: dict[str, Field | dict] | None = None,
+    ) -> None:
         super().__init__()
         self._train = _as_table(train, "train")
         if self._train is None:
@@ -205,18 +228,23 @@ class TabularDataset(Dataset):
         width = self._train.shape[1]
         for name, table in (("val", self._val), ("test", self._test)):
             if table is not None and len(table) and len(self._train) and table.shape[1] != width:
-                raise DataError(f"the {name} split has {table.shape[1]} columns but train has "
-                                f"{width}", hint="every split needs the same columns")
+                raise DataError(
+                    f"the {name} split has {table.shape[1]} columns but train has {width}",
+                    hint="every split needs the same columns",
+                )
         if named_columns is not None:
             named_columns = [str(c) for c in named_columns]
             if len(named_columns) != width:
-                raise DataError(f"named_columns has {len(named_columns)} names for {width} "
-                                f"columns: {named_columns!r}", hint="give one name per column")
+                raise DataError(
+                    f"named_columns has {len(named_columns)} names for {width} "
+                    f"columns: {named_columns!r}",
+                    hint="give one name per column",
+                )
         self.named_columns = named_columns
         self.cache = cache
         self.transform = transform
-        self.transform_hooks: List[Hook] = []
-        self._views: Dict[str, DataView] = {}
+        self.transform_hooks: list[Hook] = []
+        self._views: dict[str, DataView] = {}
         if transform:
             self._set_transforms(transform)
 
@@ -225,47 +253,63 @@ class TabularDataset(Dataset):
         width = self._train.shape[1]  # type: ignore[union-attr]
         if isinstance(column, str):
             if self.named_columns is None:
-                raise DataError(f"transform {name!r} asks for column {column!r} by name, but the "
-                                "dataset has no column names",
-                                hint="give named_columns (or a header row), or use positions")
+                raise DataError(
+                    f"transform {name!r} asks for column {column!r} by name, but the "
+                    "dataset has no column names",
+                    hint="give named_columns (or a header row), or use positions",
+                )
             if column not in self.named_columns:
-                raise DataError(f"transform {name!r} asks for column {column!r}, which does not "
-                                f"exist; the columns are {self.named_columns!r}")
+                raise DataError(
+                    f"transform {name!r} asks for column {column!r}, which does not "
+                    f"exist; the columns are {self.named_columns!r}"
+                )
             return self.named_columns.index(column)
         if isinstance(column, int) and not isinstance(column, bool):
             if not -width <= column < width:
-                raise DataError(f"transform {name!r} asks for column {column}, which does not "
-                                f"exist; the dataset has {width} columns",
-                                hint=f"use a position from 0 to {width - 1}")
+                raise DataError(
+                    f"transform {name!r} asks for column {column}, which does not "
+                    f"exist; the dataset has {width} columns",
+                    hint=f"use a position from 0 to {width - 1}",
+                )
             return column % width
-        raise DataError(f"transform {name!r}: a column must be a position or a name, "
-                        f"not {column!r}")
+        raise DataError(
+            f"transform {name!r}: a column must be a position or a name, not {column!r}"
+        )
 
-    def _set_transforms(self, transform: Dict[str, Union[Field, Dict]]) -> None:
+    def _set_transforms(self, transform: dict[str, Field | dict]) -> None:
         """Bind each field to its column(s), make it an attribute and set it up."""
         reserved = set(dir(self))
         for position, (name, entry) in enumerate(transform.items()):
             if not isinstance(name, str) or not name.isidentifier() or name in reserved:
-                raise DataError(f"transform name {name!r} cannot be used",
-                                hint="use an identifier that is not an attribute of "
-                                     "TabularDataset (such as 'text' or 'label')")
+                raise DataError(
+                    f"transform name {name!r} cannot be used",
+                    hint="use an identifier that is not an attribute of "
+                    "TabularDataset (such as 'text' or 'label')",
+                )
             if isinstance(entry, Field):
                 field, columns = entry, position
             elif isinstance(entry, dict):
                 if "field" not in entry:
-                    raise DataError(f"transform {name!r} has no 'field'",
-                                    hint="write {field: !SomeField {...}, columns: ...}")
+                    raise DataError(
+                        f"transform {name!r} has no 'field'",
+                        hint="write {field: !SomeField {...}, columns: ...}",
+                    )
                 unknown = set(entry) - {"field", "columns"}
                 if unknown:
-                    raise DataError(f"transform {name!r} has unknown keys {sorted(unknown)!r}",
-                                    hint="an entry takes only 'field' and 'columns'")
+                    raise DataError(
+                        f"transform {name!r} has unknown keys {sorted(unknown)!r}",
+                        hint="an entry takes only 'field' and 'columns'",
+                    )
                 field, columns = entry["field"], entry.get("columns", position)
             else:
-                raise DataError(f"transform {name!r} is {type(entry).__name__}, not a Field",
-                                hint="give a field, or {field: ..., columns: ...}")
+                raise DataError(
+                    f"transform {name!r} is {type(entry).__name__}, not a Field",
+                    hint="give a field, or {field: ..., columns: ...}",
+                )
             if not isinstance(field, Field):
-                raise DataError(f"transform {name!r}: 'field' is {type(field).__name__}, "
-                                "not a Field")
+                raise DataError(
+                    f"transform {name!r}: 'field' is {type(field).__name__}, not a Field"
+                )
             cols: ColumnSpec
             if isinstance(columns, (list, tuple)):
                 if not columns:
@@ -274,21 +318,30 @@ class TabularDataset(Dataset):
             else:
                 cols = self._resolve_column(name, columns)
             setattr(self, name, field)
-            slices = [table[:, cols] for table in (self._train, self._val, self._test)
-                      if table is not None]
+            slices = [
+                table[:, cols]
+                for table in (self._train, self._val, self._test)
+                if table is not None
+            ]
             try:
                 field.setup(*slices)
             except FlambeError as exc:
-                raise type(exc)(f"transform {name!r}: {exc.message}", exc.location,
-                                exc.hint) from exc
+                raise type(exc)(
+                    f"transform {name!r}: {exc.message}", exc.location, exc.hint
+                ) from exc
             self.transform_hooks.append((name, field, cols))
 
     # -- splits ---------------------------------------------------------------------
     def _view(self, split: str) -> DataView:
         view = self._views.get(split)
         if view is None:
-            view = DataView(getattr(self, "_" + split), self.transform_hooks, self.cache,
-                            name=split, owner=self._describe())
+            view = DataView(
+                getattr(self, "_" + split),
+                self.transform_hooks,
+                self.cache,
+                name=split,
+                owner=self._describe(),
+            )
             self._views[split] = view
         return view
 
@@ -326,18 +379,19 @@ class TabularDataset(Dataset):
     def __len__(self) -> int:
         return len(self.train) + len(self.val) + len(self.test)
 
-    def __iter__(self) -> Iterator[Tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
         for split in _SPLITS:
             yield from self._view(split)
 
-    def __getitem__(self, index: int) -> Tuple[Any, ...]:
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"TabularDataset indices must be integers, not {type(index).__name__}")
         total = len(self)
         position = index + total if index < 0 else int(index)
         if not 0 <= position < total:
-            raise IndexError(f"index {index} is out of range for a TabularDataset of "
-                             f"{total} examples")
+            raise IndexError(
+                f"index {index} is out of range for a TabularDataset of {total} examples"
+            )
         for split in _SPLITS:
             view = self._view(split)
             if position < len(view):
@@ -348,11 +402,18 @@ class TabularDataset(Dataset):
     # -- loading ----------------------------------------------------------------------
     @registrable_factory
     @classmethod
-    def from_path(cls, train_path: str, val_path: Optional[str] = None,
-                  test_path: Optional[str] = None, sep: str = "\t", header: Header = "infer",
-                  columns: Columns = None, encoding: str = "utf-8",
-                  transform: Optional[Dict[str, Union[Field, Dict]]] = None,
-                  cache: bool = True) -> "TabularDataset":
+    def from_path(
+        cls,
+        train_path: str,
+        val_path: str | None = None,
+        test_path: str | None = None,
+        sep: str = "\t",
+        header: Header = "infer",
+        columns: Columns = None,
+        encoding: str = "utf-8",
+        transform: dict[str, Field | dict] | None = None,
+        cache: bool = True,
+    ) -> TabularDataset:
         """Load the splits from csv/tsv files (``!TabularDataset.from_path`` in YAML).
 
         Parameters
@@ -395,11 +456,20 @@ class TabularDataset(Dataset):
 
     @registrable_factory
     @classmethod
-    def autogen(cls, data_path: str, test_path: Optional[str] = None, seed: Optional[int] = None,
-                test_ratio: float = 0.2, val_ratio: float = 0.2, sep: str = "\t",
-                header: Header = "infer", columns: Columns = None, encoding: str = "utf-8",
-                transform: Optional[Dict[str, Union[Field, Dict]]] = None,
-                cache: bool = True) -> "TabularDataset":
+    def autogen(
+        cls,
+        data_path: str,
+        test_path: str | None = None,
+        seed: int | None = None,
+        test_ratio: float = 0.2,
+        val_ratio: float = 0.2,
+        sep: str = "\t",
+        header: Header = "infer",
+        columns: Columns = None,
+        encoding: str = "utf-8",
+        transform: dict[str, Field | dict] | None = None,
+        cache: bool = True,
+    ) -> TabularDataset:
         """Load one file and split it into train, val and test (``!TabularDataset.autogen``).
 
         Without ``test_path``, ``test_ratio`` of the rows (rounded up) become
@@ -429,29 +499,35 @@ class TabularDataset(Dataset):
             rest, test = _split(data, test_ratio, rng)
             train, val = _split(rest, val_ratio, rng)
         if not train:
-            raise DataError(f"{data_path} has too few rows ({len(data)}) to split into "
-                            "train, val and test", hint="lower test_ratio and val_ratio")
+            raise DataError(
+                f"{data_path} has too few rows ({len(data)}) to split into train, val and test",
+                hint="lower test_ratio and val_ratio",
+            )
         return cls(train, val, test, cache=cache, named_columns=names, transform=transform)
 
     @classmethod
-    def _load_file(cls, path: str, sep: str = "\t", header: Header = "infer",
-                   columns: Columns = None, encoding: str = "utf-8"
-                   ) -> Tuple[List[List[str]], Optional[List[str]]]:
+    def _load_file(
+        cls,
+        path: str,
+        sep: str = "\t",
+        header: Header = "infer",
+        columns: Columns = None,
+        encoding: str = "utf-8",
+    ) -> tuple[list[list[str]], list[str] | None]:
         """Read a file or a folder of files: (rows, column names or None)."""
         return read_table(path, sep=sep, header=header, columns=columns, encoding=encoding)
 
 
-def _split(rows: List[Any], ratio: float, rng: np.random.Generator
-           ) -> Tuple[List[Any], List[Any]]:
+def _split(rows: list[Any], ratio: float, rng: np.random.Generator) -> tuple[list[Any], list[Any]]:
     """Shuffle ``rows`` and cut off ``ceil(ratio * len)`` of them: (kept, cut)."""
     n_cut = math.ceil(round(ratio * len(rows), 9))
     order = rng.permutation(len(rows))
     kept = [rows[i] for i in order[: len(rows) - n_cut]]
-    cut = [rows[i] for i in order[len(rows) - n_cut:]]
+    cut = [rows[i] for i in order[len(rows) - n_cut :]]
     return kept, cut
 
 
-def _as_table(rows: Optional[Iterable[Iterable]], split: str) -> Optional[np.ndarray]:
+def _as_table(rows: Iterable[Iterable] | None, split: str) -> np.ndarray | None:
     """Rows as a 2-D array, checking every row has the same number of values."""
     if rows is None:
         return None
@@ -464,18 +540,25 @@ def _as_table(rows: Optional[Iterable[Iterable]], split: str) -> Optional[np.nda
     if isinstance(rows, (str, bytes)):
         raise DataError(f"the {split} split is a string, not a list of rows")
     rows = list(rows)
-    width: Optional[int] = None
+    width: int | None = None
     for index, row in enumerate(rows):
-        if type(row) not in (list, tuple) and (isinstance(row, (str, bytes)) or not isinstance(
-                row, (Sequence, np.ndarray))):
-            raise DataError(f"row {index} of the {split} split is {type(row).__name__}, not a "
-                            "sequence of values", hint="give each row as a list or tuple")
+        if type(row) not in (list, tuple) and (
+            isinstance(row, (str, bytes)) or not isinstance(row, (Sequence, np.ndarray))
+        ):
+            raise DataError(
+                f"row {index} of the {split} split is {type(row).__name__}, not a "
+                "sequence of values",
+                hint="give each row as a list or tuple",
+            )
         if width is None:
             width = len(row)
         elif len(row) != width:
-            raise DataError(f"the {split} split contains examples with different amount of "
-                            f"columns: row 0 has {width} values, row {index} has {len(row)} "
-                            "(ragged rows)", hint="every row needs the same number of values")
+            raise DataError(
+                f"the {split} split contains examples with different amount of "
+                f"columns: row 0 has {width} values, row {index} has {len(row)} "
+                "(ragged rows)",
+                hint="every row needs the same number of values",
+            )
     if width is None:
         return np.empty((0, 0), dtype=object)
     table = np.empty((len(rows), width), dtype=object)

@@ -59,13 +59,20 @@ def rng_state() -> dict[str, Any]:
 
     import numpy as np
     import torch
+
     version, internal, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"python": torch.tensor(list(internal), dtype=torch.int64),
-            "python_version": int(version), "python_gauss": gauss,
-            "numpy": torch.from_numpy(np.asarray(keys, dtype=np.int64)), "numpy_name": str(name),
-            "numpy_pos": int(pos), "numpy_has_gauss": int(has_gauss),
-            "numpy_gauss": float(cached), "torch": torch.get_rng_state()}
+    return {
+        "python": torch.tensor(list(internal), dtype=torch.int64),
+        "python_version": int(version),
+        "python_gauss": gauss,
+        "numpy": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+        "numpy_name": str(name),
+        "numpy_pos": int(pos),
+        "numpy_has_gauss": int(has_gauss),
+        "numpy_gauss": float(cached),
+        "torch": torch.get_rng_state(),
+    }
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
@@ -74,16 +81,30 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
     import numpy as np
     import torch
-    random.setstate((state["python_version"], tuple(int(v) for v in state["python"].tolist()),
-                     state["python_gauss"]))
-    np.random.set_state((state["numpy_name"], state["numpy"].numpy().astype(np.uint32),
-                         state["numpy_pos"], state["numpy_has_gauss"], state["numpy_gauss"]))
+
+    random.setstate(
+        (
+            state["python_version"],
+            tuple(int(v) for v in state["python"].tolist()),
+            state["python_gauss"],
+        )
+    )
+    np.random.set_state(
+        (
+            state["numpy_name"],
+            state["numpy"].numpy().astype(np.uint32),
+            state["numpy_pos"],
+            state["numpy_has_gauss"],
+            state["numpy_gauss"],
+        )
+    )
     torch.set_rng_state(state["torch"])
 
 
 def load_rng(checkpoint: str) -> bool:
     """Restore the generators saved with a checkpoint; False when it holds none."""
     import torch
+
     path = os.path.join(checkpoint, RNG_FILE)
     if not os.path.exists(path):
         return False
@@ -119,6 +140,7 @@ def commit(variant_dir: str, component: Any, record: dict[str, Any], what: str =
     import torch
 
     from flambe.compile.serialization import save
+
     versions = os.path.join(variant_dir, VERSIONS)
     os.makedirs(versions, exist_ok=True)
     name = f"step-{int(record.get('step', 0)):06d}-{uuid.uuid4().hex[:8]}"
@@ -131,8 +153,9 @@ def commit(variant_dir: str, component: Any, record: dict[str, Any], what: str =
     except Exception as exc:
         shutil.rmtree(target, ignore_errors=True)
         if is_disk_full(exc):
-            raise disk_full_error(target, f"the checkpoint of {what}" if what else
-                                  "the checkpoint") from exc
+            raise disk_full_error(
+                target, f"the checkpoint of {what}" if what else "the checkpoint"
+            ) from exc
         raise
     fault_point("checkpoint.written", target)
     switch_pointer(variant_dir, name)

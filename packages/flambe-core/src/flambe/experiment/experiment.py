@@ -20,13 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
-import shutil
-import time
-import traceback
-import zlib
-from collections.abc import Callable
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from flambe.errors import ConfigError, FlambeError, RunnableError
 from flambe.runnable.runnable import ClusterRunnable
@@ -45,6 +40,7 @@ def _output_folder(path: str) -> str:
     named ``s3:``; one that a plugin serves is kept as written.
     """
     from flambe import storage
+
     if storage.is_local(path):
         return os.path.abspath(storage.local_path(path))
     storage.backend_for(path, "save_path")
@@ -55,6 +51,7 @@ def _check_resource_schemes(resources: Any) -> None:
     """Refuse resources at URLs that no installed plugin serves, before anything runs."""
     from flambe import storage
     from flambe.experiment.resources import ClusterPath, flatten
+
     if not isinstance(resources, Mapping):
         return
     for name, location in flatten(resources).items():
@@ -77,6 +74,7 @@ def _config_folder(schema: Any) -> str:
 def _has_metric(cls: type) -> bool:
     """Whether a component class defines its own ``metric()``."""
     from flambe.compile.component import Component
+
     return getattr(cls, "metric", None) is not Component.metric
 
 
@@ -87,12 +85,17 @@ def _name_problem(name: Any) -> ConfigError | None:
     """Return the problem with an experiment name, if any (its output folder is named after it)."""
     if isinstance(name, str) and NAME_RE.match(name):
         return None
-    return ConfigError(f"invalid experiment name {name!r}",
-                       hint="use letters and digits, optionally joined by '_' or '-'")
+    return ConfigError(
+        f"invalid experiment name {name!r}",
+        hint="use letters and digits, optionally joined by '_' or '-'",
+    )
 
 
-def stage_key_problems(pipeline: Mapping[str, Any], values: Mapping[str, Any],
-                       locate: Callable[[str], Any] | None = None) -> list[FlambeError]:
+def stage_key_problems(
+    pipeline: Mapping[str, Any],
+    values: Mapping[str, Any],
+    locate: Callable[[str], Any] | None = None,
+) -> list[FlambeError]:
     """Problems with the stages named by reduce, search, schedulers, num_samples and resume.
 
     The one implementation of these checks, used when an experiment is built
@@ -123,29 +126,45 @@ def stage_key_problems(pipeline: Mapping[str, Any], values: Mapping[str, Any],
     for field_name, value in fields.items():
         for key in value:
             if key not in stages:
-                problems.append(ConfigError(
-                    f"{field_name} names '{key}', which is not a stage of the pipeline",
-                    where(field_name), hint=hint))
+                problems.append(
+                    ConfigError(
+                        f"{field_name} names '{key}', which is not a stage of the pipeline",
+                        where(field_name),
+                        hint=hint,
+                    )
+                )
     resume = values.get("resume")
     resume = [resume] if isinstance(resume, str) else resume
     for key in resume if isinstance(resume, (list, tuple)) else []:
         if key not in stages:
-            problems.append(ConfigError(f"resume names '{key}', which is not a stage",
-                                        where("resume"), hint=hint))
+            problems.append(
+                ConfigError(
+                    f"resume names '{key}', which is not a stage", where("resume"), hint=hint
+                )
+            )
     for field_name in ("schedulers", "search", "reduce"):
         for stage in fields.get(field_name) or {}:
             schema = pipeline.get(stage)
             cls = getattr(schema, "component_subclass", None)
             if cls is not None and not _has_metric(cls):
-                problems.append(ConfigError(
-                    f"{field_name}: stage '{stage}' ({cls.__name__}) has no metric() to "
-                    "rank its variants by", getattr(schema, "location", None),
-                    hint=f"give {cls.__name__} a metric() method, or drop the "
-                         f"{field_name} entry"))
+                problems.append(
+                    ConfigError(
+                        f"{field_name}: stage '{stage}' ({cls.__name__}) has no metric() to "
+                        "rank its variants by",
+                        getattr(schema, "location", None),
+                        hint=f"give {cls.__name__} a metric() method, or drop the "
+                        f"{field_name} entry",
+                    )
+                )
     for stage, k in (fields.get("reduce") or {}).items():
         if not isinstance(k, int) or k < 0:
-            problems.append(ConfigError(f"reduce: {stage}: {k!r} is not a number of variants",
-                                        where("reduce"), hint="give a whole number, 0 keeps all"))
+            problems.append(
+                ConfigError(
+                    f"reduce: {stage}: {k!r} is not a number of variants",
+                    where("reduce"),
+                    hint="give a whole number, 0 keeps all",
+                )
+            )
     return problems
 
 
@@ -205,21 +224,31 @@ class Experiment(ClusterRunnable):
 
     _flambe_raw_arguments = ("pipeline",)
 
-    def __init__(self, name: str, pipeline: Mapping[str, Any], save_path: Optional[str] = None,
-                 resources: Optional[Mapping[str, Any]] = None,
-                 search: Optional[Mapping[str, Any]] = None,
-                 schedulers: Optional[Mapping[str, Any]] = None,
-                 reduce: Optional[Mapping[str, int]] = None,
-                 num_samples: Optional[Mapping[str, int]] = None,
-                 resume: Optional[Union[str, Sequence[str]]] = None,
-                 devices: Optional[Mapping[str, float]] = None, seed: Optional[int] = None,
-                 max_failures: int = 0, stop_on_failure: bool = True,
-                 max_variants: int = DEFAULT_MAX_VARIANTS, debug: bool = False,
-                 merge_plot: bool = True, ray_address: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        pipeline: Mapping[str, Any],
+        save_path: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        search: Mapping[str, Any] | None = None,
+        schedulers: Mapping[str, Any] | None = None,
+        reduce: Mapping[str, int] | None = None,
+        num_samples: Mapping[str, int] | None = None,
+        resume: str | Sequence[str] | None = None,
+        devices: Mapping[str, float] | None = None,
+        seed: int | None = None,
+        max_failures: int = 0,
+        stop_on_failure: bool = True,
+        max_variants: int = DEFAULT_MAX_VARIANTS,
+        debug: bool = False,
+        merge_plot: bool = True,
+        ray_address: str | None = None,
+    ) -> None:
         super().__init__()
         if not isinstance(pipeline, Mapping):
-            raise ConfigError(f"pipeline must map stage names to components, got "
-                              f"{type(pipeline).__name__}")
+            raise ConfigError(
+                f"pipeline must map stage names to components, got {type(pipeline).__name__}"
+            )
         problem = _name_problem(name)
         if problem is not None:
             raise problem
@@ -253,30 +282,41 @@ class Experiment(ClusterRunnable):
         """``<save_path>/output__<name>``."""
         return os.path.join(self.save_path, f"output__{self.name}")
 
-    def check_keys(self) -> List[FlambeError]:
+    def check_keys(self) -> list[FlambeError]:
         """Problems with the stage names used by reduce, search, schedulers, resume."""
-        return stage_key_problems(self.pipeline, {
-            "reduce": self.reduce, "search": self.search, "schedulers": self.schedulers,
-            "num_samples": self.num_samples, "resume": self.resume})
+        return stage_key_problems(
+            self.pipeline,
+            {
+                "reduce": self.reduce,
+                "search": self.search,
+                "schedulers": self.schedulers,
+                "num_samples": self.num_samples,
+                "resume": self.resume,
+            },
+        )
 
     def _check_links(self) -> None:
         """A link to a name that is no earlier stage and no resource fails here, with its place."""
         import copy
+
         from flambe.compile.binding import bind_links
         from flambe.experiment.resources import flatten
+
         names = flatten(self.resources) if isinstance(self.resources, Mapping) else {}
         # bound on a copy: the pipeline itself stays as loaded
         bind_links(copy.deepcopy(self.pipeline), globals_={n: n for n in names}, strict=True)
 
     @classmethod
-    def validate_config(cls, schema: Any) -> List[FlambeError]:
+    def validate_config(cls, schema: Any) -> list[FlambeError]:
         """Checks ``flambe validate`` runs on an experiment config (with locations)."""
         from flambe.compile.schema import Schema
-        problems: List[FlambeError] = []
+
+        problems: list[FlambeError] = []
         pipeline = schema.keywords.get("pipeline")
         if not isinstance(pipeline, Mapping):
-            return [ConfigError("an experiment needs a pipeline: a mapping of stages",
-                                schema.location)]
+            return [
+                ConfigError("an experiment needs a pipeline: a mapping of stages", schema.location)
+            ]
         if "name" in schema.keywords and isinstance(schema.keywords["name"], str):
             problem = _name_problem(schema.keywords["name"])
             if problem is not None:
@@ -284,8 +324,12 @@ class Experiment(ClusterRunnable):
         problems.extend(stage_key_problems(pipeline, schema.keywords, schema.key_location))
         for stage, value in pipeline.items():
             if not isinstance(value, Schema):
-                problems.append(ConfigError(f"stage '{stage}' is not a component (write !Tag ...)",
-                                            schema.key_location("pipeline")))
+                problems.append(
+                    ConfigError(
+                        f"stage '{stage}' is not a component (write !Tag ...)",
+                        schema.key_location("pipeline"),
+                    )
+                )
         resources = schema.keywords.get("resources") or {}
         try:
             _check_resource_schemes(resources)
@@ -299,44 +343,60 @@ class Experiment(ClusterRunnable):
                 problems.append(exc.at(schema.key_location("save_path")))
         if isinstance(resources, Mapping):
             from flambe.experiment.resources import missing_resources
-            problems.extend(missing_resources(resources, _config_folder(schema),
-                                              schema.key_location("resources")))
+
+            problems.extend(
+                missing_resources(
+                    resources, _config_folder(schema), schema.key_location("resources")
+                )
+            )
         return problems
 
     @classmethod
-    def config_link_names(cls, schema: Any) -> List[str]:
+    def config_link_names(cls, schema: Any) -> list[str]:
         """The names links may use besides stages: the resources."""
         from flambe.experiment.resources import flatten
+
         resources = schema.keywords.get("resources") or {}
         return list(flatten(resources)) if isinstance(resources, Mapping) else []
 
     # -- running --------------------------------------------------------------------
-    def setup(self, cluster: Any, extensions: Dict[str, str], force: bool, **kwargs: Any) -> None:
+    def setup(self, cluster: Any, extensions: dict[str, str], force: bool, **kwargs: Any) -> None:
         """Prepare a cluster run: outputs go under the cluster's home folder."""
         remote_home = getattr(cluster, "orchestrator_home", None)
         if remote_home:
             self.set_serializable_attr("save_path", os.path.join(remote_home, self.name))
         # local resources are uploaded to every host; URLs and cluster paths pass unchanged
         from flambe.experiment.resources import flatten
+
         resources = {name: str(value) for name, value in flatten(self.resources).items()}
         if resources:
             location = getattr(getattr(self, "_schema", None), "location", None)
-            base = os.path.dirname(os.path.abspath(location.file)) if location is not None \
-                and os.path.isfile(location.file) else os.getcwd()
-            local = {name: os.path.join(base, os.path.expanduser(value))
-                     if "://" not in value and os.path.exists(os.path.join(
-                         base, os.path.expanduser(value))) else value
-                     for name, value in resources.items()}
-            sent = cluster.send_local_content(local, os.path.join("resources", self.name),
-                                              all_hosts=True)
-            self.set_serializable_attr("resources", {n: sent.get(n, resources[n])
-                                                     for n in resources})
+            base = (
+                os.path.dirname(os.path.abspath(location.file))
+                if location is not None and os.path.isfile(location.file)
+                else os.getcwd()
+            )
+            local = {
+                name: os.path.join(base, os.path.expanduser(value))
+                if "://" not in value
+                and os.path.exists(os.path.join(base, os.path.expanduser(value)))
+                else value
+                for name, value in resources.items()
+            }
+            sent = cluster.send_local_content(
+                local, os.path.join("resources", self.name), all_hosts=True
+            )
+            self.set_serializable_attr(
+                "resources", {n: sent.get(n, resources[n]) for n in resources}
+            )
 
-    def run(self, force: bool = False, verbose: bool = False, debug: bool = False,
-            **kwargs: Any) -> bool:
+    def run(
+        self, force: bool = False, verbose: bool = False, debug: bool = False, **kwargs: Any
+    ) -> bool:
         """Run the whole pipeline (see the module documentation)."""
         from flambe import storage
         from flambe.experiment.engine import Engine
+
         if not storage.is_local(self.save_path):
             # a plugin serves the scheme (else __init__ refused it), but a running
             # experiment writes its outputs to a local folder, never to a URL
@@ -345,7 +405,8 @@ class Experiment(ClusterRunnable):
                 f"{storage.scheme_of(self.save_path)}:// can hold saves, resources and Builder "
                 "destinations, not the output folder of a running experiment",
                 hint="give a local save_path, then save what you need to the URL with a "
-                     "!Builder or flambe.save")
+                "!Builder or flambe.save",
+            )
         self.parse()
         if self.ray_address and not os.environ.get("RAY_ADDRESS"):
             os.environ["RAY_ADDRESS"] = self.ray_address  # read when a stage starts Ray
@@ -360,6 +421,7 @@ class Experiment(ClusterRunnable):
         ``flambe-output`` (no ``save_path`` written) is in the current folder.
         """
         from flambe import storage
+
         schema = getattr(self, "_schema", None)
         written = schema.keywords.get("save_path") if schema is not None else None
         if not isinstance(written, str) or not storage.is_local(written):

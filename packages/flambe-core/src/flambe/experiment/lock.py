@@ -43,8 +43,13 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
     if not holder:
         return "another process (it has not written its name yet)"
     started = holder.get("started")
-    when = (datetime.datetime.fromtimestamp(float(started), datetime.timezone.utc)
-            .strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(started, (int, float)) else "?")
+    when = (
+        datetime.datetime.fromtimestamp(float(started), datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S UTC"
+        )
+        if isinstance(started, (int, float))
+        else "?"
+    )
     return f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}, started {when}"
 
 
@@ -87,11 +92,16 @@ class OutputLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            if not isinstance(exc, BlockingIOError) and exc.errno in (errno.ENOLCK,
-                                                                      errno.EOPNOTSUPP):
+            if not isinstance(exc, BlockingIOError) and exc.errno in (
+                errno.ENOLCK,
+                errno.EOPNOTSUPP,
+            ):
                 # a file system without locks (some network mounts): run, but say so
-                logger.warning("cannot lock %s (%s): nothing stops a second run of this "
-                               "output folder", self.path, exc.strerror)
+                logger.warning(
+                    "cannot lock %s (%s): nothing stops a second run of this output folder",
+                    self.path,
+                    exc.strerror,
+                )
                 self._fd = fd
                 return self
             os.close(fd)
@@ -103,13 +113,19 @@ class OutputLock:
                 f"{describe_holder(holder)}"
                 + (f" ({holder['what']})" if holder and holder.get("what") else ""),
                 hint="wait for that run to finish (or stop it), or give this experiment another "
-                     "name or save_path; the lock goes away by itself when that process ends"
+                "name or save_path; the lock goes away by itself when that process ends",
             ) from None
         except BaseException:
             os.close(fd)
             raise
-        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "started": time.time(), "what": self.what})
+        record = json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": time.time(),
+                "what": self.what,
+            }
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode(), 0)
         self._fd = fd

@@ -19,8 +19,9 @@ Drawing uses the experiment's seed, so a run is reproducible.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from numbers import Number
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 from flambe.compile.registrable import Registrable, alias
 from flambe.errors import ConfigError, SourceLocation
@@ -30,18 +31,20 @@ class SearchOption(Registrable, should_register=False):
     """Base of every search option; a config leaf that stands for several values."""
 
     _flambe_option = True
-    _source: Optional[SourceLocation] = None
-    _created_with_tag: Optional[str] = None
+    _source: SourceLocation | None = None
+    _created_with_tag: str | None = None
 
-    def _flambe_children(self) -> Iterator[Tuple[int, Any]]:
+    def _flambe_children(self) -> Iterator[tuple[int, Any]]:
         return iter(())
 
     @classmethod
-    def _sequence(cls, constructor: Any, node: Any) -> List[Any]:
+    def _sequence(cls, constructor: Any, node: Any) -> list[Any]:
         from ruamel.yaml.nodes import SequenceNode
+
         if not isinstance(node, SequenceNode):
-            raise ConfigError(f"{node.tag} takes a list, e.g. {node.tag} [1, 2, 3]",
-                              constructor.location(node))
+            raise ConfigError(
+                f"{node.tag} takes a list, e.g. {node.tag} [1, 2, 3]", constructor.location(node)
+            )
         return constructor.construct_sequence(node)
 
 
@@ -70,22 +73,22 @@ class GridSearchOptions(SearchOption, Sequence):
     def __repr__(self) -> str:
         return f"gridoptions({self.elements!r})"
 
-    def _flambe_children(self) -> Iterator[Tuple[int, Any]]:
+    def _flambe_children(self) -> Iterator[tuple[int, Any]]:
         return iter(enumerate(self.elements))
 
-    def grid(self, rng: Any) -> List[Any]:
+    def grid(self, rng: Any) -> list[Any]:
         """The values to try."""
         return self.elements
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> "GridSearchOptions":
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> GridSearchOptions:
         elements = cls._sequence(constructor, node)
         if not elements:
             raise ConfigError(f"{node.tag} needs at least one element", constructor.location(node))
         return cls(elements)
 
     @classmethod
-    def to_yaml(cls, representer: Any, node: "GridSearchOptions", tag: str) -> Any:
+    def to_yaml(cls, representer: Any, node: GridSearchOptions, tag: str) -> Any:
         seq = representer.represent_sequence(tag, node.elements)
         seq.flow_style = all(not hasattr(e, "keywords") for e in node.elements)
         return seq
@@ -118,35 +121,42 @@ class SampledUniformSearchOptions(SearchOption):
         if high < low:
             raise ConfigError(f"!s range is empty: low {low} > high {high}", self._source)
         self.low, self.high, self.k, self.decimals = low, high, int(k), int(decimals)
-        self.values: Optional[List[Any]] = None
+        self.values: list[Any] | None = None
 
     def __repr__(self) -> str:
         return f"randomoptions([{self.low}, {self.high}, {self.k}])"
 
-    def draw(self, rng: Any) -> List[Any]:
+    def draw(self, rng: Any) -> list[Any]:
         """Draw the values (once: later calls return the same values)."""
         if self.values is None:
             if _is_int(self.low) and _is_int(self.high):
-                self.values = [int(v) for v in rng.integers(self.low, self.high, size=self.k,
-                                                            endpoint=True)]
+                self.values = [
+                    int(v) for v in rng.integers(self.low, self.high, size=self.k, endpoint=True)
+                ]
             else:
-                self.values = [round(float(v), self.decimals)
-                               for v in rng.uniform(self.low, self.high, size=self.k)]
+                self.values = [
+                    round(float(v), self.decimals)
+                    for v in rng.uniform(self.low, self.high, size=self.k)
+                ]
         return self.values
 
     grid = draw
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> "SampledUniformSearchOptions":
+    def from_yaml(
+        cls, constructor: Any, node: Any, factory_name: str | None
+    ) -> SampledUniformSearchOptions:
         items = cls._sequence(constructor, node)
         if not 3 <= len(items) <= 4:
-            raise ConfigError(f"!s takes [low, high, k] or [low, high, k, decimals], got "
-                              f"{len(items)} values", constructor.location(node),
-                              hint="e.g. !s [1, 10, 5] draws 5 integers from 1 to 10")
+            raise ConfigError(
+                f"!s takes [low, high, k] or [low, high, k, decimals], got {len(items)} values",
+                constructor.location(node),
+                hint="e.g. !s [1, 10, 5] draws 5 integers from 1 to 10",
+            )
         return cls(*items)
 
     @classmethod
-    def to_yaml(cls, representer: Any, node: "SampledUniformSearchOptions", tag: str) -> Any:
+    def to_yaml(cls, representer: Any, node: SampledUniformSearchOptions, tag: str) -> Any:
         if node.values is not None:  # what was drawn, so a rerun is the same experiment
             seq = representer.represent_sequence("!g", node.values)
         else:
@@ -174,24 +184,25 @@ class Distribution(SearchOption, should_register=False):
         raise NotImplementedError
 
     @classmethod
-    def from_yaml(cls, constructor: Any, node: Any, factory_name: Optional[str]) -> "Distribution":
+    def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Distribution:
         items = cls._sequence(constructor, node)
         if cls.arity and len(items) != cls.arity:
-            raise ConfigError(f"{node.tag} takes [low, high], got {len(items)} values",
-                              constructor.location(node))
+            raise ConfigError(
+                f"{node.tag} takes [low, high], got {len(items)} values", constructor.location(node)
+            )
         try:
             return cls(*items)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{node.tag}: {exc}", constructor.location(node)) from None
 
     @classmethod
-    def to_yaml(cls, representer: Any, node: "Distribution", tag: str) -> Any:
+    def to_yaml(cls, representer: Any, node: Distribution, tag: str) -> Any:
         seq = representer.represent_sequence(tag, node.args)
         seq.flow_style = True
         return seq
 
 
-def _bounds(low: Any, high: Any, positive: bool = False) -> Tuple[float, float]:
+def _bounds(low: Any, high: Any, positive: bool = False) -> tuple[float, float]:
     if not all(isinstance(v, Number) and not isinstance(v, bool) for v in (low, high)):
         raise ValueError("bounds must be numbers")
     if high < low:
@@ -214,6 +225,7 @@ class UniformDistribution(Distribution):
 
     def to_tune(self) -> Any:
         from ray import tune
+
         return tune.uniform(*self.args)
 
 
@@ -230,6 +242,7 @@ class LogUniformDistribution(Distribution):
 
     def to_tune(self) -> Any:
         from ray import tune
+
         return tune.loguniform(*self.args)
 
 
@@ -248,6 +261,7 @@ class IntegerDistribution(Distribution):
 
     def to_tune(self) -> Any:
         from ray import tune
+
         return tune.randint(self.args[0], self.args[1] + 1)
 
 
@@ -262,7 +276,7 @@ class ChoiceDistribution(Distribution):
             raise ValueError("!choice needs at least one value")
         super().__init__(*choices)
 
-    def _flambe_children(self) -> Iterator[Tuple[int, Any]]:
+    def _flambe_children(self) -> Iterator[tuple[int, Any]]:
         return iter(enumerate(self.args))
 
     def sample(self, rng: Any) -> Any:
@@ -270,6 +284,7 @@ class ChoiceDistribution(Distribution):
 
     def to_tune(self) -> Any:
         from ray import tune
+
         return tune.choice(list(range(len(self.args))))
 
 

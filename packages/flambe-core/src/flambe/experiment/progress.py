@@ -18,7 +18,8 @@ import json
 import os
 import threading
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from flambe.errors import DiskFullError
 from flambe.plugins import hookimpl
@@ -47,27 +48,35 @@ class ProgressState:
 
     """
 
-    def __init__(self, name: str, output_path: str, dag: Mapping[str, Iterable[str]],
-                 experiment: Any = None) -> None:
+    def __init__(
+        self, name: str, output_path: str, dag: Mapping[str, Iterable[str]], experiment: Any = None
+    ) -> None:
         self.experiment = experiment
         self.path = os.path.join(output_path, FILE_NAME)
         self._lock = threading.Lock()
-        self.write_error: Optional[DiskFullError] = None
-        self.data: Dict[str, Any] = {
+        self.write_error: DiskFullError | None = None
+        self.data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "name": name,
             "output_path": output_path,
             "status": "running",
             "started": time.time(),
             "finished": None,
-            "stages": {stage: {"status": "pending", "depends_on": list(deps), "started": None,
-                               "finished": None, "variants": {}}
-                       for stage, deps in dag.items()},
+            "stages": {
+                stage: {
+                    "status": "pending",
+                    "depends_on": list(deps),
+                    "started": None,
+                    "finished": None,
+                    "variants": {},
+                }
+                for stage, deps in dag.items()
+            },
         }
         self.save()
 
     @classmethod
-    def read(cls, output_path: str) -> Optional[Dict[str, Any]]:
+    def read(cls, output_path: str) -> dict[str, Any] | None:
         """The progress document of an output folder, if any."""
         path = os.path.join(output_path, FILE_NAME)
         if not os.path.exists(path):
@@ -87,7 +96,7 @@ class ProgressState:
             self.write_error = exc
             raise
 
-    def _stage(self, stage: str) -> Dict[str, Any]:
+    def _stage(self, stage: str) -> dict[str, Any]:
         return self.data["stages"][stage]
 
     # -- hooks ----------------------------------------------------------------------
@@ -95,31 +104,52 @@ class ProgressState:
         return self.experiment is None or experiment is self.experiment
 
     @hookimpl
-    def flambe_stage_started(self, experiment: Any, stage: str,
-                             variants: Sequence[Mapping[str, Any]]) -> None:
+    def flambe_stage_started(
+        self, experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]
+    ) -> None:
         if self._mine(experiment):
             self.stage_started(stage, variants)
 
     @hookimpl
-    def flambe_trial_result(self, experiment: Any, stage: str, variant: str,
-                            result: Mapping[str, Any]) -> None:
+    def flambe_trial_result(
+        self, experiment: Any, stage: str, variant: str, result: Mapping[str, Any]
+    ) -> None:
         if self._mine(experiment):
             with self._lock:  # variants proposed by a search algorithm appear as they run
-                self._stage(stage)["variants"].setdefault(variant, {
-                    "name": result.get("name"), "params": result.get("params", {}),
-                    "lineage": result.get("lineage", {}), "status": "running", "step": 0,
-                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None})
+                self._stage(stage)["variants"].setdefault(
+                    variant,
+                    {
+                        "name": result.get("name"),
+                        "params": result.get("params", {}),
+                        "lineage": result.get("lineage", {}),
+                        "status": "running",
+                        "step": 0,
+                        "last_metric": None,
+                        "best_metric": None,
+                        "checkpoint": None,
+                        "error": None,
+                    },
+                )
             # host: the machine the trial runs on (one of several on a cluster)
-            described = {key: result[key] for key in ("metric_name", "metric_negated",
-                                                      "total_steps", "host")
-                         if result.get(key) is not None}
-            self.variant_update(stage, variant, status="running", step=result.get("step"),
-                                metric=result.get("metric"), score=result.get("score"),
-                                **described)
+            described = {
+                key: result[key]
+                for key in ("metric_name", "metric_negated", "total_steps", "host")
+                if result.get(key) is not None
+            }
+            self.variant_update(
+                stage,
+                variant,
+                status="running",
+                step=result.get("step"),
+                metric=result.get("metric"),
+                score=result.get("score"),
+                **described,
+            )
 
     @hookimpl
-    def flambe_checkpoint_written(self, experiment: Any, stage: str, variant: str,
-                                  path: str) -> None:
+    def flambe_checkpoint_written(
+        self, experiment: Any, stage: str, variant: str, path: str
+    ) -> None:
         if self._mine(experiment):
             self.variant_update(stage, variant, checkpoint=path)
 
@@ -140,10 +170,17 @@ class ProgressState:
             info.update(status="running", started=time.time())
             for variant in variants:
                 info["variants"][variant["id"]] = {
-                    "name": variant["name"], "params": variant["params"],
-                    "lineage": variant["lineage"], "status": "pending", "step": 0,
-                    "last_metric": None, "best_metric": None, "checkpoint": None, "error": None,
-                    "reused": False}
+                    "name": variant["name"],
+                    "params": variant["params"],
+                    "lineage": variant["lineage"],
+                    "status": "pending",
+                    "step": 0,
+                    "last_metric": None,
+                    "best_metric": None,
+                    "checkpoint": None,
+                    "error": None,
+                    "reused": False,
+                }
             self.save()
 
     def variant_update(self, stage: str, variant_id: str, **fields: Any) -> None:

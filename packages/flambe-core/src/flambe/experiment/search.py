@@ -12,30 +12,45 @@ config, identity and folder (named after its values and its Tune trial id).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from flambe.errors import ConfigError
-from flambe.experiment.options import (ChoiceDistribution, Distribution, GridSearchOptions,
-                                       SampledUniformSearchOptions, SearchOption)
-from flambe.experiment.variants import (_items, _rebuild, class_versions, display, folder_name,
-                                        short_keys, variant_identity)
+from flambe.experiment.options import (
+    ChoiceDistribution,
+    Distribution,
+    GridSearchOptions,
+    SampledUniformSearchOptions,
+    SearchOption,
+)
+from flambe.experiment.variants import (
+    _items,
+    _rebuild,
+    class_versions,
+    display,
+    folder_name,
+    short_keys,
+    variant_identity,
+)
 
 LINEAGE_KEY = "__lineage__"
-Path = Tuple[str, ...]
+Path = tuple[str, ...]
 
 
-def option_paths(value: Any, path: Path = ()) -> List[Tuple[Path, SearchOption]]:
+def option_paths(value: Any, path: Path = ()) -> list[tuple[Path, SearchOption]]:
     """Every option in a stage config with its path (no options inside options)."""
     if isinstance(value, SearchOption):
         for _, child in value._flambe_children():
             if _items(child) and option_paths(child):
                 raise ConfigError(
                     "options inside the elements of an option are not supported with a search "
-                    "algorithm", getattr(value, "_source", None),
-                    hint="use grid search (no search: entry) for conditional spaces")
+                    "algorithm",
+                    getattr(value, "_source", None),
+                    hint="use grid search (no search: entry) for conditional spaces",
+                )
         return [(path, value)]
-    out: List[Tuple[Path, SearchOption]] = []
+    out: list[tuple[Path, SearchOption]] = []
     for key, child in _items(value) or []:
         out.extend(option_paths(child, path + (str(key),)))
     return out
@@ -43,6 +58,7 @@ def option_paths(value: Any, path: Path = ()) -> List[Tuple[Path, SearchOption]]
 
 def _domain(option: SearchOption, rng: Any) -> Any:
     from ray import tune
+
     if isinstance(option, (GridSearchOptions, SampledUniformSearchOptions)):
         return tune.choice(list(range(len(option.grid(rng)))))
     if isinstance(option, Distribution):
@@ -58,22 +74,24 @@ def _value(option: SearchOption, chosen: Any, rng: Any) -> Any:
     return chosen
 
 
-def search_space(schema: Any, rng: Any, lineages: Sequence[Any]) -> Dict[str, Any]:
+def search_space(schema: Any, rng: Any, lineages: Sequence[Any]) -> dict[str, Any]:
     """The Tune search space of a stage (option paths joined by dots, plus the lineage)."""
     from ray import tune
-    space = {".".join(path) or "value": _domain(option, rng)
-             for path, option in option_paths(schema)}
+
+    space = {
+        ".".join(path) or "value": _domain(option, rng) for path, option in option_paths(schema)
+    }
     if len(lineages) > 1:
         space[LINEAGE_KEY] = tune.choice(list(range(len(lineages))))
     return space
 
 
-def resolve(value: Any, chosen: Dict[Tuple[str, ...], Any], path: Path = ()) -> Any:
+def resolve(value: Any, chosen: dict[tuple[str, ...], Any], path: Path = ()) -> Any:
     """A copy of ``value`` with the option at each path replaced by its chosen value."""
     if path in chosen and isinstance(value, SearchOption):
         return chosen[path]
     items = _items(value)
-    if not items or not any(p[:len(path)] == path and len(p) > len(path) for p in chosen):
+    if not items or not any(p[: len(path)] == path and len(p) > len(path) for p in chosen):
         return value
     return _rebuild(value, [(k, resolve(v, chosen, path + (str(k),))) for k, v in items])
 
@@ -104,28 +122,31 @@ class SearchPlan:
     stage: str
     config_text: str
     seed: int
-    lineages: List[Tuple[Dict[str, str], List[Tuple[str, Any]]]]
-    upstream_configs: Dict[str, Dict[str, str]]
-    upstream_dirs: Dict[str, Dict[str, str]]
+    lineages: list[tuple[dict[str, str], list[tuple[str, Any]]]]
+    upstream_configs: dict[str, dict[str, str]]
+    upstream_dirs: dict[str, dict[str, str]]
     output: str
-    order: List[str] = field(default_factory=list)
-    globals_: Dict[str, Any] = field(default_factory=dict)
-    extensions: Dict[str, str] = field(default_factory=dict)
-    sources: Dict[str, str] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    globals_: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
     verbose: bool = False
 
-    def trial_plan(self, config: Dict[str, Any], trial_id: str) -> Any:
+    def trial_plan(self, config: dict[str, Any], trial_id: str) -> Any:
         """Resolve the trial's variant from the values the algorithm proposed."""
-        import numpy as np
         import zlib
+
+        import numpy as np
+
         from flambe.compile import yaml
         from flambe.compile.yaml import build, compose_all
         from flambe.experiment.trial import TrialPlan
+
         nodes, name = compose_all(self.config_text, f"stage {self.stage}")
         schema = build(nodes[0], name, bind=False)
         rng = np.random.default_rng([int(self.seed), zlib.crc32(self.stage.encode())])
-        chosen: Dict[Path, Any] = {}
-        params: List[Tuple[str, Any]] = []
+        chosen: dict[Path, Any] = {}
+        params: list[tuple[str, Any]] = []
         for path, option in option_paths(schema):
             key = ".".join(path) or "value"
             value = _value(option, config[key], rng)
@@ -133,22 +154,40 @@ class SearchPlan:
             params.append((key, display(value)))
         resolved = resolve(schema, chosen)
         text = yaml.dump(resolved)
-        lineage, inherited = self.lineages[int(config.get(LINEAGE_KEY, 0))] if self.lineages \
-            else ({}, [])
+        lineage, inherited = (
+            self.lineages[int(config.get(LINEAGE_KEY, 0))] if self.lineages else ({}, [])
+        )
         # several trials may propose the same values: each keeps its own identity and folder
         vid = variant_identity(self.stage, text, lineage, class_versions(schema)) + "-" + trial_id
-        all_params: Dict[str, Any] = dict(inherited)
+        all_params: dict[str, Any] = dict(inherited)
         for key, value in short_keys(params).items():
             all_params[f"{self.stage}.{key}" if key in all_params else key] = value
         folder = f"{folder_name(all_params, vid)}-{trial_id}"
         configs = {s: self.upstream_configs[s][lineage[s]] for s in self.order if s in lineage}
         configs[self.stage] = text
-        checkpoints = {s: os.path.join(self.upstream_dirs[s][lineage[s]], "checkpoint")
-                       for s in configs if s != self.stage}
-        variant = {"stage": self.stage, "id": vid, "name": folder, "params": all_params,
-                   "own_params": short_keys(params), "lineage": lineage, "config": text}
-        return TrialPlan(stage=self.stage, variant=variant, configs=configs,
-                         checkpoints=checkpoints,
-                         variant_dir=os.path.join(self.output, self.stage, folder),
-                         globals_=self.globals_, extensions=self.extensions,
-                         sources=self.sources, verbose=self.verbose, seed=self.seed)
+        checkpoints = {
+            s: os.path.join(self.upstream_dirs[s][lineage[s]], "checkpoint")
+            for s in configs
+            if s != self.stage
+        }
+        variant = {
+            "stage": self.stage,
+            "id": vid,
+            "name": folder,
+            "params": all_params,
+            "own_params": short_keys(params),
+            "lineage": lineage,
+            "config": text,
+        }
+        return TrialPlan(
+            stage=self.stage,
+            variant=variant,
+            configs=configs,
+            checkpoints=checkpoints,
+            variant_dir=os.path.join(self.output, self.stage, folder),
+            globals_=self.globals_,
+            extensions=self.extensions,
+            sources=self.sources,
+            verbose=self.verbose,
+            seed=self.seed,
+        )

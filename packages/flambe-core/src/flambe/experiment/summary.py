@@ -16,17 +16,24 @@ import os
 import re
 import shutil
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "ValueError: ...", "flambe.errors.ArgumentError: ...", "KeyError", "ray.exceptions.X: ..."
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Failed|Warning"
-                             r"|Died|Timeout)\b(:.*)?$")
-_NOISE = ("Traceback (most recent call last)", "Failure # ", "The above exception",
-          "During handling of")
+_EXCEPTION_LINE = re.compile(
+    r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Failed|Warning"
+    r"|Died|Timeout)\b(:.*)?$"
+)
+_NOISE = (
+    "Traceback (most recent call last)",
+    "Failure # ",
+    "The above exception",
+    "During handling of",
+)
 
 
-def error_headline(text: Optional[str]) -> str:
+def error_headline(text: str | None) -> str:
     """Find the line that says what went wrong in an error text (a traceback or a message).
 
     For a traceback this is the line of the exception that ended it (the
@@ -56,7 +63,7 @@ def error_headline(text: Optional[str]) -> str:
     return lines[0].strip() if lines else "unknown error"
 
 
-def describe_metric(component: Any) -> Tuple[Optional[str], bool, Optional[int]]:
+def describe_metric(component: Any) -> tuple[str | None, bool, int | None]:
     """How a component's ``metric()`` reads: its name, whether it is negated, its step count.
 
     The name is the component's ``metric_label`` attribute when it has one,
@@ -75,6 +82,7 @@ def describe_metric(component: Any) -> Tuple[Optional[str], bool, Optional[int]]
     metric_fn = getattr(component, "metric_fn", None)
     if not isinstance(name, str) and metric_fn is not None:
         from flambe.learn.utils import metric_name
+
         name = metric_name(metric_fn)
     negated = metric_fn is not None and bool(getattr(component, "lower_is_better", False))
     steps = getattr(component, "max_steps", None)
@@ -82,7 +90,7 @@ def describe_metric(component: Any) -> Tuple[Optional[str], bool, Optional[int]]
     return (name if isinstance(name, str) else None), negated, total
 
 
-def metric_text(value: Optional[float], name: Optional[str], negated: bool = False) -> str:
+def metric_text(value: float | None, name: str | None, negated: bool = False) -> str:
     """``"Accuracy 0.9125"``: a metric as ``metric()`` reported it, shown as its name means it."""
     if value is None:
         return "no metric"
@@ -90,12 +98,12 @@ def metric_text(value: Optional[float], name: Optional[str], negated: bool = Fal
     return f"{name or 'metric'} {shown:.6g}"
 
 
-def step_text(step: Any, total: Optional[int]) -> str:
+def step_text(step: Any, total: int | None) -> str:
     """``"step 3/10"`` (or ``"step 3"`` when the number of steps is not known)."""
     return f"step {step}/{total}" if total else f"step {step}"
 
 
-def _counts(variants: Mapping[str, Mapping[str, Any]]) -> Dict[str, int]:
+def _counts(variants: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     counts = {"run": 0, "reused": 0, "failed": 0, "interrupted": 0, "not run": 0}
     for entry in variants.values():
         status = entry.get("status")
@@ -112,12 +120,11 @@ def _counts(variants: Mapping[str, Mapping[str, Any]]) -> Dict[str, int]:
     return counts
 
 
-def _finished(variants: Mapping[str, Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    return [e for e in variants.values()
-            if e.get("status") in ("success", "reused", "reduced")]
+def _finished(variants: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [e for e in variants.values() if e.get("status") in ("success", "reused", "reduced")]
 
 
-def _best(variants: Mapping[str, Mapping[str, Any]]) -> Optional[Mapping[str, Any]]:
+def _best(variants: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
     scored = [e for e in _finished(variants) if e.get("best_score") is not None]
     if not scored:
         return None
@@ -131,7 +138,7 @@ def _value(entry: Mapping[str, Any]) -> str:
     return metric_text(value, entry.get("metric_name"), bool(entry.get("metric_negated")))
 
 
-def _leaves(stages: Mapping[str, Mapping[str, Any]]) -> List[str]:
+def _leaves(stages: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Stages no other stage depends on: the pipeline's results."""
     used = {dep for info in stages.values() for dep in info.get("depends_on", [])}
     return [name for name in stages if name not in used]
@@ -157,13 +164,12 @@ def render_summary(doc: Mapping[str, Any]) -> str:
         elapsed = f", {float(doc['finished']) - float(doc['started']):.1f} s"
     lines = [f"Summary of {doc.get('name')} ({doc.get('status')}{elapsed}):"]
     width = max((len(name) for name in stages), default=0)
-    failures: List[str] = []
+    failures: list[str] = []
     for name, info in stages.items():
         variants = info.get("variants", {})
         counts = _counts(variants)
         total = len(variants)
-        parts = [f"{counts['run']} run", f"{counts['reused']} reused",
-                 f"{counts['failed']} failed"]
+        parts = [f"{counts['run']} run", f"{counts['reused']} reused", f"{counts['failed']} failed"]
         for extra in ("interrupted", "not run"):
             if counts[extra]:
                 parts.append(f"{counts[extra]} {extra}")
@@ -200,7 +206,7 @@ def render_summary(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def best_checkpoint(doc: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+def best_checkpoint(doc: Mapping[str, Any]) -> tuple[str, str] | None:
     """Find the checkpoint of the best variant of the last stage that has one.
 
     Returns
@@ -229,5 +235,7 @@ def tensorboard_hint(output: str) -> str:
     beside = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     if os.access(beside, os.X_OK) and importlib.util.find_spec("tensorboard") is not None:
         return f"TensorBoard: {beside} --logdir {output}"
-    return (f"TensorBoard event files are in {output}; to view them, install TensorBoard: "
-            "pip install 'flambe-core[tensorboard]'")
+    return (
+        f"TensorBoard event files are in {output}; to view them, install TensorBoard: "
+        "pip install 'flambe-core[tensorboard]'"
+    )

@@ -20,8 +20,9 @@ import logging
 import math
 import os
 import pdb
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any
 
 from flambe.utils.atomic import write_json_atomic, write_text_atomic
 from flambe.utils.faults import fault_point
@@ -69,17 +70,17 @@ class TrialPlan:
     """
 
     stage: str
-    variant: Dict[str, Any]
-    configs: Dict[str, str]
-    checkpoints: Dict[str, str]
+    variant: dict[str, Any]
+    configs: dict[str, str]
+    checkpoints: dict[str, str]
     variant_dir: str
-    globals_: Dict[str, Any] = field(default_factory=dict)
-    extensions: Dict[str, str] = field(default_factory=dict)
+    globals_: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
     file: str = "<experiment>"
     debug: bool = False
     verbose: bool = False
-    sources: Dict[str, str] = field(default_factory=dict)
-    seed: Optional[int] = None
+    sources: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
 
     @property
     def id(self) -> str:
@@ -90,7 +91,7 @@ class TrialPlan:
         return os.path.join(self.variant_dir, CHECKPOINT)
 
 
-def read_trial(variant_dir: str) -> Optional[Dict[str, Any]]:
+def read_trial(variant_dir: str) -> dict[str, Any] | None:
     """The trial record of a variant folder, if any.
 
     The record committed with the checkpoint (``checkpoint/trial.json``) is
@@ -98,6 +99,7 @@ def read_trial(variant_dir: str) -> Optional[Dict[str, Any]]:
     in folders written before checkpoints were committed that way.
     """
     from flambe.experiment.checkpoints import committed_record, is_versioned
+
     if is_versioned(variant_dir):
         return committed_record(variant_dir)
     path = os.path.join(variant_dir, TRIAL_FILE)
@@ -123,7 +125,7 @@ def metric_direction(obj: Any) -> str:
     return mode
 
 
-def score_of(metric: Optional[float], direction: str) -> Optional[float]:
+def score_of(metric: float | None, direction: str) -> float | None:
     """The metric oriented so that higher is better (what reduce and schedulers use)."""
     if metric is None:
         return None
@@ -135,19 +137,22 @@ def seed_everything(seed: int, variant_id: str) -> int:
     """Seed ``random``, NumPy and torch for one variant; returns the seed used."""
     import random
     import zlib
+
     import numpy as np
+
     value = zlib.crc32(f"{seed}:{variant_id}".encode()) & 0x7FFFFFFF
     random.seed(value)
     np.random.seed(value)
     try:
         import torch
+
         torch.manual_seed(value)
     except ImportError:  # pragma: no cover
         pass
     return value
 
 
-def build_stage(plan: TrialPlan, live: Optional[Mapping[str, Any]] = None) -> Any:
+def build_stage(plan: TrialPlan, live: Mapping[str, Any] | None = None) -> Any:
     """Build the plan's stage, with its upstream stages built and restored first.
 
     Parameters
@@ -172,8 +177,9 @@ def build_stage(plan: TrialPlan, live: Optional[Mapping[str, Any]] = None) -> An
 def _located(exc: Any, plan: TrialPlan, stage: str) -> Any:
     """Point an error raised while building a stage at the stage in the user's file."""
     where = plan.sources.get(stage)
-    exc.message = f"stage '{stage}'" + (f" (written at {where})" if where else "") + \
-        f": {exc.message}"
+    exc.message = (
+        f"stage '{stage}'" + (f" (written at {where})" if where else "") + f": {exc.message}"
+    )
     exc.location = None
     exc.args = (exc._render(),)
     return exc
@@ -183,10 +189,9 @@ def _build_scope(plan: TrialPlan, live: Mapping[str, Any]) -> Any:
     from flambe.compile.binding import bind_links
     from flambe.compile.serialization import load_state_from_file
     from flambe.compile.yaml import build, compose_all
-
     from flambe.errors import FlambeError
 
-    scope: Dict[str, Any] = {}
+    scope: dict[str, Any] = {}
     for stage, text in plan.configs.items():
         if stage in live:
             scope[stage] = live[stage]
@@ -226,8 +231,9 @@ class TrialRunner:
 
     """
 
-    def __init__(self, plan: TrialPlan, live: Optional[Mapping[str, Any]] = None,
-                 resume: bool = True) -> None:
+    def __init__(
+        self, plan: TrialPlan, live: Mapping[str, Any] | None = None, resume: bool = True
+    ) -> None:
         self.plan = plan
         os.makedirs(plan.variant_dir, exist_ok=True)
         write_json_atomic(os.path.join(plan.variant_dir, VARIANT_FILE), plan.variant)
@@ -236,17 +242,19 @@ class TrialRunner:
         self.component = build_stage(plan, live)
         self.direction = metric_direction(self.component)
         from flambe.experiment.summary import describe_metric
+
         self.metric_name, self.metric_negated, self.total_steps = describe_metric(self.component)
         self.step = 0
         self.done = False
-        self.last_metric: Optional[float] = None
-        self.best_score: Optional[float] = None
+        self.last_metric: float | None = None
+        self.best_score: float | None = None
         if resume:
             self._resume()
 
     def _resume(self) -> None:
         from flambe.compile.serialization import load_state_from_file
         from flambe.experiment.checkpoints import load_rng, prune
+
         prune(self.plan.variant_dir)  # versions a killed run wrote but never committed
         saved = read_trial(self.plan.variant_dir)
         if not saved or saved.get("id") != self.plan.id or saved.get("step", 0) == 0:
@@ -258,21 +266,32 @@ class TrialRunner:
             self.last_metric = saved.get("last_metric")
             self.best_score = saved.get("best_score")
             self.done = bool(saved.get("done"))
-            logger.info("%s/%s: continuing from step %d", self.plan.stage,
-                        self.plan.variant["name"], self.step)
+            logger.info(
+                "%s/%s: continuing from step %d",
+                self.plan.stage,
+                self.plan.variant["name"],
+                self.step,
+            )
 
     def _logging(self) -> Any:
         from flambe.logging import TrialLogging
-        return TrialLogging(self.plan.variant_dir, verbose=self.plan.verbose,
-                            console_prefix=f"{self.plan.stage}/{self.plan.variant['name']}",
-                            hyper_params=self.plan.variant.get("params"))
 
-    def run_step(self) -> Tuple[bool, Optional[float], Optional[float]]:
+        return TrialLogging(
+            self.plan.variant_dir,
+            verbose=self.plan.verbose,
+            console_prefix=f"{self.plan.stage}/{self.plan.variant['name']}",
+            hyper_params=self.plan.variant.get("params"),
+        )
+
+    def run_step(self) -> tuple[bool, float | None, float | None]:
         """One ``run()`` call; returns (finished, metric, score) and writes the checkpoint."""
         from flambe.errors import FlambeError
+
         if self.plan.debug:
-            print(f"flambe: stopping before {self.plan.stage}.run() (step {self.step + 1}); "
-                  "'c' continues")
+            print(
+                f"flambe: stopping before {self.plan.stage}.run() (step {self.step + 1}); "
+                "'c' continues"
+            )
             pdb.set_trace()
         with self._logging():
             more = self.component.run()
@@ -286,7 +305,8 @@ class TrialRunner:
                     f"metric() returned {metric} at step {self.step}; a NaN or infinite "
                     "metric fails the variant",
                     hint="check the training for divergence (learning rate, loss) or the "
-                         "metric for empty data; see docs/experiments.md")
+                    "metric for empty data; see docs/experiments.md",
+                )
         score = score_of(metric, self.direction)
         self.last_metric = metric
         if score is not None and (self.best_score is None or score > self.best_score):
@@ -302,17 +322,28 @@ class TrialRunner:
         the committed record, for readers.
         """
         from flambe.experiment.checkpoints import RECORD_FILE, commit
-        commit(self.plan.variant_dir, self.component, self._record(),
-               what=f"{self.plan.stage}/{self.plan.variant['name']}")
+
+        commit(
+            self.plan.variant_dir,
+            self.component,
+            self._record(),
+            what=f"{self.plan.stage}/{self.plan.variant['name']}",
+        )
         fault_point("trial.committed")
         with open(os.path.join(self.plan.checkpoint_dir, RECORD_FILE), encoding="utf-8") as handle:
             write_text_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), handle.read())
         return self.plan.checkpoint_dir
 
-    def _record(self) -> Dict[str, Any]:
+    def _record(self) -> dict[str, Any]:
         """The trial record of the current step."""
         return {
-            "id": self.plan.id, "step": self.step, "done": self.done,
-            "last_metric": self.last_metric, "best_score": self.best_score,
-            "direction": self.direction, "metric_name": self.metric_name,
-            "metric_negated": self.metric_negated, "total_steps": self.total_steps}
+            "id": self.plan.id,
+            "step": self.step,
+            "done": self.done,
+            "last_metric": self.last_metric,
+            "best_score": self.best_score,
+            "direction": self.direction,
+            "metric_name": self.metric_name,
+            "metric_negated": self.metric_negated,
+            "total_steps": self.total_steps,
+        }

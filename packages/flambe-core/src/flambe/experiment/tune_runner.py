@@ -10,12 +10,12 @@ reach the experiment through a Tune callback, in the driver process.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
 import re
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ray import tune
 
@@ -35,8 +35,13 @@ class FlambeTrainable(tune.Trainable):
     ``tune.with_parameters``) holds what every variant needs.
     """
 
-    def setup(self, config: Dict[str, Any], plans: Optional[Mapping[str, TrialPlan]] = None,
-              modules: Optional[List[str]] = None, search: Any = None) -> None:
+    def setup(
+        self,
+        config: dict[str, Any],
+        plans: Mapping[str, TrialPlan] | None = None,
+        modules: list[str] | None = None,
+        search: Any = None,
+    ) -> None:
         for module in modules or []:
             importlib.import_module(module)
         if search is not None:  # the values come from a search algorithm
@@ -45,28 +50,32 @@ class FlambeTrainable(tune.Trainable):
             self.plan = (plans or {})[config["variant"]]
         self.runner = TrialRunner(self.plan, resume=True)
 
-    def step(self) -> Dict[str, Any]:
+    def step(self) -> dict[str, Any]:
         runner = self.runner
         if runner.done:  # restored after it had finished
             return self._result(True, runner.last_metric, runner.best_score)
         done, metric, score = runner.run_step()
         return self._result(done, metric, score)
 
-    def _result(self, done: bool, metric: Optional[float], score: Optional[float]) -> Dict[str, Any]:
+    def _result(self, done: bool, metric: float | None, score: float | None) -> dict[str, Any]:
         variant = self.plan.variant
-        result: Dict[str, Any] = {"done": done, "flambe_step": self.runner.step,
-                                  "checkpoint_path": self.plan.checkpoint_dir,
-                                  "flambe_variant": variant["id"], "flambe_name": variant["name"],
-                                  "flambe_params": variant.get("params", {}),
-                                  "flambe_metric_name": self.runner.metric_name,
-                                  "flambe_metric_negated": self.runner.metric_negated,
-                                  "flambe_total_steps": self.runner.total_steps}
+        result: dict[str, Any] = {
+            "done": done,
+            "flambe_step": self.runner.step,
+            "checkpoint_path": self.plan.checkpoint_dir,
+            "flambe_variant": variant["id"],
+            "flambe_name": variant["name"],
+            "flambe_params": variant.get("params", {}),
+            "flambe_metric_name": self.runner.metric_name,
+            "flambe_metric_negated": self.runner.metric_negated,
+            "flambe_total_steps": self.runner.total_steps,
+        }
         if metric is not None:
             result[METRIC] = metric
             result[SCORE] = score
         return result
 
-    def save_checkpoint(self, checkpoint_dir: str) -> Dict[str, Any]:
+    def save_checkpoint(self, checkpoint_dir: str) -> dict[str, Any]:
         # the component itself is saved in the variant folder after every step;
         # Tune's checkpoint only records which step that was
         return {"step": self.runner.step, "checkpoint": self.plan.checkpoint_dir}
@@ -79,43 +88,48 @@ class FlambeTrainable(tune.Trainable):
 class _Events(tune.Callback):
     """Forwards trial results and errors to the experiment (runs in the driver)."""
 
-    def __init__(self, on_result: Callable[[str, Dict[str, Any]], None],
-                 on_error: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, on_result: Callable[[str, dict[str, Any]], None], on_error: Callable[[str, str], None]
+    ) -> None:
         self.on_result = on_result
         self.on_error = on_error
 
     # Tune pickles its run configuration (callbacks included) to be able to
     # restore a run; the handlers live in this process only.
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         return {}
 
-    def __setstate__(self, state: Dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.on_result = lambda vid, result: None
         self.on_error = lambda vid, text: None
 
-    def on_trial_result(self, iteration: int, trials: List[Any], trial: Any, result: Dict,
-                        **info: Any) -> None:
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict, **info: Any
+    ) -> None:
         self.on_result(result.get("flambe_variant") or trial.config.get("variant"), result)
 
-    def on_trial_error(self, iteration: int, trials: List[Any], trial: Any, **info: Any) -> None:
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         text = ""
         path = getattr(trial, "error_file", None)
         if path and os.path.exists(path):
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
-        self.on_error(trial.config.get("variant") or trial.trial_id,
-                      _ANSI.sub("", text) or "the trial failed (no traceback found)")
+        self.on_error(
+            trial.config.get("variant") or trial.trial_id,
+            _ANSI.sub("", text) or "the trial failed (no traceback found)",
+        )
 
 
-def ray_runtime_env() -> Dict[str, Any]:
+def ray_runtime_env() -> dict[str, Any]:
     """Let Ray workers import what the driver can (same module search path)."""
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     return {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
 
 
-def start_ray(num_cpus: Optional[int] = None) -> bool:
+def start_ray(num_cpus: int | None = None) -> bool:
     """Start a local Ray instance unless one is connected; returns whether it started one."""
     import ray
+
     # read by Tune in this process, also when Ray was started by someone else: a stage
     # whose component has no metric() reports results without one
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
@@ -124,19 +138,32 @@ def start_ray(num_cpus: Optional[int] = None) -> bool:
     if ray.is_initialized():
         return False
     from flambe.logging.libraries import adopt_library_loggers, stderr_to_log
+
     adopt_library_loggers()  # Ray's notices go where flambe's logging sends them (the log file)
     with stderr_to_log("ray.init"):
-        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR,
-                 log_to_driver=False, runtime_env=ray_runtime_env(), configure_logging=False)
+        ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            logging_level=logging.ERROR,
+            log_to_driver=False,
+            runtime_env=ray_runtime_env(),
+            configure_logging=False,
+        )
     return True
 
 
-def _fit(stage: str, trainable: Any, param_space: Dict[str, Any], storage_path: str,
-         max_failures: int, on_result: Optional[Callable[[str, Dict[str, Any]], None]],
-         on_error: Optional[Callable[[str, str], None]], **tune_config: Any
-         ) -> Tuple[Any, Dict[str, str]]:
+def _fit(
+    stage: str,
+    trainable: Any,
+    param_space: dict[str, Any],
+    storage_path: str,
+    max_failures: int,
+    on_result: Callable[[str, dict[str, Any]], None] | None,
+    on_error: Callable[[str, str], None] | None,
+    **tune_config: Any,
+) -> tuple[Any, dict[str, str]]:
     """One Tune run of a stage; returns its result grid and the error text of each trial."""
-    errors: Dict[str, str] = {}
+    errors: dict[str, str] = {}
 
     def record_error(key: str, text: str) -> None:
         errors[key] = text
@@ -144,14 +171,20 @@ def _fit(stage: str, trainable: Any, param_space: Dict[str, Any], storage_path: 
             on_error(key, text)
 
     tuner = tune.Tuner(
-        trainable, param_space=param_space,
+        trainable,
+        param_space=param_space,
         tune_config=tune.TuneConfig(metric=SCORE, mode="max", **tune_config),
         run_config=tune.RunConfig(
-            name=stage, storage_path=os.path.abspath(storage_path), verbose=0,
+            name=stage,
+            storage_path=os.path.abspath(storage_path),
+            verbose=0,
             failure_config=tune.FailureConfig(max_failures=max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
-            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)]))
+            callbacks=[_Events(on_result or (lambda vid, r: None), record_error)],
+        ),
+    )
     from flambe.logging.libraries import adopt_library_loggers
+
     # Tune sets Ray's logger up again (its own stderr handler, level ERROR): take it back, for
     # this stage and for what Ray says after it
     adopt_library_loggers()
@@ -161,18 +194,25 @@ def _fit(stage: str, trainable: Any, param_space: Dict[str, Any], storage_path: 
         adopt_library_loggers()
 
 
-def _error_text(result: Any, errors: Mapping[str, str], key: Optional[str]) -> Optional[str]:
+def _error_text(result: Any, errors: Mapping[str, str], key: str | None) -> str | None:
     """The traceback of a trial that failed after its retries (``None`` if it succeeded)."""
     if result.error is None:
         return None
     return errors.get(key) if key in errors else f"{type(result.error).__name__}: {result.error}"
 
 
-def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
-              resources: Mapping[str, float], scheduler: Any = None, search_alg: Any = None,
-              max_failures: int = 0, modules: Optional[List[str]] = None,
-              on_result: Optional[Callable[[str, Dict[str, Any]], None]] = None,
-              on_error: Optional[Callable[[str, str], None]] = None) -> Dict[str, Optional[str]]:
+def run_stage(
+    stage: str,
+    plans: Mapping[str, TrialPlan],
+    storage_path: str,
+    resources: Mapping[str, float],
+    scheduler: Any = None,
+    search_alg: Any = None,
+    max_failures: int = 0,
+    modules: list[str] | None = None,
+    on_result: Callable[[str, dict[str, Any]], None] | None = None,
+    on_error: Callable[[str, str], None] | None = None,
+) -> dict[str, str | None]:
     """Run the given variants of a stage on Ray Tune.
 
     Returns
@@ -184,13 +224,22 @@ def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
     names = {vid: plan.variant["name"] for vid, plan in plans.items()}
     trainable = tune.with_resources(
         tune.with_parameters(FlambeTrainable, plans=dict(plans), modules=list(modules or [])),
-        dict(resources))
-    grid, errors = _fit(stage, trainable, {"variant": tune.grid_search(list(plans))},
-                        storage_path, max_failures, on_result, on_error,
-                        scheduler=scheduler, search_alg=search_alg,
-                        trial_name_creator=lambda t: names[t.config["variant"]],
-                        trial_dirname_creator=lambda t: names[t.config["variant"]])
-    outcome: Dict[str, Optional[str]] = {vid: None for vid in plans}
+        dict(resources),
+    )
+    grid, errors = _fit(
+        stage,
+        trainable,
+        {"variant": tune.grid_search(list(plans))},
+        storage_path,
+        max_failures,
+        on_result,
+        on_error,
+        scheduler=scheduler,
+        search_alg=search_alg,
+        trial_name_creator=lambda t: names[t.config["variant"]],
+        trial_dirname_creator=lambda t: names[t.config["variant"]],
+    )
+    outcome: dict[str, str | None] = {vid: None for vid in plans}
     for result in grid:
         vid = (result.config or {}).get("variant")
         if vid in outcome:
@@ -198,11 +247,20 @@ def run_stage(stage: str, plans: Mapping[str, TrialPlan], storage_path: str,
     return outcome
 
 
-def run_search(stage: str, plan: Any, space: Dict[str, Any], num_samples: int, storage_path: str,
-               resources: Mapping[str, float], search_alg: Any, scheduler: Any = None,
-               max_failures: int = 0, modules: Optional[List[str]] = None,
-               on_result: Optional[Callable[[str, Dict[str, Any]], None]] = None,
-               on_error: Optional[Callable[[str, str], None]] = None) -> List[Dict[str, Any]]:
+def run_search(
+    stage: str,
+    plan: Any,
+    space: dict[str, Any],
+    num_samples: int,
+    storage_path: str,
+    resources: Mapping[str, float],
+    search_alg: Any,
+    scheduler: Any = None,
+    max_failures: int = 0,
+    modules: list[str] | None = None,
+    on_result: Callable[[str, dict[str, Any]], None] | None = None,
+    on_error: Callable[[str, str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run a stage whose values a search algorithm proposes.
 
     Returns
@@ -214,15 +272,30 @@ def run_search(stage: str, plan: Any, space: Dict[str, Any], num_samples: int, s
     """
     trainable = tune.with_resources(
         tune.with_parameters(FlambeTrainable, search=plan, modules=list(modules or [])),
-        dict(resources))
-    grid, errors = _fit(stage, trainable, space, storage_path, max_failures, on_result,
-                        on_error, scheduler=scheduler, search_alg=search_alg,
-                        num_samples=num_samples)
+        dict(resources),
+    )
+    grid, errors = _fit(
+        stage,
+        trainable,
+        space,
+        storage_path,
+        max_failures,
+        on_result,
+        on_error,
+        scheduler=scheduler,
+        search_alg=search_alg,
+        num_samples=num_samples,
+    )
     outcome = []
     for result in grid:
         metrics = result.metrics or {}
         trial_id = metrics.get("trial_id")
         name = metrics.get("flambe_name")
-        outcome.append({"variant_dir": os.path.join(plan.output, stage, name) if name else None,
-                        "error": _error_text(result, errors, trial_id), "trial_id": trial_id})
+        outcome.append(
+            {
+                "variant_dir": os.path.join(plan.output, stage, name) if name else None,
+                "error": _error_text(result, errors, trial_id),
+                "trial_id": trial_id,
+            }
+        )
     return outcome

@@ -15,14 +15,15 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from flambe.compile.link import Link
 from flambe.compile.schema import Schema
 from flambe.experiment.options import Distribution, SearchOption
 
-Params = List[Tuple[str, Any]]
+Params = list[tuple[str, Any]]
 MAX_NAME = 120
 
 
@@ -50,21 +51,28 @@ class Variant:
     stage: str
     id: str
     name: str
-    params: Dict[str, Any]
+    params: dict[str, Any]
     config_text: str
-    lineage: Dict[str, str] = field(default_factory=dict)
-    own_params: Dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, str] = field(default_factory=dict)
+    own_params: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> Dict[str, Any]:
-        return {"stage": self.stage, "id": self.id, "name": self.name, "params": self.params,
-                "own_params": self.own_params, "lineage": self.lineage}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "id": self.id,
+            "name": self.name,
+            "params": self.params,
+            "own_params": self.own_params,
+            "lineage": self.lineage,
+        }
 
 
 # ---------------------------------------------------------------------------
 # options inside a config
 # ---------------------------------------------------------------------------
 
-def _items(value: Any) -> Optional[List[Tuple[Any, Any]]]:
+
+def _items(value: Any) -> list[tuple[Any, Any]] | None:
     if isinstance(value, Schema):
         return list(value.keywords.items())
     if isinstance(value, Mapping):
@@ -74,7 +82,7 @@ def _items(value: Any) -> Optional[List[Tuple[Any, Any]]]:
     return None
 
 
-def _rebuild(value: Any, items: Sequence[Tuple[Any, Any]]) -> Any:
+def _rebuild(value: Any, items: Sequence[tuple[Any, Any]]) -> Any:
     if isinstance(value, Schema):
         new = Schema(value.component_subclass, value.factory_method, **dict(items))
         for attr in ("_created_with_tag", "_source", "_key_locations", "_extensions"):
@@ -85,7 +93,7 @@ def _rebuild(value: Any, items: Sequence[Tuple[Any, Any]]) -> Any:
     return [v for _, v in items]
 
 
-def contains_option(value: Any, kinds: Tuple[type, ...] = (SearchOption,)) -> bool:
+def contains_option(value: Any, kinds: tuple[type, ...] = (SearchOption,)) -> bool:
     """Whether ``value`` holds a search option anywhere."""
     if isinstance(value, kinds):
         return True
@@ -104,7 +112,7 @@ def display(value: Any) -> Any:
     return str(value)
 
 
-def draw(value: Any, rng: Any, path: Tuple[str, ...] = ()) -> Tuple[Any, Params]:
+def draw(value: Any, rng: Any, path: tuple[str, ...] = ()) -> tuple[Any, Params]:
     """A copy of ``value`` with every distribution replaced by one drawn value."""
     if isinstance(value, Distribution):
         sample = value.sample(rng)
@@ -120,13 +128,13 @@ def draw(value: Any, rng: Any, path: Tuple[str, ...] = ()) -> Tuple[Any, Params]
     return _rebuild(value, new_items), params
 
 
-def expand(value: Any, rng: Any, path: Tuple[str, ...] = ()) -> List[Tuple[Any, Params]]:
+def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, Params]]:
     """Every resolution of the grid options in ``value``, with the values chosen.
 
     Option-free parts are shared, not copied.
     """
     if isinstance(value, SearchOption):
-        out: List[Tuple[Any, Params]] = []
+        out: list[tuple[Any, Params]] = []
         for element in value.grid(rng):
             for resolved, params in expand(element, rng, path):
                 out.append((resolved, [(".".join(path), display(element))] + params))
@@ -134,12 +142,17 @@ def expand(value: Any, rng: Any, path: Tuple[str, ...] = ()) -> List[Tuple[Any, 
     if not contains_option(value):
         return [(value, [])]
     items = _items(value) or []
-    choices = [[(key, r, p) for r, p in expand(child, rng, path + (str(key),))]
-               for key, child in items]
+    choices = [
+        [(key, r, p) for r, p in expand(child, rng, path + (str(key),))] for key, child in items
+    ]
     out = []
     for combo in itertools.product(*choices):
-        out.append((_rebuild(value, [(k, r) for k, r, _ in combo]),
-                    [p for _, _, params in combo for p in params]))
+        out.append(
+            (
+                _rebuild(value, [(k, r) for k, r, _ in combo]),
+                [p for _, _, params in combo for p in params],
+            )
+        )
     return out
 
 
@@ -150,10 +163,10 @@ def expand(value: Any, rng: Any, path: Tuple[str, ...] = ()) -> List[Tuple[Any, 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+@-]")
 
 
-def short_keys(params: Params) -> Dict[str, Any]:
+def short_keys(params: Params) -> dict[str, Any]:
     """Params keyed by their last path segment, or more where that is ambiguous."""
     paths = [p for p, _ in params]
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for path, value in params:
         parts = path.split(".") if path else ["value"]
         for size in range(1, len(parts) + 1):
@@ -171,7 +184,7 @@ def folder_name(params: Mapping[str, Any], variant_id: str) -> str:
     text = ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
     text = _UNSAFE.sub("_", text)
     if len(text) > MAX_NAME:
-        text = text[:MAX_NAME - 9] + "-" + variant_id[:8]
+        text = text[: MAX_NAME - 9] + "-" + variant_id[:8]
     return text
 
 
@@ -181,22 +194,32 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def variant_identity(stage: str, config_text: str, lineage: Mapping[str, str],
-                     versions: Mapping[str, str]) -> str:
+def variant_identity(
+    stage: str, config_text: str, lineage: Mapping[str, str], versions: Mapping[str, str]
+) -> str:
     """A stable hash of what defines a variant."""
-    payload = json.dumps({"stage": stage, "config": config_text, "lineage": dict(sorted(lineage.items())),
-                          "versions": dict(sorted(versions.items()))}, sort_keys=True)
+    payload = json.dumps(
+        {
+            "stage": stage,
+            "config": config_text,
+            "lineage": dict(sorted(lineage.items())),
+            "versions": dict(sorted(versions.items())),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
-def class_versions(value: Any) -> Dict[str, str]:
+def class_versions(value: Any) -> dict[str, str]:
     """``module:Class`` -> ``_flambe_version`` for every component in a config."""
-    found: Dict[str, str] = {}
+    found: dict[str, str] = {}
 
     def walk(v: Any) -> None:
         if isinstance(v, Schema):
             cls = v.component_subclass
-            found[f"{cls.__module__}:{cls.__qualname__}"] = str(getattr(cls, "_flambe_version", "0.0.0"))
+            found[f"{cls.__module__}:{cls.__qualname__}"] = str(
+                getattr(cls, "_flambe_version", "0.0.0")
+            )
         for _, child in _items(v) or []:
             walk(child)
 
@@ -208,15 +231,18 @@ def class_versions(value: Any) -> Dict[str, str]:
 # a stage's variants
 # ---------------------------------------------------------------------------
 
-def consistent_lineages(parents: Sequence[Sequence[Variant]]) -> List[Tuple[Dict[str, str], Params]]:
+
+def consistent_lineages(
+    parents: Sequence[Sequence[Variant]],
+) -> list[tuple[dict[str, str], Params]]:
     """Combinations of upstream variants that agree on every stage they share."""
     out = []
     for combo in itertools.product(*parents):
-        lineage: Dict[str, str] = {}
+        lineage: dict[str, str] = {}
         params: Params = []
         ok = True
         # a parameter two parents own (both name it 'value') reads as 'a.value', 'b.value'
-        counts: Dict[str, int] = {}
+        counts: dict[str, int] = {}
         for parent in combo:
             for key in parent.params:
                 counts[key] = counts.get(key, 0) + 1
@@ -237,8 +263,14 @@ def consistent_lineages(parents: Sequence[Sequence[Variant]]) -> List[Tuple[Dict
     return out
 
 
-def stage_variants(stage: str, schema: Any, rng: Any, num_samples: int,
-                   parents: Sequence[Sequence[Variant]], dump: Any) -> List[Variant]:
+def stage_variants(
+    stage: str,
+    schema: Any,
+    rng: Any,
+    num_samples: int,
+    parents: Sequence[Sequence[Variant]],
+    dump: Any,
+) -> list[Variant]:
     """Every variant of ``stage``.
 
     Parameters
@@ -258,13 +290,13 @@ def stage_variants(stage: str, schema: Any, rng: Any, num_samples: int,
 
     """
     samples = num_samples if contains_option(schema, (Distribution,)) else 1
-    own: List[Tuple[Any, Params]] = []
+    own: list[tuple[Any, Params]] = []
     for _ in range(max(1, samples)):
         drawn, drawn_params = draw(schema, rng)
         for resolved, params in expand(drawn, rng):
             own.append((resolved, drawn_params + params))
     versions = class_versions(schema)
-    variants: List[Variant] = []
+    variants: list[Variant] = []
     seen = set()
     for resolved, params in own:
         text = dump(resolved)
@@ -274,7 +306,7 @@ def stage_variants(stage: str, schema: Any, rng: Any, num_samples: int,
             if vid in seen:
                 continue
             seen.add(vid)
-            all_params: Dict[str, Any] = {}
+            all_params: dict[str, Any] = {}
             for key, value in inherited:
                 all_params[key] = value
             for key, value in own_params.items():
@@ -286,13 +318,14 @@ def stage_variants(stage: str, schema: Any, rng: Any, num_samples: int,
     return variants
 
 
-def stage_dependencies(pipeline: Mapping[str, Any]) -> Dict[str, List[str]]:
+def stage_dependencies(pipeline: Mapping[str, Any]) -> dict[str, list[str]]:
     """Stage -> the earlier stages it links to, directly."""
     from flambe.compile.binding import iter_links
+
     names = list(pipeline)
-    deps: Dict[str, List[str]] = {}
+    deps: dict[str, list[str]] = {}
     for index, (stage, schema) in enumerate(pipeline.items()):
-        found: List[str] = []
+        found: list[str] = []
         for link, _ in iter_links(schema):
             root = link.schematic_path[0]
             if root in names[:index] and root not in found:
@@ -301,7 +334,7 @@ def stage_dependencies(pipeline: Mapping[str, Any]) -> Dict[str, List[str]]:
     return deps
 
 
-def transitive(deps: Mapping[str, Iterable[str]], stage: str) -> List[str]:
+def transitive(deps: Mapping[str, Iterable[str]], stage: str) -> list[str]:
     """Every stage ``stage`` depends on, directly or not, in pipeline order."""
     order = list(deps)
     out: set = set()

@@ -46,8 +46,14 @@ class Builder(Runnable):
 
     """
 
-    def __init__(self, component: Any, destination: str, storage: str = "local",
-                 compress: bool = False, pickle_only: bool = False) -> None:
+    def __init__(
+        self,
+        component: Any,
+        destination: str,
+        storage: str = "local",
+        compress: bool = False,
+        pickle_only: bool = False,
+    ) -> None:
         super().__init__()
         self.component = component
         self.destination = destination
@@ -55,6 +61,7 @@ class Builder(Runnable):
         self.compress = compress
         self.pickle_only = pickle_only
         from flambe import storage as storage_module
+
         # refused here, before anything runs: a URL nobody serves is no local folder
         storage_module.backend_for(self.url, "Builder destination")
 
@@ -69,17 +76,23 @@ class Builder(Runnable):
         """Save the component; ``force`` replaces what is at the destination."""
         from flambe import storage
         from flambe.compile.serialization import DestinationExistsError, save
+
         url = self.url
         if storage.is_local(url) and "://" not in url:
             url = self.path_from_config(url)  # relative: from the config's folder
         try:
-            written = save(self.component, url, compress=self.compress,
-                           pickle_only=self.pickle_only, overwrite=force)
+            written = save(
+                self.component,
+                url,
+                compress=self.compress,
+                pickle_only=self.pickle_only,
+                overwrite=force,
+            )
         except DestinationExistsError as exc:
-            raise RunnableError(f"{url} exists already",
-                                hint="pass --force to replace it, or choose another "
-                                     "destination") from exc
+            raise RunnableError(
+                f"{url} exists already",
+                hint="pass --force to replace it, or choose another destination",
+            ) from exc
         where = os.path.abspath(written) if storage.is_local(url) else written
         logger.info("Saved %s to %s", type(self.component).__name__, where)
         return False
-

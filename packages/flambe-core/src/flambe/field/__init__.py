@@ -16,6 +16,12 @@ from flambe.utils.moved import moved_attributes
 __all__ = ["Field", "LabelField", "NumericField"]
 
 # moved to flambe-nlp (flambe.nlp.field); forwarded on first access
-__getattr__, __dir__ = moved_attributes(__name__, {
-    "TextField": "flambe.nlp.field", "BoWField": "flambe.nlp.field",
-    "BowField": "flambe.nlp.field"}, "flambe-nlp")
+__getattr__, __dir__ = moved_attributes(
+    __name__,
+    {
+        "TextField": "flambe.nlp.field",
+        "BoWField": "flambe.nlp.field",
+        "BowField": "flambe.nlp.field",
+    },
+    "flambe-nlp",
+)

@@ -2,5 +2,6 @@
 
 from flambe.utils.moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "flambe.nlp.field.bow", ["BoWField", "BowField"],
-                                    "flambe-nlp")
+__getattr__, __dir__ = moved_module(
+    __name__, "flambe.nlp.field.bow", ["BoWField", "BowField"], "flambe-nlp"
+)

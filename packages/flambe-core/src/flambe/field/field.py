@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Iterable, Iterator, Tuple, Union
+from collections.abc import Iterable, Iterator
+from typing import Any, Union
 
 import numpy as np
 import torch
 
 from flambe.compile.component import Component
 
-FieldOutput = Union[torch.Tensor, Tuple[torch.Tensor, ...]]
+FieldOutput = Union[torch.Tensor, tuple[torch.Tensor, ...]]
 
 
 class Field(Component):

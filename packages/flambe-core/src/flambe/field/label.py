@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,22 +48,29 @@ class LabelField(Field):
 
     """
 
-    def __init__(self, one_hot: bool = False, multilabel_sep: Optional[str] = None,
-                 labels: Optional[Union[Sequence[str], str]] = None) -> None:
+    def __init__(
+        self,
+        one_hot: bool = False,
+        multilabel_sep: str | None = None,
+        labels: Sequence[str] | str | None = None,
+    ) -> None:
         super().__init__()
         if multilabel_sep == "":
-            raise DataError("multilabel_sep is the empty string",
-                            hint="give a separator such as ',' or leave it out")
+            raise DataError(
+                "multilabel_sep is the empty string",
+                hint="give a separator such as ',' or leave it out",
+            )
         self.one_hot = one_hot
         self.multilabel_sep = multilabel_sep
-        self.vocab: Dict[str, int] = OrderedDict()
-        self.label_count_dict: Dict[str, int] = OrderedDict()
+        self.vocab: dict[str, int] = OrderedDict()
+        self.label_count_dict: dict[str, int] = OrderedDict()
         self.fixed = labels is not None
         if labels is not None:
             for label in _read_labels(labels):
                 if label in self.vocab:
-                    raise DataError(f"label {label!r} is listed twice in labels",
-                                    hint="list each label once")
+                    raise DataError(
+                        f"label {label!r} is listed twice in labels", hint="list each label once"
+                    )
                 self.vocab[label] = len(self.vocab)
                 self.label_count_dict[label] = 0
         self.register_attrs("vocab", "label_count_dict")
@@ -74,7 +82,7 @@ class LabelField(Field):
         return len(self.vocab)
 
     @property
-    def vocab_list(self) -> List[str]:
+    def vocab_list(self) -> list[str]:
         """The labels in id order."""
         return list(self.vocab)
 
@@ -95,7 +103,7 @@ class LabelField(Field):
         return 1.0 / self.label_freq
 
     # -- field --------------------------------------------------------------------
-    def _split(self, value: Any) -> List[str]:
+    def _split(self, value: Any) -> list[str]:
         text = value if type(value) is str else str(value)  # also np.str_ -> str
         if self.multilabel_sep is None:
             return [text]
@@ -115,7 +123,7 @@ class LabelField(Field):
             A label outside the fixed ``labels``; nothing is added then.
 
         """
-        found: List[str] = []
+        found: list[str] = []
         for split in data:
             if split is None:
                 continue
@@ -128,7 +136,8 @@ class LabelField(Field):
                     f"LabelField: label {unknown[0]!r} is not among the given labels "
                     f"{_show(self.vocab_list)}"
                     + (f" ({len(unknown)} unknown labels in all)" if len(unknown) > 1 else ""),
-                    hint="add it to 'labels', or fix the data")
+                    hint="add it to 'labels', or fix the data",
+                )
         for label in found:
             if label not in self.vocab:
                 self.vocab[label] = len(self.vocab)
@@ -161,7 +170,8 @@ class LabelField(Field):
             if index is None:
                 raise DataError(
                     f"LabelField: unknown label {label!r}; known labels: {_show(self.vocab_list)}",
-                    hint="labels must appear in the data given to setup (or in 'labels')")
+                    hint="labels must appear in the data given to setup (or in 'labels')",
+                )
             ids.append(index)
         if self.one_hot:
             hot = torch.zeros(len(self.vocab), dtype=torch.long)
@@ -172,16 +182,16 @@ class LabelField(Field):
         return torch.tensor(ids, dtype=torch.long)
 
 
-def _read_labels(labels: Union[Sequence[str], str]) -> List[str]:
+def _read_labels(labels: Sequence[str] | str) -> list[str]:
     if isinstance(labels, (str, os.PathLike)):
         try:
             with open(labels, encoding="utf-8") as handle:
                 lines = [line.rstrip("\r\n") for line in handle]
         except OSError as exc:
-            raise DataError(f"LabelField: cannot read the labels file {str(labels)!r}: "
-                            f"{exc.strerror or exc}",
-                            hint="give a list of labels or the path of a file with one a line"
-                            ) from exc
+            raise DataError(
+                f"LabelField: cannot read the labels file {str(labels)!r}: {exc.strerror or exc}",
+                hint="give a list of labels or the path of a file with one a line",
+            ) from exc
         found = [line for line in lines if line.strip()]
     else:
         found = [label if isinstance(label, str) else str(label) for label in labels]
@@ -190,7 +200,7 @@ def _read_labels(labels: Union[Sequence[str], str]) -> List[str]:
     return found
 
 
-def _show(labels: List[str]) -> str:
+def _show(labels: list[str]) -> str:
     if len(labels) <= _SHOWN_LABELS:
         return repr(labels)
     return repr(labels[:_SHOWN_LABELS])[:-1] + f", ... ({len(labels)} in all)]"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,13 +39,15 @@ class NumericField(Field):
         self.standardize = standardize
         self.dtype = getattr(torch, dtype, None)
         if not isinstance(self.dtype, torch.dtype):
-            raise DataError(f"NumericField: unknown dtype {dtype!r}",
-                            hint="use a torch dtype name such as 'float32' or 'float64'")
-        self.mean: Optional[List[float]] = None
-        self.std: Optional[List[float]] = None
+            raise DataError(
+                f"NumericField: unknown dtype {dtype!r}",
+                hint="use a torch dtype name such as 'float32' or 'float64'",
+            )
+        self.mean: list[float] | None = None
+        self.std: list[float] | None = None
         self._n = 0
-        self._sum: Optional[np.ndarray] = None
-        self._sum_sq: Optional[np.ndarray] = None
+        self._sum: np.ndarray | None = None
+        self._sum_sq: np.ndarray | None = None
         self.register_attrs("mean", "std")
 
     def setup(self, *data: np.ndarray) -> None:
@@ -57,12 +59,12 @@ class NumericField(Field):
                 continue
             values = _as_matrix(split)
             self._sum = values.sum(0) if self._sum is None else self._sum + values.sum(0)
-            squares = (values ** 2).sum(0)
+            squares = (values**2).sum(0)
             self._sum_sq = squares if self._sum_sq is None else self._sum_sq + squares
             self._n += len(values)
         if self._n:
             mean = self._sum / self._n
-            var = np.maximum(self._sum_sq / self._n - mean ** 2, 0.0)
+            var = np.maximum(self._sum_sq / self._n - mean**2, 0.0)
             std = np.sqrt(var)
             std[std == 0] = 1.0  # constant columns are left centred, not divided by zero
             self.mean, self.std = mean.tolist(), std.tolist()
@@ -79,16 +81,20 @@ class NumericField(Field):
         try:
             values = [float(value) for value in example]
         except (TypeError, ValueError) as exc:
-            raise DataError(f"NumericField: a value is not a number: {exc}",
-                            hint="bind the field only to numeric columns") from exc
+            raise DataError(
+                f"NumericField: a value is not a number: {exc}",
+                hint="bind the field only to numeric columns",
+            ) from exc
         if not self.standardize or self.mean is None:
             return torch.tensor(values, dtype=self.dtype)
         out = torch.tensor(values, dtype=torch.float64)
         if len(values) != len(self.mean):
-            raise DataError(f"NumericField: got {len(values)} values, but setup saw "
-                            f"{len(self.mean)} columns")
+            raise DataError(
+                f"NumericField: got {len(values)} values, but setup saw {len(self.mean)} columns"
+            )
         out = (out - torch.tensor(self.mean, dtype=torch.float64)) / torch.tensor(
-            self.std, dtype=torch.float64)
+            self.std, dtype=torch.float64
+        )
         return out.to(self.dtype)
 
 
@@ -99,5 +105,7 @@ def _as_matrix(split: Any) -> np.ndarray:
     try:
         return array.astype(np.float64)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"NumericField: a value is not a number: {exc}",
-                        hint="bind the field only to numeric columns") from exc
+        raise DataError(
+            f"NumericField: a value is not a number: {exc}",
+            hint="bind the field only to numeric columns",
+        ) from exc

@@ -7,6 +7,15 @@ from flambe.learn.script import Script, ScriptError
 from flambe.learn.trainer import Trainer
 from flambe.learn.utils import select_device
 
-__all__ = ["Trainer", "Evaluator", "DistillationTrainer", "Script", "select_device",
-           "TrainerConfigError", "BatchCheckError", "NonFiniteLossError", "UnknownSplitError",
-           "ScriptError"]
+__all__ = [
+    "Trainer",
+    "Evaluator",
+    "DistillationTrainer",
+    "Script",
+    "select_device",
+    "TrainerConfigError",
+    "BatchCheckError",
+    "NonFiniteLossError",
+    "UnknownSplitError",
+    "ScriptError",
+]

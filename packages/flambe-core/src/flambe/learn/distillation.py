@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Sequence, Tuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -17,12 +18,16 @@ def _logits(output: Any) -> torch.Tensor:
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
-def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                      temperature: float) -> torch.Tensor:
+def distillation_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """``T² · KL(softmax(teacher/T) || softmax(student/T))``, averaged over rows."""
     t = float(temperature)
-    kl = F.kl_div(F.log_softmax(student_logits / t, dim=-1),
-                  F.softmax(teacher_logits / t, dim=-1), reduction="batchmean")
+    kl = F.kl_div(
+        F.log_softmax(student_logits / t, dim=-1),
+        F.softmax(teacher_logits / t, dim=-1),
+        reduction="batchmean",
+    )
     return kl * t * t
 
 
@@ -62,26 +67,44 @@ class DistillationTrainer(Trainer):
 
     """
 
-    def __init__(self, dataset: Any, train_sampler: Any, val_sampler: Any, teacher_model: Any,
-                 student_model: Any, loss_fn: Callable, metric_fn: Any,
-                 optimizer: torch.optim.Optimizer, scheduler: Optional[Any] = None,
-                 iter_scheduler: Optional[Any] = None, device: Optional[str] = None,
-                 max_steps: int = 10, epoch_per_step: float = 1.0,
-                 iter_per_step: Optional[int] = None, batches_per_iter: int = 1,
-                 lower_is_better: bool = False, max_grad_norm: Optional[float] = None,
-                 max_grad_abs_val: Optional[float] = None,
-                 extra_validation_metrics: Optional[Iterable[Any]] = None,
-                 teacher_columns: Optional[Sequence[int]] = None,
-                 student_columns: Optional[Sequence[int]] = None,
-                 alpha_kl: float = 0.5, temperature: float = 1,
-                 unlabel_dataset: Optional[Any] = None, unlabel_sampler: Optional[Any] = None,
-                 unlabeled_sampler: Optional[Any] = None, check_batch: bool = True) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        train_sampler: Any,
+        val_sampler: Any,
+        teacher_model: Any,
+        student_model: Any,
+        loss_fn: Callable,
+        metric_fn: Any,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any | None = None,
+        iter_scheduler: Any | None = None,
+        device: str | None = None,
+        max_steps: int = 10,
+        epoch_per_step: float = 1.0,
+        iter_per_step: int | None = None,
+        batches_per_iter: int = 1,
+        lower_is_better: bool = False,
+        max_grad_norm: float | None = None,
+        max_grad_abs_val: float | None = None,
+        extra_validation_metrics: Iterable[Any] | None = None,
+        teacher_columns: Sequence[int] | None = None,
+        student_columns: Sequence[int] | None = None,
+        alpha_kl: float = 0.5,
+        temperature: float = 1,
+        unlabel_dataset: Any | None = None,
+        unlabel_sampler: Any | None = None,
+        unlabeled_sampler: Any | None = None,
+        check_batch: bool = True,
+    ) -> None:
         if not 0.0 <= float(alpha_kl) <= 1.0:
-            raise TrainerConfigError(f"DistillationTrainer: alpha_kl must be in [0, 1], "
-                                     f"not {alpha_kl!r}")
+            raise TrainerConfigError(
+                f"DistillationTrainer: alpha_kl must be in [0, 1], not {alpha_kl!r}"
+            )
         if float(temperature) <= 0:
-            raise TrainerConfigError(f"DistillationTrainer: temperature must be positive, "
-                                     f"not {temperature!r}")
+            raise TrainerConfigError(
+                f"DistillationTrainer: temperature must be positive, not {temperature!r}"
+            )
         self.teacher_model = teacher_model
         self.student_model = student_model
         self.teacher_columns = tuple(teacher_columns) if teacher_columns is not None else None
@@ -91,11 +114,27 @@ class DistillationTrainer(Trainer):
         unlabel_sampler = unlabel_sampler if unlabel_sampler is not None else unlabeled_sampler
         self.unlabel_dataset = unlabel_dataset
         self.unlabel_sampler = unlabel_sampler
-        super().__init__(dataset, train_sampler, val_sampler, student_model, loss_fn, metric_fn,
-                         optimizer, scheduler, iter_scheduler, device, max_steps,
-                         epoch_per_step, iter_per_step, batches_per_iter, lower_is_better,
-                         max_grad_norm, max_grad_abs_val, extra_validation_metrics,
-                         check_batch=check_batch)
+        super().__init__(
+            dataset,
+            train_sampler,
+            val_sampler,
+            student_model,
+            loss_fn,
+            metric_fn,
+            optimizer,
+            scheduler,
+            iter_scheduler,
+            device,
+            max_steps,
+            epoch_per_step,
+            iter_per_step,
+            batches_per_iter,
+            lower_is_better,
+            max_grad_norm,
+            max_grad_abs_val,
+            extra_validation_metrics,
+            check_batch=check_batch,
+        )
         self.teacher_model.to(self._device)
         self._student = BatchForward(student_model)
         self._teacher = BatchForward(teacher_model)
@@ -104,7 +143,7 @@ class DistillationTrainer(Trainer):
             self._unlabel_iterator = iter(unlabel_sampler.sample(unlabel_dataset.train, -1))
 
     @staticmethod
-    def _columns(batch: Tuple[Any, ...], columns: Optional[Tuple[int, ...]]) -> Tuple[Any, ...]:
+    def _columns(batch: tuple[Any, ...], columns: tuple[int, ...] | None) -> tuple[Any, ...]:
         return tuple(batch) if columns is None else tuple(batch[i] for i in columns)
 
     def _compute_loss(self, batch: Any) -> torch.Tensor:
@@ -119,26 +158,29 @@ class DistillationTrainer(Trainer):
             loss = loss + (1 - self.alpha_kl) * hard
         if self._unlabel_iterator is not None:
             unlabelled = batch_to_device(self._next_unlabelled(), self._device)
-            student_logits = torch.cat([student_logits,
-                                        _logits(self.student_model(*unlabelled))])
+            student_logits = torch.cat([student_logits, _logits(self.student_model(*unlabelled))])
             with torch.no_grad():
-                teacher_logits = torch.cat([teacher_logits,
-                                            _logits(self.teacher_model(*unlabelled))])
+                teacher_logits = torch.cat(
+                    [teacher_logits, _logits(self.teacher_model(*unlabelled))]
+                )
         if self.alpha_kl > 0:
-            loss = loss + self.alpha_kl * distillation_loss(student_logits, teacher_logits,
-                                                            self.temp)
+            loss = loss + self.alpha_kl * distillation_loss(
+                student_logits, teacher_logits, self.temp
+            )
         return loss
 
-    def _next_unlabelled(self) -> Tuple[Any, ...]:
+    def _next_unlabelled(self) -> tuple[Any, ...]:
         try:
             return next(self._unlabel_iterator)
         except StopIteration:  # a sampler that does not loop forever: start again
-            self._unlabel_iterator = iter(self.unlabel_sampler.sample(self.unlabel_dataset.train,
-                                                                      -1))
+            self._unlabel_iterator = iter(
+                self.unlabel_sampler.sample(self.unlabel_dataset.train, -1)
+            )
             return next(self._unlabel_iterator)
 
-    def _compute_batch(self, batch: Any, metrics: MetricStates = ()
-                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _compute_batch(
+        self, batch: Any, metrics: MetricStates = ()
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch = self._batch_to_device(batch)
         logits, target = self._student(self._columns(batch, self.student_columns))
         pred = F.log_softmax(logits, dim=-1)
@@ -146,9 +188,10 @@ class DistillationTrainer(Trainer):
             metric.aggregate(state, pred, target)
         return pred, target, self.loss_fn(pred, target)
 
-    def _forward_for_check(self, batch: Tuple[Any, ...]) -> Any:
+    def _forward_for_check(self, batch: tuple[Any, ...]) -> Any:
         self.teacher_model.to(self._device)
         _logits(BatchForward(self.teacher_model)(self._columns(batch, self.teacher_columns)))
-        logits, target = BatchForward(self.student_model)(self._columns(batch,
-                                                                        self.student_columns))
+        logits, target = BatchForward(self.student_model)(
+            self._columns(batch, self.student_columns)
+        )
         return F.log_softmax(logits, dim=-1), target

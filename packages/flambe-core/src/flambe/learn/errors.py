@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flambe.errors import FlambeError
 
 
@@ -25,6 +23,6 @@ class NonFiniteLossError(FlambeError, FloatingPointError):
 
     """
 
-    def __init__(self, message: str, step: int, hint: Optional[str] = None) -> None:
+    def __init__(self, message: str, step: int, hint: str | None = None) -> None:
         self.step = step
         super().__init__(message, hint=hint)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
 from flambe.compile import Component
 from flambe.learn.errors import TrainerConfigError
-from flambe.learn.utils import (BatchForward, aggregator, batch_to_device, metric_name,
-                                select_device)
+from flambe.learn.utils import BatchForward, aggregator, batch_to_device, metric_name, select_device
 from flambe.logging import log
 
 logger = logging.getLogger(__name__)
@@ -56,15 +55,25 @@ class Evaluator(Component):
 
     """
 
-    def __init__(self, dataset: Any, model: Any, metric_fn: Any,
-                 eval_sampler: Optional[Any] = None, eval_data: str = "test",
-                 device: Optional[str] = None, lower_is_better: bool = False) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        model: Any,
+        metric_fn: Any,
+        eval_sampler: Any | None = None,
+        eval_data: str = "test",
+        device: str | None = None,
+        lower_is_better: bool = False,
+    ) -> None:
         super().__init__()
         if eval_data not in SPLITS:
-            raise UnknownSplitError(f"Evaluator: unknown split {eval_data!r}",
-                                    hint="eval_data must be one of 'train', 'val', 'test'")
+            raise UnknownSplitError(
+                f"Evaluator: unknown split {eval_data!r}",
+                hint="eval_data must be one of 'train', 'val', 'test'",
+            )
         if eval_sampler is None:
             from flambe.sampler import BaseSampler
+
             eval_sampler = BaseSampler(batch_size=16, shuffle=False)
         self.dataset = dataset
         self.model = model
@@ -73,11 +82,11 @@ class Evaluator(Component):
         self.eval_data = eval_data
         self.device = select_device(device)
         self.lower_is_better = lower_is_better
-        self.eval_metric: Optional[float] = None
-        self.tb_log_prefix: Optional[str] = None
+        self.eval_metric: float | None = None
+        self.tb_log_prefix: str | None = None
         self.register_attrs("eval_metric")
 
-    def run(self, block_name: Optional[str] = None) -> bool:
+    def run(self, block_name: str | None = None) -> bool:
         """Evaluate the model over the split, log ``Eval/<metric>`` and return False."""
         device = torch.device(self.device)
         self.model.to(device)
@@ -96,7 +105,7 @@ class Evaluator(Component):
         log(f"{prefix} {tag}" if prefix else tag, self.eval_metric, 0)
         return False
 
-    def metric(self) -> Optional[float]:
+    def metric(self) -> float | None:
         """The metric of the last run, signed so that higher is better (None before)."""
         if self.eval_metric is None:
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from typing import Any, Dict, List, Optional, Union
+from typing import Any
 
 from flambe.compile import Component
 from flambe.errors import FlambeError
@@ -46,9 +46,13 @@ class Script(Component):
 
     """
 
-    def __init__(self, script: str, args: Union[List[Any], Dict[str, Any], None] = None,
-                 kwargs: Optional[Dict[str, Any]] = None,
-                 output_dir_arg: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        script: str,
+        args: list[Any] | dict[str, Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        output_dir_arg: str | None = None,
+    ) -> None:
         super().__init__()
         if isinstance(args, dict):
             kwargs = {**args, **(kwargs or {})}
@@ -59,9 +63,10 @@ class Script(Component):
         self.output_dir_arg = output_dir_arg
         if output_dir_arg is not None:
             from flambe.logging import get_trial_dir
+
             self.kwargs[output_dir_arg] = get_trial_dir()
 
-    def argv(self) -> List[str]:
+    def argv(self) -> list[str]:
         """The command-line arguments the module gets (without the program name)."""
         argv = [str(arg) for arg in self.args]
         for key, value in self.kwargs.items():
@@ -76,8 +81,10 @@ class Script(Component):
             runpy.run_module(self.script, run_name="__main__", alter_sys=True)
         except SystemExit as exc:
             if exc.code not in (None, 0):
-                raise ScriptError(f"the script {self.script} exited with status {exc.code}",
-                                  hint="see its output above") from exc
+                raise ScriptError(
+                    f"the script {self.script} exited with status {exc.code}",
+                    hint="see its output above",
+                ) from exc
         finally:
             sys.argv = saved
         return False

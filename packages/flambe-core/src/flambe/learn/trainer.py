@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -12,13 +13,12 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from flambe.compile import Component, Schema
 from flambe.compile.state import State
 from flambe.learn.errors import BatchCheckError, NonFiniteLossError, TrainerConfigError
-from flambe.learn.utils import (BatchForward, aggregator, batch_to_device, metric_name,
-                                select_device)
+from flambe.learn.utils import BatchForward, aggregator, batch_to_device, metric_name, select_device
 from flambe.logging import log
 
 logger = logging.getLogger(__name__)
 
-MetricStates = List[Tuple[Any, Dict[str, Any]]]
+MetricStates = list[tuple[Any, dict[str, Any]]]
 
 
 class Trainer(Component):
@@ -103,17 +103,31 @@ class Trainer(Component):
 
     """
 
-    def __init__(self, dataset: Any, train_sampler: Any, val_sampler: Any, model: Any,
-                 loss_fn: Callable, metric_fn: Any, optimizer: torch.optim.Optimizer,
-                 scheduler: Optional[Any] = None, iter_scheduler: Optional[Any] = None,
-                 device: Optional[str] = None, max_steps: int = 10, epoch_per_step: float = 1.0,
-                 iter_per_step: Optional[int] = None, batches_per_iter: int = 1,
-                 lower_is_better: bool = False, max_grad_norm: Optional[float] = None,
-                 max_grad_abs_val: Optional[float] = None,
-                 extra_validation_metrics: Optional[Iterable[Any]] = None,
-                 extra_training_metrics: Optional[Iterable[Any]] = None,
-                 extra_training_metrics_log_interval: Optional[int] = None,
-                 check_batch: bool = True, log_interval: int = 50) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        train_sampler: Any,
+        val_sampler: Any,
+        model: Any,
+        loss_fn: Callable,
+        metric_fn: Any,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any | None = None,
+        iter_scheduler: Any | None = None,
+        device: str | None = None,
+        max_steps: int = 10,
+        epoch_per_step: float = 1.0,
+        iter_per_step: int | None = None,
+        batches_per_iter: int = 1,
+        lower_is_better: bool = False,
+        max_grad_norm: float | None = None,
+        max_grad_abs_val: float | None = None,
+        extra_validation_metrics: Iterable[Any] | None = None,
+        extra_training_metrics: Iterable[Any] | None = None,
+        extra_training_metrics_log_interval: int | None = None,
+        check_batch: bool = True,
+        log_interval: int = 50,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         self.dataset = dataset
@@ -134,21 +148,23 @@ class Trainer(Component):
         self.extra_training_metrics_log_interval = -1 if interval is None else int(interval)
         self.device = select_device(device)
         self._device = torch.device(self.device)
-        self.tb_log_prefix: Optional[str] = None
+        self.tb_log_prefix: str | None = None
 
         if not isinstance(max_steps, int) or max_steps < 1:
-            raise TrainerConfigError(f"{name}: max_steps must be a positive integer, "
-                                     f"not {max_steps!r}")
+            raise TrainerConfigError(
+                f"{name}: max_steps must be a positive integer, not {max_steps!r}"
+            )
         self.max_steps = max_steps
-        if isinstance(log_interval, bool) or not isinstance(log_interval, int) \
-                or log_interval < 1:
-            raise TrainerConfigError(f"{name}: log_interval must be a positive integer, "
-                                     f"not {log_interval!r}",
-                                     hint="1 logs every iteration; 50 (the default) every 50th")
+        if isinstance(log_interval, bool) or not isinstance(log_interval, int) or log_interval < 1:
+            raise TrainerConfigError(
+                f"{name}: log_interval must be a positive integer, not {log_interval!r}",
+                hint="1 logs every iteration; 50 (the default) every 50th",
+            )
         self.log_interval = log_interval
         if not isinstance(batches_per_iter, int) or batches_per_iter < 1:
-            raise TrainerConfigError(f"{name}: batches_per_iter must be a positive integer, "
-                                     f"not {batches_per_iter!r}")
+            raise TrainerConfigError(
+                f"{name}: batches_per_iter must be a positive integer, not {batches_per_iter!r}"
+            )
         self.batches_per_iter = batches_per_iter
         if batches_per_iter != 1 and not getattr(train_sampler, "drop_last", False):
             raise TrainerConfigError(
@@ -156,55 +172,62 @@ class Trainer(Component):
                 f"the last incomplete batch, but {type(train_sampler).__name__} has "
                 f"drop_last={getattr(train_sampler, 'drop_last', None)!r}",
                 hint="set 'drop_last: true' on the train sampler, so that the averaged "
-                     "batches all have the same size")
+                "batches all have the same size",
+            )
         n_batches = train_sampler.length(dataset.train)
         if n_batches < 1:
-            raise TrainerConfigError(f"{name}: the train sampler yields no batch of the "
-                                     f"training data ({len(dataset.train)} examples)",
-                                     hint="check the dataset and the sampler's batch_size")
+            raise TrainerConfigError(
+                f"{name}: the train sampler yields no batch of the "
+                f"training data ({len(dataset.train)} examples)",
+                hint="check the dataset and the sampler's batch_size",
+            )
         if iter_per_step is None:
             if batches_per_iter > n_batches:
                 raise TrainerConfigError(
                     f"{name}: batches_per_iter={batches_per_iter} is more than the "
                     f"{n_batches} batches of one epoch",
                     hint="use batches_per_iter <= the number of batches per epoch, "
-                         "or give iter_per_step")
+                    "or give iter_per_step",
+                )
             iter_per_step = math.ceil(epoch_per_step * (n_batches // batches_per_iter))
             if iter_per_step < 1:
-                raise TrainerConfigError(f"{name}: epoch_per_step={epoch_per_step} makes "
-                                         "steps of no iteration", hint="increase epoch_per_step")
+                raise TrainerConfigError(
+                    f"{name}: epoch_per_step={epoch_per_step} makes steps of no iteration",
+                    hint="increase epoch_per_step",
+                )
         else:
             if not isinstance(iter_per_step, int) or iter_per_step < 1:
-                raise TrainerConfigError(f"{name}: iter_per_step must be a positive integer, "
-                                         f"not {iter_per_step!r}")
+                raise TrainerConfigError(
+                    f"{name}: iter_per_step must be a positive integer, not {iter_per_step!r}"
+                )
             epoch_per_step = iter_per_step * batches_per_iter / n_batches
         self.iter_per_step = iter_per_step
         self.epoch_per_step = epoch_per_step
         self.n_epochs = math.ceil(epoch_per_step * max_steps)
-        self._train_iterator: Optional[Iterator] = None
+        self._train_iterator: Iterator | None = None
 
         self.model.to(self._device)
         self._forward = BatchForward(self.model)
         self._params = [p for p in self.model.parameters() if p.requires_grad]
         self._step = 0
-        self._best_metric: Optional[float] = None
-        self._best_model: Dict[str, torch.Tensor] = {}
+        self._best_metric: float | None = None
+        self._best_model: dict[str, torch.Tensor] = {}
         self.register_attrs("_step", "_best_metric", "_best_model")
         if check_batch:
             self._check_batch()
 
     # -- public ----------------------------------------------------------------------
     @property
-    def validation_metrics(self) -> List[Any]:
+    def validation_metrics(self) -> list[Any]:
         """The extra validation metrics (the name older code uses)."""
         return self.extra_validation_metrics
 
     @property
-    def best_metric(self) -> Optional[float]:
+    def best_metric(self) -> float | None:
         """The best validation metric so far, as the metric computes it (unsigned)."""
         return self._best_metric
 
-    def metric(self) -> Optional[float]:
+    def metric(self) -> float | None:
         """The best validation metric so far, signed so that higher is better.
 
         ``None`` before the first validation pass; ``-best_metric`` when
@@ -230,14 +253,15 @@ class Trainer(Component):
         return continue_
 
     # -- hooks -----------------------------------------------------------------------
-    def _batch_to_device(self, batch: Any) -> Tuple[Any, ...]:
+    def _batch_to_device(self, batch: Any) -> tuple[Any, ...]:
         """Move a batch to the device (override for batches that are not tuples)."""
         if self._device.type == "cpu" and not torch.cuda.is_initialized():
             return batch  # no tensor can be elsewhere: nothing to move
         return batch_to_device(batch, self._device)
 
-    def _compute_batch(self, batch: Any, metrics: MetricStates = ()
-                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _compute_batch(
+        self, batch: Any, metrics: MetricStates = ()
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(prediction, target, loss)`` of a batch; aggregates ``metrics`` on the way."""
         pred, target = self._forward(self._batch_to_device(batch))
         for metric, state in metrics:
@@ -263,13 +287,15 @@ class Trainer(Component):
 
     def _next_batch(self) -> Any:
         if self._train_iterator is None:
-            self._train_iterator = iter(self.train_sampler.sample(self.dataset.train,
-                                                                  self.n_epochs))
+            self._train_iterator = iter(
+                self.train_sampler.sample(self.dataset.train, self.n_epochs)
+            )
         try:
             return next(self._train_iterator)
         except StopIteration:  # planned epochs used up: keep going with a new pass
-            self._train_iterator = iter(self.train_sampler.sample(self.dataset.train,
-                                                                  self.n_epochs))
+            self._train_iterator = iter(
+                self.train_sampler.sample(self.dataset.train, self.n_epochs)
+            )
             return next(self._train_iterator)
 
     def _train_step(self) -> None:
@@ -281,9 +307,11 @@ class Trainer(Component):
         metrics: MetricStates = [(aggregator(m), {}) for m in self.training_metrics]
         names = [self._tag(f"Training/{metric_name(m)}") for m in self.training_metrics]
         log_lr = self.scheduler is not None or self.iter_scheduler is not None
-        tag_loss, tag_grad, tag_param = (self._tag("Training/Loss"),
-                                         self._tag("Training/Gradient_Norm"),
-                                         self._tag("Training/Parameter_Norm"))
+        tag_loss, tag_grad, tag_param = (
+            self._tag("Training/Loss"),
+            self._tag("Training/Gradient_Norm"),
+            self._tag("Training/Parameter_Norm"),
+        )
         last_logged = -1
         every = self.log_interval
         first = self.iter_per_step * self._step
@@ -308,7 +336,8 @@ class Trainer(Component):
                         f"{global_step} (step {self._step}, iteration {i} of the step)",
                         step=global_step,
                         hint="lower the learning rate, clip gradients (max_grad_norm) or "
-                             "check the data for NaN values")
+                        "check the data for NaN values",
+                    )
                 logging_now = global_step % every == 0
                 if logging_now:
                     grad_norm, param_norm = self._clip_and_norm(params)
@@ -329,7 +358,7 @@ class Trainer(Component):
                 self._log_training_metrics(metrics, names, global_step)
         optimizer.zero_grad(set_to_none=True)
 
-    def _clip(self, params: List[torch.nn.Parameter]) -> None:
+    def _clip(self, params: list[torch.nn.Parameter]) -> None:
         """Clip the gradients as configured (``max_grad_norm``, ``max_grad_abs_val``)."""
         with torch.no_grad():
             if self.max_grad_norm:
@@ -337,7 +366,7 @@ class Trainer(Component):
             if self.max_grad_abs_val:
                 torch.nn.utils.clip_grad_value_(params, self.max_grad_abs_val)
 
-    def _clip_and_norm(self, params: List[torch.nn.Parameter]) -> Tuple[float, float]:
+    def _clip_and_norm(self, params: list[torch.nn.Parameter]) -> tuple[float, float]:
         """Clip the gradients as configured; their global norm after clipping, and the weights'."""
         with torch.no_grad():
             grads = [p.grad for p in params if p.grad is not None]
@@ -346,8 +375,9 @@ class Trainer(Component):
             norms = torch.stack([_norm_tensor(grads), _norm_tensor(params)]).tolist()
         return norms[0], norms[1]
 
-    def _log_training_metrics(self, metrics: MetricStates, names: List[str],
-                              global_step: int) -> None:
+    def _log_training_metrics(
+        self, metrics: MetricStates, names: list[str], global_step: int
+    ) -> None:
         for (metric, state), tag in zip(metrics, names):
             log(tag, metric.finalize(state), global_step)
 
@@ -361,7 +391,7 @@ class Trainer(Component):
         losses = []
         data = self.dataset.val
         with torch.no_grad():
-            for batch in (self.val_sampler.sample(data, 1) if len(data) else ()):
+            for batch in self.val_sampler.sample(data, 1) if len(data) else ():
                 losses.append(self._eval_batch(batch, metrics)[2])
         val_loss = float(torch.stack(losses).float().mean()) if losses else float("nan")
         (main, main_state), extras = metrics[0], metrics[1:]
@@ -369,8 +399,9 @@ class Trainer(Component):
         val_metric = float(val_metric) if val_metric is not None else float("nan")
         if self._is_better(val_metric):
             self._best_metric = val_metric
-            self._best_model = {k: v.detach().to("cpu", copy=True)
-                                for k, v in self.model.state_dict().items()}
+            self._best_model = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()
+            }
         if self.scheduler is not None and step_scheduler:
             if isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step(val_loss)
@@ -385,8 +416,9 @@ class Trainer(Component):
             value = metric.finalize(state) if state else float("nan")
             log(self._tag(f"Validation/{metric_name(original)}"), value, step)
 
-    def _eval_batch(self, batch: Any, metrics: MetricStates
-                    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _eval_batch(
+        self, batch: Any, metrics: MetricStates
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Prediction, target and loss of a validation batch (metrics aggregated)."""
         pred, target, loss = self._compute_batch(batch, metrics)
         return pred, target, loss.detach()
@@ -426,13 +458,14 @@ class Trainer(Component):
             raise BatchCheckError(
                 f"{name}: the model {type(self.model).__name__} fails on a batch of the data "
                 f"(columns {_shapes(batch)}): {type(exc).__name__}: {exc}",
-                hint="check that the model's forward takes one argument per column of the "
-                     "dataset") from exc
+                hint="check that the model's forward takes one argument per column of the dataset",
+            ) from exc
         if not (isinstance(output, (tuple, list)) and len(output) == 2):
             raise BatchCheckError(
                 f"{name}: the model {type(self.model).__name__} must return (prediction, "
                 f"target), but returned {_describe(output)}",
-                hint="return the target (the last column of the batch) with the prediction")
+                hint="return the target (the last column of the batch) with the prediction",
+            )
         pred, target = output
         try:
             loss = self.loss_fn(pred, target)
@@ -442,12 +475,14 @@ class Trainer(Component):
                 f"prediction {_describe(pred)}, target {_describe(target)}: "
                 f"{type(exc).__name__}: {exc}",
                 hint="make the model's output shape match what the loss expects (e.g. "
-                     "[batch, classes] scores and [batch] class ids for NLLLoss)") from exc
+                "[batch, classes] scores and [batch] class ids for NLLLoss)",
+            ) from exc
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise BatchCheckError(
                 f"{name}: the loss {metric_name(self.loss_fn)} must return one number, but "
                 f"returned {_describe(loss)}",
-                hint="use a loss that reduces over the batch (reduction='mean')")
+                hint="use a loss that reduces over the batch (reduction='mean')",
+            )
         for metric in [self.metric_fn] + self.extra_validation_metrics:
             try:
                 agg = aggregator(metric)
@@ -457,13 +492,14 @@ class Trainer(Component):
                     f"{name}: the metric {metric_name(metric)} does not fit the model's output: "
                     f"prediction {_describe(pred)}, target {_describe(target)}: "
                     f"{type(exc).__name__}: {exc}",
-                    hint="use a metric made for this kind of prediction") from exc
+                    hint="use a metric made for this kind of prediction",
+                ) from exc
 
-    def _forward_for_check(self, batch: Tuple[Any, ...]) -> Any:
+    def _forward_for_check(self, batch: tuple[Any, ...]) -> Any:
         return self._forward(batch)
 
     # -- state -----------------------------------------------------------------------
-    def _state(self, state: State, prefix: str, local_metadata: Dict[str, Any]) -> State:
+    def _state(self, state: State, prefix: str, local_metadata: dict[str, Any]) -> State:
         state[prefix + "optimizer"] = self.optimizer.state_dict()
         if self.scheduler is not None:
             state[prefix + "scheduler"] = self.scheduler.state_dict()
@@ -471,11 +507,21 @@ class Trainer(Component):
             state[prefix + "iter_scheduler"] = self.iter_scheduler.state_dict()
         return state
 
-    def _load_state(self, state: State, prefix: str, local_metadata: Dict[str, Any],
-                    strict: bool, missing_keys: List[Any], unexpected_keys: List[Any],
-                    error_msgs: List[str]) -> None:
-        for key, target in (("optimizer", self.optimizer), ("scheduler", self.scheduler),
-                            ("iter_scheduler", self.iter_scheduler)):
+    def _load_state(
+        self,
+        state: State,
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[Any],
+        unexpected_keys: list[Any],
+        error_msgs: list[str],
+    ) -> None:
+        for key, target in (
+            ("optimizer", self.optimizer),
+            ("scheduler", self.scheduler),
+            ("iter_scheduler", self.iter_scheduler),
+        ):
             if target is None:
                 continue
             if prefix + key in state:
@@ -492,8 +538,9 @@ class Trainer(Component):
         The model then lives on its device before an optimizer is built
         from a link to ``model.trainable_params``.
         """
-        device = select_device(kwargs.get("device") if isinstance(kwargs.get("device"), str)
-                               else None)
+        device = select_device(
+            kwargs.get("device") if isinstance(kwargs.get("device"), str) else None
+        )
 
         def move(obj: Any) -> None:
             if isinstance(obj, torch.nn.Module):
@@ -505,7 +552,7 @@ class Trainer(Component):
                 value.post_init_hooks.append(move)
 
 
-def _norm_tensor(tensors: List[torch.Tensor]) -> torch.Tensor:
+def _norm_tensor(tensors: list[torch.Tensor]) -> torch.Tensor:
     """Global L2 norm of a list of tensors, as a 0-d float tensor on the CPU."""
     if not tensors:
         return torch.zeros((), dtype=torch.float32)
@@ -521,6 +568,7 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _shapes(batch: Tuple[Any, ...]) -> str:
-    return ", ".join(str(list(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
-                     for t in batch)
+def _shapes(batch: tuple[Any, ...]) -> str:
+    return ", ".join(
+        str(list(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__ for t in batch
+    )

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 
-def select_device(device: Optional[str] = None) -> str:
+def select_device(device: str | None = None) -> str:
     """``device`` when given, else ``"cuda"`` when a GPU is available, else ``"cpu"``."""
     if device is not None:
         return str(device)
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def batch_to_device(batch: Sequence[Any], device: torch.device) -> Tuple[Any, ...]:
+def batch_to_device(batch: Sequence[Any], device: torch.device) -> tuple[Any, ...]:
     """Move every tensor of a batch to ``device`` (other values are kept as they are)."""
     non_blocking = device.type == "cuda"
-    return tuple(t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t
-                 for t in batch)
+    return tuple(
+        t.to(device, non_blocking=non_blocking) if isinstance(t, torch.Tensor) else t for t in batch
+    )
 
 
 def metric_name(metric: Any) -> str:
@@ -76,8 +78,10 @@ def takes_whole_batch(model: Any, n_columns: int) -> bool:
     for parameter in parameters:
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             return True
-        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY,
-                              inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        if parameter.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
             positional += 1
     return positional >= n_columns
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 import logging
 import numbers
 import sys
-from typing import Any, Dict, Optional, Union
+from typing import Any, Union
 
 from flambe.logging.datatypes import HistogramT, ImageT, PRCurveT, ScalarsT, ScalarT, TextT
 
-ValueT = Union[float, Dict[str, float], str]
+ValueT = Union[float, dict[str, float], str]
 
 
-_LOGGERS: Dict[str, logging.Logger] = {}
+_LOGGERS: dict[str, logging.Logger] = {}
 
 
-def _logger(logger: Optional[logging.Logger], depth: int = 2) -> logging.Logger:
+def _logger(logger: logging.Logger | None, depth: int = 2) -> logging.Logger:
     """``logger``, or the logger of the module ``depth`` frames above this call."""
     if logger is not None:
         return logger
@@ -34,7 +34,7 @@ def _logger(logger: Optional[logging.Logger], depth: int = 2) -> logging.Logger:
     return found
 
 
-def _scalar_of(data: Any) -> Optional[float]:
+def _scalar_of(data: Any) -> float | None:
     """``data`` as a Python number when it is one (or a one-element tensor/array)."""
     if isinstance(data, (bool, numbers.Number)):
         return data
@@ -47,7 +47,7 @@ def _scalar_of(data: Any) -> Optional[float]:
     return None
 
 
-def log(tag: str, data: ValueT, global_step: int, walltime: Optional[float] = None) -> None:
+def log(tag: str, data: ValueT, global_step: int, walltime: float | None = None) -> None:
     """Log a value under ``tag``; its type picks the TensorBoard kind.
 
     Numbers and one-element tensors are scalars, dicts of numbers are
@@ -71,52 +71,84 @@ def log(tag: str, data: ValueT, global_step: int, walltime: Optional[float] = No
     if scalar is not None:
         logger.info(ScalarT(tag, scalar, global_step, walltime))
     elif isinstance(data, dict):
-        logger.info(ScalarsT(tag, {k: _scalar_of(v) for k, v in data.items()}, global_step,
-                             walltime))
+        logger.info(
+            ScalarsT(tag, {k: _scalar_of(v) for k, v in data.items()}, global_step, walltime)
+        )
     elif isinstance(data, str):
         logger.info(TextT(tag, data, global_step, walltime))
     else:
         logger.info("%s #%s: %s (not logged to tensorboard)", tag, global_step, data)
 
 
-def log_scalar(tag: str, data: float, global_step: int, walltime: Optional[float] = None,
-               logger: Optional[logging.Logger] = None) -> None:
+def log_scalar(
+    tag: str,
+    data: float,
+    global_step: int,
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log one scalar (see :func:`log` for the parameters; ``logger`` defaults to the caller's)."""
     _logger(logger).info(ScalarT(tag, data, global_step, walltime))
 
 
-def log_scalars(tag: str, data: Dict[str, float], global_step: int,
-                walltime: Optional[float] = None,
-                logger: Optional[logging.Logger] = None) -> None:
+def log_scalars(
+    tag: str,
+    data: dict[str, float],
+    global_step: int,
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log several scalars under one main tag (one curve per key)."""
     _logger(logger).info(ScalarsT(tag, data, global_step, walltime))
 
 
-def log_text(tag: str, data: str, global_step: int, walltime: Optional[float] = None,
-             logger: Optional[logging.Logger] = None) -> None:
+def log_text(
+    tag: str,
+    data: str,
+    global_step: int,
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log a text."""
     _logger(logger).info(TextT(tag, data, global_step, walltime))
 
 
-def log_image(tag: str, data: Any, global_step: int, walltime: Optional[float] = None,
-              logger: Optional[logging.Logger] = None) -> None:
+def log_image(
+    tag: str,
+    data: Any,
+    global_step: int,
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log an image: a tensor or array of shape ``[3, H, W]`` (values in [0, 1])."""
     _logger(logger).info(ImageT(tag, data, global_step, walltime))
 
 
-def log_histogram(tag: str, data: Any, global_step: int, bins: str = "auto",
-                  walltime: Optional[float] = None,
-                  logger: Optional[logging.Logger] = None) -> None:
+def log_histogram(
+    tag: str,
+    data: Any,
+    global_step: int,
+    bins: str = "auto",
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log the distribution of the values of a tensor or array."""
     _logger(logger).info(HistogramT(tag, data, global_step, bins, walltime))
 
 
-def log_pr_curve(tag: str, labels: Any, predictions: Any, global_step: int,
-                 num_thresholds: int = 127, walltime: Optional[float] = None,
-                 logger: Optional[logging.Logger] = None) -> None:
+def log_pr_curve(
+    tag: str,
+    labels: Any,
+    predictions: Any,
+    global_step: int,
+    num_thresholds: int = 127,
+    walltime: float | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Log a precision-recall curve of binary ``labels`` against ``predictions`` in [0, 1]."""
-    _logger(logger).info(PRCurveT(tag, labels, predictions, global_step, num_thresholds, None,
-                                  walltime))
+    _logger(logger).info(
+        PRCurveT(tag, labels, predictions, global_step, num_thresholds, None, walltime)
+    )
 
 
 log_pr_curves = log_pr_curve  # the name the user guide uses

@@ -10,10 +10,10 @@ part of the API. ``walltime`` defaults to the time the message is built.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 
-def _clock(walltime: Optional[float]) -> str:
+def _clock(walltime: float | None) -> str:
     if walltime is None:
         return "--:--:--"
     return time.strftime("%H:%M:%S", time.localtime(walltime))
@@ -23,7 +23,7 @@ class _Scalar(NamedTuple):
     tag: str
     scalar_value: float
     global_step: int
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class ScalarT(_Scalar):
@@ -31,10 +31,12 @@ class ScalarT(_Scalar):
 
     __slots__ = ()
 
-    def __new__(cls, tag: str, scalar_value: float, global_step: int,
-                walltime: Optional[float] = None) -> "ScalarT":
-        return super().__new__(cls, tag, scalar_value, global_step,
-                               time.time() if walltime is None else walltime)
+    def __new__(
+        cls, tag: str, scalar_value: float, global_step: int, walltime: float | None = None
+    ) -> ScalarT:
+        return super().__new__(
+            cls, tag, scalar_value, global_step, time.time() if walltime is None else walltime
+        )
 
     def __repr__(self) -> str:
         return f"{self.tag}#{self.global_step} = {self.scalar_value} ({_clock(self.walltime)})"
@@ -42,9 +44,9 @@ class ScalarT(_Scalar):
 
 class _Scalars(NamedTuple):
     main_tag: str
-    tag_scalar_dict: Dict[str, float]
+    tag_scalar_dict: dict[str, float]
     global_step: int
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class ScalarsT(_Scalars):
@@ -52,14 +54,25 @@ class ScalarsT(_Scalars):
 
     __slots__ = ()
 
-    def __new__(cls, main_tag: str, tag_scalar_dict: Dict[str, float], global_step: int,
-                walltime: Optional[float] = None) -> "ScalarsT":
-        return super().__new__(cls, main_tag, tag_scalar_dict, global_step,
-                               time.time() if walltime is None else walltime)
+    def __new__(
+        cls,
+        main_tag: str,
+        tag_scalar_dict: dict[str, float],
+        global_step: int,
+        walltime: float | None = None,
+    ) -> ScalarsT:
+        return super().__new__(
+            cls,
+            main_tag,
+            tag_scalar_dict,
+            global_step,
+            time.time() if walltime is None else walltime,
+        )
 
     def __repr__(self) -> str:
-        return (f"{self.main_tag}#{self.global_step} = {self.tag_scalar_dict} "
-                f"({_clock(self.walltime)})")
+        return (
+            f"{self.main_tag}#{self.global_step} = {self.tag_scalar_dict} ({_clock(self.walltime)})"
+        )
 
 
 class _Histogram(NamedTuple):
@@ -67,7 +80,7 @@ class _Histogram(NamedTuple):
     values: Any
     global_step: int
     bins: str
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class HistogramT(_Histogram):
@@ -75,10 +88,17 @@ class HistogramT(_Histogram):
 
     __slots__ = ()
 
-    def __new__(cls, tag: str, values: Any, global_step: int, bins: str = "auto",
-                walltime: Optional[float] = None) -> "HistogramT":
-        return super().__new__(cls, tag, values, global_step, bins,
-                               time.time() if walltime is None else walltime)
+    def __new__(
+        cls,
+        tag: str,
+        values: Any,
+        global_step: int,
+        bins: str = "auto",
+        walltime: float | None = None,
+    ) -> HistogramT:
+        return super().__new__(
+            cls, tag, values, global_step, bins, time.time() if walltime is None else walltime
+        )
 
     def __repr__(self) -> str:
         return f"{self.tag}#{self.global_step} = ... ({_clock(self.walltime)})"
@@ -88,7 +108,7 @@ class _Image(NamedTuple):
     tag: str
     img_tensor: Any
     global_step: int
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class ImageT(_Image):
@@ -96,10 +116,12 @@ class ImageT(_Image):
 
     __slots__ = ()
 
-    def __new__(cls, tag: str, img_tensor: Any, global_step: int,
-                walltime: Optional[float] = None) -> "ImageT":
-        return super().__new__(cls, tag, img_tensor, global_step,
-                               time.time() if walltime is None else walltime)
+    def __new__(
+        cls, tag: str, img_tensor: Any, global_step: int, walltime: float | None = None
+    ) -> ImageT:
+        return super().__new__(
+            cls, tag, img_tensor, global_step, time.time() if walltime is None else walltime
+        )
 
     def __repr__(self) -> str:
         return f"{self.tag}#{self.global_step} = ... ({_clock(self.walltime)})"
@@ -109,7 +131,7 @@ class _Text(NamedTuple):
     tag: str
     text_string: str
     global_step: int
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class TextT(_Text):
@@ -117,10 +139,12 @@ class TextT(_Text):
 
     __slots__ = ()
 
-    def __new__(cls, tag: str, text_string: str, global_step: int,
-                walltime: Optional[float] = None) -> "TextT":
-        return super().__new__(cls, tag, text_string, global_step,
-                               time.time() if walltime is None else walltime)
+    def __new__(
+        cls, tag: str, text_string: str, global_step: int, walltime: float | None = None
+    ) -> TextT:
+        return super().__new__(
+            cls, tag, text_string, global_step, time.time() if walltime is None else walltime
+        )
 
     def __repr__(self) -> str:
         return f"{self.tag}#{self.global_step} = {self.text_string} ({_clock(self.walltime)})"
@@ -133,7 +157,7 @@ class _PRCurve(NamedTuple):
     global_step: int
     num_thresholds: int
     weights: Any
-    walltime: Optional[float]
+    walltime: float | None
 
 
 class PRCurveT(_PRCurve):
@@ -141,11 +165,26 @@ class PRCurveT(_PRCurve):
 
     __slots__ = ()
 
-    def __new__(cls, tag: str, labels: Any, predictions: Any, global_step: int,
-                num_thresholds: int = 127, weights: Any = None,
-                walltime: Optional[float] = None) -> "PRCurveT":
-        return super().__new__(cls, tag, labels, predictions, global_step, num_thresholds,
-                               weights, time.time() if walltime is None else walltime)
+    def __new__(
+        cls,
+        tag: str,
+        labels: Any,
+        predictions: Any,
+        global_step: int,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        walltime: float | None = None,
+    ) -> PRCurveT:
+        return super().__new__(
+            cls,
+            tag,
+            labels,
+            predictions,
+            global_step,
+            num_thresholds,
+            weights,
+            time.time() if walltime is None else walltime,
+        )
 
     def __repr__(self) -> str:
         return f"{self.tag}#{self.global_step} = ... ({_clock(self.walltime)})"
@@ -171,7 +210,7 @@ class GraphT(NamedTuple):
     model: Any
     input_to_model: Any
     verbose: bool = False
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
 
 
 DATA_TYPES = (ScalarT, ScalarsT, HistogramT, ImageT, TextT, PRCurveT, EmbeddingT, GraphT)

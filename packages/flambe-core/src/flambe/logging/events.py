@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import Iterator, List, NamedTuple, Optional
+from collections.abc import Iterator
+from typing import NamedTuple
 
 
 class Record(NamedTuple):
@@ -70,7 +71,7 @@ def _kind(value: object) -> str:
     return "other"
 
 
-def read_events(log_dir: str, kind: Optional[str] = None) -> List[Record]:
+def read_events(log_dir: str, kind: str | None = None) -> list[Record]:
     """Every summary value written under ``log_dir`` (sub-folders included).
 
     Parameters
@@ -89,7 +90,7 @@ def read_events(log_dir: str, kind: Optional[str] = None) -> List[Record]:
     """
     from tensorboardX.proto import event_pb2
 
-    records: List[Record] = []
+    records: list[Record] = []
     for folder, _, files in sorted(os.walk(log_dir)):
         for name in sorted(files):
             if "tfevents" not in name:
@@ -105,14 +106,18 @@ def read_events(log_dir: str, kind: Optional[str] = None) -> List[Record]:
                     if kind is not None and found != kind:
                         continue
                     if found == "scalar":
-                        payload: object = (value.simple_value if value.HasField("simple_value")
-                                           else value.tensor.float_val[0])
+                        payload: object = (
+                            value.simple_value
+                            if value.HasField("simple_value")
+                            else value.tensor.float_val[0]
+                        )
                     elif found == "text":
                         payload = value.tensor.string_val[0].decode("utf-8")
                     else:
                         payload = value
-                    records.append(Record(run, value.tag, event.step, event.wall_time, found,
-                                          payload))
+                    records.append(
+                        Record(run, value.tag, event.step, event.wall_time, found, payload)
+                    )
     # stable: values of one event file with equal times keep their file order
     return sorted(records, key=lambda r: (r.run, r.wall_time))
 

@@ -15,7 +15,7 @@ import re
 import struct
 import uuid
 import zlib
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 from flambe.logging.datatypes import DATA_TYPES, WRITER_METHODS, GraphT, ImageT, ScalarT
 
@@ -41,8 +41,13 @@ class DataLoggingFilter(logging.Filter):
 
     """
 
-    def __init__(self, default: bool = True, level: int = logging.NOTSET,
-                 dont_include: Optional[Tuple[type, ...]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        default: bool = True,
+        level: int = logging.NOTSET,
+        dont_include: tuple[type, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.default = default
         self.level = level
@@ -72,8 +77,7 @@ class ContextualFileHandler(logging.FileHandler):
 
     """
 
-    def __init__(self, canonical_name: str, mode: str = "a",
-                 encoding: Optional[str] = None) -> None:
+    def __init__(self, canonical_name: str, mode: str = "a", encoding: str | None = None) -> None:
         logging.Handler.__init__(self)
         self.current_log_dir = ""
         self.canonical_name = canonical_name
@@ -130,15 +134,17 @@ class TensorboardXHandler(logging.Handler):
 
     """
 
-    def __init__(self, log_dir: Optional[str] = None, hyper_params: Optional[Dict] = None,
-                 flush_secs: int = 10) -> None:
+    def __init__(
+        self, log_dir: str | None = None, hyper_params: dict | None = None, flush_secs: int = 10
+    ) -> None:
         super().__init__()
         import tensorboardX  # noqa: F401 - fail here when the library is missing
+
         self.log_dir = log_dir
         self.flush_secs = flush_secs
-        self.writers: Dict[str, Any] = {}
-        self._hparams: Dict[str, Dict] = {}
-        self._last_scalars: Dict[str, Dict[str, float]] = {}
+        self.writers: dict[str, Any] = {}
+        self._hparams: dict[str, dict] = {}
+        self._last_scalars: dict[str, dict[str, float]] = {}
         if log_dir is not None and hyper_params:
             self._hparams[log_dir] = dict(hyper_params)
         self.addFilter(DataLoggingFilter(default=False, dont_include=(GraphT,)))
@@ -148,6 +154,7 @@ class TensorboardXHandler(logging.Handler):
         writer = self.writers.get(log_dir)
         if writer is None:
             from tensorboardX import SummaryWriter
+
             # event files are named after the second they are opened in; a trial opens a writer
             # per step, so without a suffix of its own a second writer in the same second
             # would overwrite the first one's file and its points
@@ -177,7 +184,8 @@ class TensorboardXHandler(logging.Handler):
                 getattr(self.writer(log_dir), method)(**message._asdict())
             if isinstance(message, ScalarT):
                 self._last_scalars.setdefault(log_dir, {})[message.tag] = float(
-                    message.scalar_value)
+                    message.scalar_value
+                )
         except Exception:  # a bad value must not stop training
             self.handleError(record)
 
@@ -190,8 +198,8 @@ class TensorboardXHandler(logging.Handler):
             for log_dir, hparams in self._hparams.items():
                 metrics = self._last_scalars.get(log_dir, {})
                 self.writer(log_dir).add_hparams(
-                    {str(k): _hparam_value(v) for k, v in hparams.items()},
-                    metrics, name="hparams")
+                    {str(k): _hparam_value(v) for k, v in hparams.items()}, metrics, name="hparams"
+                )
             for writer in self.writers.values():
                 writer.close()
             self.writers.clear()
@@ -201,7 +209,7 @@ class TensorboardXHandler(logging.Handler):
 
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")
-_CLEAN: Dict[str, str] = {}
+_CLEAN: dict[str, str] = {}
 
 
 def _clean_tag(tag: str) -> str:
@@ -226,12 +234,20 @@ def _png(pixels: Any) -> bytes:
     rows = b"".join(b"\x00" + pixels[row].tobytes() for row in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _add_image(writer: Any, message: ImageT) -> None:
@@ -252,7 +268,8 @@ def _add_image(writer: Any, message: ImageT) -> None:
         array = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
     array = np.ascontiguousarray(array)
     height, width, channels = array.shape
-    image = Summary.Image(height=height, width=width, colorspace=channels,
-                          encoded_image_string=_png(array))
+    image = Summary.Image(
+        height=height, width=width, colorspace=channels, encoded_image_string=_png(array)
+    )
     summary = Summary(value=[Summary.Value(tag=message.tag, image=image)])
     writer._get_file_writer().add_summary(summary, message.global_step, message.walltime)

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import tempfile
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 ADOPTED = ("ray",)
 

@@ -15,19 +15,32 @@ import contextvars
 import logging
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from flambe.errors import FlambeError
 from flambe.logging.datatypes import DATA_TYPES
-from flambe.logging.handlers import (ContextualFileHandler, DataLoggingFilter,
-                                     TensorboardXHandler, is_data)
+from flambe.logging.handlers import (
+    ContextualFileHandler,
+    DataLoggingFilter,
+    TensorboardXHandler,
+    is_data,
+)
 
-__all__ = ["TrialLogging", "NoTrialError", "get_trial_dir", "set_log_dir",
-           "setup_global_logging", "FlambeFilter", "ContextInjection", "TqdmFileWrapper"]
+__all__ = [
+    "TrialLogging",
+    "NoTrialError",
+    "get_trial_dir",
+    "set_log_dir",
+    "setup_global_logging",
+    "FlambeFilter",
+    "ContextInjection",
+    "TqdmFileWrapper",
+]
 
-_ACTIVE: contextvars.ContextVar[Optional["TrialLogging"]] = contextvars.ContextVar(
-    "flambe_trial_logging", default=None)
-_GLOBAL: List["TrialLogging"] = []  # the context opened by set_log_dir, if any
+_ACTIVE: contextvars.ContextVar[TrialLogging | None] = contextvars.ContextVar(
+    "flambe_trial_logging", default=None
+)
+_GLOBAL: list[TrialLogging] = []  # the context opened by set_log_dir, if any
 
 
 class NoTrialError(FlambeError, RuntimeError):
@@ -95,7 +108,7 @@ class TqdmFileWrapper:
 class _OwnedBy(logging.Filter):
     """Pass records only while ``trial`` is the active context of the emitting code."""
 
-    def __init__(self, trial: "TrialLogging") -> None:
+    def __init__(self, trial: TrialLogging) -> None:
         super().__init__()
         self.trial = trial
 
@@ -111,7 +124,7 @@ class _OwnedBy(logging.Filter):
 class _HideData(logging.Filter):
     """Keep data messages of a quiet trial off the handlers that were there before it."""
 
-    def __init__(self, trial: "TrialLogging") -> None:
+    def __init__(self, trial: TrialLogging) -> None:
         super().__init__()
         self.trial = trial
 
@@ -146,17 +159,23 @@ class TrialLogging:
 
     """
 
-    def __init__(self, log_dir: str, verbose: bool = False, root_log_level: Optional[int] = None,
-                 capture_warnings: bool = True, console_prefix: Optional[str] = None,
-                 hyper_params: Optional[Dict] = None) -> None:
+    def __init__(
+        self,
+        log_dir: str,
+        verbose: bool = False,
+        root_log_level: int | None = None,
+        capture_warnings: bool = True,
+        console_prefix: str | None = None,
+        hyper_params: dict | None = None,
+    ) -> None:
         self.log_dir = str(log_dir)
         self.verbose = verbose
         self.root_log_level = root_log_level
         self.capture_warnings = capture_warnings
         self.console_prefix = console_prefix
         self.hyper_params = dict(hyper_params) if hyper_params else None
-        self.handlers: List[logging.Handler] = []
-        self._token: Optional[contextvars.Token] = None
+        self.handlers: list[logging.Handler] = []
+        self._token: contextvars.Token | None = None
 
     def __enter__(self) -> logging.Logger:
         root = logging.getLogger()
@@ -174,7 +193,7 @@ class TrialLogging:
         file.setLevel(logging.NOTSET if self.verbose else logging.INFO)
         if not self.verbose:  # data goes to TensorBoard; a line per value would slow training
             file.addFilter(DataLoggingFilter(default=True, dont_include=DATA_TYPES))
-        handlers: List[logging.Handler] = [console, file]
+        handlers: list[logging.Handler] = [console, file]
         try:
             tensorboard = TensorboardXHandler(self.log_dir, self.hyper_params)
             tensorboard.setLevel(logging.NOTSET if self.verbose else logging.INFO)
@@ -185,7 +204,7 @@ class TrialLogging:
         file.setFormatter(fmt)
         for handler in handlers:
             handler.addFilter(owned)
-        self._hidden: List[logging.Handler] = []
+        self._hidden: list[logging.Handler] = []
         if not self.verbose:
             self._hide = _HideData(self)
             for handler in root.handlers:
@@ -246,13 +265,15 @@ def get_trial_dir() -> str:
     """
     trial = _ACTIVE.get()
     if trial is None:
-        raise NoTrialError("there is no active trial, so there is no trial folder",
-                           hint="call this inside 'with TrialLogging(log_dir)' or after "
-                                "flambe.logging.set_log_dir(path)")
+        raise NoTrialError(
+            "there is no active trial, so there is no trial folder",
+            hint="call this inside 'with TrialLogging(log_dir)' or after "
+            "flambe.logging.set_log_dir(path)",
+        )
     return trial.log_dir
 
 
-def set_log_dir(path: Optional[str], verbose: bool = False) -> None:
+def set_log_dir(path: str | None, verbose: bool = False) -> None:
     """Send ``flambe.log`` data to TensorBoard files in ``path`` from now on.
 
     The script-level counterpart of ``with TrialLogging(path)``. Calling it
@@ -284,5 +305,6 @@ def setup_global_logging(console_log_level: int = logging.INFO) -> None:
 
     """
     from flambe.cli.logs import setup_logging
+
     setup_logging(verbose=console_log_level <= logging.DEBUG)
     logging.captureWarnings(True)

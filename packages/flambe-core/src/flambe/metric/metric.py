@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Dict, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,13 +37,13 @@ class Metric(Component):
     def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         return self.compute(*args, **kwargs)
 
-    def aggregate(self, state: Dict[str, Any], pred: Any, target: Any) -> Dict[str, Any]:
+    def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:
         """Add one batch to ``state`` (mutated and returned)."""
         state.setdefault("pred", []).append(as_tensor(pred).detach().cpu())
         state.setdefault("target", []).append(as_tensor(target).detach().cpu())
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> Optional[float]:
+    def finalize(self, state: dict[str, Any]) -> float | None:
         """The metric over every aggregated batch (NaN when nothing was aggregated)."""
         if not state or not state.get("pred"):
             return float("nan")
@@ -59,7 +59,7 @@ class Metric(Component):
 class AverageableMetric(Metric):
     """A metric that is a mean over examples: aggregated as a running, sample-weighted mean."""
 
-    def aggregate(self, state: Dict[str, Any], pred: Any, target: Any) -> Dict[str, Any]:
+    def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:
         """Fold one batch's score into the running mean in ``state``."""
         pred = as_tensor(pred)
         if pred.dim() == 0:
@@ -74,6 +74,6 @@ class AverageableMetric(Metric):
         state["accumulated_score"] = mean + (score - mean) * size / (count + size)
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> Optional[float]:
+    def finalize(self, state: dict[str, Any]) -> float | None:
         """The running mean (None when nothing was aggregated)."""
         return state.get("accumulated_score") if state else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import torch
 from torch import nn
 
@@ -32,8 +30,9 @@ class LogisticRegression(Module):
         self.input_size = input_size
         self.encoder = MLPEncoder(input_size, 1, n_layers=1, output_activation=nn.Sigmoid())
 
-    def forward(self, data: torch.Tensor, target: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(
+        self, data: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Probabilities [B x 1] for ``data`` [B x input_size] (with ``target`` as floats)."""
         probabilities = self.encoder(data)
         if target is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple, Union
+from typing import Union
 
 import torch
 from torch import nn
@@ -12,11 +12,16 @@ from flambe.nn.module import Module
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 
-Kernel = Union[int, Tuple[int, ...]]
+Kernel = Union[int, tuple[int, ...]]
 
 
-def conv_block(conv_mod: nn.Module, activation: nn.Module, pooling: Optional[nn.Module],
-               dropout: float, batch_norm: Optional[nn.Module] = None) -> nn.Module:
+def conv_block(
+    conv_mod: nn.Module,
+    activation: nn.Module,
+    pooling: nn.Module | None,
+    dropout: float,
+    batch_norm: nn.Module | None = None,
+) -> nn.Module:
     """One convolutional block: conv, [pooling], [batch norm], activation, dropout.
 
     Parameters
@@ -38,7 +43,7 @@ def conv_block(conv_mod: nn.Module, activation: nn.Module, pooling: Optional[nn.
         An ``nn.Sequential`` of the parts given.
 
     """
-    parts: List[nn.Module] = [conv_mod]
+    parts: list[nn.Module] = [conv_mod]
     if pooling is not None:
         parts.append(pooling)
     if batch_norm is not None:
@@ -80,11 +85,19 @@ class CNNEncoder(Module):
 
     """
 
-    def __init__(self, input_channels: int, channels: List[int], conv_dim: int = 2,
-                 kernel_size: Union[int, List[Kernel]] = 3,
-                 activation: Optional[nn.Module] = None, pooling: Optional[nn.Module] = None,
-                 dropout: float = 0, batch_norm: bool = True, stride: int = 1,
-                 padding: int = 0) -> None:
+    def __init__(
+        self,
+        input_channels: int,
+        channels: list[int],
+        conv_dim: int = 2,
+        kernel_size: int | list[Kernel] = 3,
+        activation: nn.Module | None = None,
+        pooling: nn.Module | None = None,
+        dropout: float = 0,
+        batch_norm: bool = True,
+        stride: int = 1,
+        padding: int = 0,
+    ) -> None:
         super().__init__()
         if conv_dim not in _CONV:
             raise ValueError(f"CNNEncoder conv_dim must be 1, 2 or 3, got {conv_dim}")
@@ -100,14 +113,17 @@ class CNNEncoder(Module):
         self.cnn = nn.Sequential(*blocks)
 
     @staticmethod
-    def _kernels(kernel_size: Union[int, List[Kernel]], n_blocks: int,
-                 conv_dim: int) -> List[Tuple[int, ...]]:
+    def _kernels(
+        kernel_size: int | list[Kernel], n_blocks: int, conv_dim: int
+    ) -> list[tuple[int, ...]]:
         if isinstance(kernel_size, int):
             return [(kernel_size,) * conv_dim] * n_blocks
         kernels = list(kernel_size)
         if len(kernels) != n_blocks:
-            raise ValueError(f"CNNEncoder got {len(kernels)} kernel sizes for {n_blocks} channels;"
-                             " give one per channel entry or a single int")
+            raise ValueError(
+                f"CNNEncoder got {len(kernels)} kernel sizes for {n_blocks} channels;"
+                " give one per channel entry or a single int"
+            )
         out = []
         for kernel in kernels:
             if isinstance(kernel, int):
@@ -115,8 +131,9 @@ class CNNEncoder(Module):
                 continue
             kernel = tuple(kernel)
             if len(kernel) != conv_dim:
-                raise ValueError(f"CNNEncoder kernel {kernel} has {len(kernel)} sizes but "
-                                 f"conv_dim is {conv_dim}")
+                raise ValueError(
+                    f"CNNEncoder kernel {kernel} has {len(kernel)} sizes but conv_dim is {conv_dim}"
+                )
             out.append(kernel)
         return out
 

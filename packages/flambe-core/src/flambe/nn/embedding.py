@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -15,20 +15,25 @@ from flambe.errors import ArgumentError
 from flambe.nn.module import Module
 
 # The original spelled these without the second 'i'; both are accepted.
-_MISSPELLED = {"positonal_max_length": "positional_max_length",
-               "positonal_embeddings": "positional_embeddings",
-               "positonal_freeze": "positional_freeze"}
+_MISSPELLED = {
+    "positonal_max_length": "positional_max_length",
+    "positonal_embeddings": "positional_embeddings",
+    "positonal_freeze": "positional_freeze",
+}
 
 
-def _respell(owner: str, legacy: Dict[str, Any], allowed: Tuple[str, ...]) -> Dict[str, Any]:
+def _respell(owner: str, legacy: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     """Map the original's misspelled keywords to the correct names (and refuse others)."""
     out = {}
     for key, value in legacy.items():
         if key not in allowed:
-            raise ArgumentError(f"{owner} got an unknown argument '{key}'",
-                                hint=f"accepted misspellings: {', '.join(allowed)}")
-        warnings.warn(f"'{key}' is a misspelling: use '{_MISSPELLED[key]}'",
-                      DeprecationWarning, stacklevel=3)
+            raise ArgumentError(
+                f"{owner} got an unknown argument '{key}'",
+                hint=f"accepted misspellings: {', '.join(allowed)}",
+            )
+        warnings.warn(
+            f"'{key}' is a misspelling: use '{_MISSPELLED[key]}'", DeprecationWarning, stacklevel=3
+        )
         out[_MISSPELLED[key]] = value
     return out
 
@@ -76,12 +81,21 @@ class Embeddings(Module):
 
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int = 0,
-                 max_norm: Optional[float] = None, norm_type: float = 2.0,
-                 scale_grad_by_freq: bool = False, sparse: bool = False,
-                 positional_encoding: bool = False, positional_learned: bool = False,
-                 positional_max_length: int = 5000, batch_first: bool = True,
-                 **misspelled: Any) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int = 0,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        positional_encoding: bool = False,
+        positional_learned: bool = False,
+        positional_max_length: int = 5000,
+        batch_first: bool = True,
+        **misspelled: Any,
+    ) -> None:
         super().__init__()
         fixed = _respell("Embeddings", misspelled, ("positonal_max_length",))
         positional_max_length = fixed.get("positional_max_length", positional_max_length)
@@ -90,25 +104,42 @@ class Embeddings(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.batch_first = batch_first
         self.num_positions = positional_max_length if positional_encoding else 0
-        self.token_embedding = nn.Embedding(num_embeddings, embedding_dim, padding_idx,
-                                            max_norm, norm_type, scale_grad_by_freq, sparse)
-        self.pos_embedding: Optional[nn.Embedding] = None
+        self.token_embedding = nn.Embedding(
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+        )
+        self.pos_embedding: nn.Embedding | None = None
         if positional_learned:
             self.pos_embedding = nn.Embedding(positional_max_length, embedding_dim)
         elif positional_encoding:
             self.pos_embedding = nn.Embedding.from_pretrained(
-                sinusoidal_table(positional_max_length, embedding_dim), freeze=True)
+                sinusoidal_table(positional_max_length, embedding_dim), freeze=True
+            )
 
     @registrable_factory
     @classmethod
-    def from_pretrained(cls, embeddings: torch.Tensor, freeze: bool = True, padding_idx: int = 0,
-                        max_norm: Optional[float] = None, norm_type: float = 2.0,
-                        scale_grad_by_freq: bool = False, sparse: bool = False,
-                        positional_encoding: bool = False, positional_learned: bool = False,
-                        positional_max_length: int = 5000,
-                        positional_embeddings: Optional[torch.Tensor] = None,
-                        positional_freeze: bool = True, batch_first: bool = True,
-                        **misspelled: Any) -> "Embeddings":
+    def from_pretrained(
+        cls,
+        embeddings: torch.Tensor,
+        freeze: bool = True,
+        padding_idx: int = 0,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        positional_encoding: bool = False,
+        positional_learned: bool = False,
+        positional_max_length: int = 5000,
+        positional_embeddings: torch.Tensor | None = None,
+        positional_freeze: bool = True,
+        batch_first: bool = True,
+        **misspelled: Any,
+    ) -> Embeddings:
         """Embeddings initialised from a matrix (``!Embeddings.from_pretrained`` in YAML).
 
         Parameters
@@ -132,21 +163,38 @@ class Embeddings(Module):
         positional_freeze = fixed.get("positional_freeze", positional_freeze)
         embeddings = torch.as_tensor(embeddings)
         if embeddings.dim() != 2:
-            raise ValueError(f"Embeddings.from_pretrained needs a 2-D matrix, got shape "
-                             f"{tuple(embeddings.shape)}")
+            raise ValueError(
+                f"Embeddings.from_pretrained needs a 2-D matrix, got shape "
+                f"{tuple(embeddings.shape)}"
+            )
         if positional_embeddings is not None:
             positional_embeddings = torch.as_tensor(positional_embeddings)
             if positional_embeddings.dim() != 2:
-                raise ValueError("Embeddings.from_pretrained needs 2-D positional_embeddings, "
-                                 f"got shape {tuple(positional_embeddings.shape)}")
+                raise ValueError(
+                    "Embeddings.from_pretrained needs 2-D positional_embeddings, "
+                    f"got shape {tuple(positional_embeddings.shape)}"
+                )
             if positional_embeddings.size(1) != embeddings.size(1):
-                raise ValueError(f"positional_embeddings have {positional_embeddings.size(1)} "
-                                 f"columns but the embeddings have {embeddings.size(1)}")
+                raise ValueError(
+                    f"positional_embeddings have {positional_embeddings.size(1)} "
+                    f"columns but the embeddings have {embeddings.size(1)}"
+                )
             positional_encoding = True
             positional_max_length = positional_embeddings.size(0)
         rows, cols = embeddings.shape
-        module = cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                     positional_encoding, positional_learned, positional_max_length, batch_first)
+        module = cls(
+            rows,
+            cols,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            positional_encoding,
+            positional_learned,
+            positional_max_length,
+            batch_first,
+        )
         with torch.no_grad():
             module.token_embedding.weight.copy_(embeddings)
         module.token_embedding.weight.requires_grad = not freeze
@@ -165,8 +213,10 @@ class Embeddings(Module):
         seq_dim = 1 if self.batch_first else 0
         length = data.size(seq_dim)
         if length > self.num_positions:
-            raise ValueError(f"Embeddings: sequence of length {length} is longer than "
-                             f"positional_max_length={self.num_positions}")
+            raise ValueError(
+                f"Embeddings: sequence of length {length} is longer than "
+                f"positional_max_length={self.num_positions}"
+            )
         positions = self.pos_embedding(torch.arange(length, device=data.device))  # [S x E]
         return embedded + (positions.unsqueeze(0) if self.batch_first else positions.unsqueeze(1))
 
@@ -199,9 +249,15 @@ class Embedder(Module):
 
     """
 
-    def __init__(self, embedding: nn.Module, encoder: nn.Module,
-                 pooling: Optional[nn.Module] = None, embedding_dropout: float = 0,
-                 padding_idx: Optional[int] = 0, return_mask: bool = False) -> None:
+    def __init__(
+        self,
+        embedding: nn.Module,
+        encoder: nn.Module,
+        pooling: nn.Module | None = None,
+        embedding_dropout: float = 0,
+        padding_idx: int | None = 0,
+        return_mask: bool = False,
+    ) -> None:
         super().__init__()
         self.embedding, self.encoder, self.pooling = embedding, encoder, pooling
         self.dropout = nn.Dropout(embedding_dropout)
@@ -218,7 +274,7 @@ class Embedder(Module):
         """The dropout layer (the name used by the original documentation)."""
         return self.dropout
 
-    def forward(self, data: torch.Tensor) -> Union[torch.Tensor, Tuple[Any, ...]]:
+    def forward(self, data: torch.Tensor) -> torch.Tensor | tuple[Any, ...]:
         """Encode token ids [B x S].
 
         Returns

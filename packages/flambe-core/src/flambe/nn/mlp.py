@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import torch
 from torch import nn
 
@@ -40,16 +38,22 @@ class MLPEncoder(Module):
 
     """
 
-    def __init__(self, input_size: int, output_size: int, n_layers: int = 1,
-                 dropout: float = 0., output_activation: Optional[nn.Module] = None,
-                 hidden_size: Optional[int] = None,
-                 hidden_activation: Optional[nn.Module] = None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        output_size: int,
+        n_layers: int = 1,
+        dropout: float = 0.0,
+        output_activation: nn.Module | None = None,
+        hidden_size: int | None = None,
+        hidden_activation: nn.Module | None = None,
+    ) -> None:
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"MLPEncoder needs n_layers >= 1, got {n_layers}")
         self.input_size, self.output_size = input_size, output_size
         hidden_size = hidden_size or input_size
-        layers: List[nn.Module] = []
+        layers: list[nn.Module] = []
         previous = input_size
         for _ in range(n_layers - 1):
             layers.append(nn.Linear(previous, hidden_size))

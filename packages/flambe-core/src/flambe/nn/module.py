@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterator, Tuple
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ class Module(Component, nn.Module, should_register=False):
     """
 
     @property
-    def named_trainable_params(self) -> Iterator[Tuple[str, nn.Parameter]]:
+    def named_trainable_params(self) -> Iterator[tuple[str, nn.Parameter]]:
         """Named parameters with ``requires_grad=True``."""
         return ((name, p) for name, p in self.named_parameters() if p.requires_grad)
 

@@ -35,22 +35,26 @@ class MixtureOfSoftmax(Module):
 
     """
 
-    def __init__(self, input_size: int, output_size: int, k: int = 1,
-                 take_log: bool = True) -> None:
+    def __init__(
+        self, input_size: int, output_size: int, k: int = 1, take_log: bool = True
+    ) -> None:
         super().__init__()
         if k < 1:
             raise ValueError(f"MixtureOfSoftmax needs k >= 1, got {k}")
         self.k, self.take_log = k, take_log
         self.pi_w = nn.Linear(input_size, k)
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.Linear(input_size, input_size), nn.Tanh(),
-                          nn.Linear(input_size, output_size))
-            for _ in range(k))
+            nn.Sequential(
+                nn.Linear(input_size, input_size), nn.Tanh(), nn.Linear(input_size, output_size)
+            )
+            for _ in range(k)
+        )
 
     def forward(self, data: torch.Tensor) -> torch.Tensor:
         """Map ``data`` [*, input_size] to a distribution [*, output_size]."""
-        log_pi = torch.log_softmax(self.pi_w(data), dim=-1)                      # [*, k]
+        log_pi = torch.log_softmax(self.pi_w(data), dim=-1)  # [*, k]
         log_components = torch.stack(
-            [torch.log_softmax(layer(data), dim=-1) for layer in self.layers], dim=-2)  # [*, k, V]
+            [torch.log_softmax(layer(data), dim=-1) for layer in self.layers], dim=-2
+        )  # [*, k, V]
         log_mixture = torch.logsumexp(log_pi.unsqueeze(-1) + log_components, dim=-2)
         return log_mixture if self.take_log else log_mixture.exp()

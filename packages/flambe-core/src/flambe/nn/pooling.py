@@ -6,7 +6,7 @@ sequences are right-padded. A missing mask means every position is real.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -14,7 +14,7 @@ from torch import nn
 from flambe.nn.module import Module
 
 
-def _float_mask(data: torch.Tensor, padding_mask: Optional[torch.Tensor]) -> torch.Tensor:
+def _float_mask(data: torch.Tensor, padding_mask: torch.Tensor | None) -> torch.Tensor:
     """The mask as ``[B x S x 1]`` in ``data``'s dtype (all ones when missing)."""
     if padding_mask is None:
         return torch.ones(data.shape[:2] + (1,), dtype=data.dtype, device=data.device)
@@ -24,8 +24,7 @@ def _float_mask(data: torch.Tensor, padding_mask: Optional[torch.Tensor]) -> tor
 class FirstPooling(Module):
     """The first position of every sequence (the mask is not needed)."""
 
-    def forward(self, data: torch.Tensor,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H]."""
         return data[:, 0, :]
 
@@ -33,8 +32,7 @@ class FirstPooling(Module):
 class LastPooling(Module):
     """The last real position of every (right-padded) sequence."""
 
-    def forward(self, data: torch.Tensor,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H]."""
         if padding_mask is None:
             return data[:, -1, :]
@@ -45,8 +43,7 @@ class LastPooling(Module):
 class SumPooling(Module):
     """The sum over the real positions."""
 
-    def forward(self, data: torch.Tensor,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H]."""
         return (data * _float_mask(data, padding_mask)).sum(dim=1)
 
@@ -54,16 +51,16 @@ class SumPooling(Module):
 class AvgPooling(Module):
     """The mean over the real positions (zeros for a sequence with none)."""
 
-    def forward(self, data: torch.Tensor,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H]."""
         mask = _float_mask(data, padding_mask)
         count = mask.sum(dim=1).clamp(min=1)
         return (data * mask).sum(dim=1) / count
 
 
-def _attention_mlp(input_size: int, units: Sequence[int], heads: int, is_biased: bool,
-                   hidden_activation: nn.Module) -> nn.Sequential:
+def _attention_mlp(
+    input_size: int, units: Sequence[int], heads: int, is_biased: bool, hidden_activation: nn.Module
+) -> nn.Sequential:
     layers = []
     previous = input_size
     for size in units:
@@ -101,26 +98,40 @@ class StructuredSelfAttentivePooling(Module):
 
     """
 
-    def __init__(self, input_size: int, attention_heads: int = 16,
-                 attention_units: Sequence[int] = (300,),
-                 output_activation: Optional[nn.Module] = None,
-                 hidden_activation: Optional[nn.Module] = None, is_biased: bool = False,
-                 input_dropout: float = 0., attention_dropout: float = 0.) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        attention_heads: int = 16,
+        attention_units: Sequence[int] = (300,),
+        output_activation: nn.Module | None = None,
+        hidden_activation: nn.Module | None = None,
+        is_biased: bool = False,
+        input_dropout: float = 0.0,
+        attention_dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.in_drop = nn.Dropout(input_dropout) if input_dropout > 0 else nn.Identity()
-        self.mlp = _attention_mlp(input_size, list(attention_units), attention_heads, is_biased,
-                                  hidden_activation if hidden_activation is not None
-                                  else self._default_hidden_activation())
-        self.attention_drop = (nn.Dropout(attention_dropout) if attention_dropout > 0
-                               else nn.Identity())
-        self.output_activation = (output_activation if output_activation is not None
-                                  else nn.Softmax(dim=1))
+        self.mlp = _attention_mlp(
+            input_size,
+            list(attention_units),
+            attention_heads,
+            is_biased,
+            hidden_activation
+            if hidden_activation is not None
+            else self._default_hidden_activation(),
+        )
+        self.attention_drop = (
+            nn.Dropout(attention_dropout) if attention_dropout > 0 else nn.Identity()
+        )
+        self.output_activation = (
+            output_activation if output_activation is not None else nn.Softmax(dim=1)
+        )
 
     @staticmethod
     def _default_hidden_activation() -> nn.Module:
         return nn.Tanh()
 
-    def _attention(self, data: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    def _attention(self, data: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Attention weights [B x S x heads], zero weight on padding."""
         logits = self.attention_drop(self.mlp(data))
         if mask is not None:
@@ -128,7 +139,7 @@ class StructuredSelfAttentivePooling(Module):
             logits = logits.masked_fill(~keep, torch.finfo(logits.dtype).min)
         return self.output_activation(logits)
 
-    def forward(self, data: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H]."""
         data = self.in_drop(data)
         attention = self._attention(data, mask)
@@ -144,20 +155,32 @@ class GeneralizedPooling(StructuredSelfAttentivePooling):
     defaults to ReLU and the hidden layers are biased by default.
     """
 
-    def __init__(self, input_size: int, attention_units: Sequence[int] = (300,),
-                 output_activation: Optional[nn.Module] = None,
-                 hidden_activation: Optional[nn.Module] = None, is_biased: bool = True,
-                 input_dropout: float = 0., attention_dropout: float = 0.) -> None:
-        super().__init__(input_size, attention_heads=input_size, attention_units=attention_units,
-                         output_activation=output_activation,
-                         hidden_activation=hidden_activation, is_biased=is_biased,
-                         input_dropout=input_dropout, attention_dropout=attention_dropout)
+    def __init__(
+        self,
+        input_size: int,
+        attention_units: Sequence[int] = (300,),
+        output_activation: nn.Module | None = None,
+        hidden_activation: nn.Module | None = None,
+        is_biased: bool = True,
+        input_dropout: float = 0.0,
+        attention_dropout: float = 0.0,
+    ) -> None:
+        super().__init__(
+            input_size,
+            attention_heads=input_size,
+            attention_units=attention_units,
+            output_activation=output_activation,
+            hidden_activation=hidden_activation,
+            is_biased=is_biased,
+            input_dropout=input_dropout,
+            attention_dropout=attention_dropout,
+        )
 
     @staticmethod
     def _default_hidden_activation() -> nn.Module:
         return nn.ReLU()
 
-    def forward(self, data: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, data: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Pool ``data`` [B x S x H] to [B x H] (mean over the sequence of A * X)."""
         data = self.in_drop(data)
         attention = self._attention(data, mask)

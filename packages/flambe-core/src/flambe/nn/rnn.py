@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,8 +24,9 @@ def _import_sru() -> Any:
             warnings.simplefilter("ignore", UserWarning)
             import sru
     except ImportError as exc:
-        raise ImportError("rnn_type 'sru' needs the optional 'sru' package: "
-                          "pip install sru") from exc
+        raise ImportError(
+            "rnn_type 'sru' needs the optional 'sru' package: pip install sru"
+        ) from exc
     return sru
 
 
@@ -65,44 +66,88 @@ class RNNEncoder(Module):
 
     """
 
-    def __init__(self, input_size: int, hidden_size: int, n_layers: int = 1,
-                 rnn_type: str = "lstm", dropout: float = 0, bidirectional: bool = False,
-                 layer_norm: bool = False, highway_bias: float = 0, rescale: bool = True,
-                 enforce_sorted: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        n_layers: int = 1,
+        rnn_type: str = "lstm",
+        dropout: float = 0,
+        bidirectional: bool = False,
+        layer_norm: bool = False,
+        highway_bias: float = 0,
+        rescale: bool = True,
+        enforce_sorted: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         if rnn_type not in RNN_TYPES:
-            raise ValueError(f"RNNEncoder rnn_type must be one of {', '.join(RNN_TYPES)} "
-                             f"(lowercase), got {rnn_type!r}")
+            raise ValueError(
+                f"RNNEncoder rnn_type must be one of {', '.join(RNN_TYPES)} "
+                f"(lowercase), got {rnn_type!r}"
+            )
         self.rnn_type, self.input_size, self.hidden_size = rnn_type, input_size, hidden_size
         self.enforce_sorted = enforce_sorted
         self.output_size = 2 * hidden_size if bidirectional else hidden_size
         if rnn_type == "sru":
-            self.rnn = self._build_sru(input_size, hidden_size, n_layers, dropout, bidirectional,
-                                       layer_norm, highway_bias, rescale, kwargs)
+            self.rnn = self._build_sru(
+                input_size,
+                hidden_size,
+                n_layers,
+                dropout,
+                bidirectional,
+                layer_norm,
+                highway_bias,
+                rescale,
+                kwargs,
+            )
         else:
             if kwargs:
-                warnings.warn(f"RNNEncoder ignores {sorted(kwargs)} for rnn_type {rnn_type!r}",
-                              stacklevel=2)
+                warnings.warn(
+                    f"RNNEncoder ignores {sorted(kwargs)} for rnn_type {rnn_type!r}", stacklevel=2
+                )
             self.rnn = _TORCH_RNNS[rnn_type](
-                input_size, hidden_size, num_layers=n_layers,
-                dropout=dropout if n_layers > 1 else 0.0, bidirectional=bidirectional)
+                input_size,
+                hidden_size,
+                num_layers=n_layers,
+                dropout=dropout if n_layers > 1 else 0.0,
+                bidirectional=bidirectional,
+            )
 
     @staticmethod
-    def _build_sru(input_size: int, hidden_size: int, n_layers: int, dropout: float,
-                   bidirectional: bool, layer_norm: bool, highway_bias: float, rescale: bool,
-                   kwargs: dict) -> nn.Module:
+    def _build_sru(
+        input_size: int,
+        hidden_size: int,
+        n_layers: int,
+        dropout: float,
+        bidirectional: bool,
+        layer_norm: bool,
+        highway_bias: float,
+        rescale: bool,
+        kwargs: dict,
+    ) -> nn.Module:
         sru = _import_sru()
         accepted = set(inspect.signature(sru.SRU.__init__).parameters) - {"self"}
         unknown = sorted(set(kwargs) - accepted)
         if unknown:
-            raise ValueError(f"RNNEncoder got unknown SRU arguments {unknown}; "
-                             f"SRU accepts {sorted(accepted)}")
-        return sru.SRU(input_size, hidden_size, num_layers=n_layers, dropout=dropout,
-                       bidirectional=bidirectional, layer_norm=layer_norm,
-                       highway_bias=highway_bias, rescale=rescale, **kwargs)
+            raise ValueError(
+                f"RNNEncoder got unknown SRU arguments {unknown}; SRU accepts {sorted(accepted)}"
+            )
+        return sru.SRU(
+            input_size,
+            hidden_size,
+            num_layers=n_layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            layer_norm=layer_norm,
+            highway_bias=highway_bias,
+            rescale=rescale,
+            **kwargs,
+        )
 
-    def forward(self, data: torch.Tensor, state: Optional[Any] = None,
-                padding_mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Any]:
+    def forward(
+        self, data: torch.Tensor, state: Any | None = None, padding_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Any]:
         """Encode ``data`` [B x S x E].
 
         Parameters
@@ -151,27 +196,56 @@ class PooledRNNEncoder(Module):
 
     """
 
-    _POOLINGS = {"first": FirstPooling, "last": LastPooling, "sum": SumPooling,
-                 "average": AvgPooling}
+    _POOLINGS = {
+        "first": FirstPooling,
+        "last": LastPooling,
+        "sum": SumPooling,
+        "average": AvgPooling,
+    }
 
-    def __init__(self, input_size: int, hidden_size: int, n_layers: int = 1,
-                 rnn_type: str = "lstm", dropout: float = 0, bidirectional: bool = False,
-                 layer_norm: bool = False, highway_bias: float = 0, rescale: bool = True,
-                 pooling: str = "last") -> None:
-        warnings.warn("PooledRNNEncoder is deprecated: use an Embedder with an RNNEncoder and "
-                      "a pooling module", DeprecationWarning, stacklevel=2)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        n_layers: int = 1,
+        rnn_type: str = "lstm",
+        dropout: float = 0,
+        bidirectional: bool = False,
+        layer_norm: bool = False,
+        highway_bias: float = 0,
+        rescale: bool = True,
+        pooling: str = "last",
+    ) -> None:
+        warnings.warn(
+            "PooledRNNEncoder is deprecated: use an Embedder with an RNNEncoder and "
+            "a pooling module",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         super().__init__()
         if pooling not in self._POOLINGS:
-            raise ValueError(f"PooledRNNEncoder pooling must be one of "
-                             f"{', '.join(self._POOLINGS)}, got {pooling!r}")
+            raise ValueError(
+                f"PooledRNNEncoder pooling must be one of "
+                f"{', '.join(self._POOLINGS)}, got {pooling!r}"
+            )
         self.pooling = pooling
         self._pool = self._POOLINGS[pooling]()
-        self.rnn = RNNEncoder(input_size, hidden_size, n_layers, rnn_type, dropout,
-                              bidirectional, layer_norm, highway_bias, rescale)
+        self.rnn = RNNEncoder(
+            input_size,
+            hidden_size,
+            n_layers,
+            rnn_type,
+            dropout,
+            bidirectional,
+            layer_norm,
+            highway_bias,
+            rescale,
+        )
         self.output_size = self.rnn.output_size
 
-    def forward(self, data: torch.Tensor, state: Optional[Any] = None,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self, data: torch.Tensor, state: Any | None = None, padding_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Encode ``data`` [B x S x E] and pool it to [B x output_size]."""
         output, _ = self.rnn(data, state=state, padding_mask=padding_mask)
         return self._pool(output, padding_mask)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from torch import nn
 
@@ -26,12 +26,13 @@ class Sequential(Module):
 
     """
 
-    def __init__(self, **kwargs: Union[Module, nn.Module]) -> None:
+    def __init__(self, **kwargs: Module | nn.Module) -> None:
         super().__init__()
         for name, module in kwargs.items():
             if not isinstance(module, nn.Module):
-                raise TypeError(f"Sequential argument '{name}' is a {type(module).__name__}, "
-                                "not a torch module")
+                raise TypeError(
+                    f"Sequential argument '{name}' is a {type(module).__name__}, not a torch module"
+                )
             self.add_module(name, module)
 
     def forward(self, data: Any) -> Any:

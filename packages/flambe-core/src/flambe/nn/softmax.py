@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import nn
 
@@ -31,15 +29,26 @@ class SoftmaxLayer(Module):
 
     """
 
-    def __init__(self, input_size: int, output_size: int, mlp_layers: int = 1,
-                 mlp_dropout: float = 0., mlp_hidden_activation: Optional[nn.Module] = None,
-                 take_log: bool = True) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        output_size: int,
+        mlp_layers: int = 1,
+        mlp_dropout: float = 0.0,
+        mlp_hidden_activation: nn.Module | None = None,
+        take_log: bool = True,
+    ) -> None:
         super().__init__()
         self.take_log = take_log
         activation = nn.LogSoftmax(dim=-1) if take_log else nn.Softmax(dim=-1)
-        self.mlp = MLPEncoder(input_size, output_size, n_layers=mlp_layers, dropout=mlp_dropout,
-                              output_activation=activation,
-                              hidden_activation=mlp_hidden_activation)
+        self.mlp = MLPEncoder(
+            input_size,
+            output_size,
+            n_layers=mlp_layers,
+            dropout=mlp_dropout,
+            output_activation=activation,
+            hidden_activation=mlp_hidden_activation,
+        )
 
     def forward(self, data: torch.Tensor) -> torch.Tensor:
         """Map ``data`` [*, input_size] to a distribution [*, output_size]."""

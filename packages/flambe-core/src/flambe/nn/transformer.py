@@ -9,7 +9,6 @@ with True for real tokens (inverted here for PyTorch's attention);
 from __future__ import annotations
 
 import copy
-from typing import Optional
 
 import torch
 from torch import nn
@@ -22,7 +21,7 @@ def generate_square_subsequent_mask(sz: int) -> torch.Tensor:
     return torch.triu(torch.full((sz, sz), float("-inf")), diagonal=1)
 
 
-def _key_padding(padding_mask: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+def _key_padding(padding_mask: torch.Tensor | None) -> torch.Tensor | None:
     """Flambé's keep-mask to PyTorch's key padding mask (True = ignore)."""
     return None if padding_mask is None else ~padding_mask.to(torch.bool)
 
@@ -54,21 +53,31 @@ class TransformerEncoderLayer(Module):
 
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
         self.feed_forward = _FeedForward(d_model, dim_feedforward, dropout)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
 
-    def forward(self, src: torch.Tensor, memory: Optional[torch.Tensor] = None,
-                src_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        src_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Encode ``src`` [S x B x d_model]; ``memory`` is unused."""
-        attended = self.self_attn(src, src, src, attn_mask=src_mask,
-                                  key_padding_mask=_key_padding(padding_mask),
-                                  need_weights=False)[0]
+        attended = self.self_attn(
+            src,
+            src,
+            src,
+            attn_mask=src_mask,
+            key_padding_mask=_key_padding(padding_mask),
+            need_weights=False,
+        )[0]
         src = self.norm1(src + self.dropout1(attended))
         return self.norm2(src + self.dropout2(self.feed_forward(src)))
 
@@ -79,8 +88,9 @@ class TransformerDecoderLayer(Module):
     Parameters are those of :class:`TransformerEncoderLayer`.
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
         self.multihead_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
@@ -88,19 +98,33 @@ class TransformerDecoderLayer(Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
         self.dropout1, self.dropout2, self.dropout3 = (nn.Dropout(dropout) for _ in range(3))
 
-    def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
-                tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Decode ``tgt`` [T x B x d_model] attending to ``memory`` [S x B x d_model]."""
-        attended = self.self_attn(tgt, tgt, tgt, attn_mask=tgt_mask,
-                                  key_padding_mask=_key_padding(padding_mask),
-                                  need_weights=False)[0]
+        attended = self.self_attn(
+            tgt,
+            tgt,
+            tgt,
+            attn_mask=tgt_mask,
+            key_padding_mask=_key_padding(padding_mask),
+            need_weights=False,
+        )[0]
         tgt = self.norm1(tgt + self.dropout1(attended))
-        attended = self.multihead_attn(tgt, memory, memory, attn_mask=memory_mask,
-                                       key_padding_mask=_key_padding(memory_key_padding_mask),
-                                       need_weights=False)[0]
+        attended = self.multihead_attn(
+            tgt,
+            memory,
+            memory,
+            attn_mask=memory_mask,
+            key_padding_mask=_key_padding(memory_key_padding_mask),
+            need_weights=False,
+        )[0]
         tgt = self.norm2(tgt + self.dropout2(attended))
         return self.norm3(tgt + self.dropout3(self.feed_forward(tgt)))
 
@@ -125,8 +149,15 @@ class TransformerEncoder(Module):
 
     """
 
-    def __init__(self, input_size: int = 512, d_model: int = 512, nhead: int = 8,
-                 num_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        input_size: int = 512,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model = input_size, d_model
         self.proj = nn.Linear(input_size, d_model) if input_size != d_model else None
@@ -134,9 +165,13 @@ class TransformerEncoder(Module):
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
         _xavier(self)
 
-    def forward(self, src: torch.Tensor, memory: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Encode ``src`` [B x S x input_size] to [B x S x d_model].
 
         ``mask`` is an additive [S x S] mask; ``padding_mask`` [B x S] is True for real tokens.
@@ -154,8 +189,15 @@ class TransformerDecoder(Module):
     Parameters are those of :class:`TransformerEncoder`.
     """
 
-    def __init__(self, input_size: int, d_model: int, nhead: int, num_layers: int,
-                 dim_feedforward: int = 2048, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int,
+        nhead: int,
+        num_layers: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model = input_size, d_model
         self.proj = nn.Linear(input_size, d_model) if input_size != d_model else None
@@ -163,11 +205,15 @@ class TransformerDecoder(Module):
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
         _xavier(self)
 
-    def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
-                tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Decode ``tgt`` [B x T x input_size] over ``memory`` [B x S x d_model].
 
         Returns [B x T x d_model]; ``padding_mask`` [B x T] and
@@ -176,21 +222,28 @@ class TransformerDecoder(Module):
         output = self.proj(tgt) if self.proj is not None else tgt
         output, memory = output.transpose(0, 1), memory.transpose(0, 1)
         for layer in self.layers:
-            output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                           padding_mask=padding_mask,
-                           memory_key_padding_mask=memory_key_padding_mask)
+            output = layer(
+                output,
+                memory,
+                tgt_mask=tgt_mask,
+                memory_mask=memory_mask,
+                padding_mask=padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+            )
         return output.transpose(0, 1)
 
 
-def check_source_and_target(name: str, src: torch.Tensor, tgt: torch.Tensor,
-                            input_size: int) -> None:
+def check_source_and_target(
+    name: str, src: torch.Tensor, tgt: torch.Tensor, input_size: int
+) -> None:
     """Check that an encoder-decoder's ``src`` and ``tgt`` share batch size and feature size."""
     if src.size(0) != tgt.size(0):
-        raise RuntimeError(f"{name}: src has batch size {src.size(0)} but tgt has "
-                           f"{tgt.size(0)}")
+        raise RuntimeError(f"{name}: src has batch size {src.size(0)} but tgt has {tgt.size(0)}")
     if src.size(-1) != input_size or tgt.size(-1) != input_size:
-        raise RuntimeError(f"{name}: src and tgt must have {input_size} features, "
-                           f"got {src.size(-1)} and {tgt.size(-1)}")
+        raise RuntimeError(
+            f"{name}: src and tgt must have {input_size} features, "
+            f"got {src.size(-1)} and {tgt.size(-1)}"
+        )
 
 
 class Transformer(Module):
@@ -207,22 +260,36 @@ class Transformer(Module):
 
     """
 
-    def __init__(self, input_size: int, d_model: int = 512, nhead: int = 8,
-                 num_encoder_layers: int = 6, num_decoder_layers: int = 6,
-                 dim_feedforward: int = 2048, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model, self.nhead = input_size, d_model, nhead
-        self.encoder = TransformerEncoder(input_size, d_model, nhead, num_encoder_layers,
-                                          dim_feedforward, dropout)
-        self.decoder = TransformerDecoder(input_size, d_model, nhead, num_decoder_layers,
-                                          dim_feedforward, dropout)
+        self.encoder = TransformerEncoder(
+            input_size, d_model, nhead, num_encoder_layers, dim_feedforward, dropout
+        )
+        self.decoder = TransformerDecoder(
+            input_size, d_model, nhead, num_decoder_layers, dim_feedforward, dropout
+        )
 
-    def forward(self, src: torch.Tensor, tgt: torch.Tensor,
-                src_mask: Optional[torch.Tensor] = None, tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                src_key_padding_mask: Optional[torch.Tensor] = None,
-                tgt_key_padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        tgt: torch.Tensor,
+        src_mask: torch.Tensor | None = None,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        src_key_padding_mask: torch.Tensor | None = None,
+        tgt_key_padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Map ``src`` [B x S x input_size] and ``tgt`` [B x T x input_size] to [B x T x d_model].
 
         Padding masks are [B x S] / [B x T], True for real tokens;
@@ -232,6 +299,11 @@ class Transformer(Module):
         if memory_key_padding_mask is None:
             memory_key_padding_mask = src_key_padding_mask
         memory = self.encoder(src, mask=src_mask, padding_mask=src_key_padding_mask)
-        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
-                            padding_mask=tgt_key_padding_mask,
-                            memory_key_padding_mask=memory_key_padding_mask)
+        return self.decoder(
+            tgt,
+            memory,
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+        )

@@ -2,6 +2,16 @@
 
 from flambe.utils.moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "flambe.nlp.sru", [
-    "TransformerSRU", "TransformerSRUEncoder", "TransformerSRUDecoder", "TransformersSRUDecoder",
-    "TransformerSRUEncoderLayer", "TransformerSRUDecoderLayer"], "flambe-nlp")
+__getattr__, __dir__ = moved_module(
+    __name__,
+    "flambe.nlp.sru",
+    [
+        "TransformerSRU",
+        "TransformerSRUEncoder",
+        "TransformerSRUDecoder",
+        "TransformersSRUDecoder",
+        "TransformerSRUEncoderLayer",
+        "TransformerSRUDecoderLayer",
+    ],
+    "flambe-nlp",
+)

@@ -5,5 +5,10 @@ from flambe.optim.scheduler import ConstantWarmup, LinearWarmupDecay, NoamSchedu
 WarmupLinearScheduler = LinearWarmupDecay
 WarmupConstantScheduler = ConstantWarmup
 
-__all__ = ["LinearWarmupDecay", "ConstantWarmup", "NoamScheduler", "WarmupLinearScheduler",
-           "WarmupConstantScheduler"]
+__all__ = [
+    "LinearWarmupDecay",
+    "ConstantWarmup",
+    "NoamScheduler",
+    "WarmupLinearScheduler",
+    "WarmupConstantScheduler",
+]

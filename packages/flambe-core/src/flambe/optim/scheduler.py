@@ -10,8 +10,6 @@ parameter group is its initial value times a factor of the number of
 
 from __future__ import annotations
 
-from typing import List
-
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -35,14 +33,18 @@ class _FactorScheduler(Component, LRScheduler, should_register=False):
         """The multiplier of the initial learning rate after ``step`` scheduler steps."""
         raise NotImplementedError
 
-    def get_lr(self) -> List[float]:
+    def get_lr(self) -> list[float]:
         factor = self.factor(self.last_epoch)
         return [base_lr * factor for base_lr in self.base_lrs]
 
     def state_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items()
-                if key != "optimizer" and not key.startswith("_flambe") and key not in
-                ("_saved_kwargs", "_schema", "_created_with_tag", "_extensions")}
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key != "optimizer"
+            and not key.startswith("_flambe")
+            and key not in ("_saved_kwargs", "_schema", "_created_with_tag", "_extensions")
+        }
 
 
 @alias("WarmupLinearScheduler")
@@ -75,15 +77,17 @@ class LinearWarmupDecay(_FactorScheduler):
 
     """
 
-    def __init__(self, optimizer: Optimizer, n_steps_warmup: int, n_steps_total: int,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, n_steps_warmup: int, n_steps_total: int, last_epoch: int = -1
+    ) -> None:
         self.n_steps_warmup = _positive("n_steps_warmup", n_steps_warmup, "LinearWarmupDecay")
         self.n_steps_total = _positive("n_steps_total", n_steps_total, "LinearWarmupDecay")
         if n_steps_total < n_steps_warmup:
             raise ArgumentError(
                 f"LinearWarmupDecay: n_steps_total ({n_steps_total}) is smaller than "
                 f"n_steps_warmup ({n_steps_warmup})",
-                hint="n_steps_total counts the warm-up steps too")
+                hint="n_steps_total counts the warm-up steps too",
+            )
         super().__init__(optimizer, last_epoch)
 
     def factor(self, step: int) -> float:
@@ -138,8 +142,14 @@ class NoamScheduler(_FactorScheduler):
 
     """
 
-    def __init__(self, optimizer: Optimizer, warmup: int, d_model: int, scale: float = 1.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        warmup: int,
+        d_model: int,
+        scale: float = 1.0,
+        last_epoch: int = -1,
+    ) -> None:
         self.warmup = _positive("warmup", warmup, "NoamScheduler")
         if warmup == 0:
             raise ArgumentError("NoamScheduler: warmup must be at least 1")
@@ -149,6 +159,4 @@ class NoamScheduler(_FactorScheduler):
 
     def factor(self, step: int) -> float:
         step = step + 1
-        return self.scale * self.d_model ** -0.5 * min(step ** -0.5, step * self.warmup ** -1.5)
-
-
+        return self.scale * self.d_model**-0.5 * min(step**-0.5, step * self.warmup**-1.5)

@@ -6,12 +6,12 @@ every other plugin. Importing it costs nothing: it only returns strings.
 
 from __future__ import annotations
 
-from typing import Dict, Mapping
+from collections.abc import Mapping
 
 from flambe.plugins import hookimpl
 from flambe.plugins.types import LazyCommand
 
-CORE_TAGS: Dict[str, str] = {
+CORE_TAGS: dict[str, str] = {
     # links
     "@": "flambe.compile.link:Link",
     "link": "flambe.compile.link:Link",

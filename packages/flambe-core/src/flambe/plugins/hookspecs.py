@@ -12,7 +12,8 @@ is imported the first time a configuration or command uses it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flambe.plugins import hookspec
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 # Registration: called once when the plugin host is built, before any config
 # is loaded.
 # ---------------------------------------------------------------------------
+
 
 @hookspec
 def flambe_tags() -> Mapping[str, str]:
@@ -82,8 +84,9 @@ def flambe_tag_namespaces() -> Mapping[str, str]:
 # Command line: called when ``flambe`` builds its command group.
 # ---------------------------------------------------------------------------
 
+
 @hookspec
-def flambe_cli_commands() -> Mapping[str, "LazyCommand"]:
+def flambe_cli_commands() -> Mapping[str, LazyCommand]:
     """Add subcommands to the ``flambe`` command line.
 
     Called once when the ``flambe`` command starts, for ``--help`` too, so
@@ -108,6 +111,7 @@ def flambe_cli_commands() -> Mapping[str, "LazyCommand"]:
 # ---------------------------------------------------------------------------
 # Storage: called when a URL is read or written (flambe.load, Builder, resources).
 # ---------------------------------------------------------------------------
+
 
 @hookspec
 def flambe_storage_backends() -> Mapping[str, str]:
@@ -136,8 +140,9 @@ def flambe_storage_backends() -> Mapping[str, str]:
 # Remote execution: called by ``flambe run --cluster cluster.yaml``.
 # ---------------------------------------------------------------------------
 
+
 @hookspec(firstresult=True)
-def flambe_run_on_cluster(request: "ClusterRequest") -> Optional[int]:
+def flambe_run_on_cluster(request: ClusterRequest) -> int | None:
     """Run a :class:`~flambe.runnable.ClusterRunnable` on a cluster.
 
     Called after the main config was loaded and checked, when the user passed
@@ -164,6 +169,7 @@ def flambe_run_on_cluster(request: "ClusterRequest") -> Optional[int]:
 # experiment_finished. Return values are ignored.
 # ---------------------------------------------------------------------------
 
+
 @hookspec
 def flambe_experiment_started(experiment: Any, output_path: str) -> None:
     """An experiment starts, after its config was checked and its output folder made.
@@ -178,7 +184,9 @@ def flambe_experiment_started(experiment: Any, output_path: str) -> None:
 
 
 @hookspec
-def flambe_stage_started(experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]) -> None:
+def flambe_stage_started(
+    experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]
+) -> None:
     """A pipeline stage starts; ``variants`` describes each of its variants.
 
     Each variant is a mapping with ``id`` (stable identity), ``name`` (its
@@ -195,8 +203,9 @@ def flambe_stage_started(experiment: Any, stage: str, variants: Sequence[Mapping
 
 
 @hookspec
-def flambe_trial_result(experiment: Any, stage: str, variant: str,
-                        result: Mapping[str, Any]) -> None:
+def flambe_trial_result(
+    experiment: Any, stage: str, variant: str, result: Mapping[str, Any]
+) -> None:
     """A variant of a stage finished one ``run()`` step.
 
     ``variant`` is the variant's id. ``result`` holds ``step``, ``metric``

@@ -7,10 +7,8 @@ step with what the first-party plugins declare.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
-
 # tag name -> distribution that declares it
-KNOWN_TAGS: Dict[str, str] = {
+KNOWN_TAGS: dict[str, str] = {
     "WordTokenizer": "flambe-nlp",
     "WhitespaceTokenizer": "flambe-nlp",
     "NGramsTokenizer": "flambe-nlp",
@@ -69,13 +67,13 @@ KNOWN_TAGS: Dict[str, str] = {
 }
 
 # tag namespace prefix -> distribution that declares it
-KNOWN_NAMESPACES: Dict[str, str] = {}
+KNOWN_NAMESPACES: dict[str, str] = {}
 
 # URL scheme -> distribution that serves it
-KNOWN_SCHEMES: Dict[str, str] = {"s3": "flambe-cluster"}
+KNOWN_SCHEMES: dict[str, str] = {"s3": "flambe-cluster"}
 
 
-def distribution_for_tag(tag: str) -> Optional[str]:
+def distribution_for_tag(tag: str) -> str | None:
     """The first-party distribution that declares ``tag``, if any."""
     tag = tag.lstrip("!")
     if tag in KNOWN_TAGS:

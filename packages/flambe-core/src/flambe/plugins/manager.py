@@ -27,9 +27,10 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any
 
 import pluggy
 
@@ -38,7 +39,7 @@ from flambe.plugins import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
 from flambe.plugins.types import ClusterRequest, LazyCommand
 from flambe.utils.gcpause import paused_gc, without_gc
 
-BUILTIN_PLUGINS: Tuple[Tuple[str, str], ...] = (("core", "flambe.plugins.builtin"),)
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "flambe.plugins.builtin"),)
 CORE_DISTRIBUTION = "flambe-core"
 DISABLE_AUTOLOAD_ENV = "FLAMBE_DISABLE_PLUGIN_AUTOLOAD"
 BLOCK_ENV = "FLAMBE_BLOCK_PLUGINS"
@@ -69,8 +70,8 @@ class PluginRecord:
     module: str
     distribution: str
     version: str
-    error: Optional[str] = None
-    hooks: List[str] = field(default_factory=list)
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,12 @@ class TagTarget:
 
 
 # hooks that return registrations; called once per host, checked by check_declaration
-REGISTRATION_HOOKS: Tuple[str, ...] = ("flambe_tags", "flambe_tag_namespaces",
-                                       "flambe_cli_commands", "flambe_storage_backends")
+REGISTRATION_HOOKS: tuple[str, ...] = (
+    "flambe_tags",
+    "flambe_tag_namespaces",
+    "flambe_cli_commands",
+    "flambe_storage_backends",
+)
 _IDENT = r"[A-Za-z_]\w*"
 _IMPORT_PATH = re.compile(rf"{_IDENT}(\.{_IDENT})*:{_IDENT}(\.{_IDENT})*")
 _TAG_NAME = re.compile(r"[^\s!:\[\]{},#&*|>'\"%@`]+|@|\$")
@@ -92,7 +97,7 @@ _PREFIX = re.compile(_IDENT)
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 
 
-def check_declaration(hook_name: str, value: Any) -> Optional[str]:
+def check_declaration(hook_name: str, value: Any) -> str | None:
     """Say what is wrong with a registration hook's return value (``None``: nothing).
 
     Tags map a name (no spaces, an optional leading ``!``) to
@@ -110,9 +115,11 @@ def check_declaration(hook_name: str, value: Any) -> Optional[str]:
             return f"the name {name!r} is a {type(name).__name__}, not a string"
         if hook_name == "flambe_cli_commands":
             if not isinstance(target, LazyCommand) or not _IMPORT_PATH.fullmatch(
-                    str(target.import_path)):
-                return (f"command {name!r}: {target!r} is not a "
-                        "LazyCommand('module:attribute', 'help')")
+                str(target.import_path)
+            ):
+                return (
+                    f"command {name!r}: {target!r} is not a LazyCommand('module:attribute', 'help')"
+                )
             if not name or any(c.isspace() for c in name):
                 return f"command name {name!r} is empty or holds spaces"
             continue
@@ -127,7 +134,7 @@ def check_declaration(hook_name: str, value: Any) -> Optional[str]:
     return None
 
 
-def _count(items: List[Any]) -> str:
+def _count(items: list[Any]) -> str:
     return "two" if len(items) == 2 else str(len(items))
 
 
@@ -136,11 +143,11 @@ def _plugin_names(record: PluginRecord) -> set:
     dist = record.distribution.lower().replace("_", "-")
     names = {record.name.lower(), dist, dist.replace("-", "_")}
     if dist.startswith("flambe-"):
-        names.add(dist[len("flambe-"):])
+        names.add(dist[len("flambe-") :])
     top = record.module.split(":", 1)[0].split(".", 1)[0].lower()
     names.add(top)
     if top.startswith("flambe_"):
-        names.add(top[len("flambe_"):])
+        names.add(top[len("flambe_") :])
     return names
 
 
@@ -155,14 +162,14 @@ def _blocked_names() -> set:
     return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
 
 
-def plugin_entry_points() -> List[metadata.EntryPoint]:
+def plugin_entry_points() -> list[metadata.EntryPoint]:
     """The entry points of the ``flambe.plugins`` group.
 
     Same as ``entry_points(group=...)``, but only the distributions that
     mention the group have their entry points parsed: this runs on every
     ``flambe`` command and config load.
     """
-    found: List[metadata.EntryPoint] = []
+    found: list[metadata.EntryPoint] = []
     seen: set = set()
     marker = f"[{ENTRY_POINT_GROUP}]"
     for dist in metadata.distributions():
@@ -189,11 +196,13 @@ def _register(pm: pluggy.PluginManager, record: PluginRecord, plugin: Any) -> No
     except Exception as exc:
         record.error = f"{type(exc).__name__}: {exc}"
         return
-    unknown = [impl.function.__name__ if hasattr(impl.function, "__name__") else caller.name
-               for caller in pm.get_hookcallers(plugin) or []
-               if not caller.has_spec()
-               for impl in caller.get_hookimpls()
-               if impl.plugin is plugin and not impl.optionalhook]
+    unknown = [
+        impl.function.__name__ if hasattr(impl.function, "__name__") else caller.name
+        for caller in pm.get_hookcallers(plugin) or []
+        if not caller.has_spec()
+        for impl in caller.get_hookimpls()
+        if impl.plugin is plugin and not impl.optionalhook
+    ]
     if unknown:
         pm.unregister(plugin)
         record.error = "; ".join(_unknown_hook_message(name) for name in sorted(set(unknown)))
@@ -203,14 +212,16 @@ def _unknown_hook_message(name: str) -> str:
     known = [n for n in dir(hookspecs) if n.startswith("flambe_")]
     close = difflib.get_close_matches(name, known, n=1)
     guess = f" (did you mean '{close[0]}'?)" if close else ""
-    return (f"unknown hook '{name}'{guess}; the hooks are listed in docs/plugins.md "
-            "and flambe.plugins.hookspecs")
+    return (
+        f"unknown hook '{name}'{guess}; the hooks are listed in docs/plugins.md "
+        "and flambe.plugins.hookspecs"
+    )
 
 
 @without_gc
-def create_plugin_manager(autoload: Optional[bool] = None,
-                          extra_plugins: Iterable[Tuple[str, Any]] = ()
-                          ) -> Tuple[pluggy.PluginManager, List[PluginRecord]]:
+def create_plugin_manager(
+    autoload: bool | None = None, extra_plugins: Iterable[tuple[str, Any]] = ()
+) -> tuple[pluggy.PluginManager, list[PluginRecord]]:
     """Build a plugin manager: built-ins, then entry points, then ``check_pending``.
 
     Parameters
@@ -229,7 +240,7 @@ def create_plugin_manager(autoload: Optional[bool] = None,
     """
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    records: List[PluginRecord] = []
+    records: list[PluginRecord] = []
     core_version = _distribution_version(CORE_DISTRIBUTION)
     for name, module_path in BUILTIN_PLUGINS:
         module = importlib.import_module(module_path)
@@ -283,35 +294,38 @@ class PluginHost:
 
     """
 
-    def __init__(self, pm: pluggy.PluginManager, records: List[PluginRecord]) -> None:
+    def __init__(self, pm: pluggy.PluginManager, records: list[PluginRecord]) -> None:
         self.pm = pm
         self.records = records
-        self._tags: Optional[Dict[str, TagTarget]] = None
-        self._namespaces: Optional[Dict[str, TagTarget]] = None
-        self._storage: Optional[Dict[str, TagTarget]] = None
-        self._commands: Optional[Dict[str, Tuple[LazyCommand, PluginRecord]]] = None
-        self._declared: Optional[List[Tuple[PluginRecord, Dict[str, Any]]]] = None
-        self._conflicts: Dict[Tuple[str, str], DuplicateTagError] = {}
-        self._failed_tags: Dict[str, PluginRecord] = {}
-        self._failed_namespaces: Dict[str, PluginRecord] = {}
+        self._tags: dict[str, TagTarget] | None = None
+        self._namespaces: dict[str, TagTarget] | None = None
+        self._storage: dict[str, TagTarget] | None = None
+        self._commands: dict[str, tuple[LazyCommand, PluginRecord]] | None = None
+        self._declared: list[tuple[PluginRecord, dict[str, Any]]] | None = None
+        self._conflicts: dict[tuple[str, str], DuplicateTagError] = {}
+        self._failed_tags: dict[str, PluginRecord] = {}
+        self._failed_namespaces: dict[str, PluginRecord] = {}
         self._lock = threading.RLock()
 
     # -- plugins ------------------------------------------------------------
-    def record(self, name: str) -> Optional[PluginRecord]:
+    def record(self, name: str) -> PluginRecord | None:
         """The record of the plugin registered under ``name``."""
         return next((r for r in self.records if r.name == name), None)
 
-    def failures(self) -> List[PluginRecord]:
+    def failures(self) -> list[PluginRecord]:
         """Plugins that could not be loaded, or whose declarations are broken."""
         self._load_declarations()
         return [r for r in self.records if r.error]
 
-    def _per_plugin(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
+    def _per_plugin(self, hook_name: str) -> list[tuple[PluginRecord, Any]]:
         """Return what each loaded plugin declared in a registration hook, in order."""
-        return [(record, values[hook_name]) for record, values in self._load_declarations()
-                if values.get(hook_name)]
+        return [
+            (record, values[hook_name])
+            for record, values in self._load_declarations()
+            if values.get(hook_name)
+        ]
 
-    def _load_declarations(self) -> List[Tuple[PluginRecord, Dict[str, Any]]]:
+    def _load_declarations(self) -> list[tuple[PluginRecord, dict[str, Any]]]:
         """Call every registration hook of every plugin once, and check what they return.
 
         A plugin whose registration hook raises or returns something malformed
@@ -322,9 +336,9 @@ class PluginHost:
         with self._lock:
             if self._declared is not None:
                 return self._declared
-            declared: List[Tuple[PluginRecord, Dict[str, Any]]] = []
-            by_plugin: Dict[str, Dict[str, Any]] = {}
-            order: List[str] = []
+            declared: list[tuple[PluginRecord, dict[str, Any]]] = []
+            by_plugin: dict[str, dict[str, Any]] = {}
+            order: list[str] = []
             for hook_name in REGISTRATION_HOOKS:
                 caller = getattr(self.pm.hook, hook_name)
                 for impl in reversed(caller.get_hookimpls()):  # registration order
@@ -368,28 +382,28 @@ class PluginHost:
             self._declared = declared
             return declared
 
-    def declarations(self, hook_name: str) -> List[Tuple[PluginRecord, Any]]:
+    def declarations(self, hook_name: str) -> list[tuple[PluginRecord, Any]]:
         """What each plugin returned from a registration hook, in registration order."""
         return self._per_plugin(hook_name)
 
     # -- tags ---------------------------------------------------------------
-    def tags(self) -> Dict[str, TagTarget]:
+    def tags(self) -> dict[str, TagTarget]:
         """Every tag declared by a plugin, less those two plugins claim (see :meth:`conflicts`)."""
         with self._lock, paused_gc():
             if self._tags is None:
                 self._tags = self._collect("flambe_tags", "tag")
             return self._tags
 
-    def namespaces(self) -> Dict[str, TagTarget]:
+    def namespaces(self) -> dict[str, TagTarget]:
         """Every tag namespace declared by a plugin (prefix -> resolver)."""
         with self._lock:
             if self._namespaces is None:
                 self._namespaces = self._collect("flambe_tag_namespaces", "tag namespace")
             return self._namespaces
 
-    def _collect(self, hook_name: str, what: str) -> Dict[str, TagTarget]:
-        table: Dict[str, TagTarget] = {}
-        clashes: Dict[str, List[Tuple[PluginRecord, str]]] = {}
+    def _collect(self, hook_name: str, what: str) -> dict[str, TagTarget]:
+        table: dict[str, TagTarget] = {}
+        clashes: dict[str, list[tuple[PluginRecord, str]]] = {}
         for record, mapping in self._per_plugin(hook_name):
             for name, path in mapping.items():
                 name = name.lstrip("!")
@@ -398,7 +412,8 @@ class PluginHost:
                     clashes[name].append((record, path))
                 elif old is not None and old.import_path != path:
                     first = self.record(old.plugin) or PluginRecord(
-                        old.plugin, "?", old.distribution, "unknown")
+                        old.plugin, "?", old.distribution, "unknown"
+                    )
                     clashes[name] = [(first, old.import_path), (record, path)]
                 else:
                     table[name] = TagTarget(path, record.name, record.distribution)
@@ -408,10 +423,11 @@ class PluginHost:
             self._conflicts[(what, name)] = DuplicateTagError(
                 f"{what} '!{name}' is claimed by {_count(claims)} plugins: {who}",
                 hint="uninstall one of the distributions, or block one with "
-                     f"{BLOCK_ENV}=<plugin name>")
+                f"{BLOCK_ENV}=<plugin name>",
+            )
         return table
 
-    def conflicts(self) -> List[DuplicateTagError]:
+    def conflicts(self) -> list[DuplicateTagError]:
         """Names claimed by two plugins (tags, namespaces, schemes, commands): unusable."""
         self.tags()
         self.namespaces()
@@ -419,7 +435,7 @@ class PluginHost:
         self.commands()
         return list(self._conflicts.values())
 
-    def tag_problem(self, name: str) -> Optional[FlambeError]:
+    def tag_problem(self, name: str) -> FlambeError | None:
         """Why a tag that no loaded plugin declares is missing, when a plugin is to blame.
 
         Returns the conflict error when two plugins claim ``name``, a
@@ -441,24 +457,26 @@ class PluginHost:
             prefix = name.split(".", 1)[0]
             record = self._failed_namespaces.get(prefix)
             if record is None:
-                record = next((r for r in self.failures() if prefix.lower() in _plugin_names(r)),
-                              None)
+                record = next(
+                    (r for r in self.failures() if prefix.lower() in _plugin_names(r)), None
+                )
         if record is None:
             return None
         return UnknownTagError(
             f"unknown tag '!{name}': it comes from plugin {record.name!r} of "
             f"{record.distribution}, which failed to load: {record.error}",
             hint=f"fix or reinstall {record.distribution} (pip install --force-reinstall "
-                 f"{record.distribution}); 'flambe plugins' lists every plugin and its error")
+            f"{record.distribution}); 'flambe plugins' lists every plugin and its error",
+        )
 
     # -- commands and storage -----------------------------------------------
-    def commands(self) -> Dict[str, Tuple[LazyCommand, PluginRecord]]:
+    def commands(self) -> dict[str, tuple[LazyCommand, PluginRecord]]:
         """Subcommands added by plugins, with the plugin that added each (clashes left out)."""
         with self._lock:
             if self._commands is not None:
                 return self._commands
-            found: Dict[str, Tuple[LazyCommand, PluginRecord]] = {}
-            clashes: Dict[str, List[PluginRecord]] = {}
+            found: dict[str, tuple[LazyCommand, PluginRecord]] = {}
+            clashes: dict[str, list[PluginRecord]] = {}
             for record, mapping in self._per_plugin("flambe_cli_commands"):
                 for name, command in mapping.items():
                     if name in clashes:
@@ -473,11 +491,12 @@ class PluginHost:
                 self._conflicts[("command", name)] = DuplicateTagError(
                     f"command 'flambe {name}' is added by {_count(records)} plugins: {who}",
                     hint="uninstall one of the distributions, or block one with "
-                         f"{BLOCK_ENV}=<plugin name>")
+                    f"{BLOCK_ENV}=<plugin name>",
+                )
             self._commands = found
             return found
 
-    def storage_backends(self) -> Dict[str, TagTarget]:
+    def storage_backends(self) -> dict[str, TagTarget]:
         """URL scheme -> backend declared by a plugin."""
         with self._lock:
             if self._storage is None:
@@ -485,7 +504,7 @@ class PluginHost:
             return self._storage
 
     # -- remote execution and events ------------------------------------------
-    def run_on_cluster(self, request: ClusterRequest) -> Optional[int]:
+    def run_on_cluster(self, request: ClusterRequest) -> int | None:
         """Hand a cluster run to the first plugin that takes it (``None``: nobody did)."""
         self._load_declarations()  # leaves out plugins whose declarations are broken
         return self.pm.hook.flambe_run_on_cluster(request=request)
@@ -508,11 +527,17 @@ class PluginHost:
             except Exception as exc:
                 record = self.record(impl.plugin_name)
                 dist = record.distribution if record is not None else "unknown"
-                logger.warning("plugin %r (%s) failed in flambe_%s: %s: %s",
-                               impl.plugin_name, dist, event, type(exc).__name__, exc)
+                logger.warning(
+                    "plugin %r (%s) failed in flambe_%s: %s: %s",
+                    impl.plugin_name,
+                    dist,
+                    event,
+                    type(exc).__name__,
+                    exc,
+                )
 
 
-_host: Optional[PluginHost] = None
+_host: PluginHost | None = None
 _host_lock = threading.Lock()
 
 
@@ -525,7 +550,7 @@ def get_host() -> PluginHost:
         return _host
 
 
-def set_host(host: Optional[PluginHost]) -> Optional[PluginHost]:
+def set_host(host: PluginHost | None) -> PluginHost | None:
     """Replace the process host (``None`` drops it); returns the previous one."""
     global _host
     with _host_lock:
@@ -547,6 +572,6 @@ def import_object(path: str) -> Any:
     return obj
 
 
-def declared_tags(host: Optional[PluginHost] = None) -> Mapping[str, TagTarget]:
+def declared_tags(host: PluginHost | None = None) -> Mapping[str, TagTarget]:
     """Tags declared by the plugins of ``host`` (the process host by default)."""
     return (host or get_host()).tags()

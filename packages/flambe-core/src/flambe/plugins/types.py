@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class ClusterRequest:
     runnable: Any
     config_path: str
     cluster_path: str
-    extensions: Dict[str, str] = field(default_factory=dict)
-    secrets: Optional[str] = None
+    extensions: dict[str, str] = field(default_factory=dict)
+    secrets: str | None = None
     force: bool = False
     debug: bool = False
     verbose: bool = False

@@ -13,7 +13,7 @@ it, then :meth:`Cluster.execute`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any
 
 from flambe.runnable.runnable import Runnable
 
@@ -38,12 +38,17 @@ class Cluster(Runnable):
         """
 
     @abstractmethod
-    def get_remote_env(self) -> "RemoteEnvironment":
+    def get_remote_env(self) -> RemoteEnvironment:
         """The environment a runnable on this cluster sees (addresses, key, user)."""
 
     @abstractmethod
-    def execute(self, runnable: "ClusterRunnable", extensions: Dict[str, str],
-                secrets: Optional[str], force: bool) -> int:
+    def execute(
+        self,
+        runnable: ClusterRunnable,
+        extensions: dict[str, str],
+        secrets: str | None,
+        force: bool,
+    ) -> int:
         """Start ``runnable`` on the cluster and return the exit status of the submission.
 
         Parameters
@@ -60,8 +65,9 @@ class Cluster(Runnable):
         """
 
     @abstractmethod
-    def send_local_content(self, content: Dict[str, str], dest: str,
-                           all_hosts: bool = False) -> Dict[str, str]:
+    def send_local_content(
+        self, content: dict[str, str], dest: str, all_hosts: bool = False
+    ) -> dict[str, str]:
         """Upload local files or folders; returns each key's location on the cluster.
 
         Values that are not existing local paths are returned unchanged.
@@ -76,7 +82,7 @@ class Cluster(Runnable):
         """Delete ``path`` (or only what it holds) on the orchestrator or on every host."""
 
     @abstractmethod
-    def get_max_resources(self) -> Dict[str, float]:
+    def get_max_resources(self) -> dict[str, float]:
         """The resources one worker can offer a trial: ``{"cpu": n, "gpu": m}``."""
 
     def rollback_env(self) -> None:

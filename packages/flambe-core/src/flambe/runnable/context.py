@@ -19,15 +19,17 @@ import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Union
 
 from flambe.compile.extensions import ensure_extensions
 from flambe.errors import ConfigError, FlambeError, RunnableError, SourceLocation
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-RUNNABLE_HINT = ("the last document of a config must be a runnable: a tag such as !Experiment, "
-                 "or a class that subclasses flambe.runnable.Runnable and implements run()")
+RUNNABLE_HINT = (
+    "the last document of a config must be a runnable: a tag such as !Experiment, "
+    "or a class that subclasses flambe.runnable.Runnable and implements run()"
+)
 
 
 @dataclass
@@ -50,7 +52,7 @@ class LoadedRunnable:
     file: str
     text: str
     root: Any
-    extensions: Dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def runnable_class(self) -> type:
@@ -62,8 +64,10 @@ def read_config_text(path: PathLike) -> str:
     """The text of a config file; a missing or unreadable file is a ConfigError."""
     file = os.fspath(path)
     if not os.path.exists(file):
-        raise ConfigError(f"config file {file!r} does not exist",
-                          hint="check the path; flambe run takes a YAML file")
+        raise ConfigError(
+            f"config file {file!r} does not exist",
+            hint="check the path; flambe run takes a YAML file",
+        )
     if os.path.isdir(file):
         raise ConfigError(f"{file!r} is a folder, not a config file")
     try:
@@ -72,9 +76,12 @@ def read_config_text(path: PathLike) -> str:
         raise ConfigError(f"config file {file!r} cannot be read: {exc}") from exc
 
 
-def load_runnable_config(path: PathLike, install_extensions: bool = False,
-                         require_runnable: bool = True,
-                         errors: Optional[List[FlambeError]] = None) -> LoadedRunnable:
+def load_runnable_config(
+    path: PathLike,
+    install_extensions: bool = False,
+    require_runnable: bool = True,
+    errors: list[FlambeError] | None = None,
+) -> LoadedRunnable:
     """Read, resolve extensions, load and check a runnable config.
 
     Parameters
@@ -127,7 +134,7 @@ def describe_root(root: Any) -> str:
     return f"a {type(root).__name__} ({root!r:.40})"
 
 
-def check_runnable_schema(root: Any, file: Optional[str] = None) -> type:
+def check_runnable_schema(root: Any, file: str | None = None) -> type:
     """Check that ``root`` is the schema of a concrete Runnable; returns its class.
 
     Raises
@@ -143,18 +150,23 @@ def check_runnable_schema(root: Any, file: Optional[str] = None) -> type:
     if not isinstance(location, SourceLocation):
         location = SourceLocation(file, 1, 1) if file else None
     if not (isinstance(cls, type) and issubclass(cls, Runnable)):
-        raise RunnableError(f"the top-level object is {describe_root(root)}, which is not a "
-                            "runnable", location=location, hint=RUNNABLE_HINT)
+        raise RunnableError(
+            f"the top-level object is {describe_root(root)}, which is not a runnable",
+            location=location,
+            hint=RUNNABLE_HINT,
+        )
     abstract = sorted(getattr(cls, "__abstractmethods__", ()) or ())
     if abstract:
         raise RunnableError(
             f"the top-level object {describe_root(root)} is abstract "
-            f"(missing: {', '.join(abstract)})", location=location,
-            hint="use a concrete subclass that implements " + ", ".join(abstract))
+            f"(missing: {', '.join(abstract)})",
+            location=location,
+            hint="use a concrete subclass that implements " + ", ".join(abstract),
+        )
     return cls
 
 
-def build_runnable(loaded: LoadedRunnable, secrets: Optional[PathLike] = None) -> Any:
+def build_runnable(loaded: LoadedRunnable, secrets: PathLike | None = None) -> Any:
     """Compile the runnable and inject secrets, extensions and the config text.
 
     Raises
@@ -168,8 +180,10 @@ def build_runnable(loaded: LoadedRunnable, secrets: Optional[PathLike] = None) -
 
     runnable = loaded.root()
     if not isinstance(runnable, Runnable):
-        raise RunnableError(f"the top-level object built a {type(runnable).__name__}, "
-                            "which is not a runnable", hint=RUNNABLE_HINT)
+        raise RunnableError(
+            f"the top-level object built a {type(runnable).__name__}, which is not a runnable",
+            hint=RUNNABLE_HINT,
+        )
     if secrets is not None:
         runnable.inject_secrets(secrets)
     runnable.inject_extensions(loaded.extensions)
@@ -178,7 +192,7 @@ def build_runnable(loaded: LoadedRunnable, secrets: Optional[PathLike] = None) -
     return runnable
 
 
-def run_kwargs(run: Any, **flags: Any) -> Dict[str, Any]:
+def run_kwargs(run: Any, **flags: Any) -> dict[str, Any]:
     """The flags a ``run`` method accepts: those it names, or all with ``**kwargs``."""
     try:
         parameters = inspect.signature(run).parameters
@@ -186,13 +200,17 @@ def run_kwargs(run: Any, **flags: Any) -> Dict[str, Any]:
         return dict(flags)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return dict(flags)
-    accepted = {name for name, p in parameters.items()
-                if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    accepted = {
+        name
+        for name, p in parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
     return {k: v for k, v in flags.items() if k in accepted}
 
 
-def run_runnable(runnable: Any, force: bool = False, verbose: bool = False,
-                 debug: bool = False) -> Any:
+def run_runnable(
+    runnable: Any, force: bool = False, verbose: bool = False, debug: bool = False
+) -> Any:
     """Call ``runnable.run`` with the flags it accepts; returns what it returns."""
     return runnable.run(**run_kwargs(runnable.run, force=force, verbose=verbose, debug=debug))
 
@@ -222,7 +240,7 @@ class SafeExecutionContext:
         self.yaml_file = yaml_file
         self.content = ""
 
-    def __enter__(self) -> "SafeExecutionContext":
+    def __enter__(self) -> SafeExecutionContext:
         return self
 
     def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> bool:
@@ -239,7 +257,7 @@ class SafeExecutionContext:
         code = errno.EINVAL if isinstance(exc_value, ConfigError) else 1
         raise SystemExit(code) from exc_value
 
-    def first_parse(self) -> "tuple[str, Dict[str, str]]":
+    def first_parse(self) -> tuple[str, dict[str, str]]:
         """The config's text and its extensions header, without building anything."""
         from flambe.compile.yaml import split_config
 
@@ -247,8 +265,9 @@ class SafeExecutionContext:
         extensions, _, _, _ = split_config(self.content, self.yaml_file)
         return self.content, extensions
 
-    def preprocess(self, secrets: Optional[PathLike] = None, install_ext: bool = False,
-                   **kwargs: Any) -> "tuple[Any, Dict[str, str]]":
+    def preprocess(
+        self, secrets: PathLike | None = None, install_ext: bool = False, **kwargs: Any
+    ) -> tuple[Any, dict[str, str]]:
         """Load, check and build the runnable; returns it and its extensions."""
         loaded = load_runnable_config(self.yaml_file, install_extensions=install_ext)
         self.content = loaded.text

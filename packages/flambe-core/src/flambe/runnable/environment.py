@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 from flambe.compile.registrable import MappedRegistrable
 
@@ -33,21 +33,33 @@ class RemoteEnvironment(MappedRegistrable):
 
     """
 
-    def __init__(self, key: str, orchestrator_ip: str, factories_ips: List[str], user: str,
-                 local_user: Optional[str] = None, public_orchestrator_ip: Optional[str] = None,
-                 public_factories_ips: Optional[List[str]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        key: str,
+        orchestrator_ip: str,
+        factories_ips: list[str],
+        user: str,
+        local_user: str | None = None,
+        public_orchestrator_ip: str | None = None,
+        public_factories_ips: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.key = key
         self.orchestrator_ip = orchestrator_ip
         self.factories_ips = list(factories_ips)
         self.user = user
         self.local_user = local_user
         self.public_orchestrator_ip = public_orchestrator_ip
-        self.public_factories_ips = (list(public_factories_ips)
-                                     if public_factories_ips is not None else None)
+        self.public_factories_ips = (
+            list(public_factories_ips) if public_factories_ips is not None else None
+        )
         # what MappedRegistrable dumps: the seven fields, always
         self._saved_kwargs = {
-            "key": key, "orchestrator_ip": orchestrator_ip, "factories_ips": self.factories_ips,
-            "user": user, "local_user": local_user,
+            "key": key,
+            "orchestrator_ip": orchestrator_ip,
+            "factories_ips": self.factories_ips,
+            "user": user,
+            "local_user": local_user,
             "public_orchestrator_ip": public_orchestrator_ip,
             "public_factories_ips": self.public_factories_ips,
         }

@@ -17,7 +17,8 @@ from __future__ import annotations
 import configparser
 import os
 from abc import abstractmethod
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flambe.compile.component import Component
 from flambe.errors import ConfigError
@@ -78,7 +79,7 @@ class Runnable(Component):
         self.__dict__[_SECRETS] = value
 
     @property
-    def extensions(self) -> Dict[str, str]:
+    def extensions(self) -> dict[str, str]:
         return self.__dict__.setdefault(_EXTENSIONS, {})
 
     @extensions.setter
@@ -86,15 +87,15 @@ class Runnable(Component):
         self.__dict__[_EXTENSIONS] = dict(value)
 
     @property
-    def content(self) -> Optional[str]:
+    def content(self) -> str | None:
         return self.__dict__.get(_CONTENT)
 
     @content.setter
-    def content(self, value: Optional[str]) -> None:
+    def content(self, value: str | None) -> None:
         self.__dict__[_CONTENT] = value
 
     # -- injection ----------------------------------------------------------
-    def inject_secrets(self, secrets: "str | os.PathLike[str]") -> None:
+    def inject_secrets(self, secrets: str | os.PathLike[str]) -> None:
         """Read an INI file of secrets into :attr:`config`.
 
         Parameters
@@ -112,8 +113,10 @@ class Runnable(Component):
         """
         path = os.fspath(secrets)
         if not os.path.isfile(path):
-            raise ConfigError(f"secrets file {path!r} does not exist",
-                              hint="pass an existing INI file to --secrets")
+            raise ConfigError(
+                f"secrets file {path!r} does not exist",
+                hint="pass an existing INI file to --secrets",
+            )
         # values are taken literally ('%' needs no escaping), and no error quotes them
         parser = configparser.ConfigParser(interpolation=None)
         problem = None
@@ -130,7 +133,8 @@ class Runnable(Component):
             raise ConfigError(
                 f"secrets file {path!r} {problem}",
                 hint="write a section header such as [AWS], then KEY = value lines "
-                     "(the offending line is not shown: it may hold a secret)")
+                "(the offending line is not shown: it may hold a secret)",
+            )
         self.config = parser
 
     def inject_extensions(self, extensions: Mapping[str, str]) -> None:
@@ -148,7 +152,7 @@ class Runnable(Component):
         except AttributeError:  # pragma: no cover - a read-only attribute in a subclass
             pass
 
-    def path_from_config(self, path: "str | os.PathLike[str]") -> str:
+    def path_from_config(self, path: str | os.PathLike[str]) -> str:
         """The absolute path of a path written in this runnable's config (outputs included).
 
         A relative path starts from the folder of the config file the runnable
@@ -208,11 +212,13 @@ class ClusterRunnable(Runnable):
         """
         from flambe.compile.component import constructor_signature
 
-        extras: Dict[str, Any] = {}
+        extras: dict[str, Any] = {}
         sig = constructor_signature(cls, kwargs.get("_flambe_custom_factory_name"))
         for key in cls._flambe_extra_arguments:
-            named = sig is not None and (key in sig.parameters or any(
-                p.kind is p.VAR_KEYWORD for p in sig.parameters.values()))
+            named = sig is not None and (
+                key in sig.parameters
+                or any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+            )
             if key in kwargs and not named:
                 extras[key] = kwargs.pop(key)
         instance = super().compile(**kwargs)
@@ -222,16 +228,17 @@ class ClusterRunnable(Runnable):
         return instance
 
     @property
-    def env(self) -> Optional["RemoteEnvironment"]:
+    def env(self) -> RemoteEnvironment | None:
         return self.__dict__.get("env")
 
     @env.setter
-    def env(self, value: Optional["RemoteEnvironment"]) -> None:
+    def env(self, value: RemoteEnvironment | None) -> None:
         self.__dict__["env"] = value
 
     @abstractmethod
-    def setup(self, cluster: "Cluster", extensions: Dict[str, str], force: bool,
-              **kwargs: Any) -> None:
+    def setup(
+        self, cluster: Cluster, extensions: dict[str, str], force: bool, **kwargs: Any
+    ) -> None:
         """Prepare ``cluster`` to run this runnable (folders, resources, ...).
 
         Parameters
@@ -245,8 +252,9 @@ class ClusterRunnable(Runnable):
 
         """
 
-    def setup_inject_env(self, cluster: "Cluster", extensions: Dict[str, str], force: bool,
-                         **kwargs: Any) -> None:
+    def setup_inject_env(
+        self, cluster: Cluster, extensions: dict[str, str], force: bool, **kwargs: Any
+    ) -> None:
         """Call :meth:`setup`, then record the cluster's environment in :attr:`env`."""
         self.setup(cluster=cluster, extensions=extensions, force=force, **kwargs)
         self.set_serializable_attr("env", cluster.get_remote_env())
@@ -269,8 +277,10 @@ def _secrets_problem(exc: Exception) -> str:
     if isinstance(exc, configparser.MissingSectionHeaderError):
         return f"is not a valid INI file: line {exc.lineno} comes before any [SECTION] header"
     if isinstance(exc, configparser.DuplicateOptionError):
-        return (f"is not a valid INI file: line {exc.lineno} repeats key {exc.option!r} of "
-                f"section [{exc.section}]")
+        return (
+            f"is not a valid INI file: line {exc.lineno} repeats key {exc.option!r} of "
+            f"section [{exc.section}]"
+        )
     if isinstance(exc, configparser.DuplicateSectionError):
         return f"is not a valid INI file: line {exc.lineno} repeats section [{exc.section}]"
     if isinstance(exc, configparser.ParsingError):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import torch
 
@@ -52,23 +53,36 @@ class BaseSampler(Sampler):
 
     """
 
-    def __init__(self, batch_size: int = 64, shuffle: bool = True,
-                 pad_index: Union[int, float, Sequence[Union[int, float]]] = 0,
-                 n_workers: int = 0, pin_memory: bool = False, seed: Optional[int] = None,
-                 downsample: Optional[float] = None, downsample_max_samples: Optional[int] = None,
-                 downsample_seed: Optional[int] = None, drop_last: bool = False) -> None:
+    def __init__(
+        self,
+        batch_size: int = 64,
+        shuffle: bool = True,
+        pad_index: int | float | Sequence[int | float] = 0,
+        n_workers: int = 0,
+        pin_memory: bool = False,
+        seed: int | None = None,
+        downsample: float | None = None,
+        downsample_max_samples: int | None = None,
+        downsample_seed: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
         super().__init__()
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise DataError(f"batch_size must be a positive integer, not {batch_size!r}")
         if downsample is not None and not 0 < downsample <= 1:
-            raise DataError(f"downsample must be in (0, 1], not {downsample!r}",
-                            hint="give the fraction of examples to keep, such as 0.5")
+            raise DataError(
+                f"downsample must be in (0, 1], not {downsample!r}",
+                hint="give the fraction of examples to keep, such as 0.5",
+            )
         if downsample is not None and downsample_max_samples is not None:
-            raise DataError("downsample and downsample_max_samples cannot both be given",
-                            hint="keep a fraction (downsample) or a count, not both")
+            raise DataError(
+                "downsample and downsample_max_samples cannot both be given",
+                hint="keep a fraction (downsample) or a count, not both",
+            )
         if downsample_max_samples is not None and downsample_max_samples < 1:
-            raise DataError(f"downsample_max_samples must be at least 1, not "
-                            f"{downsample_max_samples!r}")
+            raise DataError(
+                f"downsample_max_samples must be at least 1, not {downsample_max_samples!r}"
+            )
         if n_workers < 0:
             raise DataError(f"n_workers must be 0 or more, not {n_workers!r}")
         self.batch_size = batch_size
@@ -109,20 +123,25 @@ class BaseSampler(Sampler):
         return math.ceil(kept / self.batch_size)
 
     # -- sampling ---------------------------------------------------------------------
-    def _subset(self, size: int) -> Optional[torch.Tensor]:
+    def _subset(self, size: int) -> torch.Tensor | None:
         """The indices kept by downsampling (in data order), or None to keep all."""
         kept = self._kept(size)
         if self.downsample_max_samples is not None and self.downsample_max_samples >= size:
-            warnings.warn(f"downsample_max_samples={self.downsample_max_samples} keeps all "
-                          f"{size} examples", stacklevel=3)
+            warnings.warn(
+                f"downsample_max_samples={self.downsample_max_samples} keeps all {size} examples",
+                stacklevel=3,
+            )
         if kept == size:
             return None
-        generator = (optional_seed(self.downsample_seed) if self.downsample_seed is not None
-                     else self.random_generator)
+        generator = (
+            optional_seed(self.downsample_seed)
+            if self.downsample_seed is not None
+            else self.random_generator
+        )
         chosen = torch.randperm(size, generator=generator)[:kept]
         return chosen.sort().values
 
-    def _epoch_batches(self, size: int, subset: Optional[torch.Tensor]) -> List[List[int]]:
+    def _epoch_batches(self, size: int, subset: torch.Tensor | None) -> list[list[int]]:
         count = size if subset is None else len(subset)
         if self.shuffle:
             order = torch.randperm(count, generator=self.random_generator)
@@ -133,10 +152,11 @@ class BaseSampler(Sampler):
             indices = list(range(size)) if subset is None else subset.tolist()
         step = self.batch_size
         stop = count - count % step if self.drop_last else count
-        return [indices[start:start + step] for start in range(0, stop, step)]
+        return [indices[start : start + step] for start in range(0, stop, step)]
 
-    def sample(self, data: Sequence[Sequence[Any]], n_epochs: int = 1
-               ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def sample(
+        self, data: Sequence[Sequence[Any]], n_epochs: int = 1
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         """Yield padded batches for ``n_epochs`` passes over ``data`` (``-1``: without end).
 
         Parameters
@@ -163,8 +183,9 @@ class BaseSampler(Sampler):
         self._check_epochs(n_epochs)
         return self._generate(data, size, n_epochs)
 
-    def _generate(self, data: Sequence[Sequence[Any]], size: int, n_epochs: int
-                  ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def _generate(
+        self, data: Sequence[Sequence[Any]], size: int, n_epochs: int
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         subset = self._subset(size)
         pin = self.pin_memory and torch.cuda.is_available()
         epoch = 0
@@ -181,25 +202,35 @@ class BaseSampler(Sampler):
                     batch = tuple(t.pin_memory() for t in batch)
                 yield batch
 
-    def _load_in_workers(self, data: Sequence[Sequence[Any]], batches: List[List[int]]
-                         ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def _load_in_workers(
+        self, data: Sequence[Sequence[Any]], batches: list[list[int]]
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         from torch.utils.data import DataLoader
-        loader = DataLoader(data, batch_sampler=batches,  # type: ignore[arg-type]
-                            collate_fn=partial(collate_fn, pad=self.pad),
-                            num_workers=self.n_workers,
-                            pin_memory=self.pin_memory and torch.cuda.is_available())
+
+        loader = DataLoader(
+            data,
+            batch_sampler=batches,  # type: ignore[arg-type]
+            collate_fn=partial(collate_fn, pad=self.pad),
+            num_workers=self.n_workers,
+            pin_memory=self.pin_memory and torch.cuda.is_available(),
+        )
         yield from loader
 
     # -- state: the shuffling generator, so a resumed run draws the same batches ---------------
-    def _state(self, state: State, prefix: str, local_metadata: Dict[str, Any]) -> State:
+    def _state(self, state: State, prefix: str, local_metadata: dict[str, Any]) -> State:
         state[prefix + "random_generator_state"] = self.random_generator.get_state()
         return state
 
-    def _load_state(self, state: State, prefix: str, local_metadata: Dict[str, Any],
-                    strict: bool, missing_keys: List[Any], unexpected_keys: List[Any],
-                    error_msgs: List[str]) -> None:
+    def _load_state(
+        self,
+        state: State,
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[Any],
+        unexpected_keys: list[Any],
+        error_msgs: list[str],
+    ) -> None:
         key = prefix + "random_generator_state"
         if key in state:
             self.random_generator.set_state(state[key])
-
-

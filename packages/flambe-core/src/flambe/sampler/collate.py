@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any, List, Sequence, Set, Tuple, Union
+from typing import Any, Union
 
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from flambe.errors import DataError
 
-Pad = Union[int, float, Sequence[Union[int, float]]]
+Pad = Union[int, float, Sequence[int | float]]
 
 
-def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> Tuple[torch.Tensor, ...]:
+def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> tuple[torch.Tensor, ...]:
     """Turn a list of examples into a batch: one tensor per column, batch first.
 
     For each column, tensors of one shape are stacked (scalars give a
@@ -47,22 +48,26 @@ def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> Tuple[torch.Tenso
         raise DataError("cannot make a batch of no examples")
     n_cols = len(data[0])
     if sum(map(len, data)) != n_cols * len(data):
-        raise DataError("the examples of a batch have different numbers of columns: "
-                        f"{sorted({len(example) for example in data})}")
+        raise DataError(
+            "the examples of a batch have different numbers of columns: "
+            f"{sorted({len(example) for example in data})}"
+        )
     if isinstance(pad, (int, float)):
-        pads: Sequence[Union[int, float]] = [pad] * n_cols
+        pads: Sequence[int | float] = [pad] * n_cols
     else:
         pads = list(pad)
         if len(pads) != n_cols:
-            raise DataError(f"pad_index has {len(pads)} values but the examples have {n_cols} "
-                            "columns", hint="give one pad value, or one per column")
+            raise DataError(
+                f"pad_index has {len(pads)} values but the examples have {n_cols} columns",
+                hint="give one pad value, or one per column",
+            )
     return tuple(_batch_column(column, value) for column, value in zip(zip(*data), pads))
 
 
 _shape = attrgetter("shape")
 
 
-def _batch_column(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+def _batch_column(column: Sequence[Any], pad: int | float) -> torch.Tensor:
     # The common cases first, with no check beyond what torch does itself: a
     # column of tensors of one shape, or of 1-D tensors of different lengths.
     first = column[0]
@@ -72,8 +77,11 @@ def _batch_column(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor
             if ndim == 0:
                 return torch.stack(column)
             if ndim == 1:  # equal lengths give the same result as stacking
-                return pad_sequence(column, batch_first=True,  # type: ignore[arg-type]
-                                    padding_value=pad)
+                return pad_sequence(
+                    column,
+                    batch_first=True,  # type: ignore[arg-type]
+                    padding_value=pad,
+                )
             if len(set(map(_shape, column))) == 1:
                 return torch.stack(column)
         except (AttributeError, TypeError, RuntimeError, IndexError, ValueError):
@@ -81,7 +89,7 @@ def _batch_column(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor
     return _batch_general(column, pad)
 
 
-def _batch_general(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+def _batch_general(column: Sequence[Any], pad: int | float) -> torch.Tensor:
     if any(isinstance(value, (list, tuple)) for value in column):
         return _batch_nested(column, pad)
     tensors = [t if isinstance(t, torch.Tensor) else torch.as_tensor(t) for t in column]
@@ -91,7 +99,7 @@ def _batch_general(column: Sequence[Any], pad: Union[int, float]) -> torch.Tenso
     return _pad(tensors, pad, shapes)
 
 
-def pad_to_longest(tensors: Sequence[torch.Tensor], pad: Union[int, float] = 0) -> torch.Tensor:
+def pad_to_longest(tensors: Sequence[torch.Tensor], pad: int | float = 0) -> torch.Tensor:
     """Stack tensors, padding each to the longest size along every dimension.
 
     Parameters
@@ -110,12 +118,12 @@ def pad_to_longest(tensors: Sequence[torch.Tensor], pad: Union[int, float] = 0) 
     return _pad(list(tensors), pad, set(map(_shape, tensors)))
 
 
-def _pad(tensors: List[torch.Tensor], pad: Union[int, float], shapes: Set[torch.Size]
-         ) -> torch.Tensor:
+def _pad(tensors: list[torch.Tensor], pad: int | float, shapes: set[torch.Size]) -> torch.Tensor:
     ndims = {len(shape) for shape in shapes}
     if len(ndims) > 1:
-        raise DataError(f"cannot batch tensors with different numbers of dimensions: "
-                        f"{sorted(ndims)}")
+        raise DataError(
+            f"cannot batch tensors with different numbers of dimensions: {sorted(ndims)}"
+        )
     ndim = ndims.pop()
     if ndim == 0 or len(shapes) == 1:
         return torch.stack(tensors)
@@ -131,20 +139,21 @@ def _pad(tensors: List[torch.Tensor], pad: Union[int, float], shapes: Set[torch.
     return out
 
 
-def _nested_sizes(obj: Any, depth: int, sizes: List[int]) -> Tuple[int, torch.dtype]:
+def _nested_sizes(obj: Any, depth: int, sizes: list[int]) -> tuple[int, torch.dtype]:
     """Record the largest size at each depth; return the leaves' rank and dtype."""
     if isinstance(obj, (list, tuple)):
         if len(sizes) <= depth:
             sizes.append(0)
         sizes[depth] = max(sizes[depth], len(obj))
-        found: Tuple[int, torch.dtype] = (-1, torch.int64)
+        found: tuple[int, torch.dtype] = (-1, torch.int64)
         for child in obj:
             leaf = _nested_sizes(child, depth + 1, sizes)
             if found[0] == -1:
                 found = leaf
             elif leaf[0] != -1 and leaf != found and leaf[0] != found[0]:
-                raise DataError("the leaves of a nested column have different numbers of "
-                                "dimensions")
+                raise DataError(
+                    "the leaves of a nested column have different numbers of dimensions"
+                )
             elif leaf[0] != -1:
                 found = (found[0], torch.promote_types(found[1], leaf[1]))
         return found
@@ -165,9 +174,9 @@ def _fill(out: torch.Tensor, obj: Any) -> None:
     out[tuple(slice(0, s) for s in tensor.shape)] = tensor
 
 
-def _batch_nested(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor:
+def _batch_nested(column: Sequence[Any], pad: int | float) -> torch.Tensor:
     """Batch a column of nested lists of tensors into one padded tensor."""
-    sizes: List[int] = []
+    sizes: list[int] = []
     rank, dtype = -1, torch.int64
     for obj in column:
         leaf = _nested_sizes(obj, 0, sizes)
@@ -175,8 +184,9 @@ def _batch_nested(column: Sequence[Any], pad: Union[int, float]) -> torch.Tensor
             if rank == -1:
                 rank, dtype = leaf
             elif leaf[0] != rank:
-                raise DataError("the leaves of a nested column have different numbers of "
-                                "dimensions")
+                raise DataError(
+                    "the leaves of a nested column have different numbers of dimensions"
+                )
             else:
                 dtype = torch.promote_types(dtype, leaf[1])
     out = torch.full((len(column), *sizes), pad, dtype=dtype)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,12 +43,22 @@ class EpisodicSampler(Sampler):
 
     """
 
-    def __init__(self, n_support: int, n_query: int, n_episodes: int,
-                 n_classes: Optional[int] = None, pad_index: int = 0,
-                 balance_query: bool = False, seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        n_support: int,
+        n_query: int,
+        n_episodes: int,
+        n_classes: int | None = None,
+        pad_index: int = 0,
+        balance_query: bool = False,
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
-        for name, value in (("n_support", n_support), ("n_query", n_query),
-                            ("n_episodes", n_episodes)):
+        for name, value in (
+            ("n_support", n_support),
+            ("n_query", n_query),
+            ("n_episodes", n_episodes),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise DataError(f"{name} must be a positive integer, not {value!r}")
         if n_classes is not None and (not isinstance(n_classes, int) or n_classes < 1):
@@ -66,30 +77,40 @@ class EpisodicSampler(Sampler):
         self._check_data(data)
         return self.n_episodes
 
-    def _group(self, data: Sequence[Sequence[Any]]) -> Dict[int, List[torch.Tensor]]:
-        groups: Dict[int, List[torch.Tensor]] = OrderedDict()
+    def _group(self, data: Sequence[Sequence[Any]]) -> dict[int, list[torch.Tensor]]:
+        groups: dict[int, list[torch.Tensor]] = OrderedDict()
         for example in data:
             source, target = example[0], example[1]
             groups.setdefault(int(target), []).append(
-                source if isinstance(source, torch.Tensor) else torch.as_tensor(source))
+                source if isinstance(source, torch.Tensor) else torch.as_tensor(source)
+            )
         needed = self.n_support + (self.n_query if self.balance_query else 0)
         small = [label for label, items in groups.items() if len(items) < self.n_support]
         if small:
-            raise self._located(DataError(
-                f"class {small[0]} has {len(groups[small[0]])} examples, fewer than "
-                f"n_support={self.n_support}", hint="lower n_support or drop the class"))
+            raise self._located(
+                DataError(
+                    f"class {small[0]} has {len(groups[small[0]])} examples, fewer than "
+                    f"n_support={self.n_support}",
+                    hint="lower n_support or drop the class",
+                )
+            )
         if self.n_classes is not None and self.n_classes > len(groups):
-            raise self._located(DataError(
-                f"n_classes={self.n_classes} but the data has {len(groups)} classes"))
+            raise self._located(
+                DataError(f"n_classes={self.n_classes} but the data has {len(groups)} classes")
+            )
         if not self.balance_query and all(len(v) == self.n_support for v in groups.values()):
-            raise self._located(DataError(
-                "no example is left for queries once the support sets are drawn",
-                hint=f"each class needs more than n_support={self.n_support} examples "
-                     f"(ideally {needed + self.n_query})"))
+            raise self._located(
+                DataError(
+                    "no example is left for queries once the support sets are drawn",
+                    hint=f"each class needs more than n_support={self.n_support} examples "
+                    f"(ideally {needed + self.n_query})",
+                )
+            )
         return groups
 
-    def sample(self, data: Sequence[Sequence[Any]], n_epochs: int = 1
-               ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def sample(
+        self, data: Sequence[Sequence[Any]], n_epochs: int = 1
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         """Yield ``n_episodes`` episodes per epoch, for ``n_epochs`` epochs (``-1``: without end).
 
         Yields
@@ -112,8 +133,9 @@ class EpisodicSampler(Sampler):
         groups = self._group(data)
         return self._generate(groups, n_epochs)
 
-    def _generate(self, groups: Dict[int, List[torch.Tensor]], n_epochs: int
-                  ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def _generate(
+        self, groups: dict[int, list[torch.Tensor]], n_epochs: int
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         labels = list(groups)
         epoch = 0
         while n_epochs == -1 or epoch < n_epochs:
@@ -121,29 +143,34 @@ class EpisodicSampler(Sampler):
             for _ in range(self.n_episodes):
                 yield self._episode(groups, labels)
 
-    def _episode(self, groups: Dict[int, List[torch.Tensor]], labels: List[int]
-                 ) -> Tuple[torch.Tensor, ...]:
+    def _episode(
+        self, groups: dict[int, list[torch.Tensor]], labels: list[int]
+    ) -> tuple[torch.Tensor, ...]:
         rng = self.rng
         if self.n_classes is None:
             chosen = labels
         else:
             chosen = [labels[i] for i in rng.choice(len(labels), self.n_classes, replace=False)]
-        support: List[torch.Tensor] = []
-        support_target: List[int] = []
-        query: List[Tuple[torch.Tensor, int]] = []
+        support: list[torch.Tensor] = []
+        support_target: list[int] = []
+        query: list[tuple[torch.Tensor, int]] = []
         for position, label in enumerate(chosen):
             items = groups[label]
             order = rng.permutation(len(items))
-            support.extend(items[i] for i in order[:self.n_support])
+            support.extend(items[i] for i in order[: self.n_support])
             support_target.extend([position] * min(self.n_support, len(items)))
-            rest = order[self.n_support:]
+            rest = order[self.n_support :]
             if self.balance_query:
-                rest = rest[:self.n_query]
+                rest = rest[: self.n_query]
             query.extend((items[i], position) for i in rest)
         if not self.balance_query:
-            query = [query[i] for i in rng.permutation(len(query))[:self.n_query]]
+            query = [query[i] for i in rng.permutation(len(query))[: self.n_query]]
         query_source = pad_to_longest([q[0] for q in query], self.pad).long()
         query_target = torch.tensor([q[1] for q in query], dtype=torch.long)
         support_source = pad_to_longest(support, self.pad).long()
-        return (query_source, query_target, support_source,
-                torch.tensor(support_target, dtype=torch.long))
+        return (
+            query_source,
+            query_target,
+            support_source,
+            torch.tensor(support_target, dtype=torch.long),
+        )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -21,8 +22,9 @@ class Sampler(Component):
     """
 
     @abstractmethod
-    def sample(self, data: Sequence[Sequence[Any]], n_epochs: int = 1
-               ) -> Iterator[Tuple[torch.Tensor, ...]]:
+    def sample(
+        self, data: Sequence[Sequence[Any]], n_epochs: int = 1
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
         """Yield batches from ``data`` for ``n_epochs`` passes (``-1``: without end).
 
         Parameters
@@ -54,21 +56,29 @@ class Sampler(Component):
         try:
             size = len(data)
         except TypeError as exc:
-            raise self._located(DataError(
-                f"{type(self).__name__} needs a sequence of examples, got "
-                f"{type(data).__name__}")) from exc
+            raise self._located(
+                DataError(
+                    f"{type(self).__name__} needs a sequence of examples, got {type(data).__name__}"
+                )
+            ) from exc
         if size == 0:
-            raise self._located(DataError(
-                f"No examples provided: {describe_data(data)} is empty, so "
-                f"{type(self).__name__} has nothing to sample",
-                hint="check that the dataset has this split and that its files hold rows"))
+            raise self._located(
+                DataError(
+                    f"No examples provided: {describe_data(data)} is empty, so "
+                    f"{type(self).__name__} has nothing to sample",
+                    hint="check that the dataset has this split and that its files hold rows",
+                )
+            )
         return size
 
     def _check_epochs(self, n_epochs: int) -> None:
         if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < -1:
-            raise self._located(DataError(
-                f"n_epochs must be a number of passes (0 or more) or -1 for no end, "
-                f"not {n_epochs!r}"))
+            raise self._located(
+                DataError(
+                    f"n_epochs must be a number of passes (0 or more) or -1 for no end, "
+                    f"not {n_epochs!r}"
+                )
+            )
 
 
 def describe_data(data: Any) -> str:
@@ -79,7 +89,7 @@ def describe_data(data: Any) -> str:
     return f"the {type(data).__name__} given"
 
 
-def optional_seed(seed: Optional[int]) -> torch.Generator:
+def optional_seed(seed: int | None) -> torch.Generator:
     """A torch generator seeded with ``seed``, or with fresh entropy when it is None."""
     generator = torch.Generator()
     if seed is None:

@@ -8,6 +8,17 @@ to install it when it is not.
 
 from flambe.utils.moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "flambe.nlp.tokenizer", [
-    "Tokenizer", "WordTokenizer", "WhitespaceTokenizer", "NGramsTokenizer", "CharTokenizer",
-    "LabelTokenizer", "english_stop_words"], "flambe-nlp")
+__getattr__, __dir__ = moved_module(
+    __name__,
+    "flambe.nlp.tokenizer",
+    [
+        "Tokenizer",
+        "WordTokenizer",
+        "WhitespaceTokenizer",
+        "NGramsTokenizer",
+        "CharTokenizer",
+        "LabelTokenizer",
+        "english_stop_words",
+    ],
+    "flambe-nlp",
+)

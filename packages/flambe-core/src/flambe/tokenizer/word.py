@@ -2,5 +2,9 @@
 
 from flambe.utils.moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "flambe.nlp.tokenizer.word", [
-    "WordTokenizer", "NGramsTokenizer", "WhitespaceTokenizer", "english_stop_words"], "flambe-nlp")
+__getattr__, __dir__ = moved_module(
+    __name__,
+    "flambe.nlp.tokenizer.word",
+    ["WordTokenizer", "NGramsTokenizer", "WhitespaceTokenizer", "english_stop_words"],
+    "flambe-nlp",
+)

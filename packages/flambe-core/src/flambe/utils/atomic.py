@@ -37,7 +37,8 @@ def is_disk_full(exc: BaseException) -> bool:
         if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
             return True
         if isinstance(current, RuntimeError) and any(
-                m in str(current).lower() for m in _FULL_MESSAGES):
+            m in str(current).lower() for m in _FULL_MESSAGES
+        ):
             return True
         current = current.__cause__ or current.__context__
     return False
@@ -84,7 +85,8 @@ def disk_full_error(path: str, what: str = "") -> DiskFullError:
     return DiskFullError(
         f"no space left on device: could not write {where} ({_size(free)} free there)",
         hint="free some space (or point save_path at a larger disk) and run the same command "
-             "again: everything that finished before this write is kept and will not be redone")
+        "again: everything that finished before this write is kept and will not be redone",
+    )
 
 
 _UMASK: int | None = None

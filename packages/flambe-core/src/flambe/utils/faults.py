@@ -39,8 +39,9 @@ def _spec() -> dict[str, tuple[int, str]]:
         name, _, count = name.partition("@")
         action = action or "kill"
         if action not in ACTIONS:
-            raise ValueError(f"{ENV}: unknown action {action!r} in {item!r} "
-                             f"(one of {', '.join(ACTIONS)})")
+            raise ValueError(
+                f"{ENV}: unknown action {action!r} in {item!r} (one of {', '.join(ACTIONS)})"
+            )
         spec[name.strip()] = (int(count) if count else 1, action)
     _parsed = (raw, spec)
     return spec

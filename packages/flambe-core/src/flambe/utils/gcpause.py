@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import gc
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,8 +33,10 @@ def paused_gc() -> Iterator[None]:
 
 def without_gc(fn: F) -> F:
     """Decorator form of :func:`paused_gc`."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with paused_gc():
             return fn(*args, **kwargs)
+
     return wrapper  # type: ignore[return-value]

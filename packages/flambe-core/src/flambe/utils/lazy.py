@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, Callable, List, Mapping, Tuple
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flambe.utils.gcpause import paused_gc
 
 
-def lazy_attributes(package: str, names: Mapping[str, str]
-                    ) -> Tuple[Callable[[str], Any], Callable[[], List[str]]]:
+def lazy_attributes(
+    package: str, names: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``, resolving ``names`` lazily.
 
     Parameters
@@ -31,18 +33,22 @@ def lazy_attributes(package: str, names: Mapping[str, str]
         of its module (``"yaml": "flambe.compile.yaml"``) is the module itself.
 
     """
+
     def __getattr__(name: str) -> Any:
         module_name = names.get(name)
         if module_name is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         with paused_gc():  # imports allocate only objects that live on
             module = importlib.import_module(module_name)
-        value = module if module_name.rsplit(".", 1)[-1] == name and not hasattr(module, name) \
+        value = (
+            module
+            if module_name.rsplit(".", 1)[-1] == name and not hasattr(module, name)
             else getattr(module, name)
+        )
         setattr(sys.modules[package], name, value)  # next time: a plain attribute
         return value
 
-    def __dir__() -> List[str]:
+    def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | set(names))
 
     return __getattr__, __dir__

@@ -39,8 +39,9 @@ def _is_installed(module: str) -> bool:
         return False
 
 
-def moved_attributes(package: str, names: Mapping[str, str], distribution: str
-                     ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def moved_attributes(
+    package: str, names: Mapping[str, str], distribution: str
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``, forwarding moved ``names``.
 
     Parameters
@@ -75,7 +76,8 @@ def moved_attributes(package: str, names: Mapping[str, str], distribution: str
             raise MovedNameError(
                 f"{package}.{name} comes with the {distribution} distribution (as "
                 f"{target}.{name}), which is not installed: pip install {distribution}",
-                name=target) from None
+                name=target,
+            ) from None
         value = getattr(module, name)
         setattr(sys.modules[package], name, value)  # next time: a plain attribute
         return value
@@ -87,7 +89,8 @@ def moved_attributes(package: str, names: Mapping[str, str], distribution: str
     return __getattr__, __dir__
 
 
-def moved_module(package: str, target: str, names: list[str], distribution: str
-                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def moved_module(
+    package: str, target: str, names: list[str], distribution: str
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """:func:`moved_attributes` for a module whose every public name moved to ``target``."""
     return moved_attributes(package, {name: target for name in names}, distribution)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 HOME_ENV = "FLAMBE_HOME"
 DEFAULT_HOME = "~/.flambe"
@@ -52,7 +51,7 @@ def log_file() -> Path:
     return logs_folder() / LOG_FILE
 
 
-def default_secrets_path() -> Optional[Path]:
+def default_secrets_path() -> Path | None:
     """``<home>/secrets.ini`` when that file exists, else ``None``."""
     path = flambe_home() / SECRETS_FILE
     return path if path.is_file() else None

@@ -16,7 +16,7 @@ from flambe.utils.lazy import lazy_attributes
 
 __version__ = "0.2.0"
 
-_LAZY: Dict[str, str] = {
+_LAZY: dict[str, str] = {
     "Tokenizer": "flambe.nlp.tokenizer",
     "WordTokenizer": "flambe.nlp.tokenizer",
     "WhitespaceTokenizer": "flambe.nlp.tokenizer",
@@ -38,15 +38,45 @@ _LAZY: Dict[str, str] = {
     "CorpusSampler": "flambe.nlp.language_modeling",
     "PrototypicalTextClassifier": "flambe.nlp.fewshot",
 }
-_LAZY.update({name: "flambe.nlp.transformers" for name in (
-    "PretrainedTransformerField", "PretrainedTransformerEmbedder", "BertTextField",
-    "BERTTextField", "BertEmbedder", "RobertaTextField", "RobertaEmbedder", "DistilBertTextField",
-    "DistilBertEmbedder", "GPTTextField", "GPTEmbedder", "GPT2TextField", "GPT2Embedder",
-    "XLMTextField", "XLMEmbedder", "XLNetTextField", "XLNetEmbedder", "AdamW",
-    "ConstantLRSchedule", "PretrainedNotFoundError")})
-_LAZY.update({name: "flambe.nlp.sru" for name in (
-    "TransformerSRU", "TransformerSRUEncoder", "TransformerSRUDecoder",
-    "TransformerSRUEncoderLayer", "TransformerSRUDecoderLayer")})
+_LAZY.update(
+    {
+        name: "flambe.nlp.transformers"
+        for name in (
+            "PretrainedTransformerField",
+            "PretrainedTransformerEmbedder",
+            "BertTextField",
+            "BERTTextField",
+            "BertEmbedder",
+            "RobertaTextField",
+            "RobertaEmbedder",
+            "DistilBertTextField",
+            "DistilBertEmbedder",
+            "GPTTextField",
+            "GPTEmbedder",
+            "GPT2TextField",
+            "GPT2Embedder",
+            "XLMTextField",
+            "XLMEmbedder",
+            "XLNetTextField",
+            "XLNetEmbedder",
+            "AdamW",
+            "ConstantLRSchedule",
+            "PretrainedNotFoundError",
+        )
+    }
+)
+_LAZY.update(
+    {
+        name: "flambe.nlp.sru"
+        for name in (
+            "TransformerSRU",
+            "TransformerSRUEncoder",
+            "TransformerSRUDecoder",
+            "TransformerSRUEncoderLayer",
+            "TransformerSRUDecoderLayer",
+        )
+    }
+)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -20,7 +20,6 @@ import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import List, Optional
 
 from flambe.errors import DataError
 from flambe.utils.paths import flambe_home
@@ -36,12 +35,13 @@ def cache_folder(name: str) -> Path:
 
 
 def _how_to(owner: str, file: str, url: str, cache: Path) -> str:
-    return (f"download {url} yourself and either pass data_dir: <folder holding {file}> to "
-            f"{owner}, or put the file in {cache}")
+    return (
+        f"download {url} yourself and either pass data_dir: <folder holding {file}> to "
+        f"{owner}, or put the file in {cache}"
+    )
 
 
-def fetch_file(owner: str, name: str, file: str, url: str,
-               data_dir: Optional[str] = None) -> Path:
+def fetch_file(owner: str, name: str, file: str, url: str, data_dir: str | None = None) -> Path:
     """The local path of ``file`` of a dataset: in ``data_dir``, else cached or downloaded.
 
     Parameters
@@ -69,10 +69,11 @@ def fetch_file(owner: str, name: str, file: str, url: str,
     if data_dir is not None:
         path = Path(os.path.expanduser(str(data_dir))) / file
         if not path.is_file():
-            raise DataError(f"{owner}: {file} is not in the local folder {data_dir} "
-                            f"(its original location is {url})",
-                            hint=f"put {file} in {data_dir}, or leave data_dir out to "
-                                 f"download it into {cache}")
+            raise DataError(
+                f"{owner}: {file} is not in the local folder {data_dir} "
+                f"(its original location is {url})",
+                hint=f"put {file} in {data_dir}, or leave data_dir out to download it into {cache}",
+            )
         return path
     path = cache / file
     if path.is_file():
@@ -82,20 +83,25 @@ def fetch_file(owner: str, name: str, file: str, url: str,
     handle, partial = tempfile.mkstemp(dir=cache, prefix=f".{file}.", suffix=".part")
     os.close(handle)
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, \
-                open(partial, "wb") as out:
+        with (
+            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response,
+            open(partial, "wb") as out,
+        ):
             shutil.copyfileobj(response, out)
         os.replace(partial, path)
     except Exception as exc:
         if os.path.exists(partial):
             os.remove(partial)
-        raise DataError(f"{owner}: could not download {file} from {url}: {exc}",
-                        hint=_how_to(owner, file, url, cache)) from exc
+        raise DataError(
+            f"{owner}: could not download {file} from {url}: {exc}",
+            hint=_how_to(owner, file, url, cache),
+        ) from exc
     return path
 
 
-def fetch_from_zip(owner: str, name: str, archive: str, url: str, member: str,
-                   data_dir: Optional[str] = None) -> Path:
+def fetch_from_zip(
+    owner: str, name: str, archive: str, url: str, member: str, data_dir: str | None = None
+) -> Path:
     """A file of a zip archive: ``data_dir/<basename of member>`` (or the archive in it).
 
     With ``data_dir``, the extracted file (its base name) is used when
@@ -116,10 +122,12 @@ def fetch_from_zip(owner: str, name: str, archive: str, url: str, member: str,
             if candidate.is_file():
                 return candidate
         if not (local / archive).is_file():
-            raise DataError(f"{owner}: neither {base} nor {archive} is in the local folder "
-                            f"{data_dir} (the original location is {url})",
-                            hint=f"put {base} (extracted from {archive}) or {archive} in "
-                                 f"{data_dir}, or leave data_dir out to download it into {cache}")
+            raise DataError(
+                f"{owner}: neither {base} nor {archive} is in the local folder "
+                f"{data_dir} (the original location is {url})",
+                hint=f"put {base} (extracted from {archive}) or {archive} in "
+                f"{data_dir}, or leave data_dir out to download it into {cache}",
+            )
         zipped, target = local / archive, local / base
     else:
         target = cache / base
@@ -131,15 +139,19 @@ def fetch_from_zip(owner: str, name: str, archive: str, url: str, member: str,
             with bundle.open(member) as source, open(target, "wb") as out:
                 shutil.copyfileobj(source, out)
     except KeyError as exc:
-        raise DataError(f"{owner}: {zipped} has no {member}",
-                        hint=f"download a fresh copy of {archive} from {url}") from exc
+        raise DataError(
+            f"{owner}: {zipped} has no {member}",
+            hint=f"download a fresh copy of {archive} from {url}",
+        ) from exc
     except (OSError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{owner}: cannot extract {member} from {zipped}: {exc}",
-                        hint=f"download a fresh copy of {archive} from {url}") from exc
+        raise DataError(
+            f"{owner}: cannot extract {member} from {zipped}: {exc}",
+            hint=f"download a fresh copy of {archive} from {url}",
+        ) from exc
     return target
 
 
-def read_lines(path: Path, encoding: str, owner: str) -> List[str]:
+def read_lines(path: Path, encoding: str, owner: str) -> list[str]:
     """The lines of a text file (without line ends), undecodable bytes replaced.
 
     A warning names the file and the first line with bytes that are not
@@ -153,7 +165,13 @@ def read_lines(path: Path, encoding: str, owner: str) -> List[str]:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        logger.warning("%s: %s has bytes that are not valid %s (first on line %d); they are "
-                       "replaced by U+FFFD", owner, path, encoding, line)
+        logger.warning(
+            "%s: %s has bytes that are not valid %s (first on line %d); they are "
+            "replaced by U+FFFD",
+            owner,
+            path,
+            encoding,
+            line,
+        )
         text = raw.decode(encoding, errors="replace")
     return text.splitlines()

@@ -7,12 +7,12 @@ import paths, so that loading a config imports only the classes it uses and
 
 from __future__ import annotations
 
-from typing import Dict, Mapping
+from collections.abc import Mapping
 
 from flambe.plugins import hookimpl
 
 # YAML tag (without "!") -> "module:Class"
-TAGS: Dict[str, str] = {
+TAGS: dict[str, str] = {
     # tokenizers
     "WordTokenizer": "flambe.nlp.tokenizer.word:WordTokenizer",
     "WhitespaceTokenizer": "flambe.nlp.tokenizer.word:WhitespaceTokenizer",
@@ -37,8 +37,7 @@ TAGS: Dict[str, str] = {
     "PrototypicalTextClassifier": "flambe.nlp.fewshot.model:PrototypicalTextClassifier",
     # pretrained transformers (Hugging Face) and SRU transformers
     "PretrainedTransformerField": "flambe.nlp.transformers.field:PretrainedTransformerField",
-    "PretrainedTransformerEmbedder":
-        "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",
+    "PretrainedTransformerEmbedder": "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",
     # the original documentation's names of the two generic classes
     "TransformerTextField": "flambe.nlp.transformers.field:PretrainedTransformerField",
     "TransformerEmbedder": "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",

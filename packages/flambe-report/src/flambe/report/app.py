@@ -49,9 +49,14 @@ def plotly_js_path() -> str | None:
     return None
 
 
-def create_app(output_folder: str, token: str | None = None,
-               tensorboard_url: str | None = None, console_log: str | None = None,
-               tensorboard_running: bool = False, warm_cache: bool = False) -> Flask:
+def create_app(
+    output_folder: str,
+    token: str | None = None,
+    tensorboard_url: str | None = None,
+    console_log: str | None = None,
+    tensorboard_running: bool = False,
+    warm_cache: bool = False,
+) -> Flask:
     """Build the site for one output folder.
 
     Parameters
@@ -78,22 +83,33 @@ def create_app(output_folder: str, token: str | None = None,
 
     """
     app = Flask(__name__, static_folder="static", template_folder="templates")
-    app.config.update(DEBUG=False, TESTING=False, PROPAGATE_EXCEPTIONS=False,
-                      TRAP_HTTP_EXCEPTIONS=False, JSON_SORT_KEYS=False,
-                      SEND_FILE_MAX_AGE_DEFAULT=3600, STREAM_IDLE_END_S=STREAM_IDLE_END_S)
+    app.config.update(
+        DEBUG=False,
+        TESTING=False,
+        PROPAGATE_EXCEPTIONS=False,
+        TRAP_HTTP_EXCEPTIONS=False,
+        JSON_SORT_KEYS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        STREAM_IDLE_END_S=STREAM_IDLE_END_S,
+    )
     # "//etc/passwd" stays an absolute path (refused with 404), not a redirect to a new URL
     app.url_map.merge_slashes = False
     folder = OutputFolder(output_folder, console_log=console_log)
     views = Views(folder)
     app.extensions["flambe_report"] = {"folder": folder, "views": views}
     if warm_cache:
-        threading.Thread(target=_warm, args=(views,), name="flambe-report-warm",
-                         daemon=True).start()
+        threading.Thread(
+            target=_warm, args=(views,), name="flambe-report-warm", daemon=True
+        ).start()
 
     def tensorboard_info() -> dict[str, Any]:
-        return {"url": tensorboard_url, "installed": tb.installed(),
-                "started_here": tensorboard_running, "install_hint": tb.INSTALL_HINT,
-                "command": f"flambe site {folder.root} --tensorboard"}
+        return {
+            "url": tensorboard_url,
+            "installed": tb.installed(),
+            "started_here": tensorboard_running,
+            "install_hint": tb.INSTALL_HINT,
+            "command": f"flambe site {folder.root} --tensorboard",
+        }
 
     # -- security ---------------------------------------------------------------------------
     @app.before_request
@@ -102,14 +118,21 @@ def create_app(output_folder: str, token: str | None = None,
             # without a token the site is bound to loopback: a page of another site that
             # renamed itself to 127.0.0.1 (DNS rebinding) still sends its own name
             if not security.is_loopback(security.host_name(request.host)):
-                return Response("403 Forbidden: this report site answers to localhost only\n",
-                                status=403, mimetype="text/plain")
+                return Response(
+                    "403 Forbidden: this report site answers to localhost only\n",
+                    status=403,
+                    mimetype="text/plain",
+                )
             return None
         if security.token_matches(token, security.presented_token(request)):
             return None
-        return Response("401 Unauthorized: this report site needs its token: open the URL "
-                        "printed by 'flambe site' (it ends with ?token=...)\n", status=401,
-                        mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+        return Response(
+            "401 Unauthorized: this report site needs its token: open the URL "
+            "printed by 'flambe site' (it ends with ?token=...)\n",
+            status=401,
+            mimetype="text/plain",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -140,17 +163,21 @@ def create_app(output_folder: str, token: str | None = None,
     # -- pages --------------------------------------------------------------------------------
     @app.get("/")
     def overview() -> str:
-        return render_template("overview.html", title="Experiment", root=folder.root,
-                               tensorboard=tensorboard_info())
+        return render_template(
+            "overview.html", title="Experiment", root=folder.root, tensorboard=tensorboard_info()
+        )
 
     @app.get("/stages/<stage>")
     def stage_page(stage: str) -> str:
         if views.stage(stage, limit=1) is None:
             abort(404)
-        return render_template("stage.html", title=f"Stage {stage}", stage=stage,
-                               tensorboard=tensorboard_info(),
-                               tensorboard_link=tensorboard_url and tb.filtered_url(
-                                   tensorboard_url, stage))
+        return render_template(
+            "stage.html",
+            title=f"Stage {stage}",
+            stage=stage,
+            tensorboard=tensorboard_info(),
+            tensorboard_link=tensorboard_url and tb.filtered_url(tensorboard_url, stage),
+        )
 
     @app.get("/variants/<vid>")
     def variant_page(vid: str) -> str:
@@ -158,11 +185,16 @@ def create_app(output_folder: str, token: str | None = None,
         if found is None:
             abort(404)
         stage, vid, entry = found
-        return render_template("variant.html", title=f"{stage}/{entry.get('name')}",
-                               stage=stage, vid=vid, name=entry.get("name"),
-                               tensorboard=tensorboard_info(),
-                               tensorboard_link=tensorboard_url and tb.filtered_url(
-                                   tensorboard_url, stage, str(entry.get("name"))))
+        return render_template(
+            "variant.html",
+            title=f"{stage}/{entry.get('name')}",
+            stage=stage,
+            vid=vid,
+            name=entry.get("name"),
+            tensorboard=tensorboard_info(),
+            tensorboard_link=tensorboard_url
+            and tb.filtered_url(tensorboard_url, stage, str(entry.get("name"))),
+        )
 
     @app.get("/logs")
     def logs_page() -> str:
@@ -181,18 +213,23 @@ def create_app(output_folder: str, token: str | None = None,
         data = views.experiment()
         data["tensorboard"] = tensorboard_info()
         if tensorboard_url:
-            data["tensorboard"]["stages"] = {s["name"]: tb.filtered_url(tensorboard_url,
-                                                                        s["name"])
-                                             for s in data["stages"]}
+            data["tensorboard"]["stages"] = {
+                s["name"]: tb.filtered_url(tensorboard_url, s["name"]) for s in data["stages"]
+            }
         return jsonify(data)
 
     @app.get("/api/stages/<stage>")
     def api_stage(stage: str) -> Any:
         args = request.args
-        data = views.stage(stage, sort=args.get("sort", "name"),
-                           descending=args.get("desc", "0") in ("1", "true"),
-                           query=args.get("q", ""), status=args.get("status", ""),
-                           offset=_int_arg("offset", 0), limit=_int_arg("limit", 50))
+        data = views.stage(
+            stage,
+            sort=args.get("sort", "name"),
+            descending=args.get("desc", "0") in ("1", "true"),
+            query=args.get("q", ""),
+            status=args.get("status", ""),
+            offset=_int_arg("offset", 0),
+            limit=_int_arg("limit", 50),
+        )
         if data is None:
             abort(404)
         return jsonify(data)
@@ -210,8 +247,9 @@ def create_app(output_folder: str, token: str | None = None,
         if data is None:
             abort(404)
         if tensorboard_url:
-            data["tensorboard_url"] = tb.filtered_url(tensorboard_url, data["stage"],
-                                                      str(data["name"]))
+            data["tensorboard_url"] = tb.filtered_url(
+                tensorboard_url, data["stage"], str(data["name"])
+            )
         return jsonify(data)
 
     @app.get("/api/variants/<vid>/scalars")
@@ -227,8 +265,14 @@ def create_app(output_folder: str, token: str | None = None,
 
     @app.get("/api/logs/stream")
     def api_log_stream() -> Response:
-        return _sse(_follow(folder, folder.console_log_path, _int_arg("offset", 0),
-                            app.config["STREAM_IDLE_END_S"]))
+        return _sse(
+            _follow(
+                folder,
+                folder.console_log_path,
+                _int_arg("offset", 0),
+                app.config["STREAM_IDLE_END_S"],
+            )
+        )
 
     @app.get("/api/variants/<vid>/log")
     def api_variant_log(vid: str) -> Any:
@@ -236,8 +280,14 @@ def create_app(output_folder: str, token: str | None = None,
 
     @app.get("/api/variants/<vid>/log/stream")
     def api_variant_log_stream(vid: str) -> Response:
-        return _sse(_follow(folder, _variant_log(folder, vid), _int_arg("offset", 0),
-                            app.config["STREAM_IDLE_END_S"]))
+        return _sse(
+            _follow(
+                folder,
+                _variant_log(folder, vid),
+                _int_arg("offset", 0),
+                app.config["STREAM_IDLE_END_S"],
+            )
+        )
 
     # -- files and archives ---------------------------------------------------------------------
     @app.get("/files/<path:relative>")
@@ -247,8 +297,7 @@ def create_app(output_folder: str, token: str | None = None,
             abort(404)
         return send_file(path, as_attachment=True, download_name=os.path.basename(path))
 
-    def archive(logs_only: bool, stage: str | None = None,
-                variant: str | None = None) -> Response:
+    def archive(logs_only: bool, stage: str | None = None, variant: str | None = None) -> Response:
         if stage is None:
             target, name = folder.root, "experiment"
         else:
@@ -265,8 +314,11 @@ def create_app(output_folder: str, token: str | None = None,
             abort(404)
         name += "-logs.tar" if logs_only else ".tar"
         arc_root = name[:-4]
-        response = Response(stream_tar(members(target, arc_root, logs_only)),
-                            mimetype="application/x-tar", direct_passthrough=True)
+        response = Response(
+            stream_tar(members(target, arc_root, logs_only)),
+            mimetype="application/x-tar",
+            direct_passthrough=True,
+        )
         response.headers["Content-Disposition"] = _attachment(name)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -330,7 +382,8 @@ def _attachment(name: str) -> str:
 def _variant_in_stage(folder: OutputFolder, stage: str, key: str) -> dict[str, Any] | None:
     """Find a stage's variant by id, folder name, or the first folder name starting with ``key``."""
     variants = (((folder.progress() or {}).get("stages") or {}).get(stage) or {}).get(
-        "variants") or {}
+        "variants"
+    ) or {}
     if key in variants:
         return variants[key]
     for entry in variants.values():
@@ -369,13 +422,19 @@ def _read_chunk(path: str, offset: int) -> dict[str, Any]:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start >= len(raw) - 3:
-                raw = raw[:exc.start]
-    return {"exists": True, "text": raw.decode("utf-8", "replace"), "offset": offset + len(raw),
-            "size": size, "more": offset + len(raw) < size}
+                raw = raw[: exc.start]
+    return {
+        "exists": True,
+        "text": raw.decode("utf-8", "replace"),
+        "offset": offset + len(raw),
+        "size": size,
+        "more": offset + len(raw) < size,
+    }
 
 
-def _follow(folder: OutputFolder, path: str, offset: int,
-            idle_end_s: float = STREAM_IDLE_END_S) -> Iterator[str]:
+def _follow(
+    folder: OutputFolder, path: str, offset: int, idle_end_s: float = STREAM_IDLE_END_S
+) -> Iterator[str]:
     """Server-sent events following a log file like ``tail -f``.
 
     Ends when the experiment is no longer running and nothing new came for
@@ -392,7 +451,7 @@ def _follow(folder: OutputFolder, path: str, offset: int,
             yield f"data: {json.dumps({'text': chunk['text'], 'offset': offset})}\n\n"
             if chunk["more"]:
                 continue
-        running = ((folder.progress() or {}).get("status") in ("running", None))
+        running = (folder.progress() or {}).get("status") in ("running", None)
         if (not running and now - last_data > idle_end_s) or now - started > STREAM_MAX_S:
             yield f"event: end\ndata: {json.dumps({'offset': offset})}\n\n"
             return
@@ -403,5 +462,8 @@ def _follow(folder: OutputFolder, path: str, offset: int,
 
 
 def _sse(events: Iterator[str]) -> Response:
-    return Response(events, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return Response(
+        events,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -17,8 +17,9 @@ NODE_HEIGHT = 92
 
 def direct_edges(depends_on: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
     """(upstream, downstream) pairs of the transitive reduction of ``depends_on``."""
-    deps = {stage: set(d for d in depends_on.get(stage, ()) if d in depends_on)
-            for stage in depends_on}
+    deps = {
+        stage: set(d for d in depends_on.get(stage, ()) if d in depends_on) for stage in depends_on
+    }
     edges: list[tuple[str, str]] = []
     for stage, upstream in deps.items():
         for dep in sorted(upstream, key=list(depends_on).index):
@@ -56,9 +57,17 @@ def layout(depends_on: Mapping[str, Sequence[str]]) -> dict[str, object]:
     nodes = {}
     for column, stages in columns.items():
         for row, stage in enumerate(stages):
-            nodes[stage] = {"x": 20 + column * COLUMN_WIDTH, "y": 20 + row * ROW_HEIGHT,
-                            "width": NODE_WIDTH, "height": NODE_HEIGHT}
+            nodes[stage] = {
+                "x": 20 + column * COLUMN_WIDTH,
+                "y": 20 + row * ROW_HEIGHT,
+                "width": NODE_WIDTH,
+                "height": NODE_HEIGHT,
+            }
     width = 40 + max(columns or {0: []}) * COLUMN_WIDTH + NODE_WIDTH
     height = 40 + max((len(s) for s in columns.values()), default=1) * ROW_HEIGHT
-    return {"nodes": nodes, "edges": [list(e) for e in direct_edges(depends_on)],
-            "width": width, "height": height}
+    return {
+        "nodes": nodes,
+        "edges": [list(e) for e in direct_edges(depends_on)],
+        "width": width,
+        "height": height,
+    }

@@ -22,8 +22,9 @@ def event_files(folder: str) -> list[str]:
     """List the event files under a variant folder (not in ``hparams`` or checkpoints), sorted."""
     found: list[str] = []
     for current, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS
-                         and not d.startswith("checkpoint"))
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith("checkpoint")
+        )
         found.extend(os.path.join(current, f) for f in files if f.startswith(EVENT_PREFIX))
     return sorted(found)
 
@@ -48,8 +49,9 @@ def read_event_file(path: str) -> Scalars:
                 number = float(array.reshape(()))
             else:
                 continue
-            scalars.setdefault(value.tag, []).append((int(event.step), number,
-                                                      float(event.wall_time)))
+            scalars.setdefault(value.tag, []).append(
+                (int(event.step), number, float(event.wall_time))
+            )
     return scalars
 
 

@@ -106,8 +106,9 @@ class OutputFolder:
         if os.path.basename(root) == PROGRESS_FILE:
             root = os.path.dirname(root)
         self.root = os.path.realpath(root)
-        self.console_log_path = (os.path.abspath(console_log) if console_log
-                                 else os.path.join(self.root, CONSOLE_LOG))
+        self.console_log_path = (
+            os.path.abspath(console_log) if console_log else os.path.join(self.root, CONSOLE_LOG)
+        )
         self._cache = _FileCache()
         self._index_lock = threading.Lock()
         self._index: tuple[Any, dict[str, tuple[str, dict[str, Any]]]] = (None, {})
@@ -206,8 +207,7 @@ class OutputFolder:
         data = self._cache.get(os.path.join(folder, TRIAL_FILE), _parse_json)
         return data if isinstance(data, dict) else {}
 
-    def variant_times(self, stage: str, entry: dict[str, Any]) -> tuple[float | None,
-                                                                        float | None]:
+    def variant_times(self, stage: str, entry: dict[str, Any]) -> tuple[float | None, float | None]:
         """Return (started, last update) of a variant, from its files' modification times."""
         folder = self.variant_dir(stage, entry)
         if folder is None:

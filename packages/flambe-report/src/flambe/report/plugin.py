@@ -25,5 +25,8 @@ def flambe_tags() -> Mapping[str, str]:
 @hookimpl
 def flambe_cli_commands() -> Mapping[str, LazyCommand]:
     """``flambe site OUTPUT_FOLDER``: serve the report site of an experiment."""
-    return {"site": LazyCommand("flambe.report.cli:site",
-                                "Serve the report site of an experiment's output folder.")}
+    return {
+        "site": LazyCommand(
+            "flambe.report.cli:site", "Serve the report site of an experiment's output folder."
+        )
+    }

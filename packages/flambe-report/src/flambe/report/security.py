@@ -21,10 +21,12 @@ TOKEN_ENV = "FLAMBE_SITE_TOKEN"
 
 # Scripts come from the site alone; 'unsafe-eval' because plotly.js's WebGL traces (the
 # parallel-coordinates plot) compile their shaders' drivers with Function().
-CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self' 'unsafe-eval'; connect-src 'self'; worker-src 'self' blob:; "
-       "frame-ancestors 'none'; "
-       "base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-eval'; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
 
 
 def is_loopback(host: str) -> bool:

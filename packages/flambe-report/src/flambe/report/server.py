@@ -48,8 +48,14 @@ def build_server(app: Any, host: str, port: int) -> BaseWSGIServer:
         raise
     sock.set_inheritable(True)
     # werkzeug takes the bound socket: a busy port is our error to report, not its exit
-    server = make_server(host, sock.getsockname()[1], app, threaded=True,
-                         request_handler=QuietRequestHandler, fd=sock.fileno())
+    server = make_server(
+        host,
+        sock.getsockname()[1],
+        app,
+        threaded=True,
+        request_handler=QuietRequestHandler,
+        fd=sock.fileno(),
+    )
     server._flambe_socket = sock  # type: ignore[attr-defined]  # kept open with the server
     return server
 
@@ -69,8 +75,12 @@ def _watch_parent(pid: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve(server: BaseWSGIServer, open_url: str | None = None,
-          on_stop: Callable[[], None] | None = None, parent_pid: int | None = None) -> None:
+def serve(
+    server: BaseWSGIServer,
+    open_url: str | None = None,
+    on_stop: Callable[[], None] | None = None,
+    parent_pid: int | None = None,
+) -> None:
     """Serve until Ctrl-C or SIGTERM (or the end of ``parent_pid``), then clean up.
 
     The socket is closed and ``on_stop`` called.

@@ -38,11 +38,21 @@ def filtered_url(base: str, stage: str | None = None, variant: str | None = None
 
 def command(logdir: str, host: str, port: int) -> list[str]:
     """Return the command that serves ``logdir`` with this Python's TensorBoard."""
-    return [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--host", host,
-            "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        logdir,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
 
 
 def start(logdir: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> subprocess.Popen:
     """Start TensorBoard on ``logdir``; the caller stops it (``terminate()``)."""
-    return subprocess.Popen(command(logdir, host, port), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command(logdir, host, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )

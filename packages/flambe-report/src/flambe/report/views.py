@@ -21,8 +21,9 @@ FINISHED = ("success", "reduced", "reused")
 SORT_KEYS = ("name", "status", "step", "last_metric", "best_metric", "duration")
 
 
-def _elapsed(started: float | None, finished: float | None, running: bool,
-             now: float) -> float | None:
+def _elapsed(
+    started: float | None, finished: float | None, running: bool, now: float
+) -> float | None:
     if not started:
         return None
     end = finished or (now if running else None)
@@ -43,8 +44,9 @@ def error_summary(text: str | None) -> str | None:
         return None
     lines = [line.rstrip() for line in str(text).splitlines() if line.strip()]
     for line in reversed(lines):
-        if not line.startswith((" ", "\t")) and ("Error" in line or "Exception" in line
-                                                 or ":" in line):
+        if not line.startswith((" ", "\t")) and (
+            "Error" in line or "Exception" in line or ":" in line
+        ):
             return line.strip()[:300]
     return lines[-1].strip()[:300] if lines else None
 
@@ -107,11 +109,18 @@ class Views:
         progress = self.folder.progress()
         run_info = self.folder.run_info()
         if progress is None:
-            return {"name": None, "status": "waiting", "output_folder": self.folder.root,
-                    "message": f"no progress.json in {self.folder.root} yet: waiting for the "
-                               "experiment to start", "stages": [], "dag": layout({}),
-                    "seed": run_info.get("seed"), "fingerprint": run_info.get("fingerprint"),
-                    "console_log": os.path.isfile(self.folder.console_log_path)}
+            return {
+                "name": None,
+                "status": "waiting",
+                "output_folder": self.folder.root,
+                "message": f"no progress.json in {self.folder.root} yet: waiting for the "
+                "experiment to start",
+                "stages": [],
+                "dag": layout({}),
+                "seed": run_info.get("seed"),
+                "fingerprint": run_info.get("fingerprint"),
+                "console_log": os.path.isfile(self.folder.console_log_path),
+            }
         running = progress.get("status") == "running"
         stages = []
         reduce = self.folder.reduce()
@@ -120,23 +129,39 @@ class Views:
             variants = info.get("variants") or {}
             depends_on[name] = list(info.get("depends_on") or [])
             stage_running = info.get("status") == "running"
-            stages.append({
-                "name": name, "status": info.get("status"), "depends_on": depends_on[name],
-                "started": info.get("started"), "finished": info.get("finished"),
-                "elapsed": _elapsed(info.get("started"), info.get("finished"),
-                                    stage_running and running, now),
-                "counts": count_statuses(variants), "total": len(variants),
-                "reduce": reduce.get(name)})
+            stages.append(
+                {
+                    "name": name,
+                    "status": info.get("status"),
+                    "depends_on": depends_on[name],
+                    "started": info.get("started"),
+                    "finished": info.get("finished"),
+                    "elapsed": _elapsed(
+                        info.get("started"), info.get("finished"), stage_running and running, now
+                    ),
+                    "counts": count_statuses(variants),
+                    "total": len(variants),
+                    "reduce": reduce.get(name),
+                }
+            )
         return {
-            "schema_version": progress.get("schema_version"), "name": progress.get("name"),
-            "status": progress.get("status"), "started": progress.get("started"),
+            "schema_version": progress.get("schema_version"),
+            "name": progress.get("name"),
+            "status": progress.get("status"),
+            "started": progress.get("started"),
             "finished": progress.get("finished"),
             "elapsed": _elapsed(progress.get("started"), progress.get("finished"), running, now),
-            "seed": run_info.get("seed"), "fingerprint": run_info.get("fingerprint"),
-            "output_folder": self.folder.root, "recorded_output_path": progress.get("output_path"),
-            "hosts": hosts_of(progress, run_info), "stages": stages, "dag": layout(depends_on),
+            "seed": run_info.get("seed"),
+            "fingerprint": run_info.get("fingerprint"),
+            "output_folder": self.folder.root,
+            "recorded_output_path": progress.get("output_path"),
+            "hosts": hosts_of(progress, run_info),
+            "stages": stages,
+            "dag": layout(depends_on),
             "total_variants": sum(s["total"] for s in stages),
-            "console_log": os.path.isfile(self.folder.console_log_path), "now": now}
+            "console_log": os.path.isfile(self.folder.console_log_path),
+            "now": now,
+        }
 
     # -- metric names -------------------------------------------------------------------------
     def metric_name(self, stage: str, variants: dict[str, dict[str, Any]]) -> str | None:
@@ -150,21 +175,31 @@ class Views:
                 return str(record["metric_name"])
         return self.folder.stage_metric_fn(stage)
 
-    def metric_tag(self, stage: str, entry: dict[str, Any], metric_name: str | None,
-                   scalars: dict[str, list[tuple[int, float, float]]]) -> str | None:
+    def metric_tag(
+        self,
+        stage: str,
+        entry: dict[str, Any],
+        metric_name: str | None,
+        scalars: dict[str, list[tuple[int, float, float]]],
+    ) -> str | None:
         """Return the event-file tag that holds the variant's metric, step by step."""
         if metric_name:
-            named = [t for t in scalars if t.split("/")[-1] == metric_name
-                     and not t.startswith("Best/")]
+            named = [
+                t for t in scalars if t.split("/")[-1] == metric_name and not t.startswith("Best/")
+            ]
             named.sort(key=lambda t: (not t.startswith("Validation/"), len(t)))
             if named:
                 return named[0]
         last = _number(entry.get("last_metric"))
         if last is None:
             return None
-        matches = [t for t, pts in scalars.items()
-                   if pts and abs(pts[-1][1] - last) <= 1e-6 * max(1.0, abs(last))
-                   and not t.startswith("Best/")]
+        matches = [
+            t
+            for t, pts in scalars.items()
+            if pts
+            and abs(pts[-1][1] - last) <= 1e-6 * max(1.0, abs(last))
+            and not t.startswith("Best/")
+        ]
         matches.sort(key=lambda t: (not t.startswith("Validation/"), len(t)))
         return matches[0] if matches else None
 
@@ -198,26 +233,47 @@ class Views:
             reasons[vid] = reason + ("; " + reasons[vid] if vid in reasons else "")
         return reasons
 
-    def _row(self, stage: str, vid: str, entry: dict[str, Any], reason: str | None,
-             now: float, running: bool) -> dict[str, Any]:
+    def _row(
+        self,
+        stage: str,
+        vid: str,
+        entry: dict[str, Any],
+        reason: str | None,
+        now: float,
+        running: bool,
+    ) -> dict[str, Any]:
         started, updated = self.folder.variant_times(stage, entry)
         status = entry.get("status")
         end = now if status == "running" and running else updated
         duration = max(0.0, end - started) if started and end else None
-        record = self.folder.trial_record(stage, entry) if entry.get("total_steps") is None \
-            else {}
-        return {"id": vid, "name": entry.get("name"), "params": entry.get("params") or {},
-                "status": status, "reused": bool(entry.get("reused")),
-                "step": entry.get("step"),
-                "total_steps": entry.get("total_steps", record.get("total_steps")),
-                "last_metric": _number(entry.get("last_metric")),
-                "best_metric": _number(entry.get("best_metric")), "duration": duration,
-                "reason": reason, "error": error_summary(entry.get("error")),
-                "has_error": bool(entry.get("error")), "lineage": entry.get("lineage") or {}}
+        record = self.folder.trial_record(stage, entry) if entry.get("total_steps") is None else {}
+        return {
+            "id": vid,
+            "name": entry.get("name"),
+            "params": entry.get("params") or {},
+            "status": status,
+            "reused": bool(entry.get("reused")),
+            "step": entry.get("step"),
+            "total_steps": entry.get("total_steps", record.get("total_steps")),
+            "last_metric": _number(entry.get("last_metric")),
+            "best_metric": _number(entry.get("best_metric")),
+            "duration": duration,
+            "reason": reason,
+            "error": error_summary(entry.get("error")),
+            "has_error": bool(entry.get("error")),
+            "lineage": entry.get("lineage") or {},
+        }
 
-    def stage(self, stage: str, sort: str = "name", descending: bool = False,
-              query: str = "", status: str = "", offset: int = 0,
-              limit: int = 50) -> dict[str, Any] | None:
+    def stage(
+        self,
+        stage: str,
+        sort: str = "name",
+        descending: bool = False,
+        query: str = "",
+        status: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any] | None:
         """One stage: a page of its variants' rows (sorted, filtered) and what the table shows."""
         info = self._stage_info(stage)
         if info is None:
@@ -238,31 +294,49 @@ class Views:
             for key in entry.get("params") or {}:
                 if key not in params:
                     params.append(key)
-        rows = [self._row(stage, vid, e, reasons.get(vid), now, running)
-                for vid, e in variants.items()]
+        rows = [
+            self._row(stage, vid, e, reasons.get(vid), now, running) for vid, e in variants.items()
+        ]
         needle = query.strip().lower()
         if needle:
             rows = [r for r in rows if needle in _searchable(r)]
         if status:
-            rows = [r for r in rows if r["status"] == status or (status == "reused"
-                                                                  and r["reused"])]
+            rows = [
+                r for r in rows if r["status"] == status or (status == "reused" and r["reused"])
+            ]
         rows.sort(key=lambda r: _sort_key(r, sort), reverse=descending)
         total = len(rows)
         offset = max(0, offset)
         limit = max(1, min(limit, 1000))
-        return {"name": stage, "status": info.get("status"),
-                "depends_on": info.get("depends_on") or [],
-                "started": info.get("started"), "finished": info.get("finished"),
-                "elapsed": _elapsed(info.get("started"), info.get("finished"),
-                                    info.get("status") == "running" and running, now),
-                "metric": {"name": metric_name or "metric", "direction": direction or "max",
-                           "recorded": metric_name is not None},
-                "reduce": self.folder.reduce().get(stage), "params": params,
-                "counts": count_statuses(variants), "total": len(variants),
-                "matching": total, "offset": offset, "limit": limit,
-                "sort": sort, "descending": descending,
-                "rows": rows[offset:offset + limit],
-                "experiment_status": progress.get("status")}
+        return {
+            "name": stage,
+            "status": info.get("status"),
+            "depends_on": info.get("depends_on") or [],
+            "started": info.get("started"),
+            "finished": info.get("finished"),
+            "elapsed": _elapsed(
+                info.get("started"),
+                info.get("finished"),
+                info.get("status") == "running" and running,
+                now,
+            ),
+            "metric": {
+                "name": metric_name or "metric",
+                "direction": direction or "max",
+                "recorded": metric_name is not None,
+            },
+            "reduce": self.folder.reduce().get(stage),
+            "params": params,
+            "counts": count_statuses(variants),
+            "total": len(variants),
+            "matching": total,
+            "offset": offset,
+            "limit": limit,
+            "sort": sort,
+            "descending": descending,
+            "rows": rows[offset : offset + limit],
+            "experiment_status": progress.get("status"),
+        }
 
     def curves(self, stage: str) -> dict[str, Any] | None:
         """Return every variant's metric by step, and its parameters and final metric."""
@@ -280,11 +354,18 @@ class Views:
                 scalars = self.scalars_cache.scalars(folder)
                 tag = self.metric_tag(stage, entry, metric_name, scalars)
                 points = scalars.get(tag, []) if tag else []
-            series.append({"id": vid, "name": entry.get("name"), "status": entry.get("status"),
-                           "tag": tag, "steps": [p[0] for p in points],
-                           "values": [p[1] for p in points],
-                           "params": entry.get("params") or {},
-                           "final": _number(entry.get("last_metric"))})
+            series.append(
+                {
+                    "id": vid,
+                    "name": entry.get("name"),
+                    "status": entry.get("status"),
+                    "tag": tag,
+                    "steps": [p[0] for p in points],
+                    "values": [p[1] for p in points],
+                    "params": entry.get("params") or {},
+                    "final": _number(entry.get("last_metric")),
+                }
+            )
         return {"stage": stage, "metric": metric_name or "metric", "variants": series}
 
     def warm(self) -> int:
@@ -315,12 +396,19 @@ class Views:
         lineage = []
         for up_stage, up_id in (entry.get("lineage") or {}).items():
             up = index.get(str(up_id))
-            lineage.append({"stage": up_stage, "id": up_id,
-                            "name": up[1].get("name") if up else None,
-                            "status": up[1].get("status") if up else None})
-        used_by = [{"stage": s, "id": v, "name": e.get("name"), "status": e.get("status")}
-                   for v, (s, e) in index.items()
-                   if str((e.get("lineage") or {}).get(stage)) == vid]
+            lineage.append(
+                {
+                    "stage": up_stage,
+                    "id": up_id,
+                    "name": up[1].get("name") if up else None,
+                    "status": up[1].get("status") if up else None,
+                }
+            )
+        used_by = [
+            {"stage": s, "id": v, "name": e.get("name"), "status": e.get("status")}
+            for v, (s, e) in index.items()
+            if str((e.get("lineage") or {}).get(stage)) == vid
+        ]
         checkpoint = self.folder.checkpoint_dir(stage, entry)
         files = []
         total = 0
@@ -332,23 +420,37 @@ class Views:
         record = self.folder.trial_record(stage, entry)
         started, updated = self.folder.variant_times(stage, entry)
         variants = (self._stage_info(stage) or {}).get("variants") or {}
-        return {"id": vid, "stage": stage, "name": entry.get("name"),
-                "status": entry.get("status"), "reused": bool(entry.get("reused")),
-                "params": entry.get("params") or {}, "lineage": lineage, "used_by": used_by,
-                "step": entry.get("step"),
-                "total_steps": entry.get("total_steps", record.get("total_steps")),
-                "metric": {"name": self.metric_name(stage, variants) or "metric",
-                           "direction": record.get("direction") or "max"},
-                "last_metric": _number(entry.get("last_metric")),
-                "best_metric": _number(entry.get("best_metric")),
-                "reason": self.reasons(stage, variants).get(vid),
-                "error": entry.get("error"), "error_summary": error_summary(entry.get("error")),
-                "started": started, "updated": updated,
-                "folder": os.path.relpath(folder, self.folder.root) if folder else None,
-                "checkpoint": checkpoint, "checkpoint_files": files, "checkpoint_size": total,
-                "load_snippet": (f"import flambe\n{stage} = flambe.load({checkpoint!r})"
-                                 if checkpoint else None),
-                "has_log": bool(folder and os.path.isfile(os.path.join(folder, VARIANT_LOG)))}
+        return {
+            "id": vid,
+            "stage": stage,
+            "name": entry.get("name"),
+            "status": entry.get("status"),
+            "reused": bool(entry.get("reused")),
+            "params": entry.get("params") or {},
+            "lineage": lineage,
+            "used_by": used_by,
+            "step": entry.get("step"),
+            "total_steps": entry.get("total_steps", record.get("total_steps")),
+            "metric": {
+                "name": self.metric_name(stage, variants) or "metric",
+                "direction": record.get("direction") or "max",
+            },
+            "last_metric": _number(entry.get("last_metric")),
+            "best_metric": _number(entry.get("best_metric")),
+            "reason": self.reasons(stage, variants).get(vid),
+            "error": entry.get("error"),
+            "error_summary": error_summary(entry.get("error")),
+            "started": started,
+            "updated": updated,
+            "folder": os.path.relpath(folder, self.folder.root) if folder else None,
+            "checkpoint": checkpoint,
+            "checkpoint_files": files,
+            "checkpoint_size": total,
+            "load_snippet": (
+                f"import flambe\n{stage} = flambe.load({checkpoint!r})" if checkpoint else None
+            ),
+            "has_log": bool(folder and os.path.isfile(os.path.join(folder, VARIANT_LOG))),
+        }
 
     def variant_scalars(self, key: str) -> dict[str, Any] | None:
         """Every scalar the variant logged: tag -> steps, values, wall times."""
@@ -358,16 +460,34 @@ class Views:
         stage, vid, entry = found
         folder = self.folder.variant_dir(stage, entry)
         scalars = self.scalars_cache.scalars(folder) if folder and os.path.isdir(folder) else {}
-        return {"id": vid, "stage": stage, "name": entry.get("name"),
-                "scalars": {tag: {"steps": [p[0] for p in pts], "values": [p[1] for p in pts],
-                                  "wall_times": [p[2] for p in pts]}
-                            for tag, pts in sorted(scalars.items())}}
+        return {
+            "id": vid,
+            "stage": stage,
+            "name": entry.get("name"),
+            "scalars": {
+                tag: {
+                    "steps": [p[0] for p in pts],
+                    "values": [p[1] for p in pts],
+                    "wall_times": [p[2] for p in pts],
+                }
+                for tag, pts in sorted(scalars.items())
+            },
+        }
 
 
 def _searchable(row: dict[str, Any]) -> str:
     params = " ".join(f"{k}={v}" for k, v in row["params"].items())
-    return " ".join(str(x) for x in (row["name"], row["status"], params, row["error"] or "",
-                                     row["reason"] or "", row["id"])).lower()
+    return " ".join(
+        str(x)
+        for x in (
+            row["name"],
+            row["status"],
+            params,
+            row["error"] or "",
+            row["reason"] or "",
+            row["id"],
+        )
+    ).lower()
 
 
 def _sort_key(row: dict[str, Any], sort: str) -> tuple[int, Any]:

@@ -7,12 +7,12 @@ import paths, so that loading a config imports only the classes it uses and
 
 from __future__ import annotations
 
-from typing import Dict, Mapping
+from collections.abc import Mapping
 
 from flambe.plugins import hookimpl
 
 # YAML tag (without "!") -> "module:Class"
-TAGS: Dict[str, str] = {
+TAGS: dict[str, str] = {
     "MNISTDataset": "flambe.vision.classification.datasets:MNISTDataset",
     "ImageArrayDataset": "flambe.vision.classification.arrays:ImageArrayDataset",
     "ImageFolderDataset": "flambe.vision.classification.image_folder:ImageFolderDataset",

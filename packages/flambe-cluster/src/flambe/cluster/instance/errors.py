@@ -11,16 +11,21 @@ class RemoteCommandError(ClusterError):
     The message names the host, the command, its exit code and the end of its stderr.
     """
 
-    def __init__(self, message: str, host: str | None = None, command: str | None = None,
-                 exit_code: int | None = None, stderr: str = "",
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        host: str | None = None,
+        command: str | None = None,
+        exit_code: int | None = None,
+        stderr: str = "",
+        hint: str | None = None,
+    ) -> None:
         self.host = host
         self.command = command
         self.exit_code = exit_code
         self.stderr = stderr
         if host is not None and command is not None:
-            message = (f"{message}\n  host: {host}\n  command: {command}\n"
-                       f"  exit code: {exit_code}")
+            message = f"{message}\n  host: {host}\n  command: {command}\n  exit code: {exit_code}"
             if stderr:
                 message += "\n  stderr (end):\n    " + stderr.replace("\n", "\n    ")
         super().__init__(message, hint=hint)

@@ -41,9 +41,11 @@ PYTHON = f"$HOME/{const.REMOTE_ENV}/bin/python"
 RAY = f"{PYTHON} -m ray.scripts.scripts"
 FLAMBE = f"{PYTHON} -m flambe.cli"
 
-ENV_PREFIX = (f'cd "$HOME" && export PATH="$HOME/{const.REMOTE_ENV}/bin:$HOME/.local/bin:$PATH" '
-              f'RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$HOME/{const.RAY_TOKEN}" '
-              'RAY_USAGE_STATS_ENABLED=0 && ')
+ENV_PREFIX = (
+    f'cd "$HOME" && export PATH="$HOME/{const.REMOTE_ENV}/bin:$HOME/.local/bin:$PATH" '
+    f'RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$HOME/{const.RAY_TOKEN}" '
+    "RAY_USAGE_STATS_ENABLED=0 && "
+)
 
 
 class Instance:
@@ -74,10 +76,19 @@ class Instance:
 
     """
 
-    def __init__(self, host: str, private_host: str | None, username: str, key: str,
-                 config: configparser.ConfigParser | None = None, debug: bool = False,
-                 use_public: bool = True, known_hosts: Path | None = None, port: int = 22,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        private_host: str | None,
+        username: str,
+        key: str,
+        config: configparser.ConfigParser | None = None,
+        debug: bool = False,
+        use_public: bool = True,
+        known_hosts: Path | None = None,
+        port: int = 22,
+        name: str | None = None,
+    ) -> None:
         self.host = host
         self.private_host = private_host or host
         self.username = username
@@ -89,6 +100,7 @@ class Instance:
         self.name = name or self.host
         if known_hosts is None:
             from flambe.utils.paths import flambe_home
+
             known_hosts = flambe_home() / "known_hosts"
         self.known_hosts = Path(known_hosts)
         self._cli: Any = None
@@ -135,8 +147,9 @@ class Instance:
         except OSError:
             return False
 
-    def wait_until_accessible(self, retries: int = const.RETRIES,
-                              delay: float = const.RETRY_DELAY) -> None:
+    def wait_until_accessible(
+        self, retries: int = const.RETRIES, delay: float = const.RETRY_DELAY
+    ) -> None:
         """Wait until the host accepts SSH connections.
 
         Raises
@@ -150,16 +163,24 @@ class Instance:
                 return
             if attempt < retries:
                 time.sleep(delay)
-        raise ConnectionError(f"host {self.name} ({self.address}:{self.port}) is unreachable: "
-                              f"its SSH port did not open in {retries + 1} tries")
+        raise ConnectionError(
+            f"host {self.name} ({self.address}:{self.port}) is unreachable: "
+            f"its SSH port did not open in {retries + 1} tries"
+        )
 
     def _get_cli(self) -> Any:
         """The cached SSH client, (re)connected when needed."""
         with self._lock:
             transport = self._cli.get_transport() if self._cli is not None else None
             if transport is None or not transport.is_active():
-                self._cli = ssh.connect(self.address, self.port, self.username, self.key,
-                                        self.known_hosts, const.SOCKET_TIMEOUT)
+                self._cli = ssh.connect(
+                    self.address,
+                    self.port,
+                    self.username,
+                    self.key,
+                    self.known_hosts,
+                    const.SOCKET_TIMEOUT,
+                )
             return self._cli
 
     def close(self) -> None:
@@ -185,19 +206,26 @@ class Instance:
             while channel.recv_stderr_ready():
                 err.append(channel.recv_stderr(65536))
                 busy = True
-            if channel.exit_status_ready() and not channel.recv_ready() \
-                    and not channel.recv_stderr_ready():
+            if (
+                channel.exit_status_ready()
+                and not channel.recv_ready()
+                and not channel.recv_stderr_ready()
+            ):
                 break
             if deadline is not None and time.monotonic() > deadline:
                 channel.close()
-                return 124, b"".join(out), b"".join(err) + \
-                    f"\n(timed out after {timeout:g} s)".encode()
+                return (
+                    124,
+                    b"".join(out),
+                    b"".join(err) + f"\n(timed out after {timeout:g} s)".encode(),
+                )
             if not busy:
                 time.sleep(0.01)
         return channel.recv_exit_status(), b"".join(out), b"".join(err)
 
-    def _run_cmd(self, cmd: str, retries: int = 1, wd: str | None = None,
-                 timeout: float | None = None) -> RemoteCommand:
+    def _run_cmd(
+        self, cmd: str, retries: int = 1, wd: str | None = None, timeout: float | None = None
+    ) -> RemoteCommand:
         """Run ``cmd`` in a fresh shell, trying up to ``retries`` times while it fails.
 
         Returns
@@ -216,8 +244,9 @@ class Instance:
         result = self._run_full(cmd, retries, wd, timeout)
         return RemoteCommand(result[0] == 0, result[1] if result[0] == 0 else result[2])
 
-    def _run_full(self, cmd: str, retries: int = 1, wd: str | None = None,
-                  timeout: float | None = None) -> tuple[int, bytes, bytes]:
+    def _run_full(
+        self, cmd: str, retries: int = 1, wd: str | None = None, timeout: float | None = None
+    ) -> tuple[int, bytes, bytes]:
         if retries <= 0:
             raise ValueError(f"retries must be at least 1, got {retries}")
         command = f"cd {shlex.quote(wd)} && {cmd}" if wd else cmd
@@ -236,8 +265,14 @@ class Instance:
                 time.sleep(const.RETRY_DELAY)
         return last
 
-    def run(self, cmd: str, retries: int = 1, timeout: float | None = None,
-            wd: str | None = None, what: str | None = None) -> str:
+    def run(
+        self,
+        cmd: str,
+        retries: int = 1,
+        timeout: float | None = None,
+        wd: str | None = None,
+        what: str | None = None,
+    ) -> str:
         """Run ``cmd`` and return its decoded stdout.
 
         Raises
@@ -248,13 +283,16 @@ class Instance:
         """
         code, out, err = self._run_full(cmd, retries, wd, timeout)
         if code != 0:
-            raise RemoteCommandError(f"{what or 'a command'} failed on {self.name}",
-                                     host=f"{self.name} ({self.address})", command=cmd,
-                                     exit_code=code, stderr=tail(err or out))
+            raise RemoteCommandError(
+                f"{what or 'a command'} failed on {self.name}",
+                host=f"{self.name} ({self.address})",
+                command=cmd,
+                exit_code=code,
+                stderr=tail(err or out),
+            )
         return out.decode("utf-8", errors="replace")
 
-    def run_cmds(self, cmds: Sequence[str], retries: int = 3,
-                 timeout: float | None = None) -> None:
+    def run_cmds(self, cmds: Sequence[str], retries: int = 3, timeout: float | None = None) -> None:
         """Run commands one after the other (each tried ``retries`` times); stop at a failure."""
         for cmd in cmds:
             self.run(cmd, retries=retries, timeout=timeout, what="a setup command")
@@ -323,17 +361,23 @@ class Instance:
     def remove_dir(self, _dir: str, content_only: bool = True) -> None:
         """Delete a folder, or only what it holds."""
         target = shlex.quote(_dir)
-        cmd = (f"if [ -d {target} ]; then find {target} -mindepth 1 -delete; fi" if content_only
-               else f"rm -rf {target}")
+        cmd = (
+            f"if [ -d {target} ]; then find {target} -mindepth 1 -delete; fi"
+            if content_only
+            else f"rm -rf {target}"
+        )
         self.run(cmd, retries=3, what="removing a folder")
 
     def rsync_command(self) -> list[str]:
         """The ssh transport rsync uses, with the user's key and the pinned host keys."""
-        return ["rsync", "-a", "-e",
-                quote_all(ssh.ssh_program(self.key, self.known_hosts, self.port))]
+        return [
+            "rsync",
+            "-a",
+            "-e",
+            quote_all(ssh.ssh_program(self.key, self.known_hosts, self.port)),
+        ]
 
-    def send_rsync(self, host_path: str, remote_path: str,
-                   params: list[str] | None = None) -> None:
+    def send_rsync(self, host_path: str, remote_path: str, params: list[str] | None = None) -> None:
         """Copy a local file or folder to the host (a folder's contents, into ``remote_path``).
 
         Raises
@@ -353,13 +397,17 @@ class Instance:
             self.create_dirs([os.path.dirname(remote_path) or "."])
         self._rsync([*(params or []), source, f"{self.destination}:{remote_path}"])
 
-    def get_rsync(self, remote_path: str, host_path: str,
-                  params: list[str] | None = None) -> None:
+    def get_rsync(self, remote_path: str, host_path: str, params: list[str] | None = None) -> None:
         """Copy a file or folder of the host to this machine (a folder's contents)."""
         remote_path = self.absolute(remote_path)
         os.makedirs(host_path, exist_ok=True)
-        self._rsync([*(params or []), f"{self.destination}:{remote_path.rstrip('/')}/",
-                     host_path.rstrip("/") + "/"])
+        self._rsync(
+            [
+                *(params or []),
+                f"{self.destination}:{remote_path.rstrip('/')}/",
+                host_path.rstrip("/") + "/",
+            ]
+        )
 
     def _rsync(self, args: list[str]) -> None:
         cmd = [*self.rsync_command(), *args]
@@ -368,7 +416,8 @@ class Instance:
             raise RemoteFileTransferError(
                 f"rsync with {self.name} ({self.address}) failed with exit code "
                 f"{done.returncode}: {tail(done.stderr)}",
-                hint="check the paths and that rsync is installed on the host")
+                hint="check the paths and that rsync is installed on the host",
+            )
 
     # -- Flambé on the host ----------------------------------------------------------------
     @property
@@ -391,33 +440,49 @@ class Instance:
         """Create the host's Flambé environment (a venv) when it does not exist."""
         env = f"$HOME/{const.REMOTE_ENV}"
         flag = " --system-site-packages" if system_site_packages else ""
-        self.run(f'test -x "{env}/bin/python" || {base_python} -m venv{flag} "{env}"',
-                 retries=2, timeout=300, what="creating the Flambé environment")
+        self.run(
+            f'test -x "{env}/bin/python" || {base_python} -m venv{flag} "{env}"',
+            retries=2,
+            timeout=300,
+            what="creating the Flambé environment",
+        )
 
     def installed_versions(self) -> dict[str, str]:
         """Versions of the Flambé distributions in the host's environment."""
-        script = ("import json, importlib.metadata as m; print(json.dumps({d.metadata['Name']."
-                  "lower(): d.version for d in m.distributions() if (d.metadata['Name'] or '')."
-                  "lower().startswith('flambe')}))")
+        script = (
+            "import json, importlib.metadata as m; print(json.dumps({d.metadata['Name']."
+            "lower(): d.version for d in m.distributions() if (d.metadata['Name'] or '')."
+            "lower().startswith('flambe')}))"
+        )
         result = self._run_cmd(f"{self.python} -c {shlex.quote(script)}")
         if not result.success:
             return {}
         import json
+
         try:
             return dict(json.loads(result.msg.decode().strip().splitlines()[-1]))
         except (ValueError, IndexError):
             return {}
 
-    def install_packages(self, requirements: Sequence[str], wheels: Sequence[str] = (),
-                         timeout: float = 1800, options: Sequence[str] = ()) -> None:
+    def install_packages(
+        self,
+        requirements: Sequence[str],
+        wheels: Sequence[str] = (),
+        timeout: float = 1800,
+        options: Sequence[str] = (),
+    ) -> None:
         """Pip install requirement strings and uploaded wheel files into the environment."""
         args = [*requirements, *wheels]
         if not args:
             return
         flags = quote_all([*self.pip_flags(), *options])
-        self.run(f"{self.python} -m pip install --disable-pip-version-check -q {flags} "
-                 + " ".join(args), retries=3, timeout=timeout,
-                 what="installing Flambé")
+        self.run(
+            f"{self.python} -m pip install --disable-pip-version-check -q {flags} "
+            + " ".join(args),
+            retries=3,
+            timeout=timeout,
+            what="installing Flambé",
+        )
 
     def is_flambe_installed(self, version: bool = True) -> bool:
         """Whether ``flambe`` runs on the host (at the local version when ``version``)."""
@@ -427,14 +492,19 @@ class Instance:
         if not version:
             return True
         import flambe
+
         return flambe.__version__ in result.msg.decode()
 
     def install_extensions(self, extensions: dict[str, str]) -> None:
         """Pip install each extension (a path on the host or a pip requirement)."""
         for name, location in extensions.items():
-            self.run(f"{self.python} -m pip install --disable-pip-version-check -q "
-                     f"{quote_all(self.pip_flags())} {shlex.quote(location)}", retries=3,
-                     timeout=1800, what=f"installing the extension {name}")
+            self.run(
+                f"{self.python} -m pip install --disable-pip-version-check -q "
+                f"{quote_all(self.pip_flags())} {shlex.quote(location)}",
+                retries=3,
+                timeout=1800,
+                what=f"installing the extension {name}",
+            )
 
     def contains_gpu(self) -> bool:
         """Whether the host has a GPU (``nvidia-smi`` lists one)."""
@@ -458,6 +528,7 @@ class Instance:
         limited).
         """
         import hashlib
+
         digest = hashlib.sha1(f"{self.get_home_path()}:{self.private_host}".encode()).hexdigest()
         return f"/tmp/flambe-ray-{self.username}-{digest[:10]}"
 
@@ -479,17 +550,21 @@ class Instance:
         user on the machine.
         """
         pattern = self._ray_pattern()
-        self._run_cmd(f"pids=$(pgrep -f -- {pattern}); [ -n \"$pids\" ] && kill $pids; "
-                      f"for i in $(seq 50); do pgrep -f -- {pattern} >/dev/null || exit 0; "
-                      f"sleep 0.2; done; pids=$(pgrep -f -- {pattern}); "
-                      f"[ -n \"$pids\" ] && kill -9 $pids; true", timeout=60)
+        self._run_cmd(
+            f'pids=$(pgrep -f -- {pattern}); [ -n "$pids" ] && kill $pids; '
+            f"for i in $(seq 50); do pgrep -f -- {pattern} >/dev/null || exit 0; "
+            f"sleep 0.2; done; pids=$(pgrep -f -- {pattern}); "
+            f'[ -n "$pids" ] && kill -9 $pids; true',
+            timeout=60,
+        )
 
 
 class CPUFactoryInstance(Instance):
     """A factory: a Ray worker where trials run."""
 
-    def launch_node(self, head_address: str, num_cpus: int | None = None,
-                    num_gpus: int | None = None) -> None:
+    def launch_node(
+        self, head_address: str, num_cpus: int | None = None, num_gpus: int | None = None
+    ) -> None:
         """Start a Ray worker joining the head at ``head_address`` (``ip:port``)."""
         tmp = self.ray_temp_dir()
         resources = ""
@@ -497,10 +572,14 @@ class CPUFactoryInstance(Instance):
             resources += f" --num-cpus={int(num_cpus)}"
         if num_gpus is not None:
             resources += f" --num-gpus={int(num_gpus)}"
-        self.run(f"mkdir -p {shlex.quote(tmp)} && {RAY} start --address={head_address} "
-                 f"--node-ip-address={self.private_host} --temp-dir={tmp} "
-                 f"--disable-usage-stats{resources}",
-                 retries=2, timeout=180, what="starting a Ray worker")
+        self.run(
+            f"mkdir -p {shlex.quote(tmp)} && {RAY} start --address={head_address} "
+            f"--node-ip-address={self.private_host} --temp-dir={tmp} "
+            f"--disable-usage-stats{resources}",
+            retries=2,
+            timeout=180,
+            what="starting a Ray worker",
+        )
 
 
 class GPUFactoryInstance(CPUFactoryInstance):
@@ -513,36 +592,50 @@ class OrchestratorInstance(Instance):
     def launch_node(self, port: int = const.RAY_PORT) -> None:
         """Start the Ray head with 0 CPUs on ``port``."""
         tmp = self.ray_temp_dir()
-        self.run(f"mkdir -p {shlex.quote(tmp)} && {RAY} start --head --port={port} "
-                 f"--node-ip-address={self.private_host} --num-cpus=0 --num-gpus=0 "
-                 f"--temp-dir={tmp} --include-dashboard=false --disable-usage-stats",
-                 retries=2, timeout=180, what="starting the Ray head")
+        self.run(
+            f"mkdir -p {shlex.quote(tmp)} && {RAY} start --head --port={port} "
+            f"--node-ip-address={self.private_host} --num-cpus=0 --num-gpus=0 "
+            f"--temp-dir={tmp} --include-dashboard=false --disable-usage-stats",
+            retries=2,
+            timeout=180,
+            what="starting the Ray head",
+        )
 
     def cluster_resources(self) -> list[dict[str, Any]]:
         """The alive Ray nodes: ``[{"ip", "cpus", "gpus", "hostname"}]``."""
-        script = ("import json, ray; ray.init(address='auto', logging_level='ERROR', "
-                  "log_to_driver=False); print(json.dumps([{'ip': n['NodeManagerAddress'], "
-                  "'hostname': n.get('NodeManagerHostname'), "
-                  "'cpus': n['Resources'].get('CPU', 0), 'gpus': n['Resources'].get('GPU', 0)} "
-                  "for n in ray.nodes() if n['Alive']]))")
-        out = self.run(f"RAY_ADDRESS={self.private_host}:{const.RAY_PORT} {self.python} -c "
-                       f"{shlex.quote(script)}", retries=2, timeout=120,
-                       what="reading the Ray cluster's nodes")
+        script = (
+            "import json, ray; ray.init(address='auto', logging_level='ERROR', "
+            "log_to_driver=False); print(json.dumps([{'ip': n['NodeManagerAddress'], "
+            "'hostname': n.get('NodeManagerHostname'), "
+            "'cpus': n['Resources'].get('CPU', 0), 'gpus': n['Resources'].get('GPU', 0)} "
+            "for n in ray.nodes() if n['Alive']]))"
+        )
+        out = self.run(
+            f"RAY_ADDRESS={self.private_host}:{const.RAY_PORT} {self.python} -c "
+            f"{shlex.quote(script)}",
+            retries=2,
+            timeout=120,
+            what="reading the Ray cluster's nodes",
+        )
         import json
+
         return list(json.loads(out.strip().splitlines()[-1]))
 
     def worker_nodes(self) -> list[str]:
         """Addresses of the Ray nodes that offer CPUs or GPUs (the factories)."""
-        return sorted({n["ip"] for n in self.cluster_resources()
-                       if n["cpus"] > 0 or n["gpus"] > 0})
+        return sorted({n["ip"] for n in self.cluster_resources() if n["cpus"] > 0 or n["gpus"] > 0})
 
     def rsync_folder(self, _from: str, _to: str, exclude: list[str] | None = None) -> None:
         """Rsync run on the orchestrator, with the cluster's key (``_to`` may be remote)."""
         excludes = " ".join(f"--exclude={shlex.quote(e)}" for e in exclude or [])
-        self.run(f"rsync -a {excludes} -e 'ssh -i $HOME/{const.PRIVATE_KEY} -o IdentitiesOnly=yes "
-                 f"-o BatchMode=yes -o UserKnownHostsFile=$HOME/.flambe/cluster/known_hosts "
-                 f"-o StrictHostKeyChecking=yes' {shlex.quote(_from)} {shlex.quote(_to)}",
-                 retries=3, timeout=3600, what="copying a folder between hosts")
+        self.run(
+            f"rsync -a {excludes} -e 'ssh -i $HOME/{const.PRIVATE_KEY} -o IdentitiesOnly=yes "
+            f"-o BatchMode=yes -o UserKnownHostsFile=$HOME/.flambe/cluster/known_hosts "
+            f"-o StrictHostKeyChecking=yes' {shlex.quote(_from)} {shlex.quote(_to)}",
+            retries=3,
+            timeout=3600,
+            what="copying a folder between hosts",
+        )
 
     def run_folder(self, name: str) -> str:
         """The folder of experiment ``name`` on the orchestrator (relative to home)."""
@@ -551,13 +644,16 @@ class OrchestratorInstance(Instance):
     def running_pid(self, name: str) -> int | None:
         """The pid of experiment ``name``'s process when it is running."""
         folder = shlex.quote(self.run_folder(name))
-        result = self._run_cmd(f"pid=$(cat {folder}/pid 2>/dev/null) && kill -0 \"$pid\" "
-                               f"2>/dev/null && [ \"$(ps -o stat= -p \"$pid\" | cut -c1)\" != Z ] "
-                               f"&& echo \"$pid\"")
+        result = self._run_cmd(
+            f'pid=$(cat {folder}/pid 2>/dev/null) && kill -0 "$pid" '
+            f'2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ] '
+            f'&& echo "$pid"'
+        )
         return int(result.msg.decode().strip()) if result.success else None
 
-    def launch_flambe(self, name: str, config_file: str, secrets_file: str | None,
-                      force: bool, ray_address: str) -> int:
+    def launch_flambe(
+        self, name: str, config_file: str, secrets_file: str | None, force: bool, ray_address: str
+    ) -> int:
         """Start ``flambe run`` on the orchestrator, detached from the SSH session.
 
         Its output goes to ``<run folder>/output.log``; returns its pid.
@@ -568,9 +664,11 @@ class OrchestratorInstance(Instance):
             args += ["--secrets", secrets_file]
         if force:
             args.append("--force")
-        cmd = (f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
-               f"{{ RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
-               f"> output.log 2>&1 < /dev/null & echo $! > pid; }} && cat pid")
+        cmd = (
+            f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
+            f"{{ RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
+            f"> output.log 2>&1 < /dev/null & echo $! > pid; }} && cat pid"
+        )
         out = self.run(cmd, retries=1, timeout=60, what="starting the experiment")
         return int(out.strip().splitlines()[-1])
 
@@ -579,9 +677,12 @@ class OrchestratorInstance(Instance):
         pid = self.running_pid(name)
         if pid is None:
             return False
-        self._run_cmd(f"kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}; "
-                      f"for i in $(seq 50); do kill -0 {pid} 2>/dev/null || exit 0; sleep 0.2; "
-                      f"done; kill -KILL -- -{pid} 2>/dev/null; true", timeout=30)
+        self._run_cmd(
+            f"kill -TERM -- -{pid} 2>/dev/null || kill -TERM {pid}; "
+            f"for i in $(seq 50); do kill -0 {pid} 2>/dev/null || exit 0; sleep 0.2; "
+            f"done; kill -KILL -- -{pid} 2>/dev/null; true",
+            timeout=30,
+        )
         return True
 
     def launch_report_site(self, output_dir: str, port: int = const.REPORT_SITE_PORT) -> None:
@@ -591,11 +692,15 @@ class OrchestratorInstance(Instance):
         through an SSH port forward (``flambe cluster site``).
         """
         pidfile = f"{const.REMOTE_RUNS}/site-{port}.pid"
-        self.run(f"mkdir -p {const.REMOTE_RUNS} && "
-                 f"(pid=$(cat {pidfile} 2>/dev/null) && kill $pid 2>/dev/null; sleep 0.5; true) "
-                 f"&& {{ nohup setsid {FLAMBE} site {shlex.quote(output_dir)} --host 127.0.0.1 "
-                 f"--port {port} > {const.REMOTE_RUNS}/site.log 2>&1 < /dev/null & "
-                 f"echo $! > {pidfile}; }}", timeout=30, what="starting the report site")
+        self.run(
+            f"mkdir -p {const.REMOTE_RUNS} && "
+            f"(pid=$(cat {pidfile} 2>/dev/null) && kill $pid 2>/dev/null; sleep 0.5; true) "
+            f"&& {{ nohup setsid {FLAMBE} site {shlex.quote(output_dir)} --host 127.0.0.1 "
+            f"--port {port} > {const.REMOTE_RUNS}/site.log 2>&1 < /dev/null & "
+            f"echo $! > {pidfile}; }}",
+            timeout=30,
+            what="starting the report site",
+        )
 
     def is_report_site_running(self, port: int = const.REPORT_SITE_PORT) -> bool:
         """Whether the report site started by Flambé on ``port`` runs on the orchestrator."""

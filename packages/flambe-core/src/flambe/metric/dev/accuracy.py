@@ -12,8 +12,9 @@ from flambe.metric.metric import AverageableMetric, as_tensor
 def _class_ids(name: str, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Target class ids [B], taking the argmax of a one-hot/score target [B x N]."""
     if pred.dim() != 2:
-        raise ValueError(f"{name} expects scores [B x N], got a prediction of shape "
-                         f"{tuple(pred.shape)}")
+        raise ValueError(
+            f"{name} expects scores [B x N], got a prediction of shape {tuple(pred.shape)}"
+        )
     if target.dim() == 2:
         target = target.argmax(dim=1)
     target = target.reshape(-1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Tuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -11,7 +11,7 @@ import torch
 from flambe.metric.metric import Metric, as_tensor
 
 
-def roc_curve(scores: np.ndarray, labels: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """False and true positive rates at every distinct threshold, starting from (0, 0)."""
     order = np.argsort(-scores, kind="mergesort")
     scores, labels = scores[order], labels[order]
@@ -27,7 +27,7 @@ def partial_auc(fpr: np.ndarray, tpr: np.ndarray, max_fpr: float) -> float:
     """ROC area for fpr in [0, max_fpr], divided by max_fpr (not McClish-standardised)."""
     if max_fpr < 1:
         stop = int(np.searchsorted(fpr, max_fpr, side="right"))
-        tpr_at = np.interp(max_fpr, fpr[stop - 1:stop + 1], tpr[stop - 1:stop + 1])
+        tpr_at = np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1])
         fpr = np.r_[fpr[:stop], max_fpr]
         tpr = np.r_[tpr[:stop], tpr_at]
     return float(np.trapezoid(tpr, fpr) / max_fpr)
@@ -60,8 +60,9 @@ class AUC(Metric):
             return 0.5
         labels = labels.astype(bool)
         if labels.all() or not labels.any():
-            warnings.warn(f"{self}: only one class present, the AUC is undefined; using 0.5",
-                          stacklevel=3)
+            warnings.warn(
+                f"{self}: only one class present, the AUC is undefined; using 0.5", stacklevel=3
+            )
             return 0.5
         fpr, tpr = roc_curve(scores.astype(np.float64), labels)
         return partial_auc(fpr, tpr, self.max_fpr)
@@ -94,8 +95,11 @@ class MultiClassAUC(AUC):
         one_hot = torch.zeros_like(pred, dtype=torch.bool)
         ids = target.reshape(-1).long()
         if ids.numel() != pred.size(0):
-            raise RuntimeError(f"{self}: {pred.size(0)} predictions but {ids.numel()} targets; "
-                               "batches of unequal size? (check the sampler's drop_last)")
+            raise RuntimeError(
+                f"{self}: {pred.size(0)} predictions but {ids.numel()} targets; "
+                "batches of unequal size? (check the sampler's drop_last)"
+            )
         one_hot[torch.arange(ids.numel()), ids] = True
-        return torch.tensor(self._auc(pred.double().numpy().reshape(-1),
-                                      one_hot.numpy().reshape(-1)))
+        return torch.tensor(
+            self._auc(pred.double().numpy().reshape(-1), one_hot.numpy().reshape(-1))
+        )

@@ -9,7 +9,7 @@ negatives.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, Dict, Optional
+from typing import Any
 
 import torch
 
@@ -32,19 +32,25 @@ class BinaryMetric(Metric):
         super().__init__()
         self.threshold = threshold
 
-    def _booleans(self, pred: Any, target: Any) -> "tuple[torch.Tensor, torch.Tensor]":
+    def _booleans(self, pred: Any, target: Any) -> tuple[torch.Tensor, torch.Tensor]:
         pred, target = as_tensor(pred).detach(), as_tensor(target).detach()
         pred, target = pred.reshape(-1), target.reshape(-1).to(pred.device)
         if pred.numel() != target.numel():
-            raise ValueError(f"{self}: {pred.numel()} scores but {target.numel()} targets; "
-                             "binary metrics need one score per example")
+            raise ValueError(
+                f"{self}: {pred.numel()} scores but {target.numel()} targets; "
+                "binary metrics need one score per example"
+            )
         return pred > self.threshold, target.bool()
 
-    def counts(self, pred: Any, target: Any) -> Dict[str, int]:
+    def counts(self, pred: Any, target: Any) -> dict[str, int]:
         """True/false positives/negatives of one batch."""
         predicted, actual = self._booleans(pred, target)
-        return {"tp": int((predicted & actual).sum()), "fp": int((predicted & ~actual).sum()),
-                "fn": int((~predicted & actual).sum()), "tn": int((~predicted & ~actual).sum())}
+        return {
+            "tp": int((predicted & actual).sum()),
+            "fp": int((predicted & ~actual).sum()),
+            "fn": int((~predicted & actual).sum()),
+            "tn": int((~predicted & ~actual).sum()),
+        }
 
     @abstractmethod
     def from_counts(self, tp: int, fp: int, fn: int, tn: int) -> float:
@@ -54,13 +60,13 @@ class BinaryMetric(Metric):
         """The metric of ``pred`` scores against binary ``target``."""
         return torch.tensor(self.from_counts(**self.counts(pred, target)))
 
-    def aggregate(self, state: Dict[str, Any], pred: Any, target: Any) -> Dict[str, Any]:
+    def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:
         """Add one batch's confusion counts to ``state``."""
         for key, value in self.counts(pred, target).items():
             state[key] = state.get(key, 0) + value
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> Optional[float]:
+    def finalize(self, state: dict[str, Any]) -> float | None:
         """The metric from the aggregated counts (NaN when nothing was aggregated)."""
         if not state:
             return float("nan")
@@ -87,16 +93,21 @@ class _LabelledBinaryMetric(BinaryMetric, should_register=False):
     def __init__(self, threshold: float = 0.5, positive_label: int = 1) -> None:
         super().__init__(threshold)
         if positive_label not in (0, 1):
-            raise ValueError(f"{type(self).__name__} positive_label must be 0 or 1, "
-                             f"got {positive_label!r}")
+            raise ValueError(
+                f"{type(self).__name__} positive_label must be 0 or 1, got {positive_label!r}"
+            )
         self.positive_label = positive_label
 
-    def counts(self, pred: Any, target: Any) -> Dict[str, int]:
+    def counts(self, pred: Any, target: Any) -> dict[str, int]:
         """Confusion counts, with the classes swapped when ``positive_label`` is 0."""
         counts = super().counts(pred, target)
         if self.positive_label == 0:
-            counts = {"tp": counts["tn"], "fp": counts["fn"], "fn": counts["fp"],
-                      "tn": counts["tp"]}
+            counts = {
+                "tp": counts["tn"],
+                "fp": counts["fn"],
+                "fn": counts["fp"],
+                "tn": counts["tp"],
+            }
         return counts
 
     def __str__(self) -> str:
@@ -146,8 +157,7 @@ class F1(_LabelledBinaryMetric):
 
     """
 
-    def __init__(self, threshold: float = 0.5, positive_label: int = 1,
-                 eps: float = 1e-8) -> None:
+    def __init__(self, threshold: float = 0.5, positive_label: int = 1, eps: float = 1e-8) -> None:
         super().__init__(threshold, positive_label)
         self.eps = eps
 

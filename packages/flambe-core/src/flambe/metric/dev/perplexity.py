@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +18,7 @@ class Perplexity(Metric):
     Aggregation keeps the summed cross-entropy and the token count.
     """
 
-    def _summed(self, pred: Any, target: Any) -> Tuple[torch.Tensor, int]:
+    def _summed(self, pred: Any, target: Any) -> tuple[torch.Tensor, int]:
         pred, target = as_tensor(pred), as_tensor(target)
         pred = pred.reshape(-1, pred.size(-1))
         target = target.reshape(-1).long().to(pred.device)
@@ -34,7 +34,7 @@ class Perplexity(Metric):
         total, count = self._summed(pred, target)
         return self._from_mean(total / max(count, 1))
 
-    def aggregate(self, state: Dict[str, Any], pred: Any, target: Any) -> Dict[str, Any]:
+    def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:
         """Add one batch's summed cross-entropy and token count to ``state``."""
         with torch.no_grad():
             total, count = self._summed(pred, target)
@@ -42,12 +42,13 @@ class Perplexity(Metric):
         state["count"] = state.get("count", 0) + count
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> Optional[float]:
+    def finalize(self, state: dict[str, Any]) -> float | None:
         """The metric over every aggregated token (NaN when none)."""
         if not state or not state.get("count"):
             return float("nan")
-        score = float(self._from_mean(torch.tensor(state["total_ce"] / state["count"],
-                                                   dtype=torch.float64)))
+        score = float(
+            self._from_mean(torch.tensor(state["total_ce"] / state["count"], dtype=torch.float64))
+        )
         state["accumulated_score"] = score
         return score
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -28,12 +29,18 @@ class MultiLabelCrossEntropy(Metric):
 
     """
 
-    def __init__(self, weight: Optional[Union[torch.Tensor, Sequence[float]]] = None,
-                 ignore_index: Optional[int] = None, reduction: Optional[str] = "mean") -> None:
+    def __init__(
+        self,
+        weight: torch.Tensor | Sequence[float] | None = None,
+        ignore_index: int | None = None,
+        reduction: str | None = "mean",
+    ) -> None:
         super().__init__()
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__} reduction must be 'mean', 'sum', 'none' or "
-                             f"None, got {reduction!r}")
+            raise ValueError(
+                f"{type(self).__name__} reduction must be 'mean', 'sum', 'none' or "
+                f"None, got {reduction!r}"
+            )
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float)
         self.ignore_index, self.reduction = ignore_index, reduction
 
@@ -44,16 +51,21 @@ class MultiLabelCrossEntropy(Metric):
         """The loss of every row, [B]."""
         pred, target = as_tensor(pred), as_tensor(target)
         if pred.shape != target.shape or pred.dim() != 2:
-            raise ValueError(f"{self} expects pred and target of the same shape [B x N], got "
-                             f"{tuple(pred.shape)} and {tuple(target.shape)}")
+            raise ValueError(
+                f"{self} expects pred and target of the same shape [B x N], got "
+                f"{tuple(pred.shape)} and {tuple(target.shape)}"
+            )
         pred = pred.float() if not pred.is_floating_point() else pred
         target = target.to(device=pred.device, dtype=pred.dtype)  # a copy unless already so
         if self.ignore_index is not None:
             target = target.clone()
             target[:, self.ignore_index] = 0
         target = target / target.sum(dim=1, keepdim=True).clamp(min=torch.finfo(pred.dtype).tiny)
-        weight = (torch.ones(pred.size(1), dtype=pred.dtype, device=pred.device)
-                  if self.weight is None else self.weight.to(device=pred.device, dtype=pred.dtype))
+        weight = (
+            torch.ones(pred.size(1), dtype=pred.dtype, device=pred.device)
+            if self.weight is None
+            else self.weight.to(device=pred.device, dtype=pred.dtype)
+        )
         return -(weight * target * self._log_probabilities(pred)).sum(dim=1)
 
     def compute(self, pred: Any, target: Any) -> torch.Tensor:
@@ -65,7 +77,7 @@ class MultiLabelCrossEntropy(Metric):
             return losses.sum()
         return losses
 
-    def aggregate(self, state: Dict[str, Any], pred: Any, target: Any) -> Dict[str, Any]:
+    def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:
         """Add one batch's summed row losses and row count (``'none'`` keeps the batches)."""
         if self.reduction in ("none", None):
             return super().aggregate(state, pred, target)
@@ -75,11 +87,13 @@ class MultiLabelCrossEntropy(Metric):
         state["count"] = state.get("count", 0) + losses.numel()
         return state
 
-    def finalize(self, state: Dict[str, Any]) -> Optional[float]:
+    def finalize(self, state: dict[str, Any]) -> float | None:
         """The reduced loss over every aggregated row (NaN when none)."""
         if self.reduction in ("none", None):
-            raise ValueError(f"{self} with reduction {self.reduction!r} has no single value to "
-                             "finalize; use reduction 'mean' or 'sum'")
+            raise ValueError(
+                f"{self} with reduction {self.reduction!r} has no single value to "
+                "finalize; use reduction 'mean' or 'sum'"
+            )
         if not state or not state.get("count"):
             return float("nan")
         score = state["total"] / state["count"] if self.reduction == "mean" else state["total"]

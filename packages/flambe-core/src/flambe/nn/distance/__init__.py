@@ -7,8 +7,11 @@ from flambe.nn.distance.distance import DistanceModule, MeanModule
 from flambe.nn.distance.euclidean import EuclideanDistance, EuclideanMean
 from flambe.nn.distance.hyperbolic import HyperbolicDistance, HyperbolicMean
 
-_DISTANCES = {"euclidean": EuclideanDistance, "cosine": CosineDistance,
-              "hyperbolic": HyperbolicDistance}
+_DISTANCES = {
+    "euclidean": EuclideanDistance,
+    "cosine": CosineDistance,
+    "hyperbolic": HyperbolicDistance,
+}
 _MEANS = {"euclidean": EuclideanMean, "cosine": CosineMean, "hyperbolic": HyperbolicMean}
 
 
@@ -26,6 +29,15 @@ def get_mean_module(metric: str, detach_mean: bool = False) -> MeanModule:
     return _MEANS[metric](detach_mean=detach_mean)
 
 
-__all__ = ["DistanceModule", "MeanModule", "EuclideanDistance", "EuclideanMean",
-           "CosineDistance", "CosineMean", "HyperbolicDistance", "HyperbolicMean",
-           "get_distance_module", "get_mean_module"]
+__all__ = [
+    "DistanceModule",
+    "MeanModule",
+    "EuclideanDistance",
+    "EuclideanMean",
+    "CosineDistance",
+    "CosineMean",
+    "HyperbolicDistance",
+    "HyperbolicMean",
+    "get_distance_module",
+    "get_mean_module",
+]

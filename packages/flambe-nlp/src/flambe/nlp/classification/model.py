@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import torch
 from torch import nn
 
@@ -38,8 +36,9 @@ class TextClassifier(Module):
         self.output_layer = output_layer
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, data: torch.Tensor, target: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(
+        self, data: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Classify ``data`` [B x S]: scores [B x N], paired with ``target`` when given."""
         encoding = self.embedder(data)
         if isinstance(encoding, tuple):

@@ -1,5 +1,6 @@
 """Few-shot text classification: ``PrototypicalTextClassifier`` (episodes from
-``flambe.sampler.EpisodicSampler``)."""
+``flambe.sampler.EpisodicSampler``).
+"""
 
 from flambe.nlp.fewshot.model import PrototypicalTextClassifier
 

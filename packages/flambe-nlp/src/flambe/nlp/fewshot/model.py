@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import torch
 from torch import nn
 
@@ -32,8 +30,9 @@ class PrototypicalTextClassifier(Module):
 
     """
 
-    def __init__(self, embedder: nn.Module, distance: str = "euclidean",
-                 detach_mean: bool = False) -> None:
+    def __init__(
+        self, embedder: nn.Module, distance: str = "euclidean", detach_mean: bool = False
+    ) -> None:
         super().__init__()
         self.embedder = embedder
         self.distance = distance
@@ -57,19 +56,24 @@ class PrototypicalTextClassifier(Module):
         label = label.reshape(-1).long()
         classes = sorted(set(label.tolist()))
         if classes != list(range(len(classes))):
-            raise DataError(f"PrototypicalTextClassifier: support labels must be 0..C-1, got "
-                            f"{classes}", hint="relabel the support set (EpisodicSampler does)")
+            raise DataError(
+                f"PrototypicalTextClassifier: support labels must be 0..C-1, got {classes}",
+                hint="relabel the support set (EpisodicSampler does)",
+            )
         prototypes = []
         for c in classes:
             group = support[label == c]
             prototypes.append(group[0] if group.size(0) == 1 else self.mean_module(group))
         return torch.stack(prototypes)
 
-    def forward(self, query: torch.Tensor, query_label: Optional[torch.Tensor] = None,
-                support: Optional[torch.Tensor] = None,
-                support_label: Optional[torch.Tensor] = None,
-                prototypes: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(
+        self,
+        query: torch.Tensor,
+        query_label: torch.Tensor | None = None,
+        support: torch.Tensor | None = None,
+        support_label: torch.Tensor | None = None,
+        prototypes: torch.Tensor | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Scores [Q x C] of the queries, paired with ``query_label`` when given.
 
         Raises
@@ -81,8 +85,10 @@ class PrototypicalTextClassifier(Module):
         encoded = self._encode(query)
         if prototypes is None:
             if support is None or support_label is None:
-                raise DataError("No prototypes set or provided: give a support set with its "
-                                "labels, or prototypes")
+                raise DataError(
+                    "No prototypes set or provided: give a support set with its "
+                    "labels, or prototypes"
+                )
             support_encoding = self._encode(support)
             if self.detach_mean:
                 support_encoding = support_encoding.detach()

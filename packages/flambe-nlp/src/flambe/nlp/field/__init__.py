@@ -5,7 +5,7 @@ These lived in ``flambe.field`` in the original Flambé; they come with the
 ``LabelField`` stay in ``flambe.field`` (flambe-core).
 """
 
-from flambe.nlp.field.bow import BowField, BoWField
+from flambe.nlp.field.bow import BoWField, BowField
 from flambe.nlp.field.embeddings import read_embeddings
 from flambe.nlp.field.text import TextField
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,13 +64,21 @@ class BoWField(Field):
 
     """
 
-    def __init__(self, tokenizer: Optional[Tokenizer] = None, lower: bool = False,
-                 unk_token: Optional[str] = "<unk>", min_freq: int = 5, normalize: bool = False,
-                 scale_factor: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer | None = None,
+        lower: bool = False,
+        unk_token: str | None = "<unk>",
+        min_freq: int = 5,
+        normalize: bool = False,
+        scale_factor: float | None = None,
+    ) -> None:
         super().__init__()
         if scale_factor is not None and not normalize:
-            raise DataError("BoWField: scale_factor needs normalize: true",
-                            hint="set normalize: true, or leave scale_factor out")
+            raise DataError(
+                "BoWField: scale_factor needs normalize: true",
+                hint="set normalize: true, or leave scale_factor out",
+            )
         if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
             raise DataError(f"BoWField: min_freq must be a positive integer, not {min_freq!r}")
         self.tokenizer = tokenizer if tokenizer is not None else NGramsTokenizer(1)
@@ -79,8 +87,8 @@ class BoWField(Field):
         self.min_freq = min_freq
         self.normalize = normalize
         self.scale_factor = scale_factor
-        self.vocab: Dict[str, int] = {} if unk_token is None else {unk_token: 0}
-        self.full_vocab: Dict[str, int] = {}
+        self.vocab: dict[str, int] = {} if unk_token is None else {unk_token: 0}
+        self.full_vocab: dict[str, int] = {}
         self.register_attrs("vocab", "full_vocab")
 
     @property
@@ -89,17 +97,17 @@ class BoWField(Field):
         return len(self.vocab)
 
     @property
-    def vocab_list(self) -> List[str]:
+    def vocab_list(self) -> list[str]:
         """The tokens in position order."""
         return list(self.vocab)
 
-    def _tokens(self, text: str) -> List[str]:
+    def _tokens(self, text: str) -> list[str]:
         return self.tokenizer.tokenize(text.lower() if self.lower else text)
 
     def setup(self, *data: Any) -> None:
         """Count the tokens of every split and add the frequent ones to the vocabulary."""
         counts, vocab = self.full_vocab, self.vocab
-        order: Dict[str, None] = {}
+        order: dict[str, None] = {}
         for text in iter_texts(data, "BoWField"):
             for token in self._tokens(text):
                 counts[token] = counts.get(token, 0) + 1
@@ -126,15 +134,19 @@ class BoWField(Field):
         if self.unk is None:
             missing = [t for t in tokens if t not in vocab]
             if missing:
-                raise DataError(f"BoWField: token {missing[0]!r} is not in the vocabulary and "
-                                "the field has no unk_token", hint="set unk_token")
+                raise DataError(
+                    f"BoWField: token {missing[0]!r} is not in the vocabulary and "
+                    "the field has no unk_token",
+                    hint="set unk_token",
+                )
             ids = [vocab[t] for t in tokens]
         else:
             unk = vocab[self.unk]
             get = vocab.get
             ids = [get(t, unk) for t in tokens]
-        vector = torch.bincount(torch.from_numpy(np.array(ids, dtype=np.int64)),
-                                minlength=len(vocab)).to(torch.float32)
+        vector = torch.bincount(
+            torch.from_numpy(np.array(ids, dtype=np.int64)), minlength=len(vocab)
+        ).to(torch.float32)
         if self.normalize:
             total = vector.sum()
             if total > 0:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import chain
-from typing import Any, Dict, List, Optional, Sequence, Set, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -103,16 +104,27 @@ class TextField(Field):
 
     """
 
-    def __init__(self, tokenizer: Optional[Tokenizer] = None, lower: bool = False,
-                 pad_token: Optional[str] = "<pad>", unk_token: Optional[str] = "<unk>",
-                 sos_token: Optional[str] = None, eos_token: Optional[str] = None,
-                 embeddings: Optional[str] = None, embeddings_format: str = "glove",
-                 embeddings_binary: bool = False, unk_init_all: bool = False,
-                 drop_unknown: bool = False, max_seq_len: Optional[int] = None,
-                 truncate_end: bool = False, setup_all_embeddings: bool = False,
-                 additional_special_tokens: Optional[Sequence[str]] = None,
-                 vocabulary: Optional[Union[str, Sequence[str]]] = None,
-                 min_freq: int = 1, max_size: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        tokenizer: Tokenizer | None = None,
+        lower: bool = False,
+        pad_token: str | None = "<pad>",
+        unk_token: str | None = "<unk>",
+        sos_token: str | None = None,
+        eos_token: str | None = None,
+        embeddings: str | None = None,
+        embeddings_format: str = "glove",
+        embeddings_binary: bool = False,
+        unk_init_all: bool = False,
+        drop_unknown: bool = False,
+        max_seq_len: int | None = None,
+        truncate_end: bool = False,
+        setup_all_embeddings: bool = False,
+        additional_special_tokens: Sequence[str] | None = None,
+        vocabulary: str | Sequence[str] | None = None,
+        min_freq: int = 1,
+        max_size: int | None = None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         self.tokenizer = tokenizer if tokenizer is not None else WordTokenizer()
@@ -133,62 +145,90 @@ class TextField(Field):
         if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
             raise DataError(f"{name}: min_freq must be a positive integer, not {min_freq!r}")
         self.min_freq = min_freq
-        self.specials: List[str] = []
-        for token in (pad_token, unk_token, sos_token, eos_token,
-                      *(additional_special_tokens or ())):
+        self.specials: list[str] = []
+        for token in (
+            pad_token,
+            unk_token,
+            sos_token,
+            eos_token,
+            *(additional_special_tokens or ()),
+        ):
             if token is not None and token not in self.specials:
                 self.specials.append(token)
         bracket = (sos_token is not None) + (eos_token is not None)
-        if max_seq_len is not None and (isinstance(max_seq_len, bool) or
-                                        not isinstance(max_seq_len, int) or
-                                        max_seq_len <= bracket):
-            raise DataError(f"{name}: max_seq_len must be an integer above {bracket} "
-                                f"(the sos/eos tokens), not {max_seq_len!r}")
+        if max_seq_len is not None and (
+            isinstance(max_seq_len, bool)
+            or not isinstance(max_seq_len, int)
+            or max_seq_len <= bracket
+        ):
+            raise DataError(
+                f"{name}: max_seq_len must be an integer above {bracket} "
+                f"(the sos/eos tokens), not {max_seq_len!r}"
+            )
         self.max_seq_len = max_seq_len
-        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
-                                     or max_size < len(self.specials)):
-            raise DataError(f"{name}: max_size must be an integer of at least "
-                                f"{len(self.specials)} (the special tokens), not {max_size!r}")
+        if max_size is not None and (
+            isinstance(max_size, bool)
+            or not isinstance(max_size, int)
+            or max_size < len(self.specials)
+        ):
+            raise DataError(
+                f"{name}: max_size must be an integer of at least "
+                f"{len(self.specials)} (the special tokens), not {max_size!r}"
+            )
         self.max_size = max_size
-        if embeddings is not None and embeddings_format not in ("glove", "word2vec",
-                                                                "fasttext"):
-            raise DataError(f"{name}: unknown embeddings_format {embeddings_format!r}",
-                                hint="use glove, word2vec or fasttext (gensim model names "
-                                     "need a download: give the file's path)")
-        self.vocab: Dict[str, int] = {}
+        if embeddings is not None and embeddings_format not in ("glove", "word2vec", "fasttext"):
+            raise DataError(
+                f"{name}: unknown embeddings_format {embeddings_format!r}",
+                hint="use glove, word2vec or fasttext (gensim model names "
+                "need a download: give the file's path)",
+            )
+        self.vocab: dict[str, int] = {}
         for token in self.specials:
             self.vocab[token] = len(self.vocab)
         self.fixed = vocabulary is not None
         if vocabulary is not None:
             if min_freq != 1 or max_size is not None:
-                raise DataError(f"{name}: min_freq and max_size do not apply to a fixed "
-                                    "vocabulary", hint="leave them out, or drop 'vocabulary'")
+                raise DataError(
+                    f"{name}: min_freq and max_size do not apply to a fixed vocabulary",
+                    hint="leave them out, or drop 'vocabulary'",
+                )
             for token in read_vocabulary(vocabulary, name):
                 if token not in self.vocab:
                     self.vocab[token] = len(self.vocab)
-        self.counts: Dict[str, int] = {}
-        self.embedding_matrix: Optional[torch.Tensor] = None
+        self.counts: dict[str, int] = {}
+        self.embedding_matrix: torch.Tensor | None = None
         self.register_attrs("vocab", "counts", "embedding_matrix")
 
     # -- factories --------------------------------------------------------------------
     @registrable_factory
     @classmethod
-    def from_embeddings(cls, embeddings: str, embeddings_format: str = "glove",
-                        embeddings_binary: bool = False,
-                        build_vocab_from_embeddings: bool = False, unk_init_all: bool = False,
-                        drop_unknown: bool = False,
-                        additional_special_tokens: Optional[Sequence[str]] = None,
-                        **kwargs: Any) -> "TextField":
+    def from_embeddings(
+        cls,
+        embeddings: str,
+        embeddings_format: str = "glove",
+        embeddings_binary: bool = False,
+        build_vocab_from_embeddings: bool = False,
+        unk_init_all: bool = False,
+        drop_unknown: bool = False,
+        additional_special_tokens: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> TextField:
         """A field with pretrained vectors (``!TextField.from_embeddings`` in YAML).
 
         ``build_vocab_from_embeddings`` adds every word of the file (the
         constructor's ``setup_all_embeddings``); other keywords are the
         constructor's.
         """
-        return cls(embeddings=embeddings, embeddings_format=embeddings_format,
-                   embeddings_binary=embeddings_binary, unk_init_all=unk_init_all,
-                   drop_unknown=drop_unknown, setup_all_embeddings=build_vocab_from_embeddings,
-                   additional_special_tokens=additional_special_tokens, **kwargs)
+        return cls(
+            embeddings=embeddings,
+            embeddings_format=embeddings_format,
+            embeddings_binary=embeddings_binary,
+            unk_init_all=unk_init_all,
+            drop_unknown=drop_unknown,
+            setup_all_embeddings=build_vocab_from_embeddings,
+            additional_special_tokens=additional_special_tokens,
+            **kwargs,
+        )
 
     # -- properties -------------------------------------------------------------------
     @property
@@ -197,37 +237,37 @@ class TextField(Field):
         return len(self.vocab)
 
     @property
-    def vocab_list(self) -> List[str]:
+    def vocab_list(self) -> list[str]:
         """The tokens in id order."""
         return list(self.vocab)
 
     @property
-    def pad_token(self) -> Optional[str]:
+    def pad_token(self) -> str | None:
         """The padding token."""
         return self.pad
 
     @property
-    def unk_token(self) -> Optional[str]:
+    def unk_token(self) -> str | None:
         """The unknown-token token."""
         return self.unk
 
     @property
-    def sos_token(self) -> Optional[str]:
+    def sos_token(self) -> str | None:
         """The start-of-sequence token."""
         return self.sos
 
     @property
-    def eos_token(self) -> Optional[str]:
+    def eos_token(self) -> str | None:
         """The end-of-sequence token."""
         return self.eos
 
     @property
-    def pad_idx(self) -> Optional[int]:
+    def pad_idx(self) -> int | None:
         """The id of the padding token (None without one)."""
         return None if self.pad is None else self.vocab.get(self.pad)
 
     # -- setup ------------------------------------------------------------------------
-    def _tokens(self, text: str) -> List[str]:
+    def _tokens(self, text: str) -> list[str]:
         return self.tokenizer.tokenize(text.lower() if self.lower else text)
 
     def setup(self, *data: Any) -> None:
@@ -253,7 +293,7 @@ class TextField(Field):
         counts = self.counts
         for token, count in found.items():
             counts[token] = counts.get(token, 0) + count
-        new: List[str] = []
+        new: list[str] = []
         if not self.fixed:
             vocab, min_freq = self.vocab, self.min_freq
             new = [t for t in found if t not in vocab and counts[t] >= min_freq]
@@ -262,7 +302,7 @@ class TextField(Field):
             return
         self._setup_embeddings(new)
 
-    def _limit(self, new: List[str]) -> List[str]:
+    def _limit(self, new: list[str]) -> list[str]:
         """The new tokens that fit under ``max_size``, the most frequent ones, in seen order."""
         if self.max_size is None:
             return new
@@ -273,15 +313,15 @@ class TextField(Field):
         kept = set(sorted(new, key=lambda t: -counts[t])[:room])  # stable: seen order on ties
         return [t for t in new if t in kept]
 
-    def _add(self, tokens: List[str]) -> None:
+    def _add(self, tokens: list[str]) -> None:
         vocab = self.vocab
         for token in tokens:
             if token not in vocab:
                 vocab[token] = len(vocab)
 
-    def _setup_embeddings(self, new: List[str]) -> None:
+    def _setup_embeddings(self, new: list[str]) -> None:
         first = self.embedding_matrix is None
-        wanted: Optional[Set[str]] = set(new)
+        wanted: set[str] | None = set(new)
         if first:
             wanted.update(self.vocab)  # type: ignore[union-attr]
         if self.setup_all_embeddings:
@@ -289,13 +329,16 @@ class TextField(Field):
         if not first and not new and not self.setup_all_embeddings:
             return
         assert self.embeddings is not None
-        vectors, dim = read_embeddings(str(self.embeddings), self.embeddings_format,
-                                       self.embeddings_binary, wanted)
+        vectors, dim = read_embeddings(
+            str(self.embeddings), self.embeddings_format, self.embeddings_binary, wanted
+        )
         if not first and dim != self.embedding_matrix.size(1):  # type: ignore[union-attr]
-            raise DataError(f"{self.embeddings}: vectors of dimension {dim}, but the field's "
-                            f"embedding_matrix has {self.embedding_matrix.size(1)} columns")
+            raise DataError(
+                f"{self.embeddings}: vectors of dimension {dim}, but the field's "
+                f"embedding_matrix has {self.embedding_matrix.size(1)} columns"
+            )
         std = float(np.std(np.stack(list(vectors.values())))) if vectors else 1.0
-        rows: List[torch.Tensor] = []
+        rows: list[torch.Tensor] = []
 
         def row(token: str) -> torch.Tensor:
             vector = vectors.get(token)
@@ -318,11 +361,13 @@ class TextField(Field):
         self.embedding_matrix = block if first else torch.cat([self.embedding_matrix, block])
 
     # -- process ----------------------------------------------------------------------
-    def _unknown(self, tokens: List[str]) -> DataError:
+    def _unknown(self, tokens: list[str]) -> DataError:
         missing = [t for t in tokens if t not in self.vocab]
-        return DataError(f"{type(self).__name__}: token {missing[0]!r} is not in the "
-                         "vocabulary and the field has no unk_token",
-                         hint="set unk_token, or drop_unknown: true to leave such tokens out")
+        return DataError(
+            f"{type(self).__name__}: token {missing[0]!r} is not in the "
+            "vocabulary and the field has no unk_token",
+            hint="set unk_token, or drop_unknown: true to leave such tokens out",
+        )
 
     def process(self, example: Any) -> Any:  # type: ignore[override]
         """Turn text into a LongTensor of ids (lists, tuples and dicts item by item).

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator, List, Sequence, Union
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,13 +45,15 @@ def _flatten(value: Any, owner: str, split: int, position: int) -> Iterator[str]
         for item in value:
             yield from _flatten(item, owner, split, position)
     elif value is None:
-        raise DataError(f"{owner}: example {position} of split {split} given to setup is "
-                        "None, not text", hint="fill or drop empty values in the data")
+        raise DataError(
+            f"{owner}: example {position} of split {split} given to setup is None, not text",
+            hint="fill or drop empty values in the data",
+        )
     else:
         yield str(value)
 
 
-def read_vocabulary(vocabulary: Union[str, os.PathLike, Iterable[str]], owner: str) -> List[str]:
+def read_vocabulary(vocabulary: str | os.PathLike | Iterable[str], owner: str) -> list[str]:
     """The tokens of a fixed vocabulary: a list, or a file with one token a line.
 
     Raises
@@ -64,10 +67,11 @@ def read_vocabulary(vocabulary: Union[str, os.PathLike, Iterable[str]], owner: s
             with open(vocabulary, encoding="utf-8", errors="replace") as handle:
                 tokens = [line.rstrip("\r\n") for line in handle]
         except OSError as exc:
-            raise DataError(f"{owner}: cannot read the vocabulary file {str(vocabulary)!r}: "
-                            f"{exc.strerror or exc}",
-                            hint="give a list of tokens or a file with one token a line"
-                            ) from exc
+            raise DataError(
+                f"{owner}: cannot read the vocabulary file {str(vocabulary)!r}: "
+                f"{exc.strerror or exc}",
+                hint="give a list of tokens or a file with one token a line",
+            ) from exc
         tokens = [t for t in tokens if t]
     else:
         tokens = [t if isinstance(t, str) else str(t) for t in vocabulary]
@@ -76,7 +80,9 @@ def read_vocabulary(vocabulary: Union[str, os.PathLike, Iterable[str]], owner: s
     seen = set()
     for token in tokens:
         if token in seen:
-            raise DataError(f"{owner}: token {token!r} is listed twice in the vocabulary",
-                            hint="list each token once")
+            raise DataError(
+                f"{owner}: token {token!r} is listed twice in the vocabulary",
+                hint="list each token once",
+            )
         seen.add(token)
     return tokens

@@ -1,5 +1,6 @@
 """Language modeling: corpora (PTB, WikiText-103, enwik8), ``LMField``, ``CorpusSampler`` and
-``LanguageModel``."""
+``LanguageModel``.
+"""
 
 from flambe.nlp.language_modeling.datasets import Enwiki8, PTBDataset, Wiki103
 from flambe.nlp.language_modeling.fields import LMField

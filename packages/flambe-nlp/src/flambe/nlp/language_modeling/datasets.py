@@ -9,17 +9,17 @@ Examples have the single column ``text``.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Union
+from typing import Optional
 
 from flambe.dataset import TabularDataset
 from flambe.errors import DataError
 from flambe.field.field import Field
 from flambe.nlp.download import fetch_file, fetch_from_zip, read_lines
 
-Transform = Optional[Dict[str, Union[Field, Dict]]]
+Transform = Optional[dict[str, Field | dict]]
 
 
-def corpus_rows(lines: List[str], split_by_line: bool, eol: Optional[str]) -> List[List[str]]:
+def corpus_rows(lines: list[str], split_by_line: bool, eol: str | None) -> list[list[str]]:
     """One row holding every line (each followed by ``eol``), or one row a line."""
     if split_by_line:
         return [[line.strip() + (f" {eol}" if eol else "")] for line in lines]
@@ -57,11 +57,17 @@ class PTBDataset(TabularDataset):
 
     PTB_URL = "https://raw.githubusercontent.com/yoonkim/lstm-char-cnn/master/data/ptb/"
 
-    def __init__(self, split_by_line: bool = False, end_of_line_token: Optional[str] = "<eol>",
-                 cache: bool = False, transform: Transform = None,
-                 data_dir: Optional[str] = None, train_file: Optional[str] = "train.txt",
-                 val_file: Optional[str] = "valid.txt",
-                 test_file: Optional[str] = "test.txt") -> None:
+    def __init__(
+        self,
+        split_by_line: bool = False,
+        end_of_line_token: str | None = "<eol>",
+        cache: bool = False,
+        transform: Transform = None,
+        data_dir: str | None = None,
+        train_file: str | None = "train.txt",
+        val_file: str | None = "valid.txt",
+        test_file: str | None = "test.txt",
+    ) -> None:
         if train_file is None:
             raise DataError("PTBDataset needs a train_file")
         self.split_by_line, self.end_of_line_token = split_by_line, end_of_line_token
@@ -72,8 +78,11 @@ class PTBDataset(TabularDataset):
                 splits.append(None)
                 continue
             path = fetch_file("PTBDataset", "ptb", file, self.PTB_URL + file, data_dir)
-            splits.append(corpus_rows(read_lines(path, "utf-8", "PTBDataset"), split_by_line,
-                                      end_of_line_token))
+            splits.append(
+                corpus_rows(
+                    read_lines(path, "utf-8", "PTBDataset"), split_by_line, end_of_line_token
+                )
+            )
         super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)
 
 
@@ -101,19 +110,31 @@ class Wiki103(TabularDataset):
     WIKI_URL = "https://wikitext.smerity.com/wikitext-103-v1.zip"
     ARCHIVE = "wikitext-103-v1.zip"
 
-    def __init__(self, split_by_line: bool = False, end_of_line_token: Optional[str] = "<eol>",
-                 remove_headers: bool = False, cache: bool = False,
-                 transform: Transform = None, data_dir: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        split_by_line: bool = False,
+        end_of_line_token: str | None = "<eol>",
+        remove_headers: bool = False,
+        cache: bool = False,
+        transform: Transform = None,
+        data_dir: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         splits = []
         for split in ("train", "valid", "test"):
             member = f"wikitext-103/wiki.{split}.tokens"
-            path = fetch_from_zip("Wiki103", "wikitext-103", self.ARCHIVE, self.WIKI_URL,
-                                  member, data_dir)
+            path = fetch_from_zip(
+                "Wiki103", "wikitext-103", self.ARCHIVE, self.WIKI_URL, member, data_dir
+            )
             lines = read_lines(path, "utf-8", "Wiki103")
             if remove_headers:
-                lines = [line for line in lines if line.strip()
-                         and not line.strip().startswith("=") and not line.strip().endswith("=")]
+                lines = [
+                    line
+                    for line in lines
+                    if line.strip()
+                    and not line.strip().startswith("=")
+                    and not line.strip().endswith("=")
+                ]
             splits.append(corpus_rows(lines, split_by_line, end_of_line_token))
         super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)
 
@@ -144,19 +165,27 @@ class Enwiki8(TabularDataset):
 
     ENWIKI_URL = "http://mattmahoney.net/dc/enwik8.zip"
 
-    def __init__(self, num_eval_symbols: int = 5_000_000, remove_end_of_line: bool = False,
-                 cache: bool = False, transform: Transform = None,
-                 data_dir: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        num_eval_symbols: int = 5_000_000,
+        remove_end_of_line: bool = False,
+        cache: bool = False,
+        transform: Transform = None,
+        data_dir: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
-        path = fetch_from_zip("Enwiki8", "enwik8", "enwik8.zip", self.ENWIKI_URL, "enwik8",
-                              data_dir)
+        path = fetch_from_zip(
+            "Enwiki8", "enwik8", "enwik8.zip", self.ENWIKI_URL, "enwik8", data_dir
+        )
         data = path.read_bytes()
         if remove_end_of_line:
             data = data.replace(b"\n", b"")
         n = int(num_eval_symbols)
         if n < 1 or 2 * n >= len(data):
-            raise DataError(f"Enwiki8: num_eval_symbols={num_eval_symbols} leaves no training "
-                            f"data in {len(data)} bytes")
-        parts = (data[:-2 * n], data[-2 * n:-n], data[-n:])
+            raise DataError(
+                f"Enwiki8: num_eval_symbols={num_eval_symbols} leaves no training "
+                f"data in {len(data)} bytes"
+            )
+        parts = (data[: -2 * n], data[-2 * n : -n], data[-n:])
         splits = [[[" ".join(map(str, part))]] for part in parts]
         super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any
 
 import torch
 
@@ -17,7 +17,7 @@ class LMField(TextField):
     token. Takes the keywords of ``TextField``.
     """
 
-    def process(self, example: Any) -> Tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+    def process(self, example: Any) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         """``(ids[:-1], ids[1:])`` of ``example``."""
         ids = super().process(example)
         return ids[:-1], ids[1:]

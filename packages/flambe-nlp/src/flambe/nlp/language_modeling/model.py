@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,16 +19,21 @@ def _find_weight(root: nn.Module, path: str) -> nn.Parameter:
     obj: Any = root
     for part in path.split(".") if path else []:
         if not hasattr(obj, part):
-            raise DataError(f"LanguageModel: tie_weight_attr {path!r}: "
-                            f"{type(obj).__name__} has no attribute {part!r}")
+            raise DataError(
+                f"LanguageModel: tie_weight_attr {path!r}: "
+                f"{type(obj).__name__} has no attribute {part!r}"
+            )
         obj = getattr(obj, part)
-    if not isinstance(getattr(obj, "weight", None), nn.Parameter) and hasattr(obj,
-                                                                             "token_embedding"):
+    if not isinstance(getattr(obj, "weight", None), nn.Parameter) and hasattr(
+        obj, "token_embedding"
+    ):
         obj = obj.token_embedding
     weight = getattr(obj, "weight", None)
     if not isinstance(weight, nn.Parameter):
-        raise DataError(f"LanguageModel: {path!r} of the embedder ({type(obj).__name__}) has "
-                        "no weight to tie", hint="point tie_weight_attr at an embedding")
+        raise DataError(
+            f"LanguageModel: {path!r} of the embedder ({type(obj).__name__}) has no weight to tie",
+            hint="point tie_weight_attr at an embedding",
+        )
     return weight
 
 
@@ -38,8 +43,10 @@ def _output_linear(layer: nn.Module) -> nn.Module:
         return layer
     linears = [m for m in layer.modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise DataError(f"LanguageModel: the output layer ({type(layer).__name__}) has no "
-                        "weight to tie", hint="use a torch.Linear output layer")
+        raise DataError(
+            f"LanguageModel: the output layer ({type(layer).__name__}) has no weight to tie",
+            hint="use a torch.Linear output layer",
+        )
     return linears[-1]
 
 
@@ -70,9 +77,15 @@ class LanguageModel(Module):
 
     """
 
-    def __init__(self, embedder: nn.Module, output_layer: nn.Module, dropout: float = 0,
-                 pad_index: int = 0, tie_weights: bool = False,
-                 tie_weight_attr: str = "embedding") -> None:
+    def __init__(
+        self,
+        embedder: nn.Module,
+        output_layer: nn.Module,
+        dropout: float = 0,
+        pad_index: int = 0,
+        tie_weights: bool = False,
+        tie_weight_attr: str = "embedding",
+    ) -> None:
         super().__init__()
         self.embedder = embedder
         self.output_layer = output_layer
@@ -84,15 +97,18 @@ class LanguageModel(Module):
             weight = _find_weight(embedder, tie_weight_attr)
             linear = _output_linear(output_layer)
             if linear.weight.shape != weight.shape:
-                raise DataError(f"LanguageModel: cannot tie an output weight of shape "
-                                f"{tuple(linear.weight.shape)} to an embedding of shape "
-                                f"{tuple(weight.shape)}",
-                                hint="the encoder's output size must equal the embedding size "
-                                     "and the output size the vocabulary size")
+                raise DataError(
+                    f"LanguageModel: cannot tie an output weight of shape "
+                    f"{tuple(linear.weight.shape)} to an embedding of shape "
+                    f"{tuple(weight.shape)}",
+                    hint="the encoder's output size must equal the embedding size "
+                    "and the output size the vocabulary size",
+                )
             linear.weight = weight
 
-    def forward(self, data: torch.Tensor, target: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(
+        self, data: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Score the next token at every position of ``data`` [B x S].
 
         Returns

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -37,9 +38,15 @@ class CorpusSampler(Sampler):
 
     """
 
-    def __init__(self, batch_size: int = 128, unroll_size: int = 128, n_workers: int = 0,
-                 pin_memory: bool = False, downsample: Optional[float] = None,
-                 drop_last: bool = True) -> None:
+    def __init__(
+        self,
+        batch_size: int = 128,
+        unroll_size: int = 128,
+        n_workers: int = 0,
+        pin_memory: bool = False,
+        downsample: float | None = None,
+        drop_last: bool = True,
+    ) -> None:
         super().__init__()
         for name, value in (("batch_size", batch_size), ("unroll_size", unroll_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -50,25 +57,33 @@ class CorpusSampler(Sampler):
         self.n_workers, self.pin_memory = n_workers, pin_memory
         self.downsample, self.drop_last = downsample, drop_last
 
-    def _streams(self, data: Sequence[Sequence[Any]]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _streams(self, data: Sequence[Sequence[Any]]) -> tuple[torch.Tensor, torch.Tensor]:
         if len(data) == 0:
-            raise self._located(DataError("No examples provided to CorpusSampler",
-                                          hint="the split is empty"))
+            raise self._located(
+                DataError("No examples provided to CorpusSampler", hint="the split is empty")
+            )
         if len(data) > 1:
-            raise self._located(DataError(
-                f"CorpusSampler expected a single input example (the whole corpus), got "
-                f"{len(data)}", hint="read the corpus with split_by_line: false"))
+            raise self._located(
+                DataError(
+                    f"CorpusSampler expected a single input example (the whole corpus), got "
+                    f"{len(data)}",
+                    hint="read the corpus with split_by_line: false",
+                )
+            )
         ids = torch.as_tensor(data[0][0]).reshape(-1)
         if self.downsample is not None:
             ids = ids[: int(self.downsample * ids.numel())]
         steps = (ids.numel() - 1) // self.batch_size
         if steps < 1:
-            raise self._located(DataError(
-                f"CorpusSampler: a corpus of {ids.numel()} ids is too short for "
-                f"batch_size={self.batch_size}"))
+            raise self._located(
+                DataError(
+                    f"CorpusSampler: a corpus of {ids.numel()} ids is too short for "
+                    f"batch_size={self.batch_size}"
+                )
+            )
         used = steps * self.batch_size
         source = ids[:used].view(self.batch_size, steps)
-        target = ids[1:used + 1].view(self.batch_size, steps)
+        target = ids[1 : used + 1].view(self.batch_size, steps)
         return source, target
 
     def _steps(self, data: Sequence[Sequence[Any]]) -> int:
@@ -86,13 +101,14 @@ class CorpusSampler(Sampler):
             return steps // self.unroll_size
         return math.ceil(steps / self.unroll_size)
 
-    def sample(self, data: Sequence[Sequence[Any]], n_epochs: int = 1
-               ) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+    def sample(
+        self, data: Sequence[Sequence[Any]], n_epochs: int = 1
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield ``(source, target)`` batches for ``n_epochs`` passes (``-1``: no end)."""
         self._check_epochs(n_epochs)
         source, target = self._streams(data)
         steps = source.size(1)
-        starts: List[int] = list(range(0, steps, self.unroll_size))
+        starts: list[int] = list(range(0, steps, self.unroll_size))
         if self.drop_last and starts and starts[-1] + self.unroll_size > steps:
             starts.pop()
         epoch = 0
@@ -103,8 +119,9 @@ class CorpusSampler(Sampler):
             epoch += 1
 
     @staticmethod
-    def collate_fn(data: Sequence[Tuple[torch.Tensor, torch.Tensor]]
-                   ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def collate_fn(
+        data: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Stack ``(source, target)`` pairs of time-major columns into batch-first tensors."""
         source = torch.stack([pair[0] for pair in data]).t().contiguous()
         target = torch.stack([pair[1] for pair in data]).t().contiguous()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,8 +29,9 @@ from flambe.nn.module import Module
 from flambe.nn.transformer import check_source_and_target
 
 # SRU warns on every training step on CPU, where it runs its (slower) PyTorch code path
-warnings.filterwarnings("ignore", message="Running SRU on CPU with grad_enabled=True",
-                        category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="Running SRU on CPU with grad_enabled=True", category=UserWarning
+)
 
 
 class SRUArgumentError(ArgumentError, ValueError):
@@ -47,28 +48,49 @@ def _sru_cell_class() -> Any:
     return SRUCell
 
 
-def _sru_cell(owner: str, input_size: int, hidden_size: int, dropout: float,
-              sru_dropout: Optional[float], bidirectional: bool,
-              kwargs: Dict[str, Any]) -> nn.Module:
+def _sru_cell(
+    owner: str,
+    input_size: int,
+    hidden_size: int,
+    dropout: float,
+    sru_dropout: float | None,
+    bidirectional: bool,
+    kwargs: dict[str, Any],
+) -> nn.Module:
     cell_class = _sru_cell_class()
     accepted = set(inspect.signature(cell_class.__init__).parameters) - {
-        "self", "input_size", "hidden_size", "dropout", "rnn_dropout", "bidirectional",
-        "has_skip_term"}
+        "self",
+        "input_size",
+        "hidden_size",
+        "dropout",
+        "rnn_dropout",
+        "bidirectional",
+        "has_skip_term",
+    }
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
-        raise SRUArgumentError(f"{owner}: unknown SRU arguments {unknown}",
-                               hint=f"SRUCell accepts {', '.join(sorted(accepted))}")
+        raise SRUArgumentError(
+            f"{owner}: unknown SRU arguments {unknown}",
+            hint=f"SRUCell accepts {', '.join(sorted(accepted))}",
+        )
     rnn_dropout = dropout if sru_dropout is None else sru_dropout
-    return cell_class(input_size, hidden_size, dropout=dropout, rnn_dropout=rnn_dropout,
-                      bidirectional=bidirectional, has_skip_term=False, **kwargs)
+    return cell_class(
+        input_size,
+        hidden_size,
+        dropout=dropout,
+        rnn_dropout=rnn_dropout,
+        bidirectional=bidirectional,
+        has_skip_term=False,
+        **kwargs,
+    )
 
 
-def _key_padding(padding_mask: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+def _key_padding(padding_mask: torch.Tensor | None) -> torch.Tensor | None:
     """Flambé's keep-mask [B x S] to PyTorch's key padding mask (True = ignore)."""
     return None if padding_mask is None else ~padding_mask.to(torch.bool)
 
 
-def _sru_mask(padding_mask: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+def _sru_mask(padding_mask: torch.Tensor | None) -> torch.Tensor | None:
     """Flambé's keep-mask [B x S] to SRU's ``mask_pad`` [S x B] (True = padding)."""
     return None if padding_mask is None else (~padding_mask.to(torch.bool)).transpose(0, 1)
 
@@ -97,23 +119,40 @@ class TransformerSRUEncoderLayer(Module):
 
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, sru_dropout: Optional[float] = None,
-                 bidirectional: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        sru_dropout: float | None = None,
+        bidirectional: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.d_model, self.dim_feedforward = d_model, dim_feedforward
         self.bidirectional = bidirectional
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
-        self.sru = _sru_cell(type(self).__name__, d_model, dim_feedforward, dropout, sru_dropout,
-                             bidirectional, kwargs)
+        self.sru = _sru_cell(
+            type(self).__name__,
+            d_model,
+            dim_feedforward,
+            dropout,
+            sru_dropout,
+            bidirectional,
+            kwargs,
+        )
         self.linear2 = nn.Linear(dim_feedforward * (2 if bidirectional else 1), d_model)
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
 
-    def forward(self, src: torch.Tensor, state: Optional[torch.Tensor] = None,
-                src_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        src: torch.Tensor,
+        state: torch.Tensor | None = None,
+        src_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode ``src`` [S x B x d_model].
 
         Parameters
@@ -133,9 +172,14 @@ class TransformerSRUEncoderLayer(Module):
             The output [S x B x d_model] and the SRU's final state.
 
         """
-        attended = self.self_attn(src, src, src, attn_mask=src_mask,
-                                  key_padding_mask=_key_padding(padding_mask),
-                                  need_weights=False)[0]
+        attended = self.self_attn(
+            src,
+            src,
+            src,
+            attn_mask=src_mask,
+            key_padding_mask=_key_padding(padding_mask),
+            need_weights=False,
+        )[0]
         src = self.norm1(src + self.dropout1(attended))
         output, state = self.sru(src, state, mask_pad=_sru_mask(padding_mask))
         src = self.norm2(src + self.dropout2(self.linear2(output)))
@@ -149,37 +193,59 @@ class TransformerSRUDecoderLayer(Module):
     :class:`TransformerSRUEncoderLayer` (without ``bidirectional``).
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, sru_dropout: Optional[float] = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        sru_dropout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.d_model, self.dim_feedforward = d_model, dim_feedforward
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
         self.multihead_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
-        self.sru = _sru_cell(type(self).__name__, d_model, dim_feedforward, dropout, sru_dropout,
-                             False, kwargs)
+        self.sru = _sru_cell(
+            type(self).__name__, d_model, dim_feedforward, dropout, sru_dropout, False, kwargs
+        )
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
         self.dropout1, self.dropout2, self.dropout3 = (nn.Dropout(dropout) for _ in range(3))
 
-    def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
-                state: Optional[torch.Tensor] = None, tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        state: torch.Tensor | None = None,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Decode ``tgt`` [T x B x d_model] attending to ``memory`` [S x B x d_model].
 
         ``state`` [B x dim_feedforward] starts the SRU; ``padding_mask`` [B x T]
         and ``memory_key_padding_mask`` [B x S] are True for real tokens.
         Returns [T x B x d_model].
         """
-        attended = self.self_attn(tgt, tgt, tgt, attn_mask=tgt_mask,
-                                  key_padding_mask=_key_padding(padding_mask),
-                                  need_weights=False)[0]
+        attended = self.self_attn(
+            tgt,
+            tgt,
+            tgt,
+            attn_mask=tgt_mask,
+            key_padding_mask=_key_padding(padding_mask),
+            need_weights=False,
+        )[0]
         tgt = self.norm1(tgt + self.dropout1(attended))
-        attended = self.multihead_attn(tgt, memory, memory, attn_mask=memory_mask,
-                                       key_padding_mask=_key_padding(memory_key_padding_mask),
-                                       need_weights=False)[0]
+        attended = self.multihead_attn(
+            tgt,
+            memory,
+            memory,
+            attn_mask=memory_mask,
+            key_padding_mask=_key_padding(memory_key_padding_mask),
+            need_weights=False,
+        )[0]
         tgt = self.norm2(tgt + self.dropout2(attended))
         output, _ = self.sru(tgt, state, mask_pad=_sru_mask(padding_mask))
         return self.norm3(tgt + self.dropout3(self.linear2(output)))
@@ -191,7 +257,7 @@ def _xavier(module: nn.Module) -> None:
             nn.init.xavier_uniform_(p)
 
 
-def _layer_state(state: Optional[torch.Tensor], index: int) -> Optional[torch.Tensor]:
+def _layer_state(state: torch.Tensor | None, index: int) -> torch.Tensor | None:
     return None if state is None else state[index]
 
 
@@ -214,23 +280,35 @@ class TransformerSRUEncoder(Module):
 
     """
 
-    def __init__(self, input_size: int = 512, d_model: int = 512, nhead: int = 8,
-                 num_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 sru_dropout: Optional[float] = None, bidirectional: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int = 512,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        sru_dropout: float | None = None,
+        bidirectional: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model, self.output_size = input_size, d_model, d_model
         self.bidirectional = bidirectional
         self.proj = nn.Linear(input_size, d_model) if input_size != d_model else None
-        layer = TransformerSRUEncoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                           sru_dropout, bidirectional, **kwargs)
+        layer = TransformerSRUEncoderLayer(
+            d_model, nhead, dim_feedforward, dropout, sru_dropout, bidirectional, **kwargs
+        )
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
         _xavier(self)
 
-    def forward(self, src: torch.Tensor, state: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        src: torch.Tensor,
+        state: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode ``src`` [B x S x input_size].
 
         Parameters
@@ -256,8 +334,9 @@ class TransformerSRUEncoder(Module):
         output = output.transpose(0, 1)
         states = []
         for i, layer in enumerate(self.layers):
-            output, layer_state = layer(output, _layer_state(state, i), src_mask=mask,
-                                        padding_mask=padding_mask)
+            output, layer_state = layer(
+                output, _layer_state(state, i), src_mask=mask, padding_mask=padding_mask
+            )
             states.append(layer_state)
         return output.transpose(0, 1), torch.stack(states)
 
@@ -268,23 +347,37 @@ class TransformerSRUDecoder(Module):
     Parameters are those of :class:`TransformerSRUEncoder` (without ``bidirectional``).
     """
 
-    def __init__(self, input_size: int = 512, d_model: int = 512, nhead: int = 8,
-                 num_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 sru_dropout: Optional[float] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int = 512,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        sru_dropout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model, self.output_size = input_size, d_model, d_model
         self.dim_feedforward = dim_feedforward
         self.proj = nn.Linear(input_size, d_model) if input_size != d_model else None
-        layer = TransformerSRUDecoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                           sru_dropout, **kwargs)
+        layer = TransformerSRUDecoderLayer(
+            d_model, nhead, dim_feedforward, dropout, sru_dropout, **kwargs
+        )
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(num_layers))
         _xavier(self)
 
-    def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
-                state: Optional[torch.Tensor] = None, tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        state: torch.Tensor | None = None,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Decode ``tgt`` [B x T x input_size] over ``memory`` [B x S x d_model].
 
         ``state`` [num_layers x B x dim_feedforward] starts layer ``i``'s SRU
@@ -295,9 +388,15 @@ class TransformerSRUDecoder(Module):
         output = self.proj(tgt) if self.proj is not None else tgt
         output, memory = output.transpose(0, 1), memory.transpose(0, 1)
         for i, layer in enumerate(self.layers):
-            output = layer(output, memory, _layer_state(state, i), tgt_mask=tgt_mask,
-                           memory_mask=memory_mask, padding_mask=padding_mask,
-                           memory_key_padding_mask=memory_key_padding_mask)
+            output = layer(
+                output,
+                memory,
+                _layer_state(state, i),
+                tgt_mask=tgt_mask,
+                memory_mask=memory_mask,
+                padding_mask=padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+            )
         return output.transpose(0, 1)
 
 
@@ -321,19 +420,43 @@ class TransformerSRU(Module):
 
     """
 
-    def __init__(self, input_size: int = 512, d_model: int = 512, nhead: int = 8,
-                 num_encoder_layers: int = 6, num_decoder_layers: int = 6,
-                 dim_feedforward: int = 2048, dropout: float = 0.1,
-                 sru_dropout: Optional[float] = None, bidirectional: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_size: int = 512,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        sru_dropout: float | None = None,
+        bidirectional: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.input_size, self.d_model, self.nhead = input_size, d_model, nhead
         self.dim_feedforward = dim_feedforward
-        self.encoder = TransformerSRUEncoder(input_size, d_model, nhead, num_encoder_layers,
-                                             dim_feedforward, dropout, sru_dropout,
-                                             bidirectional, **kwargs)
-        self.decoder = TransformerSRUDecoder(input_size, d_model, nhead, num_decoder_layers,
-                                             dim_feedforward, dropout, sru_dropout, **kwargs)
+        self.encoder = TransformerSRUEncoder(
+            input_size,
+            d_model,
+            nhead,
+            num_encoder_layers,
+            dim_feedforward,
+            dropout,
+            sru_dropout,
+            bidirectional,
+            **kwargs,
+        )
+        self.decoder = TransformerSRUDecoder(
+            input_size,
+            d_model,
+            nhead,
+            num_decoder_layers,
+            dim_feedforward,
+            dropout,
+            sru_dropout,
+            **kwargs,
+        )
 
     def _decoder_state(self, state: torch.Tensor) -> torch.Tensor:
         layers, batch = state.size(0), state.size(1)
@@ -344,12 +467,17 @@ class TransformerSRU(Module):
             return state[:wanted]
         return torch.cat([state, state.new_zeros(wanted - layers, batch, state.size(-1))])
 
-    def forward(self, src: torch.Tensor, tgt: torch.Tensor,
-                src_mask: Optional[torch.Tensor] = None, tgt_mask: Optional[torch.Tensor] = None,
-                memory_mask: Optional[torch.Tensor] = None,
-                src_key_padding_mask: Optional[torch.Tensor] = None,
-                tgt_key_padding_mask: Optional[torch.Tensor] = None,
-                memory_key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        tgt: torch.Tensor,
+        src_mask: torch.Tensor | None = None,
+        tgt_mask: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        src_key_padding_mask: torch.Tensor | None = None,
+        tgt_key_padding_mask: torch.Tensor | None = None,
+        memory_key_padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Map ``src`` [B x S x input_size] and ``tgt`` [B x T x input_size] to [B x T x d_model].
 
         Padding masks are [B x S] / [B x T], True for real tokens;
@@ -359,6 +487,12 @@ class TransformerSRU(Module):
         if memory_key_padding_mask is None:
             memory_key_padding_mask = src_key_padding_mask
         memory, state = self.encoder(src, mask=src_mask, padding_mask=src_key_padding_mask)
-        return self.decoder(tgt, memory, self._decoder_state(state), tgt_mask=tgt_mask,
-                            memory_mask=memory_mask, padding_mask=tgt_key_padding_mask,
-                            memory_key_padding_mask=memory_key_padding_mask)
+        return self.decoder(
+            tgt,
+            memory,
+            self._decoder_state(state),
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 from flambe.nlp.tokenizer.tokenizer import Tokenizer
 
 
@@ -18,11 +16,11 @@ class LabelTokenizer(Tokenizer):
 
     """
 
-    def __init__(self, multilabel_sep: Optional[str] = None) -> None:
+    def __init__(self, multilabel_sep: str | None = None) -> None:
         super().__init__()
         self.multilabel_sep = multilabel_sep
 
-    def tokenize(self, example: str) -> List[str]:
+    def tokenize(self, example: str) -> list[str]:
         """The label(s) of ``example``."""
         if self.multilabel_sep:
             return example.split(self.multilabel_sep)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import List
 
 from flambe.compile.component import Component
 
@@ -17,7 +16,7 @@ class Tokenizer(Component):
     """
 
     @abstractmethod
-    def tokenize(self, example: str) -> List[str]:
+    def tokenize(self, example: str) -> list[str]:
         """Tokenize an input example.
 
         Parameters
@@ -32,6 +31,6 @@ class Tokenizer(Component):
 
         """
 
-    def __call__(self, example: str) -> List[str]:
+    def __call__(self, example: str) -> list[str]:
         """Tokenize ``example`` (the same as :meth:`tokenize`)."""
         return self.tokenize(example)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import FrozenSet, List, Optional, Sequence, Union
 
 from flambe.errors import DataError
 from flambe.nlp.tokenizer.tokenizer import Tokenizer
 
 # One alternative per kind of token, tried in order at each position (a
 # data-free take on the Penn Treebank conventions).
-_WORD_PATTERN = re.compile(r"""
+_WORD_PATTERN = re.compile(
+    r"""
     <[^\s<>]+>                          # markup tokens stay whole: <unk>, <eol>, <s>
   | (?:[^\W\d_]\.){2,}(?![^\W_])        # abbreviations with dots: U.S., e.g.
   | \d+(?:[.,:/]\d+)+                   # numbers with separators: 3.14, 1,000, 10:30
@@ -22,7 +23,9 @@ _WORD_PATTERN = re.compile(r"""
   | \w+(?:-\w+)*                        # words, hyphenated words
   | \.\.\.|--|``|''                     # multi-character punctuation
   | \S                                  # any other character, alone
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 STOP_WORDS_FILE = "stopwords_english.txt"
 
@@ -44,7 +47,7 @@ class WordTokenizer(Tokenizer):
     is :class:`WhitespaceTokenizer` now.)
     """
 
-    def tokenize(self, example: str) -> List[str]:
+    def tokenize(self, example: str) -> list[str]:
         """The words and punctuation marks of ``example``, in order."""
         return _WORD_PATTERN.findall(example)
 
@@ -57,16 +60,19 @@ class WhitespaceTokenizer(Tokenizer):
     (SST, PTB) and the fastest tokenizer.
     """
 
-    def tokenize(self, example: str) -> List[str]:
+    def tokenize(self, example: str) -> list[str]:
         """The whitespace-separated pieces of ``example``."""
         return example.split()
 
 
 @lru_cache(maxsize=1)
-def english_stop_words() -> FrozenSet[str]:
+def english_stop_words() -> frozenset[str]:
     """The English stop-word list shipped with flambe-nlp (the 179 words of NLTK's list)."""
-    text = resources.files("flambe.nlp.tokenizer").joinpath(STOP_WORDS_FILE).read_text(
-        encoding="utf-8")
+    text = (
+        resources.files("flambe.nlp.tokenizer")
+        .joinpath(STOP_WORDS_FILE)
+        .read_text(encoding="utf-8")
+    )
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -98,34 +104,40 @@ class NGramsTokenizer(Tokenizer):
 
     """
 
-    def __init__(self, ngrams: Union[int, List[int]] = 1, exclude_stopwords: bool = False,
-                 stop_words: Optional[Sequence[str]] = None) -> None:
+    def __init__(
+        self,
+        ngrams: int | list[int] = 1,
+        exclude_stopwords: bool = False,
+        stop_words: Sequence[str] | None = None,
+    ) -> None:
         super().__init__()
         sizes = [ngrams] if isinstance(ngrams, int) else list(ngrams)
-        if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
-                            for n in sizes):
-            raise DataError(f"NGramsTokenizer: ngrams must be a positive integer or a "
-                                f"list of them, not {ngrams!r}")
+        if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
+            raise DataError(
+                f"NGramsTokenizer: ngrams must be a positive integer or a "
+                f"list of them, not {ngrams!r}"
+            )
         self.ngrams = ngrams
         self.sizes = sizes
         self.exclude_stopwords = exclude_stopwords
-        self.stop_words: FrozenSet[str] = (frozenset(stop_words) if stop_words is not None
-                                           else english_stop_words())
+        self.stop_words: frozenset[str] = (
+            frozenset(stop_words) if stop_words is not None else english_stop_words()
+        )
 
     @staticmethod
-    def _tokenize(words: List[str], n: int) -> List[str]:
+    def _tokenize(words: list[str], n: int) -> list[str]:
         """The n-grams of ``words`` joined by spaces."""
         if n == 1:
             return list(words)
-        return [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+        return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
 
-    def tokenize(self, example: str) -> List[str]:
+    def tokenize(self, example: str) -> list[str]:
         """The n-grams of ``example``, for each size in order."""
         words = _WORD_PATTERN.findall(example)
         if self.exclude_stopwords:
             stop = self.stop_words
             words = [w for w in words if w not in stop]
-        out: List[str] = []
+        out: list[str] = []
         for n in self.sizes:
             out.extend(self._tokenize(words, n))
         return out

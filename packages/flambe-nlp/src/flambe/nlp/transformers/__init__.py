@@ -12,27 +12,64 @@ and the Hugging Face cache work (:class:`PretrainedNotFoundError` otherwise).
 """
 
 from flambe.nlp.transformers.embedder import PretrainedTransformerEmbedder
-from flambe.nlp.transformers.families import (BertEmbedder, BertTextField, DistilBertEmbedder,
-                                              DistilBertTextField, GPT2Embedder, GPT2TextField,
-                                              GPTEmbedder, GPTTextField, RobertaEmbedder,
-                                              RobertaTextField, TransfoXLEmbedder,
-                                              TransfoXLTextField, XLMEmbedder, XLMTextField,
-                                              XLNetEmbedder, XLNetTextField)
+from flambe.nlp.transformers.families import (
+    BertEmbedder,
+    BertTextField,
+    DistilBertEmbedder,
+    DistilBertTextField,
+    GPT2Embedder,
+    GPT2TextField,
+    GPTEmbedder,
+    GPTTextField,
+    RobertaEmbedder,
+    RobertaTextField,
+    TransfoXLEmbedder,
+    TransfoXLTextField,
+    XLMEmbedder,
+    XLMTextField,
+    XLNetEmbedder,
+    XLNetTextField,
+)
 from flambe.nlp.transformers.field import PretrainedTransformerField
 from flambe.nlp.transformers.loading import PretrainedArgumentError, PretrainedNotFoundError
-from flambe.nlp.transformers.optim import (AdamW, ConstantLRSchedule, WarmupConstantSchedule,
-                                           WarmupLinearSchedule)
+from flambe.nlp.transformers.optim import (
+    AdamW,
+    ConstantLRSchedule,
+    WarmupConstantSchedule,
+    WarmupLinearSchedule,
+)
 
 BERTTextField = BertTextField  # the spelling of the original user guide
 # the original documentation's names of the generic classes (flambe.nlp.transformers.utils)
 TransformerTextField = PretrainedTransformerField
 TransformerEmbedder = PretrainedTransformerEmbedder
 
-__all__ = ["PretrainedTransformerField", "PretrainedTransformerEmbedder", "TransformerTextField",
-           "TransformerEmbedder", "BertTextField",
-           "BERTTextField", "BertEmbedder", "RobertaTextField", "RobertaEmbedder",
-           "DistilBertTextField", "DistilBertEmbedder", "GPTTextField", "GPTEmbedder",
-           "GPT2TextField", "GPT2Embedder", "XLMTextField", "XLMEmbedder", "XLNetTextField",
-           "XLNetEmbedder", "TransfoXLTextField", "TransfoXLEmbedder", "AdamW",
-           "ConstantLRSchedule", "WarmupConstantSchedule", "WarmupLinearSchedule",
-           "PretrainedNotFoundError", "PretrainedArgumentError"]
+__all__ = [
+    "PretrainedTransformerField",
+    "PretrainedTransformerEmbedder",
+    "TransformerTextField",
+    "TransformerEmbedder",
+    "BertTextField",
+    "BERTTextField",
+    "BertEmbedder",
+    "RobertaTextField",
+    "RobertaEmbedder",
+    "DistilBertTextField",
+    "DistilBertEmbedder",
+    "GPTTextField",
+    "GPTEmbedder",
+    "GPT2TextField",
+    "GPT2Embedder",
+    "XLMTextField",
+    "XLMEmbedder",
+    "XLNetTextField",
+    "XLNetEmbedder",
+    "TransfoXLTextField",
+    "TransfoXLEmbedder",
+    "AdamW",
+    "ConstantLRSchedule",
+    "WarmupConstantSchedule",
+    "WarmupLinearSchedule",
+    "PretrainedNotFoundError",
+    "PretrainedArgumentError",
+]

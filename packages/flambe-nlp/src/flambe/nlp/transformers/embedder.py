@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 import torch
 
@@ -12,15 +12,17 @@ from flambe.nn.module import Module
 POOLINGS = ("pooler", "first", "mean")
 
 
-def _pool_mode(pool: Union[bool, str]) -> Optional[str]:
+def _pool_mode(pool: bool | str) -> str | None:
     if pool is False or pool is None:
         return None
     if pool is True:
         return "pooler"
     if isinstance(pool, str) and pool in POOLINGS:
         return pool
-    raise PretrainedArgumentError(f"PretrainedTransformerEmbedder: pool must be a bool or one "
-                                  f"of {', '.join(POOLINGS)}, not {pool!r}")
+    raise PretrainedArgumentError(
+        f"PretrainedTransformerEmbedder: pool must be a bool or one "
+        f"of {', '.join(POOLINGS)}, not {pool!r}"
+    )
 
 
 class PretrainedTransformerEmbedder(Module):
@@ -71,21 +73,29 @@ class PretrainedTransformerEmbedder(Module):
     """
 
     #: The alias used when none is given (set by the family classes, e.g. BertEmbedder).
-    default_alias: Optional[str] = None
+    default_alias: str | None = None
 
-    def __init__(self, alias: Optional[str] = None, cache_dir: Optional[str] = None,
-                 padding_idx: Optional[int] = None, pool: Union[bool, str] = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alias: str | None = None,
+        cache_dir: str | None = None,
+        padding_idx: int | None = None,
+        pool: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         alias = alias if alias is not None else type(self).default_alias
         if alias is None:
-            raise PretrainedArgumentError(f"{type(self).__name__}: alias is required",
-                                          hint="give a Hub model name or a local folder")
+            raise PretrainedArgumentError(
+                f"{type(self).__name__}: alias is required",
+                hint="give a Hub model name or a local folder",
+            )
         mode = _pool_mode(pool)
         if mode == "pooler" and "gpt2" in str(alias).lower():
             raise PretrainedArgumentError(
                 f"PretrainedTransformerEmbedder: GPT-2 ({alias!r}) has no pooled output",
-                hint="use pool: first or pool: mean")
+                hint="use pool: first or pool: mean",
+            )
         self.alias = str(alias)
         self.cache_dir = cache_dir
         if cache_dir is not None:
@@ -96,7 +106,8 @@ class PretrainedTransformerEmbedder(Module):
             raise PretrainedArgumentError(
                 f"PretrainedTransformerEmbedder: the {self.config.model_type} model {alias!r} "
                 "has no pooler, so pool=True has no output to give",
-                hint="use pool: first (the first token) or pool: mean (mean over tokens)")
+                hint="use pool: first (the first token) or pool: mean (mean over tokens)",
+            )
         self.pool = mode
         if padding_idx is None:
             padding_idx = getattr(self.config, "pad_token_id", None)
@@ -107,10 +118,14 @@ class PretrainedTransformerEmbedder(Module):
         """Size of the output vectors (the model's hidden size)."""
         return int(self.config.hidden_size)
 
-    def forward(self, data: torch.Tensor, token_type_ids: Optional[torch.Tensor] = None,
-                attention_mask: Optional[torch.Tensor] = None,
-                position_ids: Optional[torch.Tensor] = None,
-                head_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        data: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Encode token ids ``data`` [B x S].
 
         Parameters
@@ -134,7 +149,9 @@ class PretrainedTransformerEmbedder(Module):
         if head_mask is not None:
             raise PretrainedArgumentError(
                 "PretrainedTransformerEmbedder: head_mask is not supported "
-                "(transformers 5 removed head masking)", hint="leave head_mask out")
+                "(transformers 5 removed head masking)",
+                hint="leave head_mask out",
+            )
         if attention_mask is None and self.padding_idx is not None:
             attention_mask = (data != self.padding_idx).long()
         inputs = {"input_ids": data, "attention_mask": attention_mask}

@@ -108,8 +108,8 @@ def _removed(name: str) -> NoReturn:
     raise PretrainedArgumentError(
         f"{name}: Transformer-XL was removed from the transformers library (deprecated in "
         "version 4, gone in version 5), so Flambé cannot load it",
-        hint="pick another model, e.g. !PretrainedTransformerEmbedder with a GPT-2 or "
-             "XLNet alias")
+        hint="pick another model, e.g. !PretrainedTransformerEmbedder with a GPT-2 or XLNet alias",
+    )
 
 
 class TransfoXLTextField(PretrainedTransformerField):
@@ -126,7 +126,21 @@ class TransfoXLEmbedder(PretrainedTransformerEmbedder):
         _removed(type(self).__name__)
 
 
-__all__ = ["BertTextField", "BertEmbedder", "RobertaTextField", "RobertaEmbedder",
-           "DistilBertTextField", "DistilBertEmbedder", "GPTTextField", "GPTEmbedder",
-           "GPT2TextField", "GPT2Embedder", "XLMTextField", "XLMEmbedder", "XLNetTextField",
-           "XLNetEmbedder", "TransfoXLTextField", "TransfoXLEmbedder"]
+__all__ = [
+    "BertTextField",
+    "BertEmbedder",
+    "RobertaTextField",
+    "RobertaEmbedder",
+    "DistilBertTextField",
+    "DistilBertEmbedder",
+    "GPTTextField",
+    "GPTEmbedder",
+    "GPT2TextField",
+    "GPT2Embedder",
+    "XLMTextField",
+    "XLMEmbedder",
+    "XLNetTextField",
+    "XLNetEmbedder",
+    "TransfoXLTextField",
+    "TransfoXLEmbedder",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -56,20 +56,30 @@ class PretrainedTransformerField(Field):
     """
 
     #: The alias used when none is given (set by the family classes, e.g. BertTextField).
-    default_alias: Optional[str] = None
+    default_alias: str | None = None
 
-    def __init__(self, alias: Optional[str] = None, cache_dir: Optional[str] = None,
-                 max_len_truncate: Optional[int] = 500, add_special_tokens: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alias: str | None = None,
+        cache_dir: str | None = None,
+        max_len_truncate: int | None = 500,
+        add_special_tokens: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         alias = alias if alias is not None else type(self).default_alias
         if alias is None:
-            raise ArgumentError(f"{type(self).__name__}: alias is required",
-                                hint="give a Hub model name or a local folder")
-        if max_len_truncate is not None and (not isinstance(max_len_truncate, int)
-                                             or max_len_truncate < 1):
-            raise ArgumentError(f"{type(self).__name__}: max_len_truncate must be a positive "
-                                f"integer or None, not {max_len_truncate!r}")
+            raise ArgumentError(
+                f"{type(self).__name__}: alias is required",
+                hint="give a Hub model name or a local folder",
+            )
+        if max_len_truncate is not None and (
+            not isinstance(max_len_truncate, int) or max_len_truncate < 1
+        ):
+            raise ArgumentError(
+                f"{type(self).__name__}: max_len_truncate must be a positive "
+                f"integer or None, not {max_len_truncate!r}"
+            )
         self.alias = str(alias)
         self.cache_dir = cache_dir
         self.max_len_truncate = max_len_truncate
@@ -80,9 +90,15 @@ class PretrainedTransformerField(Field):
 
     @registrable_factory
     @classmethod
-    def from_alias(cls, alias: Optional[str] = None, cache_dir: Optional[str] = None,
-                   max_len_truncate: Optional[int] = 500, add_special_tokens: bool = True,
-                   lower: Optional[bool] = None, **kwargs: Any) -> "PretrainedTransformerField":
+    def from_alias(
+        cls,
+        alias: str | None = None,
+        cache_dir: str | None = None,
+        max_len_truncate: int | None = 500,
+        add_special_tokens: bool = True,
+        lower: bool | None = None,
+        **kwargs: Any,
+    ) -> PretrainedTransformerField:
         """Build the field for ``alias`` (``!BertTextField.from_alias`` in YAML).
 
         Parameters
@@ -96,11 +112,16 @@ class PretrainedTransformerField(Field):
         """
         if lower is not None:
             kwargs["do_lower_case"] = bool(lower)
-        return cls(alias, cache_dir=cache_dir, max_len_truncate=max_len_truncate,
-                   add_special_tokens=add_special_tokens, **kwargs)
+        return cls(
+            alias,
+            cache_dir=cache_dir,
+            max_len_truncate=max_len_truncate,
+            add_special_tokens=add_special_tokens,
+            **kwargs,
+        )
 
     @property
-    def padding_idx(self) -> Optional[int]:
+    def padding_idx(self) -> int | None:
         """The id of the tokenizer's pad token; None when it has none (GPT-2)."""
         return self.tokenizer.pad_token_id
 
@@ -118,8 +139,12 @@ class PretrainedTransformerField(Field):
         except UnicodeEncodeError:  # lone surrogates (e.g. from a badly decoded file)
             text = text.encode("utf-8", "replace").decode("utf-8")
         truncate = self.max_len_truncate is not None
-        ids = self.tokenizer(text, add_special_tokens=self.add_special_tokens,
-                             truncation=truncate, max_length=self.max_len_truncate)["input_ids"]
+        ids = self.tokenizer(
+            text,
+            add_special_tokens=self.add_special_tokens,
+            truncation=truncate,
+            max_length=self.max_len_truncate,
+        )["input_ids"]
         return torch.tensor(ids, dtype=torch.long)
 
     def process(self, example: Any) -> Any:  # type: ignore[override]

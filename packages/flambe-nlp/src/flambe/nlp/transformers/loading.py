@@ -14,8 +14,12 @@ from typing import Any
 
 from flambe.errors import ArgumentError, FlambeError
 
-_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                 "pytorch_model.bin.index.json")
+_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
 
 
 class PretrainedNotFoundError(FlambeError, OSError):
@@ -43,16 +47,22 @@ def _not_found(what: str, alias: str, cause: Exception) -> PretrainedNotFoundErr
     folder = os.path.isdir(os.path.expanduser(alias))
     if folder:
         message = f"the folder {alias!r} holds no {what} that transformers can load ({cause})"
-        hint = ("give the folder a model saved with save_pretrained(): config.json, the "
-                "weights (model.safetensors or pytorch_model.bin) and the tokenizer files")
+        hint = (
+            "give the folder a model saved with save_pretrained(): config.json, the "
+            "weights (model.safetensors or pytorch_model.bin) and the tokenizer files"
+        )
     else:
         where = "offline, " if is_offline() else ""
-        message = (f"{where}the pretrained {what} {alias!r} could not be found locally "
-                   f"(nor on the Hugging Face Hub): {cause}")
-        hint = ("set alias to a local folder holding the model (saved with save_pretrained(), "
-                "or a copy of the Hub repository), or go online once so that the Hub "
-                "cache (HF_HOME) has it; Hub names are namespaced, e.g. "
-                "'google-bert/bert-base-uncased'")
+        message = (
+            f"{where}the pretrained {what} {alias!r} could not be found locally "
+            f"(nor on the Hugging Face Hub): {cause}"
+        )
+        hint = (
+            "set alias to a local folder holding the model (saved with save_pretrained(), "
+            "or a copy of the Hub repository), or go online once so that the Hub "
+            "cache (HF_HOME) has it; Hub names are namespaced, e.g. "
+            "'google-bert/bert-base-uncased'"
+        )
     return PretrainedNotFoundError(message, hint=hint)
 
 
@@ -62,12 +72,14 @@ def _check_folder(alias: str, what: str) -> None:
     if _looks_like_path(alias) and not os.path.isdir(expanded):
         raise PretrainedNotFoundError(
             f"the {what} folder {alias!r} does not exist",
-            hint="check the path: relative paths start from the folder you run flambe in")
+            hint="check the path: relative paths start from the folder you run flambe in",
+        )
 
 
 def load_tokenizer(alias: str, **kwargs: Any) -> Any:
     """``AutoTokenizer.from_pretrained(alias, **kwargs)`` with a clear error when missing."""
     from transformers import AutoTokenizer
+
     _check_folder(alias, "tokenizer")
     try:
         tokenizer = AutoTokenizer.from_pretrained(alias, **kwargs)
@@ -81,12 +93,15 @@ def load_tokenizer(alias: str, **kwargs: Any) -> Any:
 def load_model(alias: str, **kwargs: Any) -> Any:
     """``AutoModel.from_pretrained(alias, **kwargs)`` with a clear error when missing."""
     from transformers import AutoModel
+
     _check_folder(alias, "model")
     expanded = os.path.expanduser(alias)
-    if os.path.isdir(expanded) and not any(os.path.exists(os.path.join(expanded, name))
-                                           for name in _WEIGHT_FILES):
-        raise _not_found("model", alias, FileNotFoundError(
-            f"none of {', '.join(_WEIGHT_FILES)} is there"))
+    if os.path.isdir(expanded) and not any(
+        os.path.exists(os.path.join(expanded, name)) for name in _WEIGHT_FILES
+    ):
+        raise _not_found(
+            "model", alias, FileNotFoundError(f"none of {', '.join(_WEIGHT_FILES)} is there")
+        )
     try:
         return AutoModel.from_pretrained(alias, **kwargs)
     except (OSError, ValueError) as exc:

@@ -16,7 +16,8 @@ names on top of PyTorch:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch.optim import Optimizer
@@ -57,14 +58,24 @@ class AdamW(Component, torch.optim.AdamW):
 
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
-                 weight_decay: float = 0.0, correct_bias: bool = True) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        correct_bias: bool = True,
+    ) -> None:
         if not correct_bias:
-            raise ArgumentError("AdamW: correct_bias=False is not supported (PyTorch's AdamW "
-                                "always corrects the bias)", hint="leave correct_bias out")
-        torch.optim.AdamW.__init__(self, params, lr=lr, betas=tuple(betas), eps=eps,
-                                   weight_decay=weight_decay)
+            raise ArgumentError(
+                "AdamW: correct_bias=False is not supported (PyTorch's AdamW "
+                "always corrects the bias)",
+                hint="leave correct_bias out",
+            )
+        torch.optim.AdamW.__init__(
+            self, params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay
+        )
 
 
 class ConstantLRSchedule(Component, LRScheduler):
@@ -82,12 +93,15 @@ class ConstantLRSchedule(Component, LRScheduler):
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         LRScheduler.__init__(self, optimizer, last_epoch)
 
-    def get_lr(self) -> List[float]:
+    def get_lr(self) -> list[float]:
         return list(self.base_lrs)
 
     def state_dict(self) -> dict:
-        return {"last_epoch": self.last_epoch, "base_lrs": self.base_lrs,
-                "_step_count": self._step_count}
+        return {
+            "last_epoch": self.last_epoch,
+            "base_lrs": self.base_lrs,
+            "_step_count": self._step_count,
+        }
 
 
 class WarmupConstantSchedule(ConstantWarmup, should_register=False):
@@ -124,7 +138,9 @@ class WarmupLinearSchedule(LinearWarmupDecay, should_register=False):
 
     """
 
-    def __init__(self, optimizer: Optimizer, warmup_steps: int, t_total: int,
-                 last_epoch: int = -1) -> None:
-        super().__init__(optimizer, n_steps_warmup=warmup_steps, n_steps_total=t_total,
-                         last_epoch=last_epoch)
+    def __init__(
+        self, optimizer: Optimizer, warmup_steps: int, t_total: int, last_epoch: int = -1
+    ) -> None:
+        super().__init__(
+            optimizer, n_steps_warmup=warmup_steps, n_steps_total=t_total, last_epoch=last_epoch
+        )

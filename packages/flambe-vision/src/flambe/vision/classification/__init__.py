@@ -9,5 +9,13 @@ from flambe.vision.classification.datasets import MNISTDataset
 from flambe.vision.classification.image_folder import ImageFolderDataset, MissingDependencyError
 from flambe.vision.classification.model import ImageClassifier
 
-__all__ = ["MNISTDataset", "ImageClassifier", "ImageArrayDataset", "ImageFolderDataset",
-           "ImageAugmentation", "ImageSplit", "MissingDependencyError", "get_dataset"]
+__all__ = [
+    "MNISTDataset",
+    "ImageClassifier",
+    "ImageArrayDataset",
+    "ImageFolderDataset",
+    "ImageAugmentation",
+    "ImageSplit",
+    "MissingDependencyError",
+    "get_dataset",
+]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,7 +13,7 @@ from flambe.dataset.dataset import Dataset
 from flambe.errors import DataError
 from flambe.vision.classification.augment import ImageAugmentation
 
-Example = Tuple[torch.Tensor, torch.Tensor]
+Example = tuple[torch.Tensor, torch.Tensor]
 
 
 class ImageSplit(Sequence):
@@ -35,8 +36,13 @@ class ImageSplit(Sequence):
 
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor,
-                 augment: Optional[ImageAugmentation] = None, name: str = "data") -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        augment: ImageAugmentation | None = None,
+        name: str = "data",
+    ) -> None:
         self.images = images
         self.labels = labels
         self.augment = augment if augment is not None and augment.active else None
@@ -61,8 +67,9 @@ class ImageSplit(Sequence):
         return f"ImageSplit({self.name!r}, {len(self)} images of {tuple(self.images.shape[1:])})"
 
 
-def to_image_tensor(images: Any, channels_last: bool = False, source: str = "images"
-                    ) -> torch.Tensor:
+def to_image_tensor(
+    images: Any, channels_last: bool = False, source: str = "images"
+) -> torch.Tensor:
     """Images as a float tensor ``[N x C x H x W]`` with values in [0, 1].
 
     Parameters
@@ -91,8 +98,10 @@ def to_image_tensor(images: Any, channels_last: bool = False, source: str = "ima
         if channels_last:
             array = array.transpose(0, 3, 1, 2)
     else:
-        raise DataError(f"{source} have shape {array.shape}; images are [N x H x W] or "
-                        "[N x C x H x W]", hint="give one image per entry of the first dimension")
+        raise DataError(
+            f"{source} have shape {array.shape}; images are [N x H x W] or [N x C x H x W]",
+            hint="give one image per entry of the first dimension",
+        )
     tensor = torch.from_numpy(np.ascontiguousarray(array))
     if np.issubdtype(array.dtype, np.integer):
         return tensor.float().div_(255.0)
@@ -115,22 +124,26 @@ def to_label_tensor(labels: Any, count: int, source: str = "labels") -> torch.Te
         if not np.issubdtype(array.dtype, np.floating) or not np.all(np.mod(array, 1) == 0):
             raise DataError(f"{source} must be integers (class ids), not {array.dtype}")
     if len(array) != count:
-        raise DataError(f"there are {count} images but {len(array)} {source}",
-                        hint="give exactly one label per image")
+        raise DataError(
+            f"there are {count} images but {len(array)} {source}",
+            hint="give exactly one label per image",
+        )
     tensor = torch.from_numpy(np.ascontiguousarray(array)).long()
     if len(tensor) and int(tensor.min()) < 0:
         raise DataError(f"{source} hold a negative class id ({int(tensor.min())})")
     return tensor
 
 
-def _take(images: torch.Tensor, labels: torch.Tensor, indices: np.ndarray
-          ) -> Tuple[torch.Tensor, torch.Tensor]:
+def _take(
+    images: torch.Tensor, labels: torch.Tensor, indices: np.ndarray
+) -> tuple[torch.Tensor, torch.Tensor]:
     index = torch.from_numpy(indices.astype(np.int64))
     return images[index], labels[index]
 
 
-def split_off(count: int, ratio: Optional[float], rng: np.random.Generator, name: str
-              ) -> Tuple[np.ndarray, np.ndarray]:
+def split_off(
+    count: int, ratio: float | None, rng: np.random.Generator, name: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle ``range(count)`` and cut off ``ceil(ratio * count)``: (kept, cut) indices.
 
     Raises
@@ -145,10 +158,12 @@ def split_off(count: int, ratio: Optional[float], rng: np.random.Generator, name
         raise DataError(f"{name} must be between 0 and 1 (exclusive), not {ratio!r}")
     n_cut = math.ceil(round(ratio * count, 9))
     if n_cut >= count:
-        raise DataError(f"{name}={ratio} of {count} images leaves none to train on",
-                        hint=f"lower {name} or give more images")
+        raise DataError(
+            f"{name}={ratio} of {count} images leaves none to train on",
+            hint=f"lower {name} or give more images",
+        )
     order = rng.permutation(count)
-    return order[: count - n_cut], order[count - n_cut:]
+    return order[: count - n_cut], order[count - n_cut :]
 
 
 class ImageArrayDataset(Dataset):
@@ -200,33 +215,70 @@ class ImageArrayDataset(Dataset):
 
     """
 
-    def __init__(self, train_images: Any, train_labels: Any, val_images: Any = None,
-                 val_labels: Any = None, test_images: Any = None, test_labels: Any = None,
-                 val_ratio: Optional[float] = None, test_ratio: Optional[float] = None,
-                 seed: Optional[int] = None, channels_last: bool = False,
-                 augment: Optional[ImageAugmentation] = None) -> None:
+    def __init__(
+        self,
+        train_images: Any,
+        train_labels: Any,
+        val_images: Any = None,
+        val_labels: Any = None,
+        test_images: Any = None,
+        test_labels: Any = None,
+        val_ratio: float | None = None,
+        test_ratio: float | None = None,
+        seed: int | None = None,
+        channels_last: bool = False,
+        augment: ImageAugmentation | None = None,
+    ) -> None:
         super().__init__()
-        self._init_splits(train_images, train_labels, val_images, val_labels, test_images,
-                          test_labels, val_ratio, test_ratio, seed, channels_last, augment)
+        self._init_splits(
+            train_images,
+            train_labels,
+            val_images,
+            val_labels,
+            test_images,
+            test_labels,
+            val_ratio,
+            test_ratio,
+            seed,
+            channels_last,
+            augment,
+        )
 
-    def _init_splits(self, train_images: Any, train_labels: Any, val_images: Any,
-                     val_labels: Any, test_images: Any, test_labels: Any,
-                     val_ratio: Optional[float], test_ratio: Optional[float],
-                     seed: Optional[int], channels_last: bool,
-                     augment: Optional[ImageAugmentation]) -> None:
+    def _init_splits(
+        self,
+        train_images: Any,
+        train_labels: Any,
+        val_images: Any,
+        val_labels: Any,
+        test_images: Any,
+        test_labels: Any,
+        val_ratio: float | None,
+        test_ratio: float | None,
+        seed: int | None,
+        channels_last: bool,
+        augment: ImageAugmentation | None,
+    ) -> None:
         """Check, split and convert the arrays (shared by subclasses)."""
-        for name, images, labels in (("val", val_images, val_labels),
-                                     ("test", test_images, test_labels)):
+        for name, images, labels in (
+            ("val", val_images, val_labels),
+            ("test", test_images, test_labels),
+        ):
             if (images is None) != (labels is None):
                 given, missing = ("images", "labels") if labels is None else ("labels", "images")
-                raise DataError(f"{name}_{given} is given without {name}_{missing}",
-                                hint="give both, or neither")
+                raise DataError(
+                    f"{name}_{given} is given without {name}_{missing}",
+                    hint="give both, or neither",
+                )
         if val_images is not None and val_ratio:
-            raise DataError("val_ratio draws a validation split, but val_images is given",
-                            hint="give either val_images or val_ratio")
+            raise DataError(
+                "val_ratio draws a validation split, but val_images is given",
+                hint="give either val_images or val_ratio",
+            )
         if test_images is not None and test_ratio:
-            raise DataError("test_ratio draws a test split, but test_images is given",
-                            hint="give either test_images or test_ratio")
+            raise DataError(
+                "test_ratio draws a test split, but test_images is given",
+                hint="give either test_images or test_ratio",
+            )
         self.seed = seed
         self.augment = augment
         images = to_image_tensor(train_images, channels_last, "train_images")
@@ -251,12 +303,15 @@ class ImageArrayDataset(Dataset):
         for name in ("val", "test"):
             other = tuple(splits[name][0].shape[1:])
             if len(splits[name][0]) and other != shape:
-                raise DataError(f"the {name} images are {other} but the training images are "
-                                f"{shape} (C x H x W)", hint="every split needs one image shape")
+                raise DataError(
+                    f"the {name} images are {other} but the training images are "
+                    f"{shape} (C x H x W)",
+                    hint="every split needs one image shape",
+                )
         self._splits = {
-            name: ImageSplit(*splits[name], augment=augment if name == "train" else None,
-                             name=name)
-            for name in ("train", "val", "test")}
+            name: ImageSplit(*splits[name], augment=augment if name == "train" else None, name=name)
+            for name in ("train", "val", "test")
+        }
         self.num_channels, height, width = shape
         self.image_size = (height, width)
         largest = [int(s.labels.max()) for s in self._splits.values() if len(s)]
@@ -313,7 +368,7 @@ class ImageArrayDataset(Dataset):
         return f"{type(self).__name__}({sizes}, image {self.num_channels}x{self.image_size})"
 
 
-def get_dataset(images: Any, labels: Any) -> List[Example]:
+def get_dataset(images: Any, labels: Any) -> list[Example]:
     """The list of ``(image [1 x H x W] in [0, 1], int64 label)`` examples of arrays.
 
     Parameters

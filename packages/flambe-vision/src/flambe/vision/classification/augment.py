@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import torch
 
@@ -34,8 +34,13 @@ class ImageAugmentation(Component):
 
     """
 
-    def __init__(self, crop_padding: int = 0, horizontal_flip: bool = False, fill: float = 0.0,
-                 seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        crop_padding: int = 0,
+        horizontal_flip: bool = False,
+        fill: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
         if isinstance(crop_padding, bool) or not isinstance(crop_padding, int) or crop_padding < 0:
             raise DataError(f"crop_padding must be a non-negative integer, not {crop_padding!r}")
@@ -60,22 +65,30 @@ class ImageAugmentation(Component):
             pad = self.crop_padding
             height, width = image.shape[-2:]
             top, left = torch.randint(0, 2 * pad + 1, (2,), generator=self.generator).tolist()
-            padded = image.new_full((*image.shape[:-2], height + 2 * pad, width + 2 * pad),
-                                    self.fill)
-            padded[..., pad:pad + height, pad:pad + width] = image
-            image = padded[..., top:top + height, left:left + width]
+            padded = image.new_full(
+                (*image.shape[:-2], height + 2 * pad, width + 2 * pad), self.fill
+            )
+            padded[..., pad : pad + height, pad : pad + width] = image
+            image = padded[..., top : top + height, left : left + width]
         if self.horizontal_flip and torch.rand((), generator=self.generator).item() < 0.5:
             image = image.flip(-1)
         return image
 
     # -- the generator is state, so a resumed run draws what it would have drawn ------------
-    def _state(self, state: State, prefix: str, local_metadata: Dict[str, Any]) -> State:
+    def _state(self, state: State, prefix: str, local_metadata: dict[str, Any]) -> State:
         state[prefix + "generator_state"] = self.generator.get_state()
         return state
 
-    def _load_state(self, state: State, prefix: str, local_metadata: Dict[str, Any],
-                    strict: bool, missing_keys: List[Any], unexpected_keys: List[Any],
-                    error_msgs: List[str]) -> None:
+    def _load_state(
+        self,
+        state: State,
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[Any],
+        unexpected_keys: list[Any],
+        error_msgs: list[str],
+    ) -> None:
         key = prefix + "generator_state"
         if key in state:
             self.generator.set_state(state[key])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -20,13 +19,14 @@ from flambe.vision.classification.idx import DATA_TYPES, parse_idx, read_idx
 
 __all__ = ["MNISTDataset", "ImageArrayDataset", "get_dataset"]
 
-_IMAGES = (0x08, 3)   # magic 0x00000803: 3-D uint8
-_LABELS = (0x08, 1)   # magic 0x00000801: 1-D uint8
+_IMAGES = (0x08, 3)  # magic 0x00000803: 3-D uint8
+_LABELS = (0x08, 1)  # magic 0x00000801: 1-D uint8
 
 
 def mnist_cache_folder() -> str:
     """Where downloaded MNIST files are kept: ``<Flambé home>/cache/mnist``."""
     from flambe.utils.paths import flambe_home
+
     return os.path.join(str(flambe_home()), "cache", "mnist")
 
 
@@ -74,8 +74,8 @@ class MNISTDataset(ImageArrayDataset):
 
     URL = "http://yann.lecun.com/exdb/mnist/"
     #: tried in order after :attr:`URL`, which often refuses downloads
-    MIRRORS: Tuple[str, ...] = ("https://ossci-datasets.s3.amazonaws.com/mnist/",)
-    FILES: Dict[str, str] = {
+    MIRRORS: tuple[str, ...] = ("https://ossci-datasets.s3.amazonaws.com/mnist/",)
+    FILES: dict[str, str] = {
         "train_images": "train-images-idx3-ubyte.gz",
         "train_labels": "train-labels-idx1-ubyte.gz",
         "test_images": "t10k-images-idx3-ubyte.gz",
@@ -84,48 +84,78 @@ class MNISTDataset(ImageArrayDataset):
     #: IDX type code -> numpy dtype (big-endian, as stored)
     data_type = DATA_TYPES
 
-    def __init__(self, train_images: Optional[np.ndarray] = None,
-                 train_labels: Optional[np.ndarray] = None,
-                 test_images: Optional[np.ndarray] = None,
-                 test_labels: Optional[np.ndarray] = None,
-                 val_ratio: Optional[float] = 0.2, seed: Optional[int] = None,
-                 test_ratio: Optional[float] = None, folder: Optional[str] = None,
-                 download: bool = True, augment: Optional[ImageAugmentation] = None) -> None:
-        given = {"train_images": train_images, "train_labels": train_labels,
-                 "test_images": test_images, "test_labels": test_labels}
+    def __init__(
+        self,
+        train_images: np.ndarray | None = None,
+        train_labels: np.ndarray | None = None,
+        test_images: np.ndarray | None = None,
+        test_labels: np.ndarray | None = None,
+        val_ratio: float | None = 0.2,
+        seed: int | None = None,
+        test_ratio: float | None = None,
+        folder: str | None = None,
+        download: bool = True,
+        augment: ImageAugmentation | None = None,
+    ) -> None:
+        given = {
+            "train_images": train_images,
+            "train_labels": train_labels,
+            "test_images": test_images,
+            "test_labels": test_labels,
+        }
         if test_ratio:
             if test_images is not None or test_labels is not None:
-                raise DataError("test_ratio draws the test split from the training images, but "
-                                "test arrays are given", hint="give test arrays or test_ratio")
+                raise DataError(
+                    "test_ratio draws the test split from the training images, but "
+                    "test arrays are given",
+                    hint="give test arrays or test_ratio",
+                )
             del given["test_images"], given["test_labels"]
-        sources: Dict[str, str] = {}
-        arrays: Dict[str, np.ndarray] = {}
+        sources: dict[str, str] = {}
+        arrays: dict[str, np.ndarray] = {}
         for key, value in given.items():
             if value is None:
                 path = self._locate(key, folder, download)
-                arrays[key] = read_idx(path, _IMAGES if key.endswith("images") else _LABELS,
-                                       key.split("_")[1])
+                arrays[key] = read_idx(
+                    path, _IMAGES if key.endswith("images") else _LABELS, key.split("_")[1]
+                )
                 sources[key] = path
             else:
                 arrays[key] = np.asarray(value)
                 sources[key] = key
         for split in ("train", "test"):
             if split + "_images" in arrays:
-                _check_counts(arrays[split + "_images"], arrays[split + "_labels"],
-                              sources[split + "_images"], sources[split + "_labels"])
-        super().__init__(arrays["train_images"], arrays["train_labels"],
-                         test_images=arrays.get("test_images"),
-                         test_labels=arrays.get("test_labels"),
-                         val_ratio=val_ratio, test_ratio=test_ratio, seed=seed, augment=augment)
+                _check_counts(
+                    arrays[split + "_images"],
+                    arrays[split + "_labels"],
+                    sources[split + "_images"],
+                    sources[split + "_labels"],
+                )
+        super().__init__(
+            arrays["train_images"],
+            arrays["train_labels"],
+            test_images=arrays.get("test_images"),
+            test_labels=arrays.get("test_labels"),
+            val_ratio=val_ratio,
+            test_ratio=test_ratio,
+            seed=seed,
+            augment=augment,
+        )
 
     # -- local files ----------------------------------------------------------------------
     @registrable_factory
     @classmethod
-    def from_path(cls, train_images_path: str, train_labels_path: str,
-                  test_images_path: Optional[str] = None, test_labels_path: Optional[str] = None,
-                  val_ratio: Optional[float] = 0.2, seed: Optional[int] = None,
-                  test_ratio: Optional[float] = None,
-                  augment: Optional[ImageAugmentation] = None) -> MNISTDataset:
+    def from_path(
+        cls,
+        train_images_path: str,
+        train_labels_path: str,
+        test_images_path: str | None = None,
+        test_labels_path: str | None = None,
+        val_ratio: float | None = 0.2,
+        seed: int | None = None,
+        test_ratio: float | None = None,
+        augment: ImageAugmentation | None = None,
+    ) -> MNISTDataset:
         """Read local IDX files, gzipped or not (``!MNISTDataset.from_path``).
 
         Parameters
@@ -145,11 +175,15 @@ class MNISTDataset(ImageArrayDataset):
 
         """
         if (test_images_path is None) != (test_labels_path is None):
-            raise DataError("test_images_path and test_labels_path go together",
-                            hint="give both, or neither")
+            raise DataError(
+                "test_images_path and test_labels_path go together", hint="give both, or neither"
+            )
         if test_images_path is not None and test_ratio:
-            raise DataError("test_ratio draws the test split from the training images, but "
-                            "test files are given", hint="give test files or test_ratio")
+            raise DataError(
+                "test_ratio draws the test split from the training images, but "
+                "test files are given",
+                hint="give test files or test_ratio",
+            )
         train_images = read_idx(train_images_path, _IMAGES, "images")
         train_labels = read_idx(train_labels_path, _LABELS, "labels")
         _check_counts(train_images, train_labels, train_images_path, train_labels_path)
@@ -158,13 +192,28 @@ class MNISTDataset(ImageArrayDataset):
             test_labels = read_idx(test_labels_path, _LABELS, "labels")  # type: ignore[arg-type]
             _check_counts(test_images, test_labels, test_images_path, test_labels_path)
         elif test_ratio:
-            return cls(train_images, train_labels, val_ratio=val_ratio, seed=seed,
-                       test_ratio=test_ratio, download=False, augment=augment)
+            return cls(
+                train_images,
+                train_labels,
+                val_ratio=val_ratio,
+                seed=seed,
+                test_ratio=test_ratio,
+                download=False,
+                augment=augment,
+            )
         else:  # no test split
             test_images = np.zeros((0, *train_images.shape[1:]), dtype=np.uint8)
             test_labels = np.zeros((0,), dtype=np.uint8)
-        return cls(train_images, train_labels, test_images, test_labels, val_ratio=val_ratio,
-                   seed=seed, download=False, augment=augment)
+        return cls(
+            train_images,
+            train_labels,
+            test_images,
+            test_labels,
+            val_ratio=val_ratio,
+            seed=seed,
+            download=False,
+            augment=augment,
+        )
 
     @classmethod
     def _parse_local_gzipped_idx(cls, path: str) -> np.ndarray:
@@ -185,10 +234,10 @@ class MNISTDataset(ImageArrayDataset):
 
     # -- finding and downloading the original files -----------------------------------------
     @classmethod
-    def _locate(cls, key: str, folder: Optional[str], download: bool) -> str:
+    def _locate(cls, key: str, folder: str | None, download: bool) -> str:
         """The local path of the file of ``key``: in ``folder``, the cache, or downloaded."""
         name = cls.FILES[key]
-        searched: List[str] = []
+        searched: list[str] = []
         for place in ([folder] if folder else []) + [mnist_cache_folder()]:
             for candidate in (name, name[:-3]):
                 path = os.path.join(os.path.expanduser(place), candidate)
@@ -198,14 +247,15 @@ class MNISTDataset(ImageArrayDataset):
         if folder and not os.path.isdir(os.path.expanduser(folder)):
             raise DataError(f"MNIST folder {folder} does not exist", hint="fix 'folder'")
         if not download:
-            raise DataError(f"{name} (MNIST {key.replace('_', ' ')}) is in none of "
-                            f"{', '.join(searched)}, and download is off",
-                            hint=f"put the file in 'folder', or set download: true to fetch it "
-                                 f"from {cls.URL}")
+            raise DataError(
+                f"{name} (MNIST {key.replace('_', ' ')}) is in none of "
+                f"{', '.join(searched)}, and download is off",
+                hint=f"put the file in 'folder', or set download: true to fetch it from {cls.URL}",
+            )
         return cls._fetch(name, [cls.URL, *cls.MIRRORS])
 
     @classmethod
-    def _fetch(cls, name: str, bases: List[str]) -> str:
+    def _fetch(cls, name: str, bases: list[str]) -> str:
         """Download ``name`` from the first base URL that serves a valid IDX file.
 
         The file goes to the cache folder through a temporary name, so an
@@ -213,6 +263,7 @@ class MNISTDataset(ImageArrayDataset):
 
         """
         from flambe.storage import get_backend, scheme_of
+
         cache = mnist_cache_folder()
         target = os.path.join(cache, name)
         if os.path.isfile(target):
@@ -232,16 +283,21 @@ class MNISTDataset(ImageArrayDataset):
                 continue
             os.replace(partial, target)
             return target
-        raise DataError(f"could not download {name}: " + "; ".join(failures),
-                        hint=f"download {name} by hand and pass its folder as 'folder'")
+        raise DataError(
+            f"could not download {name}: " + "; ".join(failures),
+            hint=f"download {name} by hand and pass its folder as 'folder'",
+        )
 
 
-def _check_counts(images: np.ndarray, labels: np.ndarray, images_source: str,
-                  labels_source: str) -> None:
+def _check_counts(
+    images: np.ndarray, labels: np.ndarray, images_source: str, labels_source: str
+) -> None:
     if len(images) != len(labels):
-        raise DataError(f"{images_source} has {len(images)} images but {labels_source} has "
-                        f"{len(labels)} labels", hint="use the labels file that goes with the "
-                                                      "images file")
+        raise DataError(
+            f"{images_source} has {len(images)} images but {labels_source} has "
+            f"{len(labels)} labels",
+            hint="use the labels file that goes with the images file",
+        )
 
 
 def _remove(path: str) -> None:

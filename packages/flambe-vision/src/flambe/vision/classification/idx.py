@@ -14,14 +14,13 @@ import gzip
 import os
 import struct
 import zlib
-from typing import Dict, Optional, Tuple
 
 import numpy as np
 
 from flambe.errors import DataError
 
 # IDX type code -> numpy dtype of the values as stored (big-endian)
-DATA_TYPES: Dict[int, np.dtype] = {
+DATA_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -57,31 +56,43 @@ def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
 
     """
     if len(data) < 4:
-        raise DataError(f"{source} is not an IDX file: it has {len(data)} bytes, fewer than the "
-                        "4 of a magic number", hint="the file is truncated or empty")
+        raise DataError(
+            f"{source} is not an IDX file: it has {len(data)} bytes, fewer than the "
+            "4 of a magic number",
+            hint="the file is truncated or empty",
+        )
     zero, type_code, n_dims = struct.unpack(">HBB", data[:4])
     magic = int.from_bytes(data[:4], "big")
     if zero != 0 or type_code not in DATA_TYPES:
-        raise DataError(f"{source} is not an IDX file: magic number 0x{magic:08X} is not one of "
-                        "0x000008NN-0x00000ENN",
-                        hint="check that the file is an IDX file (such as "
-                             "train-images-idx3-ubyte.gz) and not an HTML page or an archive")
+        raise DataError(
+            f"{source} is not an IDX file: magic number 0x{magic:08X} is not one of "
+            "0x000008NN-0x00000ENN",
+            hint="check that the file is an IDX file (such as "
+            "train-images-idx3-ubyte.gz) and not an HTML page or an archive",
+        )
     header = 4 + 4 * n_dims
     if len(data) < header:
-        raise DataError(f"{source} is truncated: its header announces {n_dims} dimensions but "
-                        f"the file has only {len(data)} bytes",
-                        hint="download the file again")
+        raise DataError(
+            f"{source} is truncated: its header announces {n_dims} dimensions but "
+            f"the file has only {len(data)} bytes",
+            hint="download the file again",
+        )
     shape = struct.unpack(f">{n_dims}I", data[4:header])
     dtype = DATA_TYPES[type_code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     body = len(data) - header
     if body < expected:
-        raise DataError(f"{source} is truncated: shape {tuple(shape)} needs {expected} bytes of "
-                        f"values but the file has {body}", hint="download the file again")
+        raise DataError(
+            f"{source} is truncated: shape {tuple(shape)} needs {expected} bytes of "
+            f"values but the file has {body}",
+            hint="download the file again",
+        )
     if body > expected:
-        raise DataError(f"{source} is corrupt: shape {tuple(shape)} needs {expected} bytes of "
-                        f"values but the file has {body}",
-                        hint="the header does not match the data; download the file again")
+        raise DataError(
+            f"{source} is corrupt: shape {tuple(shape)} needs {expected} bytes of "
+            f"values but the file has {body}",
+            hint="the header does not match the data; download the file again",
+        )
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)
 
@@ -107,11 +118,12 @@ def read_bytes(path: str) -> bytes:
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as exc:
-        raise DataError(f"{path} is a corrupt or truncated gzip file: {exc}",
-                        hint="download the file again") from exc
+        raise DataError(
+            f"{path} is a corrupt or truncated gzip file: {exc}", hint="download the file again"
+        ) from exc
 
 
-def read_idx(path: str, expect: Optional[Tuple[int, int]] = None, what: str = "") -> np.ndarray:
+def read_idx(path: str, expect: tuple[int, int] | None = None, what: str = "") -> np.ndarray:
     """Read an IDX file, gzipped or not.
 
     Parameters
@@ -140,5 +152,6 @@ def read_idx(path: str, expect: Optional[Tuple[int, int]] = None, what: str = ""
             raise DataError(
                 f"{path}: magic number 0x{found:08X} ({n_dims}-D {DATA_TYPES[type_code].name}) "
                 f"does not match 0x{wanted:08X}, the magic number of MNIST {what or 'data'}",
-                hint="check that the images and labels files are not swapped")
+                hint="check that the images and labels files are not swapped",
+            )
     return parse_idx(data, source=os.fspath(path))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
-
 import torch
 from torch import nn
 
@@ -41,8 +39,9 @@ class ImageClassifier(Module):
 
     """
 
-    def __init__(self, encoder: nn.Module, output_layer: nn.Module,
-                 pooling: Optional[nn.Module] = None) -> None:
+    def __init__(
+        self, encoder: nn.Module, output_layer: nn.Module, pooling: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         self.pooling = pooling
@@ -55,8 +54,9 @@ class ImageClassifier(Module):
             encoded = self.pooling(encoded)
         return encoded.flatten(1)
 
-    def forward(self, data: torch.Tensor, target: Optional[torch.Tensor] = None
-                ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(
+        self, data: torch.Tensor, target: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Run a forward pass through the network.
 
         Parameters
