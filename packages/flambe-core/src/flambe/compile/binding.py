@@ -14,33 +14,10 @@ from typing import Any
 
 from flambe.compile.link import Link
 from flambe.compile.schema import Schema
+from flambe.compile.tree import LEAF_TYPES, children
 from flambe.errors import FlambeError, LinkError, UnpreparedLinkError
 
 PathEntry = tuple[Any, Any]  # (container, key in it)
-
-
-LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
-def children(value: Any) -> Iterator[tuple[Any, Any]]:
-    """The (key, child) pairs of a config container; nothing for leaves."""
-    kind = type(value)
-    if kind in LEAF_TYPES:
-        return iter(())
-    if kind is dict:
-        return iter(value.items())
-    if kind is list or kind is tuple:
-        return enumerate(value)
-    if isinstance(value, Schema):
-        return iter(value.keywords.items())
-    if isinstance(value, Mapping):
-        return iter(value.items())
-    if isinstance(value, (list, tuple)):
-        return enumerate(value)
-    custom = getattr(value, "_flambe_children", None)
-    if callable(custom) and not isinstance(value, type):
-        return iter(custom())
-    return iter(())
 
 
 def _keys(container: Any) -> list[Any] | None:

@@ -612,29 +612,23 @@ class Engine:
 
     def _modules(self) -> list[str]:
         """Modules defining the classes of the pipeline, imported by every Ray worker."""
+        from flambe.compile import tree
         from flambe.compile.schema import Schema
-        from flambe.experiment.variants import _items
 
         found: list[str] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, Schema):
-                module = value.component_subclass.__module__
-                if module == "__main__":
-                    raise ConfigError(
-                        f"{value.component_subclass.__qualname__} is defined in the script being "
-                        "run, which Ray workers cannot import",
-                        value.location,
-                        hint="move the class into a module or an extension",
-                    )
-                if module not in found and not module.startswith("flambe.compile.wrapped"):
-                    found.append(module)
-            for _, child in _items(value) or []:
-                walk(child)
-            for _, child in getattr(value, "_flambe_children", lambda: [])():
-                walk(child)
-
-        walk(self.exp.pipeline)
+        for value in tree.walk(self.exp.pipeline):
+            if not isinstance(value, Schema):
+                continue
+            module = value.component_subclass.__module__
+            if module == "__main__":
+                raise ConfigError(
+                    f"{value.component_subclass.__qualname__} is defined in the script being "
+                    "run, which Ray workers cannot import",
+                    value.location,
+                    hint="move the class into a module or an extension",
+                )
+            if module not in found and not module.startswith("flambe.compile.wrapped"):
+                found.append(module)
         return found
 
     # -- results --------------------------------------------------------------------------
@@ -781,21 +775,6 @@ def _entries(folder: str) -> list[str]:
 
 
 def _options_of(value: Any, kind: type) -> list[Any]:
-    from flambe.experiment.variants import _items
+    from flambe.compile import tree
 
-    found: list[Any] = []
-    seen: set[int] = set()
-
-    def walk(v: Any) -> None:
-        if id(v) in seen:
-            return
-        seen.add(id(v))
-        if isinstance(v, kind):
-            found.append(v)
-        for _, child in _items(v) or []:
-            walk(child)
-        for _, child in getattr(v, "_flambe_children", lambda: [])():
-            walk(child)
-
-    walk(value)
-    return found
+    return [node for node in tree.walk(value) if isinstance(node, kind)]

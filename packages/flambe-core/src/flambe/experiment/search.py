@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flambe.compile import tree
 from flambe.errors import ConfigError
 from flambe.experiment.options import (
     ChoiceDistribution,
@@ -25,8 +26,6 @@ from flambe.experiment.options import (
     SearchOption,
 )
 from flambe.experiment.variants import (
-    _items,
-    _rebuild,
     class_versions,
     display,
     folder_name,
@@ -42,7 +41,7 @@ def option_paths(value: Any, path: Path = ()) -> list[tuple[Path, SearchOption]]
     """Every option in a stage config with its path (no options inside options)."""
     if isinstance(value, SearchOption):
         for _, child in value._flambe_children():
-            if _items(child) and option_paths(child):
+            if tree.items(child) and option_paths(child):
                 raise ConfigError(
                     "options inside the elements of an option are not supported with a search "
                     "algorithm",
@@ -51,7 +50,7 @@ def option_paths(value: Any, path: Path = ()) -> list[tuple[Path, SearchOption]]
                 )
         return [(path, value)]
     out: list[tuple[Path, SearchOption]] = []
-    for key, child in _items(value) or []:
+    for key, child in tree.items(value) or []:
         out.extend(option_paths(child, path + (str(key),)))
     return out
 
@@ -90,10 +89,10 @@ def resolve(value: Any, chosen: dict[tuple[str, ...], Any], path: Path = ()) -> 
     """A copy of ``value`` with the option at each path replaced by its chosen value."""
     if path in chosen and isinstance(value, SearchOption):
         return chosen[path]
-    items = _items(value)
+    items = tree.items(value)
     if not items or not any(p[: len(path)] == path and len(p) > len(path) for p in chosen):
         return value
-    return _rebuild(value, [(k, resolve(v, chosen, path + (str(k),))) for k, v in items])
+    return tree.rebuild(value, [(k, resolve(v, chosen, path + (str(k),))) for k, v in items])
 
 
 @dataclass

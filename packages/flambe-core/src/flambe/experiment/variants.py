@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flambe.compile import tree
 from flambe.compile.link import Link
 from flambe.compile.schema import Schema
 from flambe.experiment.options import Distribution, SearchOption
@@ -72,32 +73,11 @@ class Variant:
 # ---------------------------------------------------------------------------
 
 
-def _items(value: Any) -> list[tuple[Any, Any]] | None:
-    if isinstance(value, Schema):
-        return list(value.keywords.items())
-    if isinstance(value, Mapping):
-        return list(value.items())
-    if isinstance(value, (list, tuple)):
-        return list(enumerate(value))
-    return None
-
-
-def _rebuild(value: Any, items: Sequence[tuple[Any, Any]]) -> Any:
-    if isinstance(value, Schema):
-        new = Schema(value.component_subclass, value.factory_method, **dict(items))
-        for attr in ("_created_with_tag", "_source", "_key_locations", "_extensions"):
-            setattr(new, attr, getattr(value, attr))
-        return new
-    if isinstance(value, Mapping):
-        return dict(items)
-    return [v for _, v in items]
-
-
 def contains_option(value: Any, kinds: tuple[type, ...] = (SearchOption,)) -> bool:
     """Whether ``value`` holds a search option anywhere."""
     if isinstance(value, kinds):
         return True
-    items = _items(value)
+    items = tree.items(value)
     return bool(items) and any(contains_option(v, kinds) for _, v in items)
 
 
@@ -119,13 +99,13 @@ def draw(value: Any, rng: Any, path: tuple[str, ...] = ()) -> tuple[Any, Params]
         return sample, [(".".join(path), display(sample))]
     if isinstance(value, SearchOption) or not contains_option(value, (Distribution,)):
         return value, []
-    items = _items(value) or []
+    items = tree.items(value) or []
     new_items, params = [], []
     for key, child in items:
         drawn, child_params = draw(child, rng, path + (str(key),))
         new_items.append((key, drawn))
         params.extend(child_params)
-    return _rebuild(value, new_items), params
+    return tree.rebuild(value, new_items), params
 
 
 def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, Params]]:
@@ -141,7 +121,7 @@ def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, 
         return out
     if not contains_option(value):
         return [(value, [])]
-    items = _items(value) or []
+    items = tree.items(value) or []
     choices = [
         [(key, r, p) for r, p in expand(child, rng, path + (str(key),))] for key, child in items
     ]
@@ -149,7 +129,7 @@ def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, 
     for combo in itertools.product(*choices):
         out.append(
             (
-                _rebuild(value, [(k, r) for k, r, _ in combo]),
+                tree.rebuild(value, [(k, r) for k, r, _ in combo]),
                 [p for _, _, params in combo for p in params],
             )
         )
@@ -220,7 +200,7 @@ def class_versions(value: Any) -> dict[str, str]:
             found[f"{cls.__module__}:{cls.__qualname__}"] = str(
                 getattr(cls, "_flambe_version", "0.0.0")
             )
-        for _, child in _items(v) or []:
+        for _, child in tree.items(v) or []:
             walk(child)
 
     walk(value)
