@@ -9,7 +9,7 @@ import pytest
 
 from tests.core.exp_helpers import progress, run, write_config
 
-pytest.importorskip("optuna", reason="optuna is a test requirement (requirements-test.txt)")
+pytest.importorskip("optuna", reason="optuna is a test requirement (pyproject.toml)")
 
 
 @pytest.mark.slow

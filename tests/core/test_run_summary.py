@@ -158,10 +158,10 @@ def test_error_headline_is_the_exception_line_of_a_traceback():
 
 def test_the_quickstart_install_step_shows_progress(tmp_path):
     # a copy of the scripts beside a stand-in .venv whose pip prints what a real one prints
-    for name in ("install", "quickstart"):
+    for name in ("install", "quickstart", "requirements"):
         (tmp_path / "scripts").mkdir(exist_ok=True)
         shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
-    (tmp_path / "requirements-test.txt").write_text("pytest\n")
+    (tmp_path / "pyproject.toml").write_text('[dependency-groups]\ntest = ["pytest"]\n')
     (tmp_path / "packages" / "flambe-core").mkdir(parents=True)
     (tmp_path / "packages" / "flambe-core" / "pyproject.toml").write_text("[project]\n")
     bin_dir = tmp_path / ".venv" / "bin"
@@ -172,6 +172,8 @@ def test_the_quickstart_install_step_shows_progress(tmp_path):
         #!/bin/sh
         case "$*" in
           *"version(\\"torch\\")"*) echo 2.13.0 ;;
+          *"scripts/requirements torch") echo torch==2.13.0 ;;
+          *"scripts/requirements test") echo pytest ;;
           *--quiet*) ;;
           *" install "*)
             echo "Obtaining file:///packages/flambe-core"

@@ -206,7 +206,8 @@ def test_import_flambe_is_cheap() -> None:
         "import sys, flambe\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')\n"
         "               or (m.startswith('flambe.')\n"
-        "                   and m not in ('flambe.utils', 'flambe.utils.lazy', 'flambe.utils.gcpause')))\n"
+        "                   and m not in ('flambe.utils', 'flambe.utils.lazy',\n"
+        "                                 'flambe.utils.gcpause')))\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -216,19 +217,36 @@ def test_import_flambe_is_cheap() -> None:
 def test_hatch_environments_install_what_the_scripts_install() -> None:
     import tomllib
 
-    wanted = {
-        line.strip()
-        for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    }
+    # one list: the root pyproject.toml's dependency group 'test', which holds the torch pin
+    groups = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    assert groups["torch"] == ["torch==2.13.0"]
+    assert {"include-group": "torch"} in groups["test"]
+    printed = subprocess.run(
+        [sys.executable, "scripts/requirements", "test"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert printed[0] == "torch==2.13.0" and set(printed[1:]) == set(groups["test"][1:])
+    install = (REPO_ROOT / "scripts" / "install").read_text()
+    assert "scripts/requirements torch)" in install and "scripts/requirements test)" in install
+    # the pin is written nowhere else in the project's sources and scripts
+    pinned = subprocess.run(
+        ["git", "grep", "-l", "torch==2.13", "--", ":!tests", ":!*.md"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert pinned == ["pyproject.toml"], pinned
+
     config = tomllib.loads((REPO_ROOT / "hatch.toml").read_text())
-    for name, key in (("default", "dependencies"), ("hatch-test", "extra-dependencies")):
+    for name in ("default", "hatch-test"):
         env = config["envs"][name]
         assert env["installer"] == "pip", name  # uv would not take the local torch build
-        assert "torch==2.13.0" in env[key], name
+        assert env["dependency-groups"] == ["test"], name
         # hatch-test adds to hatch's own test tools (--cover, --parallel, --retries need them)
-        assert "dependencies" not in env or name == "default", name
-        assert wanted - {"pytest>=8"} <= set(env[key]), name
+        assert "dependencies" not in env and "extra-dependencies" not in env, name
         assert env["workspace"]["members"] == ["packages/*"], name
     # `hatch test` runs through the same network isolation as `bash scripts/test`
     scripts = config["envs"]["hatch-test"]["scripts"]
