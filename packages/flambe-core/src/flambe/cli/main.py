@@ -32,6 +32,11 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str, str]] = {
         "validate",
         "Check a config without running it; list every problem.",
     ),
+    "reproduce": (
+        "flambe.cli.reproduce",
+        "reproduce",
+        "Rerun a recorded experiment (or a stage, a variant); compare the metrics.",
+    ),
     "plugins": (
         "flambe.cli.plugins",
         "plugins",
@@ -106,7 +111,7 @@ class FlambeGroup(click.Group):
             raise click.ClickException(
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} ({record.distribution}) "
                 f"could not be imported from {lazy.import_path}: {type(exc).__name__}: {exc}"
-            )
+            ) from exc
         if not isinstance(command, click.Command):
             raise click.ClickException(
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} points to "
