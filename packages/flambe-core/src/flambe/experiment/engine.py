@@ -26,7 +26,6 @@ from typing import Any
 from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
 from flambe.experiment.checkpoints import prune
 from flambe.experiment.environment_record import record_environment
-from flambe.experiment.identity import read_variant
 from flambe.experiment.progress import ProgressState
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
@@ -391,6 +390,8 @@ class Engine:
 
     def _run_searched_stage(self, stage: str) -> None:
         """A stage whose values a search algorithm proposes, trial by trial."""
+        import json
+
         from flambe.compile import yaml
         from flambe.experiment import tune_runner
         from flambe.experiment.search import SearchPlan, search_space
@@ -458,10 +459,21 @@ class Engine:
         failed: dict[str, str] = {}
         for trial in outcome:
             folder = trial["variant_dir"]
-            variant = read_variant(folder) if folder else None
-            if variant is None:
+            info_path = os.path.join(folder, "variant.json") if folder else None
+            if not info_path or not os.path.exists(info_path):
                 failed[trial["trial_id"] or str(len(failed))] = trial["error"] or "no result"
                 continue
+            with open(info_path, encoding="utf-8") as handle:
+                info = json.load(handle)
+            variant = Variant(
+                stage,
+                info["id"],
+                info["name"],
+                info["params"],
+                info["config"],
+                info["lineage"],
+                info.get("own_params", {}),
+            )
             variants.append(variant)
             self.variants[stage][variant.id] = variant
             if trial["error"] is not None:
