@@ -24,6 +24,7 @@ from flambe.cli.exitcodes import (
     interrupted,
     show_error,
 )
+from flambe.compile.overrides import OVERRIDE_HELP, overrides_argument
 
 logger = logging.getLogger("flambe.cli")
 
@@ -93,12 +94,20 @@ def check_cluster_support() -> Any:
     )
 
 
-def prepare(config: str, install_extensions: bool, cluster: str | None, secrets: str | None) -> Any:
+def prepare(
+    config: str,
+    install_extensions: bool,
+    cluster: str | None,
+    secrets: str | None,
+    overrides: tuple[str, ...] = (),
+) -> Any:
     """Every step before ``run()``; raises FlambeErrors for configuration problems."""
     from flambe.runnable.context import build_runnable, describe_root, load_runnable_config
 
     secrets_path = resolve_secrets(secrets)
-    loaded = load_runnable_config(config, install_extensions=install_extensions)
+    loaded = load_runnable_config(
+        config, install_extensions=install_extensions, overrides=overrides
+    )
     from flambe.compile.preflight import preflight
 
     preflight(loaded.root)  # every argument, link and resource, before anything is built or run
@@ -120,8 +129,9 @@ def prepare(config: str, install_extensions: bool, cluster: str | None, secrets:
     return loaded, runnable, host, secrets_path
 
 
-@click.command("run")
+@click.command("run", epilog=OVERRIDE_HELP)
 @click.argument("config", metavar="CONFIG")
+@overrides_argument
 @click.option(
     "-i",
     "--install-extensions",
@@ -181,6 +191,7 @@ def prepare(config: str, install_extensions: bool, cluster: str | None, secrets:
 )
 def run(
     config: str,
+    overrides: tuple[str, ...],
     install_extensions: bool,
     cluster: str | None,
     force: bool,
@@ -192,7 +203,7 @@ def run(
     site_port: int = 49558,
     ray_address: str | None = None,
 ) -> None:
-    """Run the runnable described by CONFIG (a YAML file)."""
+    """Run the runnable described by CONFIG (a YAML file), changed by KEY=VALUE overrides."""
     if debug and cluster is not None:
         raise click.UsageError(
             "--debug cannot be combined with --cluster: debugging needs a local run"
@@ -214,7 +225,7 @@ def run(
         logger.info("flambé %s: %s", flambe.__version__, config)
         try:
             loaded, runnable, host, secrets_path = prepare(
-                config, install_extensions, cluster, secrets
+                config, install_extensions, cluster, secrets, overrides
             )
         except FlambeError as exc:
             show_error(exc, show_traceback)

@@ -15,10 +15,13 @@ from typing import Any
 import click
 
 from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
+from flambe.compile.overrides import OVERRIDE_HELP, overrides_argument
 
 
-def find_problems(config: str, install_extensions: bool = False) -> list[Any]:
-    """Every problem of a config, as FlambeErrors (empty when it is valid)."""
+def find_problems(
+    config: str, install_extensions: bool = False, overrides: tuple[str, ...] = ()
+) -> list[Any]:
+    """Every problem of a config changed by ``overrides``, as FlambeErrors (empty when valid)."""
     from flambe.compile.validate import validate_text_root
     from flambe.errors import FlambeError
     from flambe.runnable.context import check_runnable_schema, read_config_text
@@ -28,7 +31,9 @@ def find_problems(config: str, install_extensions: bool = False) -> list[Any]:
     except FlambeError as exc:
         return [exc]
     try:
-        found, root = validate_text_root(text, config, install=install_extensions)
+        found, root = validate_text_root(
+            text, config, install=install_extensions, overrides=overrides
+        )
     except ModuleNotFoundError:
         # a tag in the namespace of a missing extension; the header tells why
         return _unique(_extension_problems(text, config, install_extensions))
@@ -81,8 +86,9 @@ def _sort_key(problem: Any) -> tuple:
     return (where.file, where.line, where.column)
 
 
-@click.command("validate")
+@click.command("validate", epilog=OVERRIDE_HELP)
 @click.argument("config", metavar="CONFIG")
+@overrides_argument
 @click.option(
     "-i",
     "--install-extensions",
@@ -90,9 +96,9 @@ def _sort_key(problem: Any) -> tuple:
     help="pip install the extensions the config declares, if missing "
     "(and local folders whose code changed since).",
 )
-def validate(config: str, install_extensions: bool) -> None:
-    """Check CONFIG without running it; print every problem (exit 22 if any)."""
-    problems = sorted(find_problems(config, install_extensions), key=_sort_key)
+def validate(config: str, overrides: tuple[str, ...], install_extensions: bool) -> None:
+    """Check CONFIG, changed by KEY=VALUE overrides, without running it (exit 22 on problems)."""
+    problems = sorted(find_problems(config, install_extensions, overrides), key=_sort_key)
     for problem in problems:
         click.echo(str(problem))
     if problems:

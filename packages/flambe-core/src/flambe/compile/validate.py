@@ -8,6 +8,7 @@ do not fit the signatures of the classes they are given to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flambe.compile.binding import bind_links
@@ -79,12 +80,19 @@ def validate_text(text: str, file: str = "<string>", install: bool = False) -> l
 
 @without_gc
 def validate_text_root(
-    text: str, file: str = "<string>", install: bool = False
+    text: str, file: str = "<string>", install: bool = False, overrides: Sequence[Any] = ()
 ) -> tuple[list[FlambeError], Any]:
-    """Every problem of a config given as text, and its root as loaded (None if unreadable)."""
+    """Every problem of a config given as text, and its root as loaded (None if unreadable).
+
+    ``overrides`` (``key.path=value`` strings) change the main document first.
+    """
     errors: list[FlambeError] = []
     try:
         extensions, lines, main, name = split_config(text, file)
+        if overrides:
+            from flambe.compile.overrides import apply_overrides
+
+            main = apply_overrides(main, overrides, name)
     except FlambeError as exc:
         return [exc], None
     if extensions:

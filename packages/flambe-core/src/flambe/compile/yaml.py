@@ -21,7 +21,7 @@ import datetime
 import io
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
@@ -183,7 +183,9 @@ class Constructor:
         mark = node.start_mark
         if mark is None:
             return SourceLocation.from_mark(mark, self.file)
-        return SourceLocation(self.file, mark.line + 1, mark.column + 1)
+        # a node of a command-line override names the override (flambe.compile.overrides)
+        file = mark.file if type(mark).__name__ == "OverrideMark" else self.file
+        return SourceLocation(file, mark.line + 1, mark.column + 1)
 
     def construct_object(self, node: Node) -> Any:
         """Build the value of any node (memoised, so anchors share one object)."""
@@ -431,16 +433,25 @@ def split_config(
 
 @without_gc
 def load_config(
-    source: Source, file: str | None = None, errors: list[FlambeError] | None = None
+    source: Source,
+    file: str | None = None,
+    errors: list[FlambeError] | None = None,
+    overrides: Sequence[Any] = (),
 ) -> LoadedConfig:
     """Load a config file: the optional extensions header, then the main object.
 
     The extension modules must be importable before the main document is
     built (see :func:`flambe.compile.extensions.ensure_extensions`); this
-    function registers their namespaces but installs nothing.
+    function registers their namespaces but installs nothing. ``overrides``
+    (``key.path=value`` strings, see :mod:`flambe.compile.overrides`) change
+    the main document before anything is built.
     """
     text, name = _read(source, file)
     extensions, lines, main, name = split_config(text, name)
+    if overrides:
+        from flambe.compile.overrides import apply_overrides
+
+        main = apply_overrides(main, overrides, name)
     if extensions:
         registry = get_registry()
         for module in extensions:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -46,6 +47,8 @@ class LoadedRunnable:
         Its extensions header (module name -> location).
     root : Schema
         The schema of the runnable.
+    overrides : list of str
+        The command-line overrides applied to it (``key.path=value``).
 
     """
 
@@ -53,6 +56,7 @@ class LoadedRunnable:
     text: str
     root: Any
     extensions: dict[str, str] = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
 
     @property
     def runnable_class(self) -> type:
@@ -81,6 +85,7 @@ def load_runnable_config(
     install_extensions: bool = False,
     require_runnable: bool = True,
     errors: list[FlambeError] | None = None,
+    overrides: Sequence[str] = (),
 ) -> LoadedRunnable:
     """Read, resolve extensions, load and check a runnable config.
 
@@ -96,6 +101,10 @@ def load_runnable_config(
         Collect the errors of the main document here and go on loading
         (the root may then hold placeholders); by default the first error
         is raised.
+    overrides : sequence of str
+        ``key.path=value``, ``+key=value`` and ``~key`` overrides, applied to
+        the YAML tree before anything is built (see
+        :mod:`flambe.compile.overrides`).
 
     Raises
     ------
@@ -112,8 +121,14 @@ def load_runnable_config(
     # the main document's tags may live in the extensions
     extensions, lines, _, _ = split_config(text, file)
     ensure_extensions(extensions, install=install_extensions, file=file, lines=lines)
-    loaded = load_config(text, file=file, errors=errors)
-    result = LoadedRunnable(file=file, text=text, root=loaded.root, extensions=extensions)
+    loaded = load_config(text, file=file, errors=errors, overrides=overrides)
+    result = LoadedRunnable(
+        file=file,
+        text=text,
+        root=loaded.root,
+        extensions=extensions,
+        overrides=list(overrides),
+    )
     if require_runnable:
         check_runnable_schema(result.root, file)
     return result
