@@ -46,7 +46,7 @@ def make_data() -> list[Example]:
 
 
 def pad_collate(batch: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
-    tokens, labels = zip(*batch)
+    tokens, labels = zip(*batch, strict=True)
     return pad_sequence(list(tokens), batch_first=True, padding_value=0), torch.stack(labels)
 
 

@@ -43,7 +43,7 @@ class BenchMLP(Component, torch.nn.Module):
     def __init__(self, widths: list[int]) -> None:
         super().__init__()
         self.layers = torch.nn.ModuleList(
-            torch.nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])
+            torch.nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +61,7 @@ def interleaved_medians(fns: list[Callable[[], object]], runs: int) -> list[floa
         fn()
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        for fn, bucket in zip(fns, times):
+        for fn, bucket in zip(fns, times, strict=True):
             start = time.perf_counter()
             fn()
             bucket.append(time.perf_counter() - start)

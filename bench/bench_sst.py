@@ -1,5 +1,6 @@
-"""The quickstart's TextClassifier on SST-2: test accuracy after its training (target >= 80%
-within 10 minutes of training on this machine's CPU).
+"""The quickstart's TextClassifier on SST-2: test accuracy after its training.
+
+The target: >= 80% within 10 minutes of training on this machine's CPU.
 
 Runs examples/sst/quickstart.yaml in process with the grid over ``n_layers``
 replaced by one value (``BENCH_SST_LAYERS``, default 2), so one variant

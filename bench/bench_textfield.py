@@ -59,7 +59,7 @@ def main() -> None:
     texts = sentences()
     assert all(
         torch.equal(a, b)
-        for a, b in zip(baseline(texts), flambe_field(texts, WhitespaceTokenizer()))
+        for a, b in zip(baseline(texts), flambe_field(texts, WhitespaceTokenizer()), strict=True)
     )
     # alternate the two measurements, so that the load of a busy machine hits both alike
     base_times, our_times = [], []

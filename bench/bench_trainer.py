@@ -266,7 +266,7 @@ def main() -> None:
     check_trainer.run()
     same = all(
         torch.allclose(a, b, atol=1e-5)
-        for a, b in zip(check_model.parameters(), check_trainer.model.parameters())
+        for a, b in zip(check_model.parameters(), check_trainer.model.parameters(), strict=True)
     )
 
     rate = {k: len(batches) / statistics.median(v) for k, v in times.items()}

@@ -327,7 +327,10 @@ def test_folder_names_are_safe_readable_and_unique() -> None:
         assert len(name) <= MAX_NAME + 9 and name not in (".", "..")
         assert os.path.basename(name) == name
     assert "label=ok" in names
-    assert any(n.startswith("label=xxxx") and n.endswith(v.id[:8]) for n, v in zip(names, variants))
+    assert any(
+        n.startswith("label=xxxx") and n.endswith(v.id[:8])
+        for n, v in zip(names, variants, strict=True)
+    )
 
 
 def test_negative_values_in_names_break_nothing() -> None:

@@ -135,7 +135,7 @@ def test_perplexity_aggregated_equals_exp_cross_entropy_over_everything():
     torch.manual_seed(0)
     pred, target = torch.randn(100, 7), torch.randint(0, 7, (100,))
     metric, state = Perplexity(), {}
-    for p, t in zip(pred.split(10), target.split(10)):
+    for p, t in zip(pred.split(10), target.split(10), strict=True):
         metric.aggregate(state, p, t)
     expected = math.exp(float(torch.nn.functional.cross_entropy(pred, target)))
     assert metric.finalize(state) == pytest.approx(expected, rel=1e-5)
@@ -236,7 +236,7 @@ def test_aggregating_chunks_equals_computing_everything(metric, kind):
     else:
         pred, target = torch.randn(100, 5), torch.randint(0, 2, (100, 5))
     state: dict = {}
-    for p, t in zip(pred.split(10), target.split(10)):
+    for p, t in zip(pred.split(10), target.split(10), strict=True):
         state = metric.aggregate(state, p, t)
     assert metric.finalize(state) == pytest.approx(float(metric(pred, target)), rel=1e-5)
 

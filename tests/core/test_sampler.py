@@ -263,8 +263,8 @@ def test_workers_build_the_same_batches():
     plain = list(BaseSampler(batch_size=4, seed=2).sample(data))
     workers = list(BaseSampler(batch_size=4, seed=2, n_workers=2).sample(data))
     assert len(plain) == len(workers)
-    for a, b in zip(plain, workers):
-        assert all(torch.equal(x, y) for x, y in zip(a, b))
+    for a, b in zip(plain, workers, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 # -- EpisodicSampler (121) -------------------------------------------------------------------------

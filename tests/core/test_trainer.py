@@ -569,7 +569,8 @@ def test_yaml_experiment_of_core_classes_learns(tmp_path):
         ),
         (
             ("  max_steps: 5", "  max_steps: 5\n  batches_per_iter: 2"),
-            r"experiment.yaml:\d+:\d+: Trainer: batches_per_iter=2 needs a train sampler that drops",
+            r"experiment.yaml:\d+:\d+: Trainer: batches_per_iter=2 needs a train sampler "
+            "that drops",
         ),
     ],
 )

@@ -38,7 +38,9 @@ COMPONENTS = {"model.yaml"}
 
 # configs that are validated only, and why they cannot run here
 NOT_RUN = {
-    "fine-tune-bert-then-distill.yaml": "needs the pretrained 'bert-base-uncased' from the Hugging Face Hub (a download)",
+    "fine-tune-bert-then-distill.yaml": (
+        "needs the pretrained 'bert-base-uncased' from the Hugging Face Hub (a download)"
+    ),
     "s3pusher.yaml": "uploads to the S3 bucket 'my-bucket': needs an AWS account",
     "aws-cluster.yaml": "creates EC2 instances: needs an AWS account",
     "aws-cluster-example.yaml": "creates EC2 instances: needs an AWS account",

@@ -92,9 +92,11 @@ class FlambeGroup(click.Group):
     """A group whose commands are imported on demand, with the bare ``flambe CONFIG`` form."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """The names of the built-in commands and of the plugins' commands, sorted."""
         return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, imported now; ``None`` when no command has that name."""
         builtin = BUILTIN_COMMANDS.get(cmd_name)
         if builtin is not None:
             module, attr, _ = builtin
@@ -129,6 +131,7 @@ class FlambeGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands in the help from their declarations, importing none."""
         # listed from declarations: nothing is imported to print the help
         rows = [(name, help_) for name, (_, _, help_) in BUILTIN_COMMANDS.items()]
         for name, (lazy, record) in _plugin_commands().items():
@@ -138,6 +141,7 @@ class FlambeGroup(click.Group):
                 formatter.write_dl(sorted(rows))
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse ``args``, reading ``flambe CONFIG ...`` as ``flambe run CONFIG ...``."""
         args = list(args)
         if args and not ctx.resilient_parsing:
             known = set(BUILTIN_COMMANDS)

@@ -11,12 +11,11 @@ import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
 
 from flambe.errors import DataError
 
-Header = Optional[str | int]
-Columns = Optional[Sequence[str | int]]
+Header = str | int | None
+Columns = Sequence[str | int] | None
 
 
 def list_files(path: str | os.PathLike) -> list[Path]:
@@ -98,14 +97,14 @@ def read_table(
     columns: Columns = None,
     encoding: str = "utf-8",
 ) -> tuple[list[list[str]], list[str] | None]:
-    """Read a csv/tsv file, or every file of a folder in name order, into rows of strings.
+    r"""Read a csv/tsv file, or every file of a folder in name order, into rows of strings.
 
     Parameters
     ----------
     path : str
         A file, or a folder whose files (sorted by name) are concatenated.
     sep : str
-        The one-character separator (``'\\t'`` by default, ``','`` for csv).
+        The one-character separator (``'\t'`` by default, ``','`` for csv).
     header : 'infer', int or None
         ``'infer'`` or ``0``: the first row names the columns; ``n``: row
         ``n`` does, the rows before it are skipped; ``None``: no header.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from flambe.dataset.io import Columns, Header, read_table
 from flambe.errors import DataError, FlambeError
 from flambe.field.field import Field
 
-ColumnSpec = Union[int, list[int]]
+ColumnSpec = int | list[int]
 Hook = tuple[str, Field, ColumnSpec]
 _SPLITS = ("train", "val", "test")
 
@@ -414,7 +414,7 @@ class TabularDataset(Dataset):
         transform: dict[str, Field | dict] | None = None,
         cache: bool = True,
     ) -> TabularDataset:
-        """Load the splits from csv/tsv files (``!TabularDataset.from_path`` in YAML).
+        r"""Load the splits from csv/tsv files (``!TabularDataset.from_path`` in YAML).
 
         Parameters
         ----------
@@ -423,7 +423,7 @@ class TabularDataset(Dataset):
         val_path, test_path : str, optional
             The same for the validation and test splits.
         sep : str
-            The separator: ``'\\t'`` (default) or ``','``.
+            The separator: ``'\t'`` (default) or ``','``.
         header : 'infer', int or None
             ``'infer'`` (default) or ``0``: the first row names the columns;
             ``None``: the files have no header row.

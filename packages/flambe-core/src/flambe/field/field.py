@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
 
 from flambe.compile.component import Component
 
-FieldOutput = Union[torch.Tensor, tuple[torch.Tensor, ...]]
+FieldOutput = torch.Tensor | tuple[torch.Tensor, ...]
 
 
 class Field(Component):

@@ -378,7 +378,7 @@ class Trainer(Component):
     def _log_training_metrics(
         self, metrics: MetricStates, names: list[str], global_step: int
     ) -> None:
-        for (metric, state), tag in zip(metrics, names):
+        for (metric, state), tag in zip(metrics, names, strict=True):
             log(tag, metric.finalize(state), global_step)
 
     # -- validation ------------------------------------------------------------------
@@ -412,7 +412,7 @@ class Trainer(Component):
         log(self._tag("Validation/Loss"), val_loss, step)
         log(self._tag(f"Validation/{name}"), val_metric, step)
         log(self._tag(f"Best/{name}"), self._best_metric, step)
-        for (metric, state), original in zip(extras, self.extra_validation_metrics):
+        for (metric, state), original in zip(extras, self.extra_validation_metrics, strict=True):
             value = metric.finalize(state) if state else float("nan")
             log(self._tag(f"Validation/{metric_name(original)}"), value, step)
 

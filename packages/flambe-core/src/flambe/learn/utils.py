@@ -43,11 +43,13 @@ class CollectingAggregator:
         self.metric = metric
 
     def aggregate(self, state: dict, pred: torch.Tensor, target: torch.Tensor) -> dict:
+        """Keep the batch's predictions and targets (detached, on the CPU) in ``state``."""
         state.setdefault("pred", []).append(pred.detach().cpu())
         state.setdefault("target", []).append(target.detach().cpu())
         return state
 
     def finalize(self, state: dict) -> float:
+        """The metric over every batch kept in ``state`` (NaN when there was none)."""
         if not state.get("pred"):
             return float("nan")
         compute = getattr(self.metric, "compute", self.metric)
@@ -100,6 +102,7 @@ class BatchForward:
         self._whole: dict = {}
 
     def __call__(self, batch: Sequence[Any]) -> Any:
+        """The model's ``(prediction, target)`` for ``batch``."""
         n = len(batch)
         whole = self._whole.get(n)
         if whole is None:

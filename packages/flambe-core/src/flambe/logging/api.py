@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import numbers
 import sys
-from typing import Any, Union
+from typing import Any
 
 from flambe.logging.datatypes import HistogramT, ImageT, PRCurveT, ScalarsT, ScalarT, TextT
 
-ValueT = Union[float, dict[str, float], str]
+ValueT = float | dict[str, float] | str
 
 
 _LOGGERS: dict[str, logging.Logger] = {}

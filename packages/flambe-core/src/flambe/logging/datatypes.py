@@ -34,6 +34,7 @@ class ScalarT(_Scalar):
     def __new__(
         cls, tag: str, scalar_value: float, global_step: int, walltime: float | None = None
     ) -> ScalarT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls, tag, scalar_value, global_step, time.time() if walltime is None else walltime
         )
@@ -61,6 +62,7 @@ class ScalarsT(_Scalars):
         global_step: int,
         walltime: float | None = None,
     ) -> ScalarsT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls,
             main_tag,
@@ -96,6 +98,7 @@ class HistogramT(_Histogram):
         bins: str = "auto",
         walltime: float | None = None,
     ) -> HistogramT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls, tag, values, global_step, bins, time.time() if walltime is None else walltime
         )
@@ -119,6 +122,7 @@ class ImageT(_Image):
     def __new__(
         cls, tag: str, img_tensor: Any, global_step: int, walltime: float | None = None
     ) -> ImageT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls, tag, img_tensor, global_step, time.time() if walltime is None else walltime
         )
@@ -142,6 +146,7 @@ class TextT(_Text):
     def __new__(
         cls, tag: str, text_string: str, global_step: int, walltime: float | None = None
     ) -> TextT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls, tag, text_string, global_step, time.time() if walltime is None else walltime
         )
@@ -175,6 +180,7 @@ class PRCurveT(_PRCurve):
         weights: Any = None,
         walltime: float | None = None,
     ) -> PRCurveT:
+        """The value, its walltime now unless given."""
         return super().__new__(
             cls,
             tag,

@@ -54,6 +54,7 @@ class DataLoggingFilter(logging.Filter):
         self.dont_include = tuple(dont_include or ())
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to keep ``record``: data values by type and level, other records by default."""
         message = getattr(record, "raw_msg_obj", record.msg)
         if isinstance(message, DATA_TYPES):
             return not isinstance(message, self.dont_include) and record.levelno >= self.level
@@ -90,6 +91,7 @@ class ContextualFileHandler(logging.FileHandler):
 
     @property  # type: ignore[override]
     def baseFilename(self) -> str:  # noqa: N802 - the name FileHandler uses
+        """The log file of the current folder (the folder decides it, not an assignment)."""
         return os.path.abspath(os.path.join(self.current_log_dir, self.canonical_name))
 
     @baseFilename.setter
@@ -97,6 +99,7 @@ class ContextualFileHandler(logging.FileHandler):
         pass
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Append ``record`` to the ``console.log`` of the folder it names (no folder: dropped)."""
         log_dir = getattr(record, "_console_log_dir", None)
         if log_dir is None:
             return
@@ -164,6 +167,7 @@ class TensorboardXHandler(logging.Handler):
         return writer
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Write a data value of ``record`` to the TensorBoard event file of its folder."""
         message = getattr(record, "raw_msg_obj", record.msg)
         method = WRITER_METHODS.get(type(message))
         log_dir = getattr(record, "_tf_log_dir", None) or self.log_dir
@@ -190,10 +194,12 @@ class TensorboardXHandler(logging.Handler):
             self.handleError(record)
 
     def flush(self) -> None:
+        """Flush every open TensorBoard writer."""
         for writer in self.writers.values():
             writer.flush()
 
     def close(self) -> None:
+        """Write each folder's hyperparameters with its last scalars, then close the writers."""
         try:
             for log_dir, hparams in self._hparams.items():
                 metrics = self._last_scalars.get(log_dir, {})
@@ -213,7 +219,7 @@ _CLEAN: dict[str, str] = {}
 
 
 def _clean_tag(tag: str) -> str:
-    """A tag TensorBoard accepts: characters other than ``[-/\\w.]`` become ``_``."""
+    r"""A tag TensorBoard accepts: characters other than ``[-/\w.]`` become ``_``."""
     clean = _CLEAN.get(tag)
     if clean is None:
         clean = _ILLEGAL.sub("_", tag)

@@ -62,6 +62,7 @@ class ContextInjection(logging.Filter):
         self.attrs = attrs
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Set the attributes on ``record``; keep every record."""
         for name, value in self.attrs.items():
             setattr(record, name, value)
         return True
@@ -73,6 +74,7 @@ class FlambeFilter(logging.Filter):
     """Accept only records of flambe's loggers and of ``__main__``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` comes from a flambe logger or from ``__main__``."""
         return record.name.startswith("flambe") or record.name.startswith("__main__")
 
 
@@ -90,6 +92,7 @@ class TqdmFileWrapper:
         self.file = file
 
     def write(self, text: str) -> int:
+        """Write ``text`` above the progress bars; the number of characters written."""
         if not text.rstrip():
             return 0
         try:
@@ -100,6 +103,7 @@ class TqdmFileWrapper:
         return len(text)
 
     def flush(self) -> None:
+        """Flush the wrapped file, if it can be flushed."""
         flush = getattr(self.file, "flush", None)
         if flush is not None:
             flush()

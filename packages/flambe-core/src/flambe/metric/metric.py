@@ -35,6 +35,7 @@ class Metric(Component):
         """The metric of ``pred`` against ``target``."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """The metric of the arguments: :meth:`compute`."""
         return self.compute(*args, **kwargs)
 
     def aggregate(self, state: dict[str, Any], pred: Any, target: Any) -> dict[str, Any]:

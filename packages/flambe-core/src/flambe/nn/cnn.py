@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import torch
 from torch import nn
 
@@ -12,7 +10,7 @@ from flambe.nn.module import Module
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 
-Kernel = Union[int, tuple[int, ...]]
+Kernel = int | tuple[int, ...]
 
 
 def conv_block(
@@ -105,7 +103,7 @@ class CNNEncoder(Module):
         activation = activation if activation is not None else nn.ReLU()
         blocks = []
         previous = input_channels
-        for out_channels, kernel in zip(channels, kernels):
+        for out_channels, kernel in zip(channels, kernels, strict=True):
             conv = _CONV[conv_dim](previous, out_channels, kernel, stride=stride, padding=padding)
             norm = _BATCH_NORM[conv_dim](out_channels) if batch_norm else None
             blocks.append(conv_block(conv, activation, pooling, dropout, norm))

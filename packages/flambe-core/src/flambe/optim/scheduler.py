@@ -91,6 +91,7 @@ class LinearWarmupDecay(_FactorScheduler):
         super().__init__(optimizer, last_epoch)
 
     def factor(self, step: int) -> float:
+        """The learning rate factor at ``step``: linear warm-up, then linear decay to 0."""
         if step < self.n_steps_warmup:
             return step / max(1, self.n_steps_warmup)
         decay = max(1, self.n_steps_total - self.n_steps_warmup)
@@ -118,6 +119,7 @@ class ConstantWarmup(_FactorScheduler):
         super().__init__(optimizer, last_epoch)
 
     def factor(self, step: int) -> float:
+        """The learning rate factor at ``step``: linear warm-up, then 1."""
         return min(1.0, step / max(1, self.n_steps_warmup))
 
 
@@ -158,5 +160,6 @@ class NoamScheduler(_FactorScheduler):
         super().__init__(optimizer, last_epoch)
 
     def factor(self, step: int) -> float:
+        """The learning rate factor at ``step``: Noam's curve times ``scale / sqrt(d_model)``."""
         step = step + 1
         return self.scale * self.d_model**-0.5 * min(step**-0.5, step * self.warmup**-1.5)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from flambe.errors import DataError
 
-Pad = Union[int, float, Sequence[int | float]]
+Pad = int | float | Sequence[int | float]
 
 
 def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> tuple[torch.Tensor, ...]:
@@ -61,7 +61,10 @@ def collate_fn(data: Sequence[Sequence[Any]], pad: Pad = 0) -> tuple[torch.Tenso
                 f"pad_index has {len(pads)} values but the examples have {n_cols} columns",
                 hint="give one pad value, or one per column",
             )
-    return tuple(_batch_column(column, value) for column, value in zip(zip(*data), pads))
+    return tuple(
+        _batch_column(column, value)
+        for column, value in zip(zip(*data, strict=True), pads, strict=True)
+    )
 
 
 _shape = attrgetter("shape")

@@ -10,8 +10,6 @@ names below (``from flambe.nlp import TextField``).
 
 from __future__ import annotations
 
-from typing import Dict
-
 from flambe.utils.lazy import lazy_attributes
 
 __version__ = "0.2.0"

@@ -37,7 +37,9 @@ TAGS: dict[str, str] = {
     "PrototypicalTextClassifier": "flambe.nlp.fewshot.model:PrototypicalTextClassifier",
     # pretrained transformers (Hugging Face) and SRU transformers
     "PretrainedTransformerField": "flambe.nlp.transformers.field:PretrainedTransformerField",
-    "PretrainedTransformerEmbedder": "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",
+    "PretrainedTransformerEmbedder": (
+        "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder"
+    ),
     # the original documentation's names of the two generic classes
     "TransformerTextField": "flambe.nlp.transformers.field:PretrainedTransformerField",
     "TransformerEmbedder": "flambe.nlp.transformers.embedder:PretrainedTransformerEmbedder",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from flambe.field.field import Field
 from flambe.nlp.download import cache_folder, fetch_file, read_lines
 
 Rows = list[list[str]]
-Transform = Optional[dict[str, Field | dict]]
+Transform = dict[str, Field | dict] | None
 COLUMNS = ["text", "label"]
 
 
@@ -241,5 +240,5 @@ class NewsGroupDataset(TabularDataset):
             ) from exc
         return [
             [" ".join(text.split()), str(int(target))]
-            for text, target in zip(bunch.data, bunch.target)
+            for text, target in zip(bunch.data, bunch.target, strict=True)
         ]

@@ -1,5 +1,6 @@
-"""Few-shot text classification: ``PrototypicalTextClassifier`` (episodes from
-``flambe.sampler.EpisodicSampler``).
+"""Few-shot text classification: ``PrototypicalTextClassifier``.
+
+Its episodes come from ``flambe.sampler.EpisodicSampler``.
 """
 
 from flambe.nlp.fewshot.model import PrototypicalTextClassifier

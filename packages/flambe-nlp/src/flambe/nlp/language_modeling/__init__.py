@@ -1,5 +1,6 @@
-"""Language modeling: corpora (PTB, WikiText-103, enwik8), ``LMField``, ``CorpusSampler`` and
-``LanguageModel``.
+"""Language modeling: corpora, a field, a sampler and a model.
+
+The corpora PTB, WikiText-103 and enwik8, ``LMField``, ``CorpusSampler`` and ``LanguageModel``.
 """
 
 from flambe.nlp.language_modeling.datasets import Enwiki8, PTBDataset, Wiki103

@@ -9,14 +9,12 @@ Examples have the single column ``text``.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flambe.dataset import TabularDataset
 from flambe.errors import DataError
 from flambe.field.field import Field
 from flambe.nlp.download import fetch_file, fetch_from_zip, read_lines
 
-Transform = Optional[dict[str, Field | dict]]
+Transform = dict[str, Field | dict] | None
 
 
 def corpus_rows(lines: list[str], split_by_line: bool, eol: str | None) -> list[list[str]]:

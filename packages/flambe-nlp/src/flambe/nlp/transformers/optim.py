@@ -94,9 +94,11 @@ class ConstantLRSchedule(Component, LRScheduler):
         LRScheduler.__init__(self, optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The initial learning rates, unchanged."""
         return list(self.base_lrs)
 
     def state_dict(self) -> dict:
+        """The scheduler's position, to resume it."""
         return {
             "last_epoch": self.last_epoch,
             "base_lrs": self.base_lrs,
