@@ -89,7 +89,8 @@ def test_no_git_and_no_repository_are_skipped(
 ) -> None:
     assert er.git_state(str(tmp_path)) is None  # a folder in no repository
     _git(tmp_path, "init", "-q")
-    assert er.git_state(str(tmp_path))["commit"] is None  # no commit yet
+    state = er.git_state(str(tmp_path))
+    assert state is not None and state["commit"] is None  # no commit yet
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no git on the PATH
     assert er.git_state(str(tmp_path)) is None
 

@@ -32,6 +32,11 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str, str]] = {
         "validate",
         "Check a config without running it; list every problem.",
     ),
+    "plan": (
+        "flambe.cli.plan",
+        "plan",
+        "Show what running a config would do: variants, reuse, time (runs nothing).",
+    ),
     "reproduce": (
         "flambe.cli.reproduce",
         "reproduce",

@@ -245,7 +245,8 @@ def torch_versions() -> dict[str, Any]:
         return {"torch": None, "cuda": None, "cudnn": None, "cuda_available": False}
     cudnn = None
     try:
-        cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+        backend = torch.backends.cudnn
+        cudnn = backend.version() if backend.is_available() else None  # type: ignore[no-untyped-call]
     except Exception:  # pragma: no cover - a broken CUDA install
         cudnn = None
     available = bool(torch.cuda.is_available())

@@ -107,7 +107,7 @@ def _find_stage(output: str, variant: str) -> str:
             f"variant '{variant}' is in stages {', '.join(found)}",
             hint="name the stage with --stage",
         )
-    return found[0]
+    return str(found[0])
 
 
 def _link_or_copy(src: str, dst: str) -> str:
@@ -304,7 +304,8 @@ def render_rows(rows: list[dict[str, Any]]) -> str:
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in table
+        "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip()
+        for r in table
     )
 
 

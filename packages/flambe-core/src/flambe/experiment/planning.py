@@ -1,0 +1,586 @@
+"""What running an experiment config would do, worked out without running it (``flambe plan``).
+
+From the loaded config alone (no object is built, Ray is not started):
+
+- the stages in order, with the stages each depends on;
+- each stage's variants, computed as the engine computes them (same seed,
+  same identities), the values that differ between them and how many there
+  are; ``reduce`` and how many variants it keeps; schedulers, search
+  algorithms and their number of trials;
+- when the output folder holds an earlier run, what happens to each variant:
+  **reused** (finished, identity unchanged), **continued** from its last
+  checkpoint (unfinished, identity unchanged), or **run** anew, and why
+  (never run, config changed, upstream changed, class version changed, code
+  changed, the stage is not in ``resume``);
+- an estimate of the time, from the durations the earlier runs recorded in
+  each variant's ``trial.json``.
+
+Which k variants a ``reduce`` keeps is known only once the stage ran (unless
+every variant is reused): the stages below it are then planned on the first
+k, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REUSE = "reuse"
+CONTINUE = "continue"
+RUN = "run"
+
+
+@dataclass
+class VariantPlan:
+    """What happens to one variant.
+
+    Attributes
+    ----------
+    name : str
+        Its folder name.
+    id : str
+        Its identity.
+    params : dict
+        Its values.
+    action : str
+        ``reuse``, ``continue`` or ``run``.
+    reason : str
+        Why (for ``continue``: the step it continues from).
+    estimate_s : float, optional
+        Seconds it is expected to take (None: no recorded duration).
+
+    """
+
+    name: str
+    id: str
+    params: dict[str, Any]
+    action: str
+    reason: str
+    estimate_s: float | None = None
+
+
+@dataclass
+class StagePlan:
+    """One stage of the plan (see the module documentation)."""
+
+    name: str
+    depends_on: list[str]
+    component: str
+    count: int
+    values: dict[str, list[Any]]
+    reduce: int | None = None
+    keeps: int | None = None
+    scheduler: str | None = None
+    search: str | None = None
+    num_samples: int = 1
+    executor: str | None = None
+    executor_reason: str | None = None
+    variants: list[VariantPlan] = field(default_factory=list)
+    estimate_s: float | None = None
+    mean_duration_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Variants by action."""
+        out = {REUSE: 0, CONTINUE: 0, RUN: 0}
+        for variant in self.variants:
+            out[variant.action] += 1
+        if self.search:  # proposed trial by trial: all run
+            out[RUN] = self.count
+        return out
+
+
+@dataclass
+class ExperimentPlan:
+    """The plan of a whole experiment."""
+
+    name: str
+    config: str
+    output: str
+    has_run: bool
+    seed: int | None
+    stages: list[StagePlan]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Every variant (trial) of every stage."""
+        return sum(stage.count for stage in self.stages)
+
+    @property
+    def to_run(self) -> int:
+        """Variants that run (anew or from a checkpoint)."""
+        return sum(s.counts()[RUN] + s.counts()[CONTINUE] for s in self.stages)
+
+    @property
+    def estimate_s(self) -> float | None:
+        """Seconds, summed over the stages that have an estimate (None: none has)."""
+        known = [s.estimate_s for s in self.stages if s.estimate_s is not None]
+        return sum(known) if known else None
+
+    @property
+    def unestimated(self) -> list[str]:
+        """Stages with variants to run and no recorded duration."""
+        return [
+            s.name
+            for s in self.stages
+            if s.estimate_s is None and (s.counts()[RUN] + s.counts()[CONTINUE])
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as data (``flambe plan --json``)."""
+        stages = []
+        for stage in self.stages:
+            data = asdict(stage)
+            data["actions"] = stage.counts()
+            stages.append(data)
+        return {
+            "name": self.name,
+            "config": self.config,
+            "output": self.output,
+            "has_run": self.has_run,
+            "seed": self.seed,
+            "total_variants": self.total,
+            "to_run": self.to_run,
+            "estimate_s": self.estimate_s,
+            "unestimated_stages": self.unestimated,
+            "notes": self.notes,
+            "stages": stages,
+        }
+
+
+# ---------------------------------------------------------------------------
+# reading an output folder
+# ---------------------------------------------------------------------------
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def output_folder(root: Any, config_file: str) -> str:
+    """The output folder a run of the experiment schema ``root`` writes to."""
+    from flambe import storage
+
+    keywords = root.keywords
+    written = keywords.get("save_path")
+    if isinstance(written, str) and storage.is_local(written):
+        path = os.path.expanduser(storage.local_path(written))
+        if not os.path.isabs(path):
+            path = os.path.join(os.path.dirname(os.path.abspath(config_file)), path)
+    elif isinstance(written, str):
+        path = written
+    else:
+        path = "flambe-output"
+    return os.path.join(os.path.abspath(path), f"output__{keywords.get('name')}")
+
+
+def _durations(stage_dir: str) -> list[tuple[float, int]]:
+    """(seconds, steps) of the finished variants of a stage folder that recorded them."""
+    out: list[tuple[float, int]] = []
+    if not os.path.isdir(stage_dir):
+        return out
+    for entry in os.listdir(stage_dir):
+        saved = _read_json(os.path.join(stage_dir, entry, "trial.json"))
+        if isinstance(saved, dict) and saved.get("done") and saved.get("elapsed") is not None:
+            out.append((float(saved["elapsed"]), int(saved.get("step") or 1)))
+    return out
+
+
+def _name(value: Any) -> str | None:
+    if value is None:
+        return None
+    tag = getattr(value, "_created_with_tag", None)
+    cls = getattr(value, "component_subclass", None)
+    if tag:
+        return str(tag).lstrip("!")
+    if cls is not None:
+        return str(cls.__name__)
+    return type(value).__name__
+
+
+def _values(variants: list[Any]) -> dict[str, list[Any]]:
+    """Key -> the distinct values the variants' own parameters take (in first-seen order)."""
+    out: dict[str, list[Any]] = {}
+    for variant in variants:
+        for key, value in variant.own_params.items():
+            seen = out.setdefault(key, [])
+            if value not in seen:
+                seen.append(value)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# why a variant runs again
+# ---------------------------------------------------------------------------
+
+
+def _why(
+    folder: str,
+    variant: Any,
+    versions: Mapping[str, str],
+    recorded_versions: Mapping[str, str] | None,
+) -> str:
+    """Why a variant whose folder holds another identity runs again."""
+    from flambe.experiment.code_versions import split_version
+
+    info = _read_json(os.path.join(folder, "variant.json")) or {}
+    reasons: list[str] = []
+    old_lineage = info.get("lineage")
+    if isinstance(old_lineage, Mapping) and dict(old_lineage) != dict(variant.lineage):
+        changed = [s for s in variant.lineage if old_lineage.get(s) != variant.lineage[s]]
+        reasons.append(f"upstream changed ({', '.join(changed) or 'lineage'})")
+    if "config" in info and info["config"] != variant.config_text:
+        reasons.append("config changed")
+    for cls, now in sorted(versions.items()):
+        then = (recorded_versions or {}).get(cls)
+        if then is None or then == now:
+            continue
+        (old_v, old_code), (new_v, new_code) = split_version(then), split_version(now)
+        short = cls.split(":")[-1]
+        if old_v != new_v:
+            reasons.append(f"class version changed ({short} {old_v} -> {new_v})")
+        if old_code != new_code:
+            reasons.append(f"code changed ({short})")
+    if not reasons:
+        reasons.append(
+            "config changed" if recorded_versions is not None else "config or code changed"
+        )
+    return "; ".join(reasons)
+
+
+# ---------------------------------------------------------------------------
+# the plan
+# ---------------------------------------------------------------------------
+
+
+def _resume_set(keywords: Mapping[str, Any], stages: list[str]) -> set[str] | None:
+    resume = keywords.get("resume")
+    if not resume:
+        return None
+    if isinstance(resume, str):
+        return set(stages[: stages.index(resume) + 1]) if resume in stages else set()
+    return {s for s in resume if isinstance(s, str)}
+
+
+def _devices(keywords: Mapping[str, Any]) -> float:
+    devices = keywords.get("devices")
+    if isinstance(devices, Mapping) and isinstance(devices.get("cpu"), (int, float)):
+        return max(float(devices["cpu"]), 0.01)
+    return 1.0
+
+
+def plan_experiment(root: Any, config_file: str, executor: Any = None) -> ExperimentPlan:
+    """Work out what running the experiment schema ``root`` would do.
+
+    Parameters
+    ----------
+    root : Schema
+        The loaded (not built) ``!Experiment`` config.
+    config_file : str
+        The file it was loaded from (relative paths start from its folder).
+    executor : callable, optional
+        ``executor(stage, count, has_scheduler, has_search) -> (name, reason)``:
+        where a stage runs. Without it the plan names no executor.
+
+    Returns
+    -------
+    ExperimentPlan
+        The stages, their variants and what happens to each.
+
+    """
+    import numpy as np
+
+    from flambe.compile import tree, yaml
+    from flambe.experiment.code_versions import class_version
+    from flambe.experiment.environment_record import read_record
+    from flambe.experiment.options import SampledUniformSearchOptions
+    from flambe.experiment.trial import read_trial
+    from flambe.experiment.variants import (
+        Variant,
+        consistent_lineages,
+        stage_dependencies,
+        stage_variants,
+    )
+
+    keywords = root.keywords
+    pipeline = dict(keywords.get("pipeline") or {})
+    stages = list(pipeline)
+    output = output_folder(root, config_file)
+    run_info = _read_json(os.path.join(output, "run.json")) or {}
+    has_run = bool(run_info)
+    record = read_record(output) if has_run else None
+    recorded_versions = (record or {}).get("class_versions") if record else None
+    notes: list[str] = []
+
+    seed = keywords.get("seed")
+    if seed is None:
+        seed = run_info.get("seed")
+    if seed is None and any(True for node in tree.walk(pipeline) if _is_random(node)):
+        notes.append(
+            "no seed given or recorded: values drawn at random (!s, distributions) are drawn "
+            "again at run time; the counts hold, the values shown are one draw"
+        )
+    draw_seed = int(seed) if seed is not None else 0
+    rng = np.random.default_rng(draw_seed)
+    for node in tree.walk(pipeline):
+        if isinstance(node, SampledUniformSearchOptions):
+            node.values = None
+            node.draw(rng)
+
+    deps = stage_dependencies(pipeline)
+    reduce = dict(keywords.get("reduce") or {})
+    search = dict(keywords.get("search") or {})
+    schedulers = dict(keywords.get("schedulers") or {})
+    num_samples = dict(keywords.get("num_samples") or {})
+    resume = _resume_set(keywords, stages)
+    max_variants = keywords.get("max_variants")
+    slots = max(1, int((os.cpu_count() or 1) / _devices(keywords)))
+    survivors: dict[str, list[Any]] = {}
+    planned: list[StagePlan] = []
+    uncertain: set[str] = set()
+
+    for stage in stages:
+        schema = pipeline[stage]
+        samples = int(num_samples.get(stage, 1))
+        parents = [survivors[d] for d in deps[stage]]
+        info = StagePlan(
+            name=stage,
+            depends_on=list(deps[stage]),
+            component=_name(schema) or "?",
+            count=0,
+            values={},
+            reduce=int(reduce[stage]) if isinstance(reduce.get(stage), int) else None,
+            scheduler=_name(schedulers.get(stage)),
+            search=_name(search.get(stage)),
+            num_samples=samples,
+        )
+        if any(d in uncertain for d in deps[stage]):
+            info.notes.append(
+                "planned on the first variants that "
+                + ", ".join(d for d in deps[stage] if d in uncertain)
+                + " keeps: which ones is known once it ran"
+            )
+        durations = _durations(os.path.join(output, stage))
+        mean = sum(d for d, _ in durations) / len(durations) if durations else None
+        info.mean_duration_s = mean
+        if stage in search:
+            lineages = consistent_lineages(parents) or [({}, [])]
+            info.count = samples
+            proposed = [
+                Variant(
+                    stage,
+                    f"{stage}-trial-{i}",
+                    f"trial {i}",
+                    {},
+                    "",
+                    dict(lineages[i % len(lineages)][0]),
+                )
+                for i in range(samples)
+            ]
+            info.notes.append(
+                f"{samples} trial{'s' * (samples != 1)} proposed one by one by {info.search}; "
+                "a searched stage runs all its trials"
+            )
+            variants = proposed
+            known_scores = False
+        else:
+            stage_rng = np.random.default_rng([draw_seed, zlib.crc32(stage.encode())])
+            variants = stage_variants(stage, schema, stage_rng, samples, parents, yaml.dump)
+            info.count = len(variants)
+            info.values = _values(variants)
+            versions = {
+                f"{cls.__module__}:{cls.__qualname__}": class_version(cls)
+                for cls in _classes(schema)
+            }
+            known_scores = True
+            scores: dict[str, float | None] = {}
+            for variant in variants:
+                folder = os.path.join(output, stage, variant.name)
+                saved = read_trial(folder) if has_run else None
+                action, reason = RUN, "new: never run"
+                if resume is not None and stage not in resume:
+                    if saved:
+                        reason = "not in resume: runs again"
+                elif saved and saved.get("id") == variant.id and saved.get("done"):
+                    action, reason = REUSE, "finished, unchanged"
+                    scores[variant.id] = saved.get("best_score")
+                elif saved and saved.get("id") == variant.id and int(saved.get("step") or 0) > 0:
+                    total = saved.get("total_steps")
+                    action = CONTINUE
+                    reason = f"from its checkpoint at step {saved['step']}" + (
+                        f" of {total}" if total else ""
+                    )
+                elif saved:
+                    reason = _why(folder, variant, versions, recorded_versions)
+                if action != REUSE:
+                    known_scores = False
+                estimate = None
+                if mean is not None:
+                    estimate = 0.0 if action == REUSE else mean
+                    if action == CONTINUE and saved and saved.get("total_steps"):
+                        left = 1 - int(saved["step"]) / max(int(saved["total_steps"]), 1)
+                        estimate = mean * max(left, 0.0)
+                elif action == REUSE:
+                    estimate = 0.0
+                info.variants.append(
+                    VariantPlan(
+                        variant.name, variant.id, dict(variant.params), action, reason, estimate
+                    )
+                )
+            if isinstance(max_variants, int) and info.count > max_variants:
+                notes.append(
+                    f"stage '{stage}' expands to {info.count} variants, more than max_variants "
+                    f"({max_variants}): flambe run refuses it (raise max_variants if intended)"
+                )
+        k = info.reduce or 0
+        info.keeps = min(k, info.count) if k else info.count
+        if k and k < info.count:
+            if known_scores:
+                ranked = sorted(
+                    variants,
+                    key=lambda v: (scores.get(v.id) is not None, scores.get(v.id) or 0.0),
+                    reverse=True,
+                )
+                survivors[stage] = ranked[:k]
+            else:
+                survivors[stage] = variants[:k]
+                uncertain.add(stage)
+        else:
+            survivors[stage] = variants
+            if stage in search or any(d in uncertain for d in deps[stage]):
+                uncertain.add(stage)
+        if executor is not None:
+            info.executor, info.executor_reason = executor(
+                stage, info.count, stage in schedulers, stage in search
+            )
+        counts = info.counts()
+        running = counts[RUN] + counts[CONTINUE]
+        if not running:
+            info.estimate_s = 0.0
+        elif mean is not None:
+            total = (
+                sum(v.estimate_s or 0.0 for v in info.variants)
+                if not info.search
+                else (mean * info.count)
+            )
+            parallel = 1 if info.count == 1 and not info.search and not info.scheduler else slots
+            info.estimate_s = total / max(1, min(parallel, running))
+        planned.append(info)
+    return ExperimentPlan(
+        name=str(keywords.get("name")),
+        config=os.path.abspath(config_file),
+        output=output,
+        has_run=has_run,
+        seed=int(seed) if seed is not None else None,
+        stages=planned,
+        notes=notes,
+    )
+
+
+def _is_random(node: Any) -> bool:
+    from flambe.experiment.options import Distribution, SampledUniformSearchOptions
+
+    return isinstance(node, (Distribution, SampledUniformSearchOptions))
+
+
+def _classes(schema: Any) -> list[type]:
+    from flambe.compile import tree
+    from flambe.compile.schema import Schema
+
+    found: list[type] = []
+    for node in tree.walk(schema):
+        if isinstance(node, Schema) and node.component_subclass not in found:
+            found.append(node.component_subclass)
+    return found
+
+
+# ---------------------------------------------------------------------------
+# text
+# ---------------------------------------------------------------------------
+
+
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``3.5 min``, ``2.1 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+MAX_SHOWN_VALUES = 8
+MAX_SHOWN_VARIANTS = 20
+
+
+def render(plan: ExperimentPlan, show_all: bool = False) -> str:
+    """The plan as text, stage by stage."""
+    lines = [
+        f"Experiment {plan.name}: {len(plan.stages)} stage{'s' * (len(plan.stages) != 1)}, "
+        f"{plan.total} variant{'s' * (plan.total != 1)} in all, {plan.to_run} to run",
+        f"Output folder: {plan.output}"
+        + (" (holds an earlier run)" if plan.has_run else " (no earlier run)"),
+        f"Seed: {plan.seed if plan.seed is not None else 'drawn at run time'}",
+    ]
+    for stage in plan.stages:
+        counts = stage.counts()
+        lines.append("")
+        lines.append(
+            f"Stage {stage.name} ({stage.component})"
+            + (f", after {', '.join(stage.depends_on)}" if stage.depends_on else "")
+        )
+        size = f"  variants: {stage.count}"
+        if stage.values:
+            shown = []
+            for key, values in stage.values.items():
+                text = ", ".join(str(v) for v in values[:MAX_SHOWN_VALUES])
+                if len(values) > MAX_SHOWN_VALUES:
+                    text += f", ... ({len(values)} values)"
+                shown.append(f"{key}: {text}")
+            size += " (" + "; ".join(shown) + ")"
+        lines.append(size)
+        if stage.reduce:
+            lines.append(f"  reduce: keeps the best {stage.keeps} for the later stages")
+        if stage.scheduler:
+            lines.append(f"  scheduler: {stage.scheduler}")
+        if stage.search:
+            lines.append(f"  search: {stage.search}, {stage.num_samples} trials")
+        if stage.executor:
+            lines.append(f"  runs {stage.executor}: {stage.executor_reason}")
+        lines.append(
+            f"  {counts[REUSE]} reused, {counts[CONTINUE]} continue from a checkpoint, "
+            f"{counts[RUN]} run anew"
+        )
+        listed = [v for v in stage.variants if show_all or (plan.has_run and v.action != REUSE)]
+        for variant in listed[: None if show_all else MAX_SHOWN_VARIANTS]:
+            lines.append(f"    {variant.action:<8} {variant.name}: {variant.reason}")
+        if not show_all and len(listed) > MAX_SHOWN_VARIANTS:
+            lines.append(f"    ... and {len(listed) - MAX_SHOWN_VARIANTS} more (--all lists them)")
+        if stage.estimate_s is not None and (counts[RUN] + counts[CONTINUE]):
+            lines.append(
+                f"  estimate: {duration_text(stage.estimate_s)} "
+                f"({duration_text(stage.mean_duration_s or 0)} a variant in earlier runs)"
+            )
+        for note in stage.notes:
+            lines.append(f"  note: {note}")
+    lines.append("")
+    if not plan.to_run:
+        lines.append("Time: nothing to run, every variant is reused")
+    elif plan.estimate_s is None and plan.unestimated:
+        lines.append("Time: no estimate, no earlier run of these stages recorded how long it took")
+    elif plan.estimate_s is not None:
+        text = f"Time: about {duration_text(plan.estimate_s)}"
+        if plan.unestimated:
+            text += f", plus the stages with no recorded duration: {', '.join(plan.unestimated)}"
+        lines.append(text)
+    for note in plan.notes:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)
