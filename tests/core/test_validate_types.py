@@ -51,10 +51,10 @@ def _problems(body: str) -> list[str]:
             "hidden_size: 8\nmode: max\n",
             "3:7: !TyModel argument 'mode' expects one of 'sum', 'mean', got 'max'",
         ),
-        ("hidden_size: 8\nsizes: 3\n", "3:8: !TyModel argument 'sizes' expects List[int], got 3"),
+        ("hidden_size: 8\nsizes: 3\n", "3:8: !TyModel argument 'sizes' expects list[int], got 3"),
         (
             "hidden_size: 8\ntable: [1]\n",
-            "3:8: !TyModel argument 'table' expects Dict[str, int], got a list",
+            "3:8: !TyModel argument 'table' expects dict[str, int], got a list",
         ),
         (
             "hidden_size: !g [8, sixteen]\n",
