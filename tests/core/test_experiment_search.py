@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ray.tune.search import Searcher
 
 from tests.core.exp_helpers import progress, run, write_config
 
@@ -47,3 +49,61 @@ def test_optuna_proposes_values_and_the_best_trial_feeds_the_next_stage(tmp_path
     (evaluation,) = doc["stages"]["eval"]["variants"].values()
     assert evaluation["status"] == "success"
     assert evaluation["params"]["lr"] == best["params"]["lr"]  # the kept trial's lineage
+
+
+class ListedValues(Searcher):
+    """A search algorithm that is not Ray's: it proposes the choices it was given, in order.
+
+    It implements Ray Tune's ``Searcher`` interface; a plugin declares it
+    with the ``flambe_search_algorithms`` hook and a config names it
+    ``!search.Listed``. A ``!choice`` option receives the index of a choice.
+    """
+
+    def __init__(self, steps: list[int]) -> None:
+        super().__init__()
+        self.todo = list(steps)
+
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any
+    ) -> bool:
+        return True  # the stage's space is the options of its config
+
+    def suggest(self, trial_id: str) -> dict[str, int] | None:
+        return {"steps": self.todo.pop(0)} if self.todo else Searcher.FINISHED
+
+    def on_trial_complete(self, trial_id: str, result: Any = None, error: bool = False) -> None:
+        pass
+
+
+class SearchPlugin:
+    from flambe.plugins import hookimpl
+
+    @hookimpl
+    def flambe_search_algorithms(self) -> dict[str, str]:
+        return {"Listed": "tests.core.test_experiment_search:ListedValues"}
+
+
+def test_a_plugin_adds_a_search_algorithm_that_is_not_ray(tmp_path: Path) -> None:
+    from flambe.plugins.manager import PluginHost, create_plugin_manager, set_host
+
+    previous = set_host(
+        PluginHost(*create_plugin_manager(extra_plugins=[("listed", SearchPlugin())]))
+    )
+    try:
+        config = write_config(
+            tmp_path,
+            """\
+            model: !XModel
+              width: 2
+            train: !XTrainer
+              model: !@ model
+              steps: !choice [1, 2, 3]
+            """,
+            top="search:\n  train: !search.Listed {steps: [1, 2]}\nnum_samples:\n  train: 2\n",
+        )
+        run(config)
+    finally:
+        set_host(previous)
+    trials = progress(tmp_path)["stages"]["train"]["variants"].values()
+    assert sorted(t["params"]["steps"] for t in trials) == [2, 3]  # what the plugin proposed
+    assert all(t["status"] == "success" for t in trials)

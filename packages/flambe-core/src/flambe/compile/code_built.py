@@ -3,7 +3,7 @@
 A component built from YAML saves the config it was compiled from. One built
 in Python (``TextClassifier(embedder=..., output_layer=...)``) has no config,
 but every component records the arguments given to its constructor when it
-is created (:func:`~flambe.compile.component.recorded_arguments`). When the
+is created (:func:`~flambe.compile.signatures.recorded_arguments`). When the
 object is saved, those arguments are written as its config, so that
 :func:`flambe.load` rebuilds it and then loads its state.
 
@@ -20,7 +20,12 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from flambe.compile.component import Component, recorded_arguments
+from flambe.compile import bases, yaml
+from flambe.compile.link import Link
+from flambe.compile.registrable import Registrable
+from flambe.compile.registry import get_registry
+from flambe.compile.schema import Schema
+from flambe.compile.signatures import recorded_arguments
 from flambe.errors import FlambeError, SaveError
 
 _SCALARS = (type(None), bool, int, float, str, datetime.date)
@@ -35,7 +40,7 @@ def is_built_in_code(obj: Any) -> bool:
     """Whether ``obj`` is a component built in code (it recorded arguments but has no config)."""
     found = getattr(obj, "__dict__", {})
     return (
-        isinstance(obj, Component)
+        bases.is_component(obj)
         and "_saved_kwargs" not in found
         and found.get("_flambe_init_args") is not None
     )
@@ -74,8 +79,6 @@ def _check_component(obj: Any, where: str, seen: set[int]) -> None:
 
 
 def _check_tag(obj: Any, where: str) -> None:
-    from flambe.compile.registry import get_registry
-
     try:
         get_registry().default_tag(type(obj))
     except FlambeError as exc:
@@ -86,13 +89,9 @@ def _check_tag(obj: Any, where: str) -> None:
 
 
 def _check_value(value: Any, where: str, seen: set[int]) -> None:
-    from flambe.compile.link import Link
-    from flambe.compile.registrable import Registrable
-    from flambe.compile.schema import Schema
-
     if isinstance(value, _SCALARS) or isinstance(value, (Link, Schema)):
         return
-    if isinstance(value, Component):
+    if bases.is_component(value):
         _check_component(value, where, seen)
     elif isinstance(value, Registrable):
         if not hasattr(value, "_saved_kwargs"):
@@ -135,6 +134,4 @@ def config_for_code_built(obj: Any) -> tuple[str, dict[str, Any]] | None:
     if not is_built_in_code(obj):
         return None
     check_arguments_writable(obj)
-    from flambe.compile import yaml
-
     return yaml.dump_for_save(obj, obj.aggregate_extensions_metadata())

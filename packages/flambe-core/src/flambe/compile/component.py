@@ -11,6 +11,7 @@ the arguments so the object dumps back to YAML. State (``get_state`` /
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 import types
@@ -18,20 +19,24 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import flambe.compile.yaml  # noqa: F401  (components load from and dump to YAML: import it with them)
+from flambe.compile import bases, serialization, yaml
+from flambe.compile.binding import bind_links
 from flambe.compile.legacy_arguments import translate_removed
 from flambe.compile.link import Link, PickledDataLink
 from flambe.compile.registrable import Registrable, registrable_factory
-from flambe.compile.registry import get_registry
-from flambe.compile.schema import Schema
+from flambe.compile.registry import get_registry, set_wrapper_factory
+from flambe.compile.schema import Schema, set_link_binder
+from flambe.compile.signatures import (  # re-exported: defined below components
+    INIT_ARGUMENTS,
+    constructor_signature,
+    recorded_arguments,
+    signature_defaults,
+)
 from flambe.compile.state import StatefulMixin
+from flambe.compile.typecheck import type_problems
 from flambe.errors import ArgumentError, CompilationError, ConfigError, FlambeError, SourceLocation
 
 logger = logging.getLogger(__name__)
-
-_PRIMITIVES = (type(None), bool, int, float, str)
-# the instance attribute holding (args, kwargs) as given to the constructor
-INIT_ARGUMENTS = "_flambe_init_args"
 
 
 class _config_classmethod:
@@ -142,8 +147,6 @@ class Component(Registrable, StatefulMixin, should_register=False):
     @property
     def _config_str(self) -> str:
         """This object's YAML (with the extensions header document when it has extensions)."""
-        from flambe.compile import yaml
-
         if not hasattr(self, "_saved_kwargs"):
             raise AttributeError(f"{type(self).__qualname__} was not built from a config")
         return yaml.dump_with_extensions(self, self.aggregate_extensions_metadata())
@@ -155,8 +158,6 @@ class Component(Registrable, StatefulMixin, should_register=False):
         to things outside are replaced by their values, written inline when
         YAML can hold them and kept in the stash otherwise (``!$ id``).
         """
-        from flambe.compile import yaml
-
         if not hasattr(self, "_saved_kwargs"):
             raise AttributeError(f"{type(self).__qualname__} was not built from a config")
         return yaml.dump_for_save(self, self.aggregate_extensions_metadata())
@@ -249,9 +250,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
     # -- saving -------------------------------------------------------------------
     def save(self, path: str, **kwargs: Any) -> None:
         """Save this object with :func:`flambe.save`."""
-        from flambe.compile.serialization import save
-
-        save(self, path, **kwargs)
+        serialization.save(self, path, **kwargs)
 
     @registrable_factory
     @classmethod
@@ -269,12 +268,10 @@ class Component(Registrable, StatefulMixin, should_register=False):
         saved state loaded into it. Loading runs pickled code: only load
         files you trust.
         """
-        from flambe.compile.serialization import load, load_state_from_file
-
         if use_saved_config_defaults:
-            return load(path, map_location=map_location)
+            return serialization.load(path, map_location=map_location)
         instance = cls(**kwargs)
-        instance.load_state(load_state_from_file(path, map_location=map_location))
+        instance.load_state(serialization.load_state_from_file(path, map_location=map_location))
         return instance
 
 
@@ -304,71 +301,6 @@ def compile_value(value: Any, stash: dict[str, Any] | None = None) -> Any:
     return value
 
 
-def recorded_arguments(obj: Any) -> dict[str, Any] | None:
-    """Return the keyword arguments ``obj`` was built with, as its config writes them.
-
-    An object built from a config returns the arguments it was compiled
-    from. An object built in code returns its constructor's arguments, as
-    recorded when it was created, bound to the constructor's signature
-    (positional ones get their names, ``**kwargs`` are spread) and
-    completed with the defaults YAML can hold. ``None`` when nothing was
-    recorded (an object made without calling its class).
-
-    Raises
-    ------
-    SaveError
-        When an argument cannot be given by keyword (positional-only, or
-        passed through ``*args``).
-
-    """
-    found = getattr(obj, "__dict__", {})
-    if "_saved_kwargs" in found:
-        return found["_saved_kwargs"]
-    given = found.get(INIT_ARGUMENTS)
-    if given is None:
-        return None
-    from flambe.errors import SaveError
-
-    args, kwargs = given
-    cls = type(obj)
-    sig = constructor_signature(cls)
-    shown = cls.__qualname__ if not getattr(cls, "_flambe_dynamic", False) else cls.__name__
-    if sig is None:
-        raise SaveError(
-            f"the constructor of {shown} has no readable signature, so its "
-            "arguments cannot be written to a config"
-        )
-    try:
-        bound = sig.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise SaveError(
-            f"the arguments {shown} was built with do not fit its constructor: {exc}",
-            hint="build the object from a YAML config instead",
-        ) from exc
-    out: dict[str, Any] = {}
-    for name, value in bound.arguments.items():
-        kind = sig.parameters[name].kind
-        if kind == inspect.Parameter.VAR_KEYWORD:
-            out.update(value)
-        elif kind == inspect.Parameter.VAR_POSITIONAL:
-            if value:
-                raise SaveError(
-                    f"{shown} was given {len(value)} positional argument(s) through "
-                    f"*{name}, which a config cannot name",
-                    hint=f"pass them by keyword when building the {shown}",
-                )
-        elif kind == inspect.Parameter.POSITIONAL_ONLY:
-            raise SaveError(
-                f"argument '{name}' of {shown} is positional-only, which a config cannot name",
-                hint="build the object from a YAML config instead",
-            )
-        else:
-            out[name] = value
-    for name, default in signature_defaults(cls).items():
-        out.setdefault(name, default)
-    return out
-
-
 def _saved_value(raw: Any, built: Any) -> Any:
     """What to remember of an argument: built objects for schemas, links as links."""
     if isinstance(raw, Link):
@@ -393,50 +325,6 @@ def _iter_values(value: Any) -> Iterable[Any]:
         yield value
 
 
-_BASES_WITHOUT_SIGNATURE: tuple[type, ...] = ()
-
-
-def constructor_signature(cls: type, factory: str | None = None) -> inspect.Signature | None:
-    """The signature a config's keywords must fit (``None`` when it cannot be read)."""
-    try:
-        if factory:
-            return inspect.signature(getattr(cls, factory))
-        for klass in cls.__mro__:
-            if klass in (Component, StatefulMixin, Registrable, object):
-                continue
-            init = vars(klass).get("__init__")
-            if init is not None:
-                params = list(inspect.signature(init).parameters.values())[1:]
-                return inspect.Signature(params)
-        return inspect.Signature([])
-    except (TypeError, ValueError):
-        return None
-
-
-def signature_defaults(cls: type, factory: str | None = None) -> dict[str, Any]:
-    """Constructor defaults that YAML can hold (dumped so a config records every value)."""
-    sig = constructor_signature(cls, factory)
-    if sig is None:
-        return {}
-    out = {}
-    for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
-            continue
-        if p.default is not inspect.Parameter.empty and _is_plain(p.default):
-            out[p.name] = p.default
-    return out
-
-
-def _is_plain(value: Any) -> bool:
-    if isinstance(value, _PRIMITIVES):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
-    return False
-
-
 def check_arguments(
     cls: type,
     factory: str | None,
@@ -446,8 +334,6 @@ def check_arguments(
     tag: str | None = None,
 ) -> list[ArgumentError]:
     """Unknown and missing constructor arguments, as errors (empty when all fit)."""
-    import difflib
-
     sig = constructor_signature(cls, factory)
     if sig is None:
         return []
@@ -482,8 +368,6 @@ def check_arguments(
                     hint=f"accepted: {accepted}",
                 )
             )
-    from flambe.compile.typecheck import type_problems
-
     problems.extend(type_problems(cls, factory, params, kwargs, location, key_locations, shown))
     return problems
 
@@ -512,6 +396,8 @@ def _display_tag(cls: type, factory: str | None, schema: Schema | None) -> str:
 # ---------------------------------------------------------------------------
 
 WRAPPED_MODULE = "flambe.compile.wrapped"
+# (wrapped class, parent component class) -> its wrapper, made once
+WRAPPERS: dict[tuple[type, type], type] = {}
 # Component methods that give way to a wrapped class's attribute of the same name
 _WRAPPER_YIELDS = ("run", "metric", "save", "load_from_path")
 
@@ -538,9 +424,7 @@ def dynamic_component(
         raise CompilationError(f"{parent_component_class!r} is not a Component class")
     if issubclass(class_, parent_component_class):
         return class_
-    from flambe.compile import wrapped
-
-    cached = wrapped.cache.get((class_, parent_component_class))
+    cached = WRAPPERS.get((class_, parent_component_class))
     if cached is not None:
         return cached
 
@@ -567,7 +451,7 @@ def dynamic_component(
         class_.__name__, (parent_component_class, class_), {"should_register": False}, body
     )
     new.__qualname__ = wrapped_name(class_)
-    wrapped.cache[(class_, parent_component_class)] = new
+    WRAPPERS[(class_, parent_component_class)] = new
     if tag is not None:
         get_registry().register(new, tag, tag_namespace)
     return new
@@ -649,3 +533,10 @@ def make_component(
                 )
         except TypeError:  # metaclass conflicts: skip what cannot be wrapped
             continue
+
+
+# The layers below recognise components, wrap other classes in them and bind
+# links through what is set here, without importing this module.
+bases.set_component_class(Component)
+set_wrapper_factory(lambda class_: dynamic_component(class_, tag=None))
+set_link_binder(bind_links)

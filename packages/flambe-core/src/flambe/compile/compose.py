@@ -23,12 +23,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any, Union
 
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 from flambe.errors import ConfigError, SourceLocation, YAMLSyntaxError
+from flambe.utils.gcpause import without_gc
+
+Source = Union[str, bytes, IO[str]]
 
 MAX_DEPTH = 100
 """Nesting levels a config may have once its aliases are expanded."""
@@ -120,8 +125,6 @@ def _libyaml_events(text: str) -> Iterable[Any] | None:
 
 
 def _ruamel_events(text: str) -> Iterable[Any]:
-    from ruamel.yaml import YAML
-
     return YAML(typ="rt").parse(text)
 
 
@@ -324,9 +327,6 @@ def compose_text(
             if "maximum nesting depth" in str(exc):  # libyaml stops at 1,000 levels
                 mark = getattr(exc, "problem_mark", None)
                 raise composer._too_deep(mark) from None
-
-    from ruamel.yaml.error import YAMLError
-
     try:
         return composer.compose(_ruamel_events(text))
     except YAMLError:
@@ -345,3 +345,73 @@ def text_offset(text: str, mark: Any) -> int:
     for _ in range(line):
         offset = text.index("\n", offset) + 1
     return offset + column
+
+
+def read_source(source: Source, file: str | None) -> tuple[str, str]:
+    """Return the text of ``source`` and the file name its errors will name.
+
+    Parameters
+    ----------
+    source : str, bytes or text stream
+        The YAML.
+    file : str, optional
+        The file name; a stream's own name, else ``<string>``, by default.
+
+    Returns
+    -------
+    tuple of str
+        The text and the file name.
+
+    """
+    if hasattr(source, "read"):
+        text = source.read()  # type: ignore[union-attr]
+        file = file or getattr(source, "name", None)
+    else:
+        text = source
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return str(text), str(file or "<string>")
+
+
+@without_gc
+def compose_all(source: Source, file: str | None = None) -> tuple[list[Node], str]:
+    """Parse YAML text into document nodes; syntax errors name file, line and column.
+
+    Parameters
+    ----------
+    source : str, bytes or text stream
+        The YAML.
+    file : str, optional
+        The file name used in error locations (a stream's own name by default).
+
+    Returns
+    -------
+    tuple
+        The document nodes and the file name used.
+
+    """
+    text, name = read_source(source, file)
+    return compose_text(text, name, lambda t: _ruamel_compose(t, name)), name
+
+
+def _ruamel_compose(text: str, name: str) -> list[Node]:
+    """ruamel.yaml's own composer: its syntax errors, located, for text no parser accepts."""
+    try:
+        return list(YAML(typ="rt").compose_all(text))
+    except RecursionError:
+        raise YAMLSyntaxError(
+            "invalid YAML nested too deeply to read",
+            SourceLocation(name, 1, 1),
+            hint="flatten the nesting",
+        ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = SourceLocation.from_mark(mark, name) if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YAMLSyntaxError(
+            f"invalid YAML: {problem}",
+            location,
+            hint="check indentation, colons and brackets around this place",
+        ) from None
+    except YAMLError as exc:
+        raise YAMLSyntaxError(f"invalid YAML: {exc}", SourceLocation(name, 1, 1)) from None

@@ -9,12 +9,15 @@ top-level keyword of a saved object, or an earlier sibling.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from flambe.compile import bases
 from flambe.compile.registrable import Registrable, alias
+from flambe.compile.schema import Schema
 from flambe.errors import LinkError, MalformedLinkError, SourceLocation, UnpreparedLinkError
 
 _ATTR = r"[^\[\]\.\s]+"
@@ -133,8 +136,6 @@ class Link(Registrable):
         return value
 
     def _resolve(self) -> Any:
-        from flambe.compile.schema import Schema
-
         if self.target is None:
             raise UnpreparedLinkError(
                 f"link '!@ {self.link_str}' is not bound: no enclosing mapping has a key "
@@ -189,8 +190,6 @@ class Link(Registrable):
         return cls.parse(text, location)
 
     def __deepcopy__(self, memo: dict) -> Link:
-        import copy
-
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for key, value in vars(self).items():
@@ -204,18 +203,14 @@ class Link(Registrable):
 
 def _normalize(value: Any) -> Any:
     """Follow links to their values and compiled components back to their schemas."""
-    from flambe.compile.component import Component
-
     if isinstance(value, Link):
         value = value()
-    if isinstance(value, Component) and getattr(value, "_schema", None) is not None:
+    if bases.is_component(value) and getattr(value, "_schema", None) is not None:
         return value._schema
     return value
 
 
 def _child(container: Any, key: str, link: Link) -> Any:
-    from flambe.compile.schema import Schema
-
     try:
         if isinstance(container, Schema):
             return container.keywords[key]

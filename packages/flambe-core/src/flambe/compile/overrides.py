@@ -35,6 +35,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from flambe.compile.compose import compose_all
 from flambe.errors import ConfigError, SourceLocation
 
 SET, ADD, REMOVE = "set", "add", "remove"
@@ -134,8 +135,6 @@ class OverrideMark:
 
 def _value_node(override: Override) -> Node:
     """The YAML node of an override's value, composed on its own."""
-    from flambe.compile.yaml import compose_all
-
     text = override.value or ""
     nodes, _ = compose_all(text, override.source) if text.strip() else ([], "")
     if len(nodes) > 1:

@@ -15,8 +15,9 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flambe.compile import bases
 from flambe.compile.registry import get_registry
-from flambe.errors import ConfigError, RegistrationError
+from flambe.errors import ArgumentError, ConfigError, RegistrationError
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ class Registrable(metaclass=ABCMeta):
     def get_default_tag(class_: type, factory_name: str | None = None) -> str:
         """The tag a class dumps with (its last registered tag), plus ``.factory_name``."""
         return get_registry().default_tag(class_, factory_name)
+
+
+bases.set_registrable_class(Registrable)
 
 
 def alias(tag: str, tag_namespace: str | None = None) -> Callable[[RT], RT]:
@@ -189,8 +193,6 @@ class MappedRegistrable(Registrable, should_register=False):
         try:
             instance = build(**kwargs)
         except TypeError as exc:
-            from flambe.errors import ArgumentError
-
             raise ArgumentError(f"cannot build {cls.__qualname__}: {exc}", location) from exc
         instance._saved_kwargs = kwargs
         return instance

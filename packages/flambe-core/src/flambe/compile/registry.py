@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flambe.compile import bases
 from flambe.errors import (
     FlambeError,
     PluginError,
@@ -287,20 +288,16 @@ class Registry:
         return self._as_registrable(found, name)
 
     def _as_registrable(self, found: Any, name: str) -> type:
-        from flambe.compile.registrable import Registrable
-
         if not inspect.isclass(found):
             raise PluginError(f"tag '!{name}' points to {found!r}, which is not a class")
-        if issubclass(found, Registrable) or self._tags_of.get(found):
+        if bases.is_registrable_class(found) or self._tags_of.get(found):
             with self._lock:
                 self._by_tag.setdefault(name, found)
             return found
         with self._lock:
             wrapper = self._wrappers.get(found)
             if wrapper is None:
-                from flambe.compile.component import dynamic_component
-
-                wrapper = dynamic_component(found, tag=None)
+                wrapper = _wrap(found)
                 self._wrappers[found] = wrapper
             self._by_tag[name] = wrapper
             tags = self._tags_of.setdefault(wrapper, [])
@@ -406,6 +403,31 @@ def restricted() -> Iterator[None]:
 
 _registry: Registry | None = None
 _registry_lock = threading.Lock()
+_wrapper_factory: list[Callable[[type], type]] = []
+
+
+def set_wrapper_factory(factory: Callable[[type], type]) -> None:
+    """Set how a class that is not a component is wrapped in one (set by the component layer).
+
+    Parameters
+    ----------
+    factory : callable
+        Takes a class and returns its component wrapper; the component
+        module sets it when it is imported.
+
+    """
+    _wrapper_factory[:] = [factory]
+
+
+def _wrap(cls: type) -> type:
+    """Return the component wrapper of ``cls``, made by the factory the component layer set."""
+    if not _wrapper_factory:
+        raise RegistrationError(
+            f"cannot wrap {cls.__module__}.{cls.__qualname__} in a component: the component "
+            "layer is not loaded",
+            hint="import flambe.compile.component before loading configs",
+        )
+    return _wrapper_factory[0](cls)
 
 
 def get_registry() -> Registry:

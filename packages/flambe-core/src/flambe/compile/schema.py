@@ -8,12 +8,30 @@ compiles the component (once: later calls return the same object).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from flambe.compile import bases
+from flambe.compile.registry import get_registry
 from flambe.errors import FlambeError, SourceLocation
 
 _compiling: contextvars.ContextVar[int] = contextvars.ContextVar("flambe_compiling", default=0)
+
+_link_binder: list[Callable[[Any], None]] = []
+
+
+def set_link_binder(binder: Callable[[Any], None]) -> None:
+    """Set the function that binds the links of a config before it compiles.
+
+    Parameters
+    ----------
+    binder : callable
+        Takes the root schema; :mod:`flambe.compile.binding` sets
+        :func:`~flambe.compile.binding.bind_links` when it is imported.
+
+    """
+    _link_binder[:] = [binder]
+
 
 _INSTANCE_ATTRS = frozenset(
     {
@@ -58,9 +76,7 @@ class Schema(MutableMapping[str, Any]):
         _flambe_custom_factory_name: str | None = None,
         **keywords: Any,
     ) -> None:
-        from flambe.compile.component import Component
-
-        if not (isinstance(component_subclass, type) and issubclass(component_subclass, Component)):
+        if not bases.is_component_class(component_subclass):
             raise TypeError(f"Schema needs a Component subclass, got {component_subclass!r}")
         object.__setattr__(self, "component_subclass", component_subclass)
         object.__setattr__(self, "factory_method", _flambe_custom_factory_name)
@@ -132,9 +148,9 @@ class Schema(MutableMapping[str, Any]):
         token = _compiling.set(_compiling.get() + 1)
         try:
             if _compiling.get() == 1:  # only the outermost call binds links
-                from flambe.compile.binding import bind_links
-
-                bind_links(self)
+                # set by flambe.compile.binding, which the component module imports:
+                # a schema exists only once a Component class does
+                _link_binder[0](self)
             try:
                 obj = self.component_subclass.compile(
                     _flambe_custom_factory_name=self.factory_method,
@@ -180,8 +196,6 @@ class Schema(MutableMapping[str, Any]):
     # -- YAML ------------------------------------------------------------------
     @classmethod
     def to_yaml(cls, representer: Any, node: Schema, tag: str | None = None) -> Any:
-        from flambe.compile.registry import get_registry
-
         tag = node._created_with_tag or get_registry().default_tag(
             node.component_subclass, node.factory_method
         )

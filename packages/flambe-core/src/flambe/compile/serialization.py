@@ -48,6 +48,10 @@ from typing import Any
 import dill
 
 from flambe.compile import meta_init
+from flambe.compile import yaml as flambe_yaml
+from flambe.compile.code_built import config_for_code_built
+from flambe.compile.extensions import ensure_extensions
+from flambe.compile.registry import restricted
 from flambe.compile.save_format import (
     CONFIG_FILE_NAME,
     DEFAULT_PROTOCOL,
@@ -428,8 +432,6 @@ def save(
         as YAML (the message names it); nothing is written.
 
     """
-    from flambe.compile.code_built import config_for_code_built
-
     made = config_for_code_built(obj)  # checked before anything is written
     state = obj.get_state()
     if made is not None:
@@ -537,8 +539,6 @@ def _compile_saved_config(
     state: State, source: str, auto_install: bool, weights_only: bool = False
 ) -> Any:
     if weights_only:
-        from flambe.compile.registry import restricted
-
         with restricted():
             return _compile_saved_config_inert(state, source)
     return _compile_trusted(state, source, auto_install)
@@ -556,8 +556,6 @@ def _saved_config(state: State, source: str) -> str:
 
 def _compile_saved_config_inert(state: State, source: str) -> Any:
     """Rebuild in weights-only mode: no extension is imported or installed (see ``restricted``)."""
-    from flambe.compile import yaml as flambe_yaml
-
     config = _saved_config(state, source)
     where = os.path.join(source, CONFIG_FILE_NAME)
     try:
@@ -601,9 +599,6 @@ def _instantiate(schema: Any, state: State, source: str) -> Any:
 
 
 def _compile_trusted(state: State, source: str, auto_install: bool) -> Any:
-    from flambe.compile import yaml as flambe_yaml
-    from flambe.compile.extensions import ensure_extensions
-
     root = state._metadata.get("", {})
     config = root.get(FLAMBE_CONFIG_KEY)
     if not config or not config.strip():

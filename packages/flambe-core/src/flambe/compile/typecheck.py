@@ -18,6 +18,9 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flambe.compile import bases
+from flambe.compile.registrable import Registrable
+from flambe.compile.state import StatefulMixin
 from flambe.errors import ArgumentError, SourceLocation
 
 _HINTS: dict[tuple[Any, str | None], dict[str, Any]] = {}
@@ -45,12 +48,9 @@ def constructor_function(cls: type, factory: str | None) -> Callable | None:
     """The function whose annotations the keywords of ``cls`` (or its factory) follow."""
     if factory:
         return getattr(cls, factory, None)
-    from flambe.compile.component import Component
-    from flambe.compile.registrable import Registrable
-    from flambe.compile.state import StatefulMixin
-
+    skipped = (bases.component_class(), Registrable, StatefulMixin, object)
     for klass in cls.__mro__:
-        if klass in (Component, StatefulMixin, Registrable, object):
+        if klass in skipped:
             continue
         init = vars(klass).get("__init__")
         if init is not None:

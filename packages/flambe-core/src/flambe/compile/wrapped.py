@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-cache: dict[tuple[type, type], type] = {}
+from flambe.compile.component import dynamic_component
 
 
 def __getattr__(name: str) -> Any:
@@ -20,6 +20,4 @@ def __getattr__(name: str) -> Any:
     obj: Any = importlib.import_module(module_part.replace("__", "."))
     for attr in qual_part.split("__"):
         obj = getattr(obj, attr)
-    from flambe.compile.component import dynamic_component
-
     return dynamic_component(obj, tag=None)

@@ -23,15 +23,21 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Union
+from typing import IO, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.anchor import Anchor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from flambe.compile import bases
+from flambe.compile.binding import bind_links
+from flambe.compile.compose import Source, compose_all, read_source, text_offset
+from flambe.compile.link import Link, create_link_str
+from flambe.compile.overrides import apply_overrides
+from flambe.compile.registrable import Registrable
 from flambe.compile.registry import get_registry
-from flambe.errors import ConfigError, FlambeError, LoadError, SourceLocation, YAMLSyntaxError
+from flambe.compile.schema import Schema
+from flambe.errors import ConfigError, FlambeError, LoadError, SourceLocation
 from flambe.utils.gcpause import without_gc
 
 logger = logging.getLogger(__name__)
@@ -39,57 +45,12 @@ logger = logging.getLogger(__name__)
 STD = "tag:yaml.org,2002:"
 MAP_TAG, SEQ_TAG, STR_TAG = STD + "map", STD + "seq", STD + "str"
 
-Source = Union[str, bytes, IO[str]]
-
 
 def _yaml() -> YAML:
     y = YAML(typ="rt")
     y.width = 4096
     y.indent(mapping=2, sequence=4, offset=2)
     return y
-
-
-def _read(source: Source, file: str | None) -> tuple[str, str]:
-    if hasattr(source, "read"):
-        text = source.read()  # type: ignore[union-attr]
-        file = file or getattr(source, "name", None)
-    else:
-        text = source
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    return str(text), str(file or "<string>")
-
-
-@without_gc
-def compose_all(source: Source, file: str | None = None) -> tuple[list[Node], str]:
-    """Parse YAML text into document nodes; syntax errors name file, line and column."""
-    from flambe.compile.compose import compose_text
-
-    text, name = _read(source, file)
-    return compose_text(text, name, lambda t: _ruamel_compose(t, name)), name
-
-
-def _ruamel_compose(text: str, name: str) -> list[Node]:
-    """ruamel.yaml's own composer: its syntax errors, located, for text no parser accepts."""
-    try:
-        return list(_yaml().compose_all(text))
-    except RecursionError:
-        raise YAMLSyntaxError(
-            "invalid YAML nested too deeply to read",
-            SourceLocation(name, 1, 1),
-            hint="flatten the nesting",
-        ) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        location = SourceLocation.from_mark(mark, name) if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YAMLSyntaxError(
-            f"invalid YAML: {problem}",
-            location,
-            hint="check indentation, colons and brackets around this place",
-        ) from None
-    except YAMLError as exc:
-        raise YAMLSyntaxError(f"invalid YAML: {exc}", SourceLocation(name, 1, 1)) from None
 
 
 # ---------------------------------------------------------------------------
@@ -355,8 +316,6 @@ def build(node: Node, file: str, errors: list[FlambeError] | None = None, bind: 
     """Build the value of a document node and bind its links."""
     root = Constructor(file, errors).construct_object(node)
     if bind:
-        from flambe.compile.binding import bind_links
-
         bind_links(root, errors=errors)
     return root
 
@@ -446,11 +405,9 @@ def load_config(
     (``key.path=value`` strings, see :mod:`flambe.compile.overrides`) change
     the main document before anything is built.
     """
-    text, name = _read(source, file)
+    text, name = read_source(source, file)
     extensions, lines, main, name = split_config(text, name)
     if overrides:
-        from flambe.compile.overrides import apply_overrides
-
         main = apply_overrides(main, overrides, name)
     if extensions:
         registry = get_registry()
@@ -464,8 +421,6 @@ def load_config(
 
 
 def _document_start(text: str, node: Node) -> int:
-    from flambe.compile.compose import text_offset
-
     return text_offset(text, node.start_mark) if node.start_mark is not None else 0
 
 
@@ -547,10 +502,6 @@ class Representer:
         return node
 
     def _represent_object(self, data: Any) -> Node:
-        from flambe.compile.link import Link
-        from flambe.compile.registrable import Registrable
-        from flambe.compile.schema import Schema
-
         if isinstance(data, Schema):
             return Schema.to_yaml(self, data)
         if isinstance(data, Link) and self.save_root is not None:
@@ -584,8 +535,6 @@ class Representer:
         return ScalarNode("!$", obj_id)
 
     def _represent_link_for_save(self, link: Any) -> Node:
-        from flambe.compile.link import create_link_str
-
         root_schema = getattr(self.save_root, "_schema", None)
         if root_schema is not None and link.target_leaf is not None:
             path = relative_link_path(root_schema, link)
@@ -611,17 +560,13 @@ def _is_plain(value: Any) -> bool:
 
 def _is_registrable(value: Any) -> bool:
     """Whether a value can be written with its own tag (components need a config)."""
-    from flambe.compile.registrable import Registrable
-
     if not isinstance(value, Registrable):
         return False
     return hasattr(value, "_saved_kwargs") if _is_component(value) else True
 
 
 def _is_component(value: Any) -> bool:
-    from flambe.compile.component import Component
-
-    return isinstance(value, Component)
+    return bases.is_component(value)
 
 
 def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = True) -> list[str]:
@@ -631,10 +576,6 @@ def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = 
     they point to (a keyword ``model: !@ model`` leads into that model),
     except ``exclude``.
     """
-    from flambe.compile.component import Component
-    from flambe.compile.link import Link
-    from flambe.compile.schema import Schema
-
     seen: set = set()
 
     def walk(value: Any, path: list[str]) -> list[str] | None:
@@ -646,7 +587,7 @@ def find_path(root: Any, target: Any, exclude: Any = None, follow_links: bool = 
             value = value.resolved
         if value is target and path:
             return path
-        if isinstance(value, Component) and getattr(value, "_schema", None) is not None:
+        if bases.is_component(value) and getattr(value, "_schema", None) is not None:
             value = value._schema
             if value is target and path:
                 return path

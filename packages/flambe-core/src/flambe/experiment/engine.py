@@ -20,18 +20,20 @@ import os
 import shutil
 import traceback
 import zlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec
 
 from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
 from flambe.experiment.checkpoints import prune
 from flambe.experiment.environment_record import record_environment
+from flambe.experiment.identity import read_variant
 from flambe.experiment.progress import ProgressState
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
 from flambe.utils.atomic import remove_stale_temps
 
 logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
 
 CONFIG_FILE = "experiment.yaml"
 RUN_FILE = "run.json"
@@ -78,15 +80,16 @@ class Engine:
         self.host = get_host()
 
     # -- events -----------------------------------------------------------------------
-    def emit(self, event: str, **payload: Any) -> None:
+    def emit(self, event: Callable[_P, None], *args: _P.args, **kwargs: _P.kwargs) -> None:
+        """Call an event method of the plugin host (``self.host.trial_result``...)."""
         try:
-            self.host.emit(event, experiment=self.exp, **payload)
+            event(*args, **kwargs)
         except DiskFullError:  # progress.json could not be written
             raise
         except Exception:  # a subscriber must not break the experiment
-            logger.exception("a plugin failed while handling %s", event)
+            logger.exception("a plugin failed while handling %s", event.__name__)
         error = self.progress.write_error if self.progress is not None else None
-        if error is not None and event != "experiment_finished":
+        if error is not None and event != self.host.experiment_finished:
             self.progress.write_error = None
             raise error
 
@@ -337,15 +340,15 @@ class Engine:
             )
             self.surviving[stage] = []
             self.failed_stages.append(stage)
-            self.emit("stage_started", stage=stage, variants=[])
-            self.emit("stage_finished", stage=stage, status="failure")
+            self.emit(self.host.stage_started, self.exp, stage, [])
+            self.emit(self.host.stage_finished, self.exp, stage, "failure")
             return
         if stage in self.exp.search and not self.debug:
             self._run_searched_stage(stage)
             return
         variants = self._compute_variants(stage)
         self.variants[stage] = {v.id: v for v in variants}
-        self.emit("stage_started", stage=stage, variants=[v.to_json() for v in variants])
+        self.emit(self.host.stage_started, self.exp, stage, [v.to_json() for v in variants])
         logger.info("Stage %s: %d variant%s", stage, len(variants), "s" * (len(variants) != 1))
         scores: dict[str, float | None] = {}
         failed: dict[str, str] = {}
@@ -390,8 +393,6 @@ class Engine:
 
     def _run_searched_stage(self, stage: str) -> None:
         """A stage whose values a search algorithm proposes, trial by trial."""
-        import json
-
         from flambe.compile import yaml
         from flambe.experiment import tune_runner
         from flambe.experiment.search import SearchPlan, search_space
@@ -431,7 +432,7 @@ class Engine:
         space = search_space(schema, self._stage_rng(stage), lineages)
         samples = int(self.exp.num_samples.get(stage, 1))
         self.variants[stage] = {}
-        self.emit("stage_started", stage=stage, variants=[])
+        self.emit(self.host.stage_started, self.exp, stage, [])
         logger.info(
             "Stage %s: %d trials proposed by %s",
             stage,
@@ -459,21 +460,10 @@ class Engine:
         failed: dict[str, str] = {}
         for trial in outcome:
             folder = trial["variant_dir"]
-            info_path = os.path.join(folder, "variant.json") if folder else None
-            if not info_path or not os.path.exists(info_path):
+            variant = read_variant(folder) if folder else None
+            if variant is None:
                 failed[trial["trial_id"] or str(len(failed))] = trial["error"] or "no result"
                 continue
-            with open(info_path, encoding="utf-8") as handle:
-                info = json.load(handle)
-            variant = Variant(
-                stage,
-                info["id"],
-                info["name"],
-                info["params"],
-                info["config"],
-                info["lineage"],
-                info.get("own_params", {}),
-            )
             variants.append(variant)
             self.variants[stage][variant.id] = variant
             if trial["error"] is not None:
@@ -649,11 +639,9 @@ class Engine:
             "params": known.params if known is not None else result.get("flambe_params", {}),
             "host": result.get("hostname"),
         }
-        self.emit("trial_result", stage=stage, variant=vid, result=payload)
+        self.emit(self.host.trial_result, self.exp, stage, vid, payload)
         if result.get("checkpoint_path"):
-            self.emit(
-                "checkpoint_written", stage=stage, variant=vid, path=result["checkpoint_path"]
-            )
+            self.emit(self.host.checkpoint_written, self.exp, stage, vid, result["checkpoint_path"])
         if result.get("done") and self.progress is not None:
             self.progress.variant_update(stage, vid, status="success")  # finished: at once
         if metric is not None:
@@ -744,7 +732,7 @@ class Engine:
             if u == stage and self.live[u][0] not in {v.id for v in kept}:
                 del self.live[u]
         status = "failure" if failed else "success"
-        self.emit("stage_finished", stage=stage, status=status)
+        self.emit(self.host.stage_finished, self.exp, stage, status)
         if failed:
             self.failed_stages.append(stage)
             if self.exp.stop_on_failure:

@@ -18,6 +18,7 @@ from typing import Any
 
 from flambe.compile import tree
 from flambe.errors import ConfigError
+from flambe.experiment.identity import class_versions, identify, variant_record
 from flambe.experiment.options import (
     ChoiceDistribution,
     Distribution,
@@ -25,13 +26,7 @@ from flambe.experiment.options import (
     SampledUniformSearchOptions,
     SearchOption,
 )
-from flambe.experiment.variants import (
-    class_versions,
-    display,
-    folder_name,
-    short_keys,
-    variant_identity,
-)
+from flambe.experiment.variants import display
 
 LINEAGE_KEY = "__lineage__"
 Path = tuple[str, ...]
@@ -157,11 +152,9 @@ class SearchPlan:
             self.lineages[int(config.get(LINEAGE_KEY, 0))] if self.lineages else ({}, [])
         )
         # several trials may propose the same values: each keeps its own identity and folder
-        vid = variant_identity(self.stage, text, lineage, class_versions(schema)) + "-" + trial_id
-        all_params: dict[str, Any] = dict(inherited)
-        for key, value in short_keys(params).items():
-            all_params[f"{self.stage}.{key}" if key in all_params else key] = value
-        folder = f"{folder_name(all_params, vid)}-{trial_id}"
+        found = identify(
+            self.stage, text, params, lineage, inherited, class_versions(schema), trial_id
+        )
         configs = {s: self.upstream_configs[s][lineage[s]] for s in self.order if s in lineage}
         configs[self.stage] = text
         checkpoints = {
@@ -169,21 +162,12 @@ class SearchPlan:
             for s in configs
             if s != self.stage
         }
-        variant = {
-            "stage": self.stage,
-            "id": vid,
-            "name": folder,
-            "params": all_params,
-            "own_params": short_keys(params),
-            "lineage": lineage,
-            "config": text,
-        }
         return TrialPlan(
             stage=self.stage,
-            variant=variant,
+            variant=variant_record(found),
             configs=configs,
             checkpoints=checkpoints,
-            variant_dir=os.path.join(self.output, self.stage, folder),
+            variant_dir=os.path.join(self.output, self.stage, found.name),
             globals_=self.globals_,
             extensions=self.extensions,
             sources=self.sources,

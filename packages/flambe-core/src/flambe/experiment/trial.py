@@ -22,8 +22,9 @@ import os
 import pdb
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from flambe.experiment.identity import VARIANT_FILE
 from flambe.utils.atomic import write_json_atomic, write_text_atomic
 from flambe.utils.faults import fault_point
 
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint"
 TRIAL_FILE = "trial.json"
-VARIANT_FILE = "variant.json"
 
 
 @dataclass
@@ -89,6 +89,40 @@ class TrialPlan:
     @property
     def checkpoint_dir(self) -> str:
         return os.path.join(self.variant_dir, CHECKPOINT)
+
+
+class PlanSource(Protocol):
+    """Where a trial gets its plan: the one path a variant's values take to the trial.
+
+    A Ray trial receives a source (through ``tune.with_parameters``) and its
+    Tune config; the source turns them into the variant's
+    :class:`TrialPlan`. For listed variants (:class:`ListedPlans`) the
+    config names the variant; for a searched stage
+    (:class:`~flambe.experiment.search.SearchPlan`) it holds the values the
+    algorithm proposed.
+    """
+
+    def trial_plan(self, config: Mapping[str, Any], trial_id: str) -> TrialPlan:
+        """Return the plan of the trial given its Tune config and id."""
+        ...
+
+
+@dataclass
+class ListedPlans:
+    """The plans of a stage's variants listed up front, by variant id.
+
+    Parameters
+    ----------
+    plans : dict
+        Variant id -> its plan.
+
+    """
+
+    plans: dict[str, TrialPlan]
+
+    def trial_plan(self, config: Mapping[str, Any], trial_id: str) -> TrialPlan:
+        """Return the plan of the variant the trial's config names (``config["variant"]``)."""
+        return self.plans[config["variant"]]
 
 
 def read_trial(variant_dir: str) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 Each stage with several variants (or a scheduler, or a search algorithm) is
 one ``Tuner`` over :class:`FlambeTrainable`, a class trainable that runs a
 :class:`~flambe.experiment.trial.TrialRunner`. The variants are a grid over
-their ids; what each needs travels with ``tune.with_parameters``. Results
+their ids; a searched stage is a Tune search space. Either way one
+:class:`~flambe.experiment.trial.PlanSource`, given with
+``tune.with_parameters``, turns a trial's Tune config into its plan. Results
 reach the experiment through a Tune callback, in the driver process.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 
 from ray import tune
 
-from flambe.experiment.trial import TrialPlan, TrialRunner
+from flambe.experiment.trial import ListedPlans, PlanSource, TrialPlan, TrialRunner
 
 logger = logging.getLogger(__name__)
 
@@ -31,23 +33,21 @@ METRIC = "flambe_metric"
 class FlambeTrainable(tune.Trainable):
     """A Tune trainable running one variant of a stage.
 
-    ``config["variant"]`` names the variant; ``plans`` (given through
-    ``tune.with_parameters``) holds what every variant needs.
+    ``source`` (given through ``tune.with_parameters``) turns the trial's
+    Tune config into its plan: see :class:`~flambe.experiment.trial.PlanSource`.
     """
 
     def setup(
         self,
         config: dict[str, Any],
-        plans: Mapping[str, TrialPlan] | None = None,
+        source: PlanSource | None = None,
         modules: list[str] | None = None,
-        search: Any = None,
     ) -> None:
+        """Import the pipeline's modules, then build (or restore) the trial's variant."""
         for module in modules or []:
             importlib.import_module(module)
-        if search is not None:  # the values come from a search algorithm
-            self.plan = search.trial_plan(config, self.trial_id)
-        else:
-            self.plan = (plans or {})[config["variant"]]
+        assert source is not None, "FlambeTrainable runs with tune.with_parameters(source=...)"
+        self.plan = source.trial_plan(config, self.trial_id)
         self.runner = TrialRunner(self.plan, resume=True)
 
     def step(self) -> dict[str, Any]:
@@ -223,7 +223,9 @@ def run_stage(
     """
     names = {vid: plan.variant["name"] for vid, plan in plans.items()}
     trainable = tune.with_resources(
-        tune.with_parameters(FlambeTrainable, plans=dict(plans), modules=list(modules or [])),
+        tune.with_parameters(
+            FlambeTrainable, source=ListedPlans(dict(plans)), modules=list(modules or [])
+        ),
         dict(resources),
     )
     grid, errors = _fit(
@@ -271,7 +273,7 @@ def run_search(
 
     """
     trainable = tune.with_resources(
-        tune.with_parameters(FlambeTrainable, search=plan, modules=list(modules or [])),
+        tune.with_parameters(FlambeTrainable, source=plan, modules=list(modules or [])),
         dict(resources),
     )
     grid, errors = _fit(

@@ -2,70 +2,49 @@
 
 A stage's variants are the cartesian product of its own search options and
 the surviving variants of the stages it links to (inheritance). Each
-variant gets a stable identity, a hash of its resolved config (no options
-left), the identities of its upstream variants and the versions of its
-classes, and a readable, filesystem-safe folder name built from the values
-it was given (``n_layers=2,lr=0.01``).
+variant gets a stable identity and a readable folder name from
+:mod:`flambe.experiment.identity`, which owns both.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from flambe.compile import tree
 from flambe.compile.link import Link
 from flambe.compile.schema import Schema
+from flambe.experiment.identity import (
+    MAX_NAME,
+    Params,
+    Variant,
+    class_versions,
+    folder_name,
+    identify,
+    short_keys,
+    unique_names,
+    variant_identity,
+)
 from flambe.experiment.options import Distribution, SearchOption
 
-Params = list[tuple[str, Any]]
-MAX_NAME = 120
-
-
-@dataclass
-class Variant:
-    """One way to run a stage.
-
-    Parameters
-    ----------
-    stage : str
-        The stage it belongs to.
-    id : str
-        Stable identity (a hash of the resolved config, lineage and class versions).
-    name : str
-        The folder name: readable, filesystem-safe, unique within the stage.
-    params : dict
-        The values chosen for this variant and for its upstream variants.
-    config_text : str
-        The stage's config with every option replaced by its value, as YAML.
-    lineage : dict
-        Upstream stage -> id of the variant this one builds on (transitively).
-
-    """
-
-    stage: str
-    id: str
-    name: str
-    params: dict[str, Any]
-    config_text: str
-    lineage: dict[str, str] = field(default_factory=dict)
-    own_params: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stage": self.stage,
-            "id": self.id,
-            "name": self.name,
-            "params": self.params,
-            "own_params": self.own_params,
-            "lineage": self.lineage,
-        }
+__all__ = [
+    "MAX_NAME",
+    "Variant",
+    "class_versions",
+    "consistent_lineages",
+    "contains_option",
+    "display",
+    "draw",
+    "expand",
+    "folder_name",
+    "short_keys",
+    "stage_dependencies",
+    "stage_variants",
+    "transitive",
+    "variant_identity",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -134,77 +113,6 @@ def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, 
             )
         )
     return out
-
-
-# ---------------------------------------------------------------------------
-# names and identities
-# ---------------------------------------------------------------------------
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=,+@-]")
-
-
-def short_keys(params: Params) -> dict[str, Any]:
-    """Params keyed by their last path segment, or more where that is ambiguous."""
-    paths = [p for p, _ in params]
-    out: dict[str, Any] = {}
-    for path, value in params:
-        parts = path.split(".") if path else ["value"]
-        for size in range(1, len(parts) + 1):
-            key = ".".join(parts[-size:])
-            if sum(1 for other in paths if other == key or other.endswith("." + key)) <= 1:
-                break
-        out[key] = value
-    return out
-
-
-def folder_name(params: Mapping[str, Any], variant_id: str) -> str:
-    """A readable, filesystem-safe folder name (``default`` when nothing varies)."""
-    if not params:
-        return "default"
-    text = ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
-    text = _UNSAFE.sub("_", text)
-    if len(text) > MAX_NAME:
-        text = text[: MAX_NAME - 9] + "-" + variant_id[:8]
-    return text
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"  # folder names stay short; ties get the id appended
-    return str(value)
-
-
-def variant_identity(
-    stage: str, config_text: str, lineage: Mapping[str, str], versions: Mapping[str, str]
-) -> str:
-    """A stable hash of what defines a variant."""
-    payload = json.dumps(
-        {
-            "stage": stage,
-            "config": config_text,
-            "lineage": dict(sorted(lineage.items())),
-            "versions": dict(sorted(versions.items())),
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha1(payload.encode("utf-8")).hexdigest()
-
-
-def class_versions(value: Any) -> dict[str, str]:
-    """``module:Class`` -> ``_flambe_version`` for every component in a config."""
-    found: dict[str, str] = {}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, Schema):
-            cls = v.component_subclass
-            found[f"{cls.__module__}:{cls.__qualname__}"] = str(
-                getattr(cls, "_flambe_version", "0.0.0")
-            )
-        for _, child in tree.items(v) or []:
-            walk(child)
-
-    walk(value)
-    return found
 
 
 # ---------------------------------------------------------------------------
@@ -280,21 +188,12 @@ def stage_variants(
     seen = set()
     for resolved, params in own:
         text = dump(resolved)
-        own_params = short_keys(params)
         for lineage, inherited in consistent_lineages(parents):
-            vid = variant_identity(stage, text, lineage, versions)
-            if vid in seen:
-                continue
-            seen.add(vid)
-            all_params: dict[str, Any] = {}
-            for key, value in inherited:
-                all_params[key] = value
-            for key, value in own_params.items():
-                all_params[f"{stage}.{key}" if key in all_params else key] = value
-            variants.append(Variant(stage, vid, "", all_params, text, lineage, own_params))
-    names = [folder_name(v.params, v.id) for v in variants]
-    for variant, name in zip(variants, names):
-        variant.name = name if names.count(name) == 1 else f"{name}-{variant.id[:8]}"
+            variant = identify(stage, text, params, lineage, inherited, versions)
+            if variant.id not in seen:
+                seen.add(variant.id)
+                variants.append(variant)
+    unique_names(variants)
     return variants
 
 

@@ -108,14 +108,24 @@ def flambe_tags() -> Mapping[str, str]:
 
 @hookimpl
 def flambe_tag_namespaces() -> Mapping[str, str]:
+    """``!torch.<Name>`` and ``!ray.<Name>``, resolved when a config uses them."""
     return {
         "torch": "flambe.compile.namespaces:resolve_torch",
-        "ray": "flambe.compile.namespaces:resolve_ray",
+        "ray": "flambe.experiment.searchers:resolve_ray",
+        "search": "flambe.experiment.searchers:resolve_search",
     }
 
 
 @hookimpl
+def flambe_search_algorithms() -> Mapping[str, str]:
+    from flambe.experiment.searchers import RAY_SEARCHERS
+
+    return RAY_SEARCHERS
+
+
+@hookimpl
 def flambe_storage_backends() -> Mapping[str, str]:
+    """Local files and HTTP(S) URLs."""
     return {
         "file": "flambe.storage:LocalBackend",
         "http": "flambe.storage:HTTPBackend",

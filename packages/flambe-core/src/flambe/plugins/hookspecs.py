@@ -80,6 +80,30 @@ def flambe_tag_namespaces() -> Mapping[str, str]:
     """
 
 
+@hookspec
+def flambe_search_algorithms() -> Mapping[str, str]:
+    """Declare search algorithms: name -> ``"module:Class"``, used as ``!search.<name>``.
+
+    Called once per plugin host. The class is imported the first time a
+    config names it. It needs not come from Ray, but must implement Ray
+    Tune's ``Searcher`` interface (``suggest``, ``on_trial_complete``): a
+    searched stage asks it for the values of each trial. Core declares Ray
+    Tune's own algorithms (``!search.OptunaSearch`` is ``!ray.OptunaSearch``).
+
+    Returns
+    -------
+    Mapping[str, str]
+        Algorithm name to its import path.
+
+    Example
+    -------
+    >>> @hookimpl
+    ... def flambe_search_algorithms():
+    ...     return {"MySearch": "my_plugin.search:MySearch"}
+
+    """
+
+
 # ---------------------------------------------------------------------------
 # Command line: called when ``flambe`` builds its command group.
 # ---------------------------------------------------------------------------

@@ -89,6 +89,7 @@ REGISTRATION_HOOKS: tuple[str, ...] = (
     "flambe_tag_namespaces",
     "flambe_cli_commands",
     "flambe_storage_backends",
+    "flambe_search_algorithms",
 )
 _IDENT = r"[A-Za-z_]\w*"
 _IMPORT_PATH = re.compile(rf"{_IDENT}(\.{_IDENT})*:{_IDENT}(\.{_IDENT})*")
@@ -502,6 +503,11 @@ class PluginHost:
             if self._storage is None:
                 self._storage = self._collect("flambe_storage_backends", "storage scheme")
             return self._storage
+
+    def search_algorithms(self) -> dict[str, TagTarget]:
+        """Search algorithm name -> class declared by a plugin (``!search.<name>``)."""
+        with self._lock:
+            return self._collect("flambe_search_algorithms", "search algorithm")
 
     # -- remote execution and events ------------------------------------------
     def run_on_cluster(self, request: ClusterRequest) -> int | None:
