@@ -114,10 +114,10 @@ class Engine:
         self.deps = stage_dependencies(self.exp.pipeline)
         dag = {s: transitive(self.deps, s) for s in self.exp.pipeline}
         self.progress = ProgressState(self.exp.name, self.output, dag, experiment=self.exp)
-        self.host.pm.register(self.progress, name=f"progress-{id(self.progress)}")
+        self.host.subscribe(self.progress, name=f"progress-{id(self.progress)}")
         status = "failure"
         logger.info("Experiment %s: output in %s", self.exp.name, self.output)
-        self.emit("experiment_started", output_path=self.output)
+        self.emit(self.host.experiment_started, self.exp, self.output)
         try:
             for stage in self.exp.pipeline:
                 self._run_stage(stage)
@@ -126,8 +126,8 @@ class Engine:
             status = "interrupted"
             raise
         finally:
-            self.emit("experiment_finished", output_path=self.output, status=status)
-            self.host.pm.unregister(self.progress)
+            self.emit(self.host.experiment_finished, self.exp, self.output, status)
+            self.host.unsubscribe(self.progress)
             if self.ray_started:
                 import ray
 

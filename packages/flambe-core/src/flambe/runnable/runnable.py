@@ -18,14 +18,24 @@ import configparser
 import os
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from flambe.compile.component import Component
+from flambe.compile.component import Component, constructor_signature
 from flambe.errors import ConfigError
+from flambe.runnable.environment import RemoteEnvironment
 
-if TYPE_CHECKING:  # pragma: no cover - types only
-    from flambe.runnable.cluster import Cluster
-    from flambe.runnable.environment import RemoteEnvironment
+
+class ClusterLike(Protocol):
+    """What a :class:`ClusterRunnable` needs of the cluster it is prepared for.
+
+    :class:`flambe.runnable.cluster.Cluster` has it; this module does not
+    import that one, which builds on :class:`Runnable`.
+    """
+
+    def get_remote_env(self) -> RemoteEnvironment:
+        """Return the environment a runnable finds on the cluster."""
+        ...
+
 
 # instance attributes used by the lazy properties below; kept out of the
 # way of constructor arguments, since subclasses need not call __init__
@@ -210,8 +220,6 @@ class ClusterRunnable(Runnable):
         YAML (see :meth:`set_serializable_attr`), whether or not the
         subclass's constructor takes an ``env`` argument.
         """
-        from flambe.compile.component import constructor_signature
-
         extras: dict[str, Any] = {}
         sig = constructor_signature(cls, kwargs.get("_flambe_custom_factory_name"))
         for key in cls._flambe_extra_arguments:
@@ -237,13 +245,13 @@ class ClusterRunnable(Runnable):
 
     @abstractmethod
     def setup(
-        self, cluster: Cluster, extensions: dict[str, str], force: bool, **kwargs: Any
+        self, cluster: ClusterLike, extensions: dict[str, str], force: bool, **kwargs: Any
     ) -> None:
         """Prepare ``cluster`` to run this runnable (folders, resources, ...).
 
         Parameters
         ----------
-        cluster : Cluster
+        cluster : ClusterLike
             The cluster it will run on.
         extensions : dict
             The extensions, with locations valid on the cluster.
@@ -253,7 +261,7 @@ class ClusterRunnable(Runnable):
         """
 
     def setup_inject_env(
-        self, cluster: Cluster, extensions: dict[str, str], force: bool, **kwargs: Any
+        self, cluster: ClusterLike, extensions: dict[str, str], force: bool, **kwargs: Any
     ) -> None:
         """Call :meth:`setup`, then record the cluster's environment in :attr:`env`."""
         self.setup(cluster=cluster, extensions=extensions, force=force, **kwargs)
