@@ -103,12 +103,12 @@ class Recorder:
 def recorder() -> Iterator[Recorder]:
     """A Recorder subscribed to the experiment events while the test runs."""
     rec = Recorder()
-    pm = get_host().pm
-    pm.register(rec, name=f"recorder-{id(rec)}")
+    host = get_host()
+    host.subscribe(rec, name=f"recorder-{id(rec)}")
     try:
         yield rec
     finally:
-        pm.unregister(rec)
+        host.unsubscribe(rec)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -264,6 +264,40 @@ def test_plugin_subcommand_is_listed_and_imported_only_when_run(fresh_plugin_hos
     assert "tests.core.cli_plugin_command" in sys.modules
 
 
+class ShadowPlugin:
+    @hookimpl
+    def flambe_cli_commands(self) -> dict[str, Any]:
+        from flambe.plugins.types import LazyCommand
+
+        return {"validate": LazyCommand("tests.core.cli_plugin_command:hello", "Not core's.")}
+
+
+def test_core_commands_come_through_the_plugin_hook_and_win_over_a_plugin(
+    fresh_plugin_host: None,
+) -> None:
+    from flambe.plugins.builtin import CORE_COMMANDS
+
+    host = PluginHost(
+        *create_plugin_manager(autoload=False, extra_plugins=[("shadow", ShadowPlugin())])
+    )
+    set_host(host)
+    declared = {
+        record.name: mapping for record, mapping in host.declarations("flambe_cli_commands")
+    }
+    assert declared["core"] == CORE_COMMANDS  # through the hook, as a plugin's
+    assert {"run", "validate", "plugins"} <= set(CORE_COMMANDS)
+    commands = host.commands()
+    for name, lazy in CORE_COMMANDS.items():
+        assert commands[name] == (lazy, host.record("core")), name
+    assert [c.message for c in host.conflicts()] == [
+        "command 'flambe validate' of plugin 'shadow' (unknown) is a command of flambe-core: "
+        "left out"
+    ]
+    helped = CliRunner().invoke(cli, ["--help"])
+    assert "Check a config without running it" in helped.output
+    assert "Not core's." not in helped.output
+
+
 # -- run ------------------------------------------------------------------------------
 
 

@@ -84,13 +84,14 @@ def test_every_command_option_and_exit_code_is_documented() -> None:
         EXIT_OK,
         EXIT_USAGE,
     )
-    from flambe.cli.main import BUILTIN_COMMANDS, cli
+    from flambe.cli.main import cli
+    from flambe.plugins.builtin import CORE_COMMANDS
 
     text = DOC.read_text(encoding="utf-8")
     import click
 
     ctx = click.Context(cli)
-    for name in BUILTIN_COMMANDS:
+    for name in CORE_COMMANDS:
         assert f"## `flambe {name}" in text, name
         command = cli.get_command(ctx, name)
         for param in command.params:

@@ -63,7 +63,7 @@ def test_a_trial_that_dies_at_creation_is_a_failure_and_never_feeds_later_stages
         top="stop_on_failure: false\nreduce: {t: 1}\n",
     )
     watcher = StatusWatcher(tmp_path / "out" / "output__exp" / "progress.json")
-    get_host().pm.register(watcher, name="status-watcher")
+    get_host().subscribe(watcher, name="status-watcher")
     try:
         with (
             caplog.at_level(logging.INFO, logger="flambe"),
@@ -71,7 +71,7 @@ def test_a_trial_that_dies_at_creation_is_a_failure_and_never_feeds_later_stages
         ):
             run(config)
     finally:
-        get_host().pm.unregister(watcher)
+        get_host().unsubscribe(watcher)
     doc = progress(tmp_path)
     t = variants(doc, "t")
     for name in ("mode=sideways,steps=1", "mode=sideways,steps=4"):

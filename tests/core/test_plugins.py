@@ -92,15 +92,57 @@ def test_events_reach_subscribers_in_order():
             seen.append(("trial_result", stage, variant, result["metric"]))
 
     host = PluginHost(*create_plugin_manager(autoload=False, extra_plugins=[("rec", Recorder())]))
-    host.emit("stage_started", experiment=None, stage="train", variants=2)
-    host.emit(
-        "trial_result",
-        experiment=None,
-        stage="train",
-        variant="lr=0.1",
-        result={"step": 1, "metric": 0.5},
-    )
-    assert seen == [("stage_started", "train", 2), ("trial_result", "train", "lr=0.1", 0.5)]
+    host.stage_started(None, "train", [{"id": "v1"}])
+    host.trial_result(None, "train", "lr=0.1", {"step": 1, "metric": 0.5})
+    assert seen == [
+        ("stage_started", "train", [{"id": "v1"}]),
+        ("trial_result", "train", "lr=0.1", 0.5),
+    ]
+
+
+def test_the_host_has_one_method_per_event_hook_with_its_arguments():
+    events = [
+        n for n in hook_names() if n.endswith(("_started", "_finished", "_result", "_written"))
+    ]
+    assert len(events) == 6, events
+    for hook in events:
+        method = getattr(PluginHost, hook[len("flambe_") :])
+        spec = list(inspect.signature(getattr(hookspecs, hook)).parameters)
+        assert list(inspect.signature(method).parameters)[1:] == spec, hook
+    assert not hasattr(PluginHost, "emit")
+
+
+def test_subscribers_come_and_go_through_the_host():
+    seen = []
+
+    class Watcher:
+        @hookimpl
+        def flambe_stage_finished(self, experiment, stage, status):
+            seen.append((stage, status))
+
+    host = PluginHost(*create_plugin_manager(autoload=False))
+    watcher = Watcher()
+    name = host.subscribe(watcher)
+    host.stage_finished(None, "train", "success")
+    host.unsubscribe(watcher)
+    host.unsubscribe(watcher)  # twice is harmless
+    host.stage_finished(None, "eval", "failure")
+    assert seen == [("train", "success")]
+    assert host.pm.get_plugin(name) is None
+
+    class Typo:
+        @hookimpl
+        def flambe_stage_finishd(self, experiment, stage, status):
+            pass
+
+    try:
+        host.subscribe(Typo(), name="typo")
+    except ValueError as exc:
+        assert "unknown hook 'flambe_stage_finishd'" in str(exc)
+        assert "did you mean 'flambe_stage_finished'" in str(exc)
+    else:
+        raise AssertionError("a misspelled hook was accepted")
+    assert host.pm.get_plugin("typo") is None
 
 
 def test_an_event_hook_that_raises_is_logged_and_the_others_still_run(caplog):
@@ -122,13 +164,7 @@ def test_an_event_hook_that_raises_is_logged_and_the_others_still_run(caplog):
         )
     )
     with caplog.at_level("WARNING"):
-        host.emit(
-            "trial_result",
-            experiment=None,
-            stage="train",
-            variant="a",
-            result={"step": 1, "metric": 0.5},
-        )
+        host.trial_result(None, "train", "a", {"step": 1, "metric": 0.5})
     assert seen == [("train", "a", 0.5)]
     assert (
         "plugin 'broken' (unknown) failed in flambe_trial_result: ConnectionError: "

@@ -2,10 +2,12 @@
 
 Starting the command must be fast: ``flambe --help`` and ``flambe plugins``
 import click, pluggy and the plugins' entry-point modules, and nothing else
-(no torch, no ray, no plugin implementation). Built-in commands live in
-their own modules, imported only when invoked; plugin commands
-(:class:`~flambe.plugins.types.LazyCommand`) are listed from their
-declaration and imported only when invoked.
+(no torch, no ray, no plugin implementation). Every command, core's
+included, is declared through the ``flambe_cli_commands`` hook as a
+:class:`~flambe.plugins.types.LazyCommand`: listed from its declaration,
+imported only when invoked. Core's commands
+(:data:`flambe.plugins.builtin.CORE_COMMANDS`) win over a plugin's of the
+same name.
 
 ``flambe config.yaml [flags]`` (the original form) is ``flambe run
 config.yaml [flags]``.
@@ -13,56 +15,43 @@ config.yaml [flags]``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from typing import Any
 
 import click
 
 from flambe.cli.exitcodes import EXIT_CONFIG
+from flambe.plugins.manager import CORE_DISTRIBUTION, PluginRecord, import_object
+from flambe.plugins.types import LazyCommand
 
 logger = logging.getLogger(__name__)
-
-# name -> (module, attribute, short help); imported on use only
-BUILTIN_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("flambe.cli.run", "run", "Run a runnable config (an Experiment, a Builder...)."),
-    "validate": (
-        "flambe.cli.validate",
-        "validate",
-        "Check a config without running it; list every problem.",
-    ),
-    "plan": (
-        "flambe.cli.plan",
-        "plan",
-        "Show what running a config would do: variants, reuse, time (runs nothing).",
-    ),
-    "reproduce": (
-        "flambe.cli.reproduce",
-        "reproduce",
-        "Rerun a recorded experiment (or a stage, a variant); compare the metrics.",
-    ),
-    "plugins": (
-        "flambe.cli.plugins",
-        "plugins",
-        "List installed plugins: versions, hooks, tags, errors.",
-    ),
-}
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
-def _plugin_commands() -> dict[str, tuple[Any, Any]]:
-    """Plugin subcommands (name -> (LazyCommand, PluginRecord)); a broken declaration is logged."""
+def _commands() -> dict[str, tuple[LazyCommand, PluginRecord]]:
+    """Every subcommand: name -> (LazyCommand, PluginRecord), core's and the plugins'.
+
+    Core declares its commands (:data:`flambe.plugins.builtin.CORE_COMMANDS`)
+    through the ``flambe_cli_commands`` hook, like any plugin. Should the
+    plugins' declarations be unreadable, core's commands are still there.
+    """
     from flambe.errors import FlambeError
     from flambe.plugins.manager import get_host
 
     try:
-        found = get_host().commands()
+        return get_host().commands()
     except FlambeError as exc:
         logger.warning("plugin commands unavailable: %s", exc)
-        return {}
-    return {name: value for name, value in found.items() if name not in BUILTIN_COMMANDS}
+    from flambe.plugins.builtin import CORE_COMMANDS
+
+    core = PluginRecord("core", "flambe.plugins.builtin", CORE_DISTRIBUTION, "unknown")
+    return {name: (lazy, core) for name, lazy in CORE_COMMANDS.items()}
+
+
+def _core_commands() -> set[str]:
+    """The names of flambe-core's own commands."""
+    return {n for n, (_, r) in _commands().items() if r.distribution == CORE_DISTRIBUTION}
 
 
 def _looks_like_config(arg: str) -> bool:
@@ -97,28 +86,26 @@ class FlambeGroup(click.Group):
     """A group whose commands are imported on demand, with the bare ``flambe CONFIG`` form."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        """The names of the built-in commands and of the plugins' commands, sorted."""
-        return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
+        """The names of core's commands and of the plugins' commands, sorted."""
+        return sorted(_commands())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command ``cmd_name``, imported now; ``None`` when no command has that name."""
-        builtin = BUILTIN_COMMANDS.get(cmd_name)
-        if builtin is not None:
-            module, attr, _ = builtin
-            return getattr(importlib.import_module(module), attr)
-        entry = _plugin_commands().get(cmd_name)
+        entry = _commands().get(cmd_name)
         if entry is None:
             return None
         lazy, record = entry
-        from flambe.plugins.manager import import_object
-
-        try:
+        if record.distribution == CORE_DISTRIBUTION:  # core's own: an error is a bug, shown whole
             command = import_object(lazy.import_path)
-        except Exception as exc:
-            raise click.ClickException(
-                f"command 'flambe {cmd_name}' of plugin {record.name!r} ({record.distribution}) "
-                f"could not be imported from {lazy.import_path}: {type(exc).__name__}: {exc}"
-            ) from exc
+        else:
+            try:
+                command = import_object(lazy.import_path)
+            except Exception as exc:
+                raise click.ClickException(
+                    f"command 'flambe {cmd_name}' of plugin {record.name!r} "
+                    f"({record.distribution}) could not be imported from {lazy.import_path}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
         if not isinstance(command, click.Command):
             raise click.ClickException(
                 f"command 'flambe {cmd_name}' of plugin {record.name!r} points to "
@@ -138,9 +125,10 @@ class FlambeGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands in the help from their declarations, importing none."""
         # listed from declarations: nothing is imported to print the help
-        rows = [(name, help_) for name, (_, _, help_) in BUILTIN_COMMANDS.items()]
-        for name, (lazy, record) in _plugin_commands().items():
-            rows.append((name, f"{lazy.short_help} [{record.distribution}]".strip()))
+        rows = []
+        for name, (lazy, record) in _commands().items():
+            where = "" if record.distribution == CORE_DISTRIBUTION else f" [{record.distribution}]"
+            rows.append((name, f"{lazy.short_help}{where}".strip()))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(sorted(rows))
@@ -149,7 +137,7 @@ class FlambeGroup(click.Group):
         """Parse ``args``, reading ``flambe CONFIG ...`` as ``flambe run CONFIG ...``."""
         args = list(args)
         if args and not ctx.resilient_parsing:
-            known = set(BUILTIN_COMMANDS)
+            known = _core_commands()
             first = args[0]
             if not first.startswith("-"):
                 if (

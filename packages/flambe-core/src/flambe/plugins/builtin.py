@@ -101,8 +101,35 @@ CORE_TAGS: dict[str, str] = {
 }
 
 
+# core's subcommands, declared like a plugin's: name -> where the click command is, and its help
+CORE_COMMANDS: dict[str, LazyCommand] = {
+    "run": LazyCommand(
+        "flambe.cli.run:run", "Run a runnable config (an Experiment, a Builder...)."
+    ),
+    "validate": LazyCommand(
+        "flambe.cli.validate:validate", "Check a config without running it; list every problem."
+    ),
+    "plan": LazyCommand(
+        "flambe.cli.plan:plan",
+        "Show what running a config would do: variants, reuse, time (runs nothing).",
+    ),
+    "reproduce": LazyCommand(
+        "flambe.cli.reproduce:reproduce",
+        "Rerun a recorded experiment (or a stage, a variant); compare the metrics.",
+    ),
+    "plugins": LazyCommand(
+        "flambe.cli.plugins:plugins", "List installed plugins: versions, hooks, tags, errors."
+    ),
+    "schema": LazyCommand(
+        "flambe.cli.schema:schema",
+        "Write a JSON Schema of every tag, for completion and checking in editors.",
+    ),
+}
+
+
 @hookimpl
 def flambe_tags() -> Mapping[str, str]:
+    """Core's tags: links, runnables, search options, layers, metrics, data and training."""
     return CORE_TAGS
 
 
@@ -118,6 +145,7 @@ def flambe_tag_namespaces() -> Mapping[str, str]:
 
 @hookimpl
 def flambe_search_algorithms() -> Mapping[str, str]:
+    """Ray Tune's search algorithms (``!search.OptunaSearch`` is ``!ray.OptunaSearch``)."""
     from flambe.experiment.searchers import RAY_SEARCHERS
 
     return RAY_SEARCHERS
@@ -135,4 +163,5 @@ def flambe_storage_backends() -> Mapping[str, str]:
 
 @hookimpl
 def flambe_cli_commands() -> Mapping[str, LazyCommand]:
-    return {}
+    """Core's subcommands (``flambe run``, ``validate``...): :data:`CORE_COMMANDS`."""
+    return CORE_COMMANDS

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from flambe.plugins import hookspec
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from flambe.plugins.types import ClusterRequest, LazyCommand
+    from flambe.experiment.experiment import Experiment
+    from flambe.plugins.types import ClusterRequest, ExperimentStatus, LazyCommand, StageStatus
 
 
 # ---------------------------------------------------------------------------
@@ -190,12 +191,16 @@ def flambe_run_on_cluster(request: ClusterRequest) -> int | None:
 # Experiment events: called by the experiment engine while it runs, in this
 # order: experiment_started, then for each stage stage_started,
 # (trial_result, checkpoint_written)*, stage_finished, and finally
-# experiment_finished. Return values are ignored.
+# experiment_finished. Return values are ignored. ``experiment`` is the
+# :class:`~flambe.experiment.experiment.Experiment` that runs. Flambé calls
+# them through :class:`flambe.plugins.manager.PluginHost`, one typed method
+# per hook (``host.trial_result(...)``); one that raises is logged, the
+# others are still called.
 # ---------------------------------------------------------------------------
 
 
 @hookspec
-def flambe_experiment_started(experiment: Any, output_path: str) -> None:
+def flambe_experiment_started(experiment: Experiment, output_path: str) -> None:
     """An experiment starts, after its config was checked and its output folder made.
 
     Example
@@ -209,7 +214,7 @@ def flambe_experiment_started(experiment: Any, output_path: str) -> None:
 
 @hookspec
 def flambe_stage_started(
-    experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]
+    experiment: Experiment, stage: str, variants: Sequence[Mapping[str, Any]]
 ) -> None:
     """A pipeline stage starts; ``variants`` describes each of its variants.
 
@@ -228,7 +233,7 @@ def flambe_stage_started(
 
 @hookspec
 def flambe_trial_result(
-    experiment: Any, stage: str, variant: str, result: Mapping[str, Any]
+    experiment: Experiment, stage: str, variant: str, result: Mapping[str, Any]
 ) -> None:
     """A variant of a stage finished one ``run()`` step.
 
@@ -246,7 +251,7 @@ def flambe_trial_result(
 
 
 @hookspec
-def flambe_checkpoint_written(experiment: Any, stage: str, variant: str, path: str) -> None:
+def flambe_checkpoint_written(experiment: Experiment, stage: str, variant: str, path: str) -> None:
     """A trial wrote a checkpoint to ``path``, a folder ``flambe.load`` reads.
 
     Example
@@ -259,7 +264,7 @@ def flambe_checkpoint_written(experiment: Any, stage: str, variant: str, path: s
 
 
 @hookspec
-def flambe_stage_finished(experiment: Any, stage: str, status: str) -> None:
+def flambe_stage_finished(experiment: Experiment, stage: str, status: StageStatus) -> None:
     """A pipeline stage finished; ``status`` is ``"success"`` or ``"failure"``.
 
     Example
@@ -272,7 +277,9 @@ def flambe_stage_finished(experiment: Any, stage: str, status: str) -> None:
 
 
 @hookspec
-def flambe_experiment_finished(experiment: Any, output_path: str, status: str) -> None:
+def flambe_experiment_finished(
+    experiment: Experiment, output_path: str, status: ExperimentStatus
+) -> None:
     """An experiment ended; ``status`` is ``"success"``, ``"failure"`` or ``"interrupted"``.
 
     Example

@@ -7,8 +7,9 @@ whose module fails to import is recorded with its error and skipped, so one
 broken plugin never breaks unrelated commands.
 
 :class:`PluginHost` wraps the manager with typed methods (tags, namespaces,
-commands, storage backends, remote execution, events); the rest of Flambé
-never calls ``pm.hook`` directly. :func:`get_host` returns the host of the
+commands, storage backends, remote execution, one method per experiment
+event, subscribers); the rest of Flambé never calls ``pm.hook`` or
+``pm.register`` directly. :func:`get_host` returns the host of the
 current process, built on first use; :func:`reset_host` drops it (tests).
 
 Environment variables
@@ -27,10 +28,10 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -38,6 +39,10 @@ from flambe.errors import DuplicateTagError, FlambeError, UnknownTagError
 from flambe.plugins import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
 from flambe.plugins.types import ClusterRequest, LazyCommand
 from flambe.utils.gcpause import paused_gc, without_gc
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from flambe.experiment.experiment import Experiment
+    from flambe.plugins.types import ExperimentStatus, StageStatus
 
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("core", "flambe.plugins.builtin"),)
 CORE_DISTRIBUTION = "flambe-core"
@@ -139,7 +144,7 @@ def _count(items: list[Any]) -> str:
     return "two" if len(items) == 2 else str(len(items))
 
 
-def _plugin_names(record: PluginRecord) -> set:
+def _plugin_names(record: PluginRecord) -> set[str]:
     """Names a user may know a plugin by: entry point, distribution, its short form, module."""
     dist = record.distribution.lower().replace("_", "-")
     names = {record.name.lower(), dist, dist.replace("-", "_")}
@@ -159,7 +164,7 @@ def _distribution_version(name: str) -> str:
         return "unknown"
 
 
-def _blocked_names() -> set:
+def _blocked_names() -> set[str]:
     return {n.strip() for n in os.environ.get(BLOCK_ENV, "").split(",") if n.strip()}
 
 
@@ -171,7 +176,7 @@ def plugin_entry_points() -> list[metadata.EntryPoint]:
     ``flambe`` command and config load.
     """
     found: list[metadata.EntryPoint] = []
-    seen: set = set()
+    seen: set[str] = set()
     marker = f"[{ENTRY_POINT_GROUP}]"
     for dist in metadata.distributions():
         text = dist.read_text("entry_points.txt")
@@ -268,8 +273,8 @@ def create_plugin_manager(
                 continue
             _register(pm, record, plugin)
     for name, plugin in extra_plugins:
-        module = getattr(plugin, "__name__", type(plugin).__name__)
-        record = PluginRecord(name, module, "unknown", "unknown")
+        module_name = str(getattr(plugin, "__name__", type(plugin).__name__))
+        record = PluginRecord(name, module_name, "unknown", "unknown")
         records.append(record)
         _register(pm, record, plugin)
     try:
@@ -472,7 +477,13 @@ class PluginHost:
 
     # -- commands and storage -----------------------------------------------
     def commands(self) -> dict[str, tuple[LazyCommand, PluginRecord]]:
-        """Subcommands added by plugins, with the plugin that added each (clashes left out)."""
+        """Every subcommand, core's included, with the plugin that added each.
+
+        Core declares its own (``run``, ``validate``...) through the same hook
+        as any plugin, first. A name two plugins add is left out; a plugin
+        adding one of core's names is left out and core's command kept. Both
+        are reported by :meth:`conflicts`.
+        """
         with self._lock:
             if self._commands is not None:
                 return self._commands
@@ -480,7 +491,14 @@ class PluginHost:
             clashes: dict[str, list[PluginRecord]] = {}
             for record, mapping in self._per_plugin("flambe_cli_commands"):
                 for name, command in mapping.items():
-                    if name in clashes:
+                    if name in found and found[name][1].distribution == CORE_DISTRIBUTION:
+                        self._conflicts[("command", name)] = DuplicateTagError(
+                            f"command 'flambe {name}' of plugin {record.name!r} "
+                            f"({record.distribution}) is a command of flambe-core: left out",
+                            hint=f"rename the plugin's command, or block the plugin with "
+                            f"{BLOCK_ENV}={record.name}",
+                        )
+                    elif name in clashes:
                         clashes[name].append(record)
                     elif name in found:
                         clashes[name] = [found[name][1], record]
@@ -513,18 +531,54 @@ class PluginHost:
     def run_on_cluster(self, request: ClusterRequest) -> int | None:
         """Hand a cluster run to the first plugin that takes it (``None``: nobody did)."""
         self._load_declarations()  # leaves out plugins whose declarations are broken
-        return self.pm.hook.flambe_run_on_cluster(request=request)
+        status: int | None = self.pm.hook.flambe_run_on_cluster(request=request)
+        return status
 
-    def emit(self, event: str, **payload: Any) -> None:
-        """Fire an experiment event hook (``experiment_started``, ``trial_result``...).
+    # -- experiment events: one typed method per hook of hookspecs --------------------
+    def experiment_started(self, experiment: Experiment, output_path: str) -> None:
+        """Tell every plugin that ``experiment`` starts (``flambe_experiment_started``)."""
+        self._notify(self.pm.hook.flambe_experiment_started, experiment, output_path)
 
-        Each plugin is called on its own: one that raises is logged as a
-        warning naming its distribution, and the others are still called.
+    def stage_started(
+        self, experiment: Experiment, stage: str, variants: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Tell every plugin that a stage starts with these variants (``flambe_stage_started``)."""
+        self._notify(self.pm.hook.flambe_stage_started, experiment, stage, variants)
+
+    def trial_result(
+        self, experiment: Experiment, stage: str, variant: str, result: Mapping[str, Any]
+    ) -> None:
+        """Tell every plugin that a variant finished a step (``flambe_trial_result``)."""
+        self._notify(self.pm.hook.flambe_trial_result, experiment, stage, variant, result)
+
+    def checkpoint_written(
+        self, experiment: Experiment, stage: str, variant: str, path: str
+    ) -> None:
+        """Tell every plugin that a trial wrote a checkpoint (``flambe_checkpoint_written``)."""
+        self._notify(self.pm.hook.flambe_checkpoint_written, experiment, stage, variant, path)
+
+    def stage_finished(self, experiment: Experiment, stage: str, status: StageStatus) -> None:
+        """Tell every plugin that a stage finished (``flambe_stage_finished``)."""
+        self._notify(self.pm.hook.flambe_stage_finished, experiment, stage, status)
+
+    def experiment_finished(
+        self, experiment: Experiment, output_path: str, status: ExperimentStatus
+    ) -> None:
+        """Tell every plugin that ``experiment`` ended (``flambe_experiment_finished``)."""
+        self._notify(self.pm.hook.flambe_experiment_finished, experiment, output_path, status)
+
+    def _notify(self, caller: pluggy.HookCaller, *args: object) -> None:
+        """Call an event hook with ``args`` (its arguments in order), each plugin on its own.
+
+        A plugin that raises is logged as a warning naming its distribution,
+        and the others are still called.
         """
         self._load_declarations()
-        caller = getattr(self.pm.hook, f"flambe_{event}")
+        spec = caller.spec
+        assert spec is not None, caller.name  # every event hook has a specification
+        payload = dict(zip(spec.argnames, args, strict=True))
         impls = caller.get_hookimpls()
-        if any(impl.hookwrapper or getattr(impl, "wrapper", False) for impl in impls):
+        if any(impl.hookwrapper or impl.wrapper for impl in impls):
             caller(**payload)  # wrappers need pluggy's own call loop
             return
         for impl in reversed(impls):  # pluggy's order: the last registered first
@@ -534,13 +588,63 @@ class PluginHost:
                 record = self.record(impl.plugin_name)
                 dist = record.distribution if record is not None else "unknown"
                 logger.warning(
-                    "plugin %r (%s) failed in flambe_%s: %s: %s",
+                    "plugin %r (%s) failed in %s: %s: %s",
                     impl.plugin_name,
                     dist,
-                    event,
+                    caller.name,
                     type(exc).__name__,
                     exc,
                 )
+
+    # -- subscribers ------------------------------------------------------------------
+    def subscribe(self, subscriber: object, name: str | None = None) -> str:
+        """Register ``subscriber`` for the experiment events until :meth:`unsubscribe`.
+
+        A subscriber is an object (or module) with ``@hookimpl`` methods named
+        after event hooks (``flambe_trial_result``...), like a plugin that no
+        distribution declares: the engine's progress record is one.
+
+        Parameters
+        ----------
+        subscriber : object
+            The object whose hook implementations are to be called.
+        name : str, optional
+            The name it is registered under (default: one made from its id).
+
+        Returns
+        -------
+        str
+            The name it was registered under.
+
+        Raises
+        ------
+        ValueError
+            When one of its hook implementations names no hook, or takes
+            arguments its hook does not give.
+
+        """
+        name = name or f"subscriber-{type(subscriber).__name__}-{id(subscriber)}"
+        try:
+            self.pm.register(subscriber, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise ValueError(f"subscriber {name!r}: {exc}") from exc
+        unknown = [
+            caller.name
+            for caller in self.pm.get_hookcallers(subscriber) or []
+            if not caller.has_spec()
+        ]
+        if unknown:
+            self.pm.unregister(subscriber)
+            raise ValueError(
+                f"subscriber {name!r}: "
+                + "; ".join(_unknown_hook_message(hook) for hook in sorted(set(unknown)))
+            )
+        return name
+
+    def unsubscribe(self, subscriber: object) -> None:
+        """Stop calling ``subscriber`` (one that is not subscribed is ignored)."""
+        if self.pm.is_registered(subscriber):
+            self.pm.unregister(subscriber)
 
 
 _host: PluginHost | None = None

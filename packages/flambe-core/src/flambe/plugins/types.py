@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# how a stage ended, as the event hooks and progress.json say it
+StageStatus = Literal["success", "failure"]
+# how an experiment ended
+ExperimentStatus = Literal["success", "failure", "interrupted"]
 
 
 @dataclass(frozen=True)
