@@ -152,6 +152,14 @@ def flambe_search_algorithms() -> Mapping[str, str]:
 
 
 @hookimpl
+def flambe_experiment_executors() -> Mapping[str, str]:
+    """The ways core runs a stage: in this process, a local pool, Ray Tune (grid, search)."""
+    from flambe.experiment.executors import CORE_EXECUTORS
+
+    return CORE_EXECUTORS
+
+
+@hookimpl
 def flambe_storage_backends() -> Mapping[str, str]:
     """Local files and HTTP(S) URLs."""
     return {

@@ -105,6 +105,31 @@ def flambe_search_algorithms() -> Mapping[str, str]:
     """
 
 
+@hookspec
+def flambe_experiment_executors() -> Mapping[str, str]:
+    """Declare stage executors: name -> ``"module:Class"``.
+
+    Called once per plugin host. An executor runs the variants of a stage
+    (a subclass of :class:`flambe.experiment.executors.Executor`); an
+    experiment picks one by name with ``executor:`` or ``flambe run
+    --executor``. Core declares ``in_process``, ``local``, ``ray`` and
+    ``ray_search``; a plugin adds its own (a batch system, a remote pool)
+    under a new name.
+
+    Returns
+    -------
+    Mapping[str, str]
+        Executor name to the import path of its class.
+
+    Example
+    -------
+    >>> @hookimpl
+    ... def flambe_experiment_executors():
+    ...     return {"slurm": "flambe_slurm.executor:SlurmExecutor"}
+
+    """
+
+
 # ---------------------------------------------------------------------------
 # Command line: called when ``flambe`` builds its command group.
 # ---------------------------------------------------------------------------

@@ -95,6 +95,7 @@ REGISTRATION_HOOKS: tuple[str, ...] = (
     "flambe_cli_commands",
     "flambe_storage_backends",
     "flambe_search_algorithms",
+    "flambe_experiment_executors",
 )
 _IDENT = r"[A-Za-z_]\w*"
 _IMPORT_PATH = re.compile(rf"{_IDENT}(\.{_IDENT})*:{_IDENT}(\.{_IDENT})*")
@@ -521,6 +522,11 @@ class PluginHost:
             if self._storage is None:
                 self._storage = self._collect("flambe_storage_backends", "storage scheme")
             return self._storage
+
+    def executors(self) -> dict[str, TagTarget]:
+        """Stage executor name -> class declared by a plugin (``executor: <name>``)."""
+        with self._lock:
+            return self._collect("flambe_experiment_executors", "executor")
 
     def search_algorithms(self) -> dict[str, TagTarget]:
         """Search algorithm name -> class declared by a plugin (``!search.<name>``)."""
