@@ -317,10 +317,7 @@ class _Applier:
             new.anchor = old.anchor
         for node in _walk(self.root):
             if isinstance(node, MappingNode):
-                node.value = [
-                    (k, new if v is old else v)
-                    for k, v in node.value  # type: ignore[misc]
-                ]
+                node.value = [(k, new if v is old else v) for k, v in node.value]
             elif isinstance(node, SequenceNode):
                 node.value = [new if v is old else v for v in node.value]
 
