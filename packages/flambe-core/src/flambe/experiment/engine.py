@@ -224,7 +224,7 @@ class Engine:
         os.makedirs(self.output, exist_ok=True)
         write_json_atomic(run_file, {"fingerprint": fingerprint, "seed": self.exp.seed})
         write_text_atomic(os.path.join(self.output, CONFIG_FILE), self._config_text())
-        record_environment(self.output, self._config_file(), self.globals_)
+        record_environment(self.output, self._config_file(), self.globals_, self.exp.pipeline)
 
     def _config_file(self) -> str | None:
         """The config file the experiment was loaded from, when it came from one."""

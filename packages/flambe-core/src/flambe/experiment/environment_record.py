@@ -277,7 +277,23 @@ def platform_info() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def collect(config_file: str | None, resources: Mapping[str, str]) -> dict[str, Any]:
+def class_versions(pipeline: Any) -> dict[str, str]:
+    """``module:Class`` -> its version in variant identities, for every class of a pipeline."""
+    from flambe.compile import tree
+    from flambe.compile.schema import Schema
+    from flambe.experiment.code_versions import class_version
+
+    found: dict[str, str] = {}
+    for node in tree.walk(pipeline):
+        if isinstance(node, Schema):
+            cls = node.component_subclass
+            found[f"{cls.__module__}:{cls.__qualname__}"] = class_version(cls)
+    return found
+
+
+def collect(
+    config_file: str | None, resources: Mapping[str, str], pipeline: Any = None
+) -> dict[str, Any]:
     """The environment record of a run (see the module documentation).
 
     Parameters
@@ -286,6 +302,8 @@ def collect(config_file: str | None, resources: Mapping[str, str]) -> dict[str, 
         The config the experiment was loaded from; its repository is recorded.
     resources : mapping
         Resource name -> local path (as materialized for the run).
+    pipeline : mapping, optional
+        The stages: the versions of their classes are recorded.
 
     """
     folder = os.path.dirname(os.path.abspath(config_file)) if config_file else os.getcwd()
@@ -300,11 +318,12 @@ def collect(config_file: str | None, resources: Mapping[str, str]) -> dict[str, 
         **platform_info(),
         "distributions": distributions(),
         "resources": resource_fingerprints(resources),
+        "class_versions": class_versions(pipeline) if pipeline is not None else {},
     }
 
 
 def record_environment(
-    output: str, config_file: str | None, resources: Mapping[str, str]
+    output: str, config_file: str | None, resources: Mapping[str, str], pipeline: Any = None
 ) -> dict[str, Any] | None:
     """Write ``environment.json`` in an output folder; returns the record.
 
@@ -315,7 +334,7 @@ def record_environment(
     from flambe.utils.atomic import write_json_atomic
 
     try:
-        record = collect(config_file, resources)
+        record = collect(config_file, resources, pipeline)
         write_json_atomic(os.path.join(output, RECORD_FILE), record)
         return record
     except DiskFullError:

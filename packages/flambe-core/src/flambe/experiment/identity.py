@@ -5,7 +5,8 @@ distributions) and for variants a search algorithm proposes trial by trial:
 
 - the identity is a hash of the resolved config, the identities of the
   upstream variants it builds on (its lineage) and the versions of its
-  classes (:func:`variant_identity`);
+  classes, with a hash of the source of the user's own classes
+  (:func:`variant_identity`, :mod:`flambe.experiment.code_versions`);
 - the parameters shown for a variant are its own chosen values keyed by their
   shortest unambiguous path, after the ones it inherits
   (:func:`variant_params`);
@@ -23,12 +24,14 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flambe.compile import tree
 from flambe.compile.schema import Schema
+from flambe.experiment.code_versions import class_version
 
 Params = list[tuple[str, Any]]
 MAX_NAME = 120
@@ -197,7 +200,12 @@ def variant_identity(
 
 
 def class_versions(value: Any) -> dict[str, str]:
-    """Map ``module:Class`` to ``_flambe_version`` for every component in a config.
+    """Map ``module:Class`` to its version for every component in a config.
+
+    The version is ``_flambe_version``; for a class that is the user's own
+    code (not from an installed, versioned distribution) a hash of its
+    source follows it (:func:`~flambe.experiment.code_versions.class_version`),
+    so editing that code changes the identity of the variants using it.
 
     Parameters
     ----------
@@ -214,9 +222,7 @@ def class_versions(value: Any) -> dict[str, str]:
     for node in tree.walk(value):
         if isinstance(node, Schema):
             cls = node.component_subclass
-            found[f"{cls.__module__}:{cls.__qualname__}"] = str(
-                getattr(cls, "_flambe_version", "0.0.0")
-            )
+            found[f"{cls.__module__}:{cls.__qualname__}"] = class_version(cls)
     return found
 
 
@@ -302,8 +308,9 @@ def unique_names(variants: Sequence[Variant]) -> None:
 
     """
     names = [v.name for v in variants]
+    counts = Counter(names)
     for variant, name in zip(variants, names, strict=True):
-        if names.count(name) > 1:
+        if counts[name] > 1:
             variant.name = f"{name}-{variant.id[:8]}"
 
 

@@ -218,6 +218,63 @@ def _values(variants: list[Any]) -> dict[str, list[Any]]:
     return out
 
 
+def changed_settings(root: Any, output: str) -> list[str] | None:
+    """What differs between a config and the one recorded in an output folder.
+
+    Parameters
+    ----------
+    root : Schema
+        The ``!Experiment`` config as loaded.
+    output : str
+        Its output folder.
+
+    Returns
+    -------
+    list of str or None
+        The experiment arguments (``pipeline.<stage>`` for stages) whose value
+        differs, empty when none does; None when the folder holds no readable
+        ``experiment.yaml``. A seed recorded but not given is no difference.
+
+    """
+    import inspect
+
+    from flambe.compile import yaml
+
+    path = os.path.join(output, "experiment.yaml")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            recorded = yaml.load_config(handle.read(), file=path).root
+    except Exception:
+        return None
+    now, then = dict(root.keywords), dict(getattr(recorded, "keywords", {}) or {})
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(root.component_subclass.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    changed: list[str] = []
+    for key in sorted(set(now) | set(then) | set(defaults)):
+        if key == "seed" and now.get("seed") is None:
+            continue
+        if key == "pipeline":
+            new, old = dict(now.get(key) or {}), dict(then.get(key) or {})
+            for stage in list(new) + [s for s in old if s not in new]:
+                if (
+                    stage not in new
+                    or stage not in old
+                    or yaml.dump(new[stage]) != yaml.dump(old[stage])
+                ):
+                    changed.append(f"pipeline.{stage}")
+            if not changed and list(new) != list(old):
+                changed.append("pipeline (the order of the stages)")
+            continue
+        value_now = now.get(key, defaults.get(key))
+        value_then = then.get(key, defaults.get(key))
+        if yaml.dump(value_now) != yaml.dump(value_then):
+            changed.append(key)
+    return changed
+
+
 # ---------------------------------------------------------------------------
 # why a variant runs again
 # ---------------------------------------------------------------------------
@@ -320,6 +377,14 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
     record = read_record(output) if has_run else None
     recorded_versions = (record or {}).get("class_versions") if record else None
     notes: list[str] = []
+    changed = changed_settings(root, output) if has_run else None
+    if changed and not keywords.get("resume"):
+        notes.append(
+            f"{output} holds another configuration of this experiment (changed: "
+            f"{', '.join(changed)}): flambe run stops there unless given --force (which deletes "
+            "it: everything runs anew) or 'resume: <stage>' (which reuses the finished variants "
+            "of the stages up to it); the plan shows what resume would do"
+        )
 
     seed = keywords.get("seed")
     if seed is None:

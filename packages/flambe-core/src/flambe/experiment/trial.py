@@ -20,6 +20,7 @@ import logging
 import math
 import os
 import pdb
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -282,6 +283,7 @@ class TrialRunner:
         self.done = False
         self.last_metric: float | None = None
         self.best_score: float | None = None
+        self.elapsed = 0.0  # seconds spent in run() and metric(), over every step so far
         if resume:
             self._resume()
 
@@ -299,6 +301,7 @@ class TrialRunner:
             self.step = int(saved["step"])
             self.last_metric = saved.get("last_metric")
             self.best_score = saved.get("best_score")
+            self.elapsed = float(saved.get("elapsed") or 0.0)
             self.done = bool(saved.get("done"))
             logger.info(
                 "%s/%s: continuing from step %d",
@@ -327,6 +330,7 @@ class TrialRunner:
                 "'c' continues"
             )
             pdb.set_trace()
+        started = time.perf_counter()
         with self._logging():
             more = self.component.run()
         self.step += 1
@@ -346,6 +350,7 @@ class TrialRunner:
         if score is not None and (self.best_score is None or score > self.best_score):
             self.best_score = score
         self.done = not more
+        self.elapsed += time.perf_counter() - started
         self.checkpoint()
         return self.done, metric, score
 
@@ -376,6 +381,7 @@ class TrialRunner:
             "done": self.done,
             "last_metric": self.last_metric,
             "best_score": self.best_score,
+            "elapsed": round(self.elapsed, 6),
             "direction": self.direction,
             "metric_name": self.metric_name,
             "metric_negated": self.metric_negated,
