@@ -264,7 +264,9 @@ class _Applier:
             if override.op == REMOVE:
                 del parent.value[index]
             else:
-                self._replace(parent.value[index], self._new(override))
+                old = parent.value[index]
+                parent.value[index] = new = self._new(override)
+                self._replace(old, new)
             return
         if not isinstance(parent, MappingNode):
             raise self.fail(
@@ -300,7 +302,9 @@ class _Applier:
         elif own is None:  # set a key that comes from a merge: this mapping's own value wins
             parent.value.append((self._key(last, override), self._new(override)))
         else:
-            self._replace(parent.value[own][1], self._new(override))
+            key, old = parent.value[own]
+            parent.value[own] = (key, new := self._new(override))
+            self._replace(old, new)
 
     def _key(self, text: str, override: Override) -> ScalarNode:
         return ScalarNode("tag:yaml.org,2002:str", text, start_mark=OverrideMark(override.source))
@@ -309,11 +313,13 @@ class _Applier:
         return _value_node(override)
 
     def _replace(self, old: Node, new: Node) -> None:
-        """Put ``new`` wherever ``old`` appears (an anchored node is shared by its aliases)."""
-        if old is self.root:
-            self.root = new
+        """Put ``new`` wherever else ``old`` appears: an anchored node is shared by its aliases.
+
+        (A node without an anchor appears once: in the place already replaced.)
+        """
+        if old.anchor is None:
             return
-        if old.anchor is not None and new.anchor is None:
+        if new.anchor is None:
             new.anchor = old.anchor
         for node in _walk(self.root):
             if isinstance(node, MappingNode):
