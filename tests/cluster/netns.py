@@ -184,10 +184,13 @@ class Network:
         Folder for the hosts' homes, keys and logs.
     subnet : str
         The first three octets of the /24 (``"10.231.7"``).
+    tag : str, optional
+        Short suffix of the bridge and veth names (default: from the pid); networks that
+        live at the same time need different tags and subnets.
 
     """
 
-    def __init__(self, root: Path, subnet: str = "10.231.7") -> None:
+    def __init__(self, root: Path, subnet: str = "10.231.7", tag: str | None = None) -> None:
         if not in_own_network_namespace():
             raise RuntimeError(
                 "refusing to build test hosts outside a network namespace of the "
@@ -195,7 +198,7 @@ class Network:
             )
         self.root = root
         self.subnet = subnet
-        self.tag = f"{os.getpid() % 100000}"
+        self.tag = tag or f"{os.getpid() % 100000}"
         self.bridge = f"fb{self.tag}"
         self.hosts: dict[str, Host] = {}
         _run("ip", "link", "add", self.bridge, "type", "bridge")

@@ -38,6 +38,7 @@ import logging
 import re
 import types
 import typing
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,7 +231,9 @@ def collect_tags(
             continue
         cls = resolved.cls
         found.append(TagInfo("!" + name, cls, resolved.factory, _kinds(cls)))
-        for factory in sorted(registry.factories(cls)):
+        # a wrapped class of a library (!torch.Adam) lists no factory of Component's
+        factories = () if getattr(cls, "_flambe_dynamic", False) else registry.factories(cls)
+        for factory in sorted(factories):
             found.append(TagInfo(f"!{name}.{factory}", cls, factory, ("mapping", "scalar")))
     return found, skipped
 
@@ -593,7 +596,10 @@ def editor_schema(host: Any = None, namespaces: Iterable[str] = ("torch", "ray")
         Tag namespaces whose classes are listed (``!torch.Adam``...).
 
     """
-    tags, skipped = collect_tags(host, namespaces)
+    with warnings.catch_warnings():  # deprecated torch classes say so when wrapped
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tags, skipped = collect_tags(host, namespaces)
     schema = SchemaBuilder(tags).build()
     schema["x-flambe-custom-tags"] = custom_tags(tags)
     return EditorSchema(schema, custom_tags(tags), skipped)

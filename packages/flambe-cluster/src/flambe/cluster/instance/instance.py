@@ -666,7 +666,9 @@ class OrchestratorInstance(Instance):
             args.append("--force")
         cmd = (
             f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
-            f"{{ RAY_ADDRESS={ray_address} nohup setsid {FLAMBE} {quote_all(args)} "
+            # FLAMBE_RAY_SHIP=0: the hosts have this exact code installed, nothing to ship
+            f"{{ RAY_ADDRESS={ray_address} FLAMBE_RAY_SHIP=0 "
+            f"nohup setsid {FLAMBE} {quote_all(args)} "
             f"> output.log 2>&1 < /dev/null & echo $! > pid; }} && cat pid"
         )
         out = self.run(cmd, retries=1, timeout=60, what="starting the experiment")
