@@ -111,6 +111,9 @@ def prepare(
     from flambe.compile.preflight import preflight
 
     preflight(loaded.root)  # every argument, link and resource, before anything is built or run
+    from flambe.experiment.ray_shipping import ship_modules
+
+    ship_modules(loaded.extensions)  # sent with flambe to a Ray cluster started elsewhere
     host = None
     if cluster is not None:
         from flambe.errors import RunnableError

@@ -15,6 +15,7 @@ import importlib
 import logging
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -140,15 +141,26 @@ def start_ray(num_cpus: int | None = None) -> bool:
     from flambe.logging.libraries import adopt_library_loggers, stderr_to_log
 
     adopt_library_loggers()  # Ray's notices go where flambe's logging sends them (the log file)
-    with stderr_to_log("ray.init"):
-        ray.init(
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            logging_level=logging.ERROR,
-            log_to_driver=False,
-            runtime_env=ray_runtime_env(),
-            configure_logging=False,
-        )
+    from flambe.experiment import ray_shipping
+
+    staged = None
+    if ray_shipping.shipping_enabled():  # a cluster started elsewhere: send it our code
+        runtime_env, staged = ray_shipping.shipped_runtime_env()
+    else:
+        runtime_env = ray_runtime_env()
+    try:
+        with stderr_to_log("ray.init"):
+            ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+                runtime_env=runtime_env,
+                configure_logging=False,
+            )
+    finally:
+        if staged is not None:  # uploaded by ray.init
+            shutil.rmtree(staged, ignore_errors=True)
     return True
 
 
