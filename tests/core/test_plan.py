@@ -73,6 +73,10 @@ def test_plan_of_a_config_never_run(tmp_path: Path) -> None:
     assert train.values == {"value": [0.5, 1.0, 2.0]}
     assert train.reduce == 2 and train.keeps == 2
     assert train.scheduler == "ray.ASHAScheduler"
+    assert (train.executor, train.executor_reason) == (
+        "ray",
+        "its scheduler (ray.ASHAScheduler) runs on Ray Tune",
+    )
     assert _stage(plan, "evaluate").count == 2  # the 2 train keeps
     assert "known once it ran" in " ".join(_stage(plan, "evaluate").notes)
     assert plan.total == 2 + 6 + 2 and plan.to_run == plan.total
@@ -179,6 +183,11 @@ def test_flambe_plan_command_validates_first_and_prints_json(tmp_path: Path) -> 
     data = json.loads(result.output)
     assert data["total_variants"] == 2 + 6 + 6
     text = CliRunner().invoke(cli, ["plan", str(config)])
+    assert "executor: in_process (one variant" not in text.output
+    single = write_config(tmp_path, CHAIN.format(value=1.0, fail_at=0), file_name="one.yaml")
+    assert "executor: in_process (one variant, no scheduler or search" in (
+        CliRunner().invoke(cli, ["plan", str(single)]).output
+    )
     assert "Stage train (XCounter), after source" in text.output
     assert "variants: 6 (value: 0.5, 1.0, 2.0)" in text.output
     assert "Time: no estimate" in text.output

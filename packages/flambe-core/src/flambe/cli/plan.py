@@ -17,9 +17,28 @@ from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
 from flambe.compile.overrides import OVERRIDE_HELP, overrides_argument
 
 
-def _executor_function() -> Any:
-    """The engine's rule for where a stage runs, when it offers one to plans (else None)."""
-    return None
+def _executor_function(root: Any) -> Any:
+    """The engine's rule for where each stage of ``root`` runs (None: this engine has none).
+
+    The rule is the one a run applies (``choose_executor``), for a run
+    started like this process (``RAY_ADDRESS``).
+    """
+    try:
+        from flambe.experiment.executors.choice import RunOptions, choose_executor
+    except ImportError:
+        return None
+    options = RunOptions.from_environment()
+
+    def executor(stage: str, count: int, scheduler: bool, search: bool) -> tuple[str, str]:
+        from flambe.errors import ConfigError
+
+        try:
+            name, reason = choose_executor(stage, root, options, count=count)
+        except ConfigError as exc:
+            return "nowhere", exc.message
+        return str(name), str(reason)
+
+    return executor
 
 
 def make_plan(
@@ -58,7 +77,7 @@ def make_plan(
                 hint="run it with flambe run, or check it with flambe validate",
             )
         ], None
-    return [], plan_experiment(loaded.root, config, executor=_executor_function())
+    return [], plan_experiment(loaded.root, config, executor=_executor_function(loaded.root))
 
 
 @click.command("plan", epilog=OVERRIDE_HELP)
@@ -97,6 +116,4 @@ def plan(
         click.echo(json.dumps(result.to_json(), indent=2, default=str))
     else:
         click.echo(render(result, show_all=show_all))
-        if _executor_function() is None:
-            click.echo("(where each stage runs is decided when it starts: not shown)")
     exit_with(EXIT_OK)

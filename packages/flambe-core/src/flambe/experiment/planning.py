@@ -619,7 +619,7 @@ def render(plan: ExperimentPlan, show_all: bool = False) -> str:
         if stage.search:
             lines.append(f"  search: {stage.search}, {stage.num_samples} trials")
         if stage.executor:
-            lines.append(f"  runs {stage.executor}: {stage.executor_reason}")
+            lines.append(f"  executor: {stage.executor} ({stage.executor_reason})")
         lines.append(
             f"  {counts[REUSE]} reused, {counts[CONTINUE]} continue from a checkpoint, "
             f"{counts[RUN]} run anew"
@@ -648,4 +648,6 @@ def render(plan: ExperimentPlan, show_all: bool = False) -> str:
         lines.append(text)
     for note in plan.notes:
         lines.append(f"Note: {note}")
+    if plan.stages and all(s.executor is None for s in plan.stages):
+        lines.append("(this engine names no executor rule: where each stage runs is not shown)")
     return "\n".join(lines)
