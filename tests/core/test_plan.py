@@ -121,8 +121,15 @@ def test_plan_says_what_reruns_and_why(tmp_path: Path) -> None:
     assert _actions(plan, "train")["default"] == ("run", "config changed")
     assert _actions(plan, "evaluate")["default"] == ("run", "upstream changed (train)")
     train = _stage(plan, "train")
-    assert train.mean_duration_s is not None and train.mean_duration_s > 0  # from trial.json
+    assert train.estimate_from == "the wall time of this stage in the last run"
+    assert train.mean_duration_s is not None and train.mean_duration_s > 0
     assert train.estimate_s == pytest.approx(train.mean_duration_s)
+    # without the last run's progress.json: the seconds run() took, from trial.json
+    (tmp_path / "out" / "output__exp" / "progress.json").unlink()
+    train = _stage(_plan(config, "pipeline.train.value=2.0", "+resume=evaluate"), "train")
+    assert train.estimate_from == "the time each variant ran in earlier runs"
+    saved = json.loads((tmp_path / "out/output__exp/train/default/trial.json").read_text())
+    assert saved["elapsed"] > 0 and train.estimate_s == pytest.approx(saved["elapsed"])
 
 
 USER_CODE = """

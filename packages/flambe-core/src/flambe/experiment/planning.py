@@ -82,6 +82,7 @@ class StagePlan:
     variants: list[VariantPlan] = field(default_factory=list)
     estimate_s: float | None = None
     mean_duration_s: float | None = None
+    estimate_from: str | None = None
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -195,6 +196,33 @@ def _durations(stage_dir: str) -> list[tuple[float, int]]:
     return out
 
 
+def _stage_wall_time(progress: Any, stage: str) -> float | None:
+    """Seconds a stage took per variant it ran, in the run ``progress`` records (None: unknown)."""
+    if not isinstance(progress, Mapping):
+        return None
+    info = (progress.get("stages") or {}).get(stage) or {}
+    started, finished = info.get("started"), info.get("finished")
+    ran = [
+        v
+        for v in (info.get("variants") or {}).values()
+        if v.get("status") in ("success", "reduced", "failure")
+    ]
+    if info.get("status") != "success" or not started or not finished or not ran:
+        return None
+    return max(float(finished) - float(started), 0.0) / len(ran)
+
+
+def _share(variant: VariantPlan, mean: float | None) -> float:
+    """How much of a full variant's time is left: 1 to run, 0 reused, the rest to continue."""
+    if variant.action == RUN:
+        return 1.0
+    if variant.action == REUSE:
+        return 0.0
+    if mean and variant.estimate_s is not None:
+        return min(max(variant.estimate_s / mean, 0.0), 1.0)
+    return 1.0
+
+
 def _name(value: Any) -> str | None:
     if value is None:
         return None
@@ -297,6 +325,8 @@ def _why(
         reasons.append(f"upstream changed ({', '.join(changed) or 'lineage'})")
     if "config" in info and info["config"] != variant.config_text:
         reasons.append("config changed")
+    bumped: list[str] = []
+    edited: list[str] = []
     for cls, now in sorted(versions.items()):
         then = (recorded_versions or {}).get(cls)
         if then is None or then == now:
@@ -304,9 +334,13 @@ def _why(
         (old_v, old_code), (new_v, new_code) = split_version(then), split_version(now)
         short = cls.split(":")[-1]
         if old_v != new_v:
-            reasons.append(f"class version changed ({short} {old_v} -> {new_v})")
+            bumped.append(f"{short} {old_v} -> {new_v}")
         if old_code != new_code:
-            reasons.append(f"code changed ({short})")
+            edited.append(short)
+    if bumped:
+        reasons.append(f"class version changed ({', '.join(bumped)})")
+    if edited:
+        reasons.append(f"code changed ({', '.join(edited)})")
     if not reasons:
         reasons.append(
             "config changed" if recorded_versions is not None else "config or code changed"
@@ -375,6 +409,7 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
     run_info = _read_json(os.path.join(output, "run.json")) or {}
     has_run = bool(run_info)
     record = read_record(output) if has_run else None
+    recorded_progress = _read_json(os.path.join(output, "progress.json")) if has_run else None
     recorded_versions = (record or {}).get("class_versions") if record else None
     notes: list[str] = []
     changed = changed_settings(root, output) if has_run else None
@@ -529,16 +564,21 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
             )
         counts = info.counts()
         running = counts[RUN] + counts[CONTINUE]
+        wall = _stage_wall_time(recorded_progress, stage)
         if not running:
             info.estimate_s = 0.0
-        elif mean is not None:
-            total = (
-                sum(v.estimate_s or 0.0 for v in info.variants)
-                if not info.search
-                else (mean * info.count)
-            )
-            parallel = 1 if info.count == 1 and not info.search and not info.scheduler else slots
-            info.estimate_s = total / max(1, min(parallel, running))
+        elif wall is not None or mean is not None:
+            share = sum(_share(v, mean) for v in info.variants) if not info.search else info.count
+            if wall is not None:  # the last run's wall time: start-up and parallelism included
+                info.mean_duration_s = wall
+                info.estimate_from = "the wall time of this stage in the last run"
+                info.estimate_s = wall * share
+            else:
+                parallel = (
+                    1 if info.count == 1 and not info.search and not info.scheduler else slots
+                )
+                info.estimate_from = "the time each variant ran in earlier runs"
+                info.estimate_s = (mean or 0.0) * share / max(1, min(parallel, running))
         planned.append(info)
     return ExperimentPlan(
         name=str(keywords.get("name")),
@@ -632,7 +672,8 @@ def render(plan: ExperimentPlan, show_all: bool = False) -> str:
         if stage.estimate_s is not None and (counts[RUN] + counts[CONTINUE]):
             lines.append(
                 f"  estimate: {duration_text(stage.estimate_s)} "
-                f"({duration_text(stage.mean_duration_s or 0)} a variant in earlier runs)"
+                f"({duration_text(stage.mean_duration_s or 0)} a variant, from "
+                f"{stage.estimate_from})"
             )
         for note in stage.notes:
             lines.append(f"  note: {note}")
