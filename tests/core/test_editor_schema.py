@@ -8,11 +8,12 @@ the jsonschema package against the schema ``flambe schema`` writes.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
+import os
+import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -20,8 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from flambe.cli.main import cli
-from flambe.compile.editor_schema import EXTENSIONS_DEF, editor_schema, editor_view
-from flambe.plugins.manager import PluginHost, create_plugin_manager, get_host, set_host
+from flambe.compile.editor_schema import EXTENSIONS_DEF, editor_view
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(
@@ -36,20 +36,42 @@ EXAMPLE_PATHS = [
 ]
 
 
+BUILD = """
+import importlib, sys
+from flambe.cli.main import cli
+from flambe.plugins.manager import PluginHost, create_plugin_manager, set_host
+
+plugin = importlib.import_module("flambe_hello.plugin")
+set_host(PluginHost(*create_plugin_manager(extra_plugins=[("hello", plugin)])))
+cli.main(["schema", "-m", "hello_ext", "-o", sys.argv[1], "--custom-tags", sys.argv[2]])
+"""
+
+
 @pytest.fixture(scope="module")
-def built() -> Iterator[Any]:
-    """The schema of the installed plugins, the example plugin and the example extension."""
-    sys.path[:0] = [str(p) for p in EXAMPLE_PATHS]
-    previous = get_host()
-    plugin = importlib.import_module("flambe_hello.plugin")
-    set_host(PluginHost(*create_plugin_manager(extra_plugins=[("hello", plugin)])))
-    try:
-        importlib.import_module("hello_ext")  # registers !hello_ext.Greeter
-        yield editor_schema()
-    finally:
-        set_host(previous)
-        for p in EXAMPLE_PATHS:
-            sys.path.remove(str(p))
+def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The schema of the installed plugins, the example plugin and the example extension.
+
+    Built in a process of its own, so the example plugin and extension stay out of this one.
+    """
+    folder = tmp_path_factory.mktemp("schema")
+    out, tags = folder / "flambe.schema.json", folder / "tags.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, EXAMPLE_PATHS), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILD, str(out), str(tags)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads(out.read_text())
+    return SimpleNamespace(
+        schema=schema,
+        custom_tags=json.loads(tags.read_text())["yaml.customTags"],
+        output=proc.stderr,
+        validator=main_validator(schema),
+    )
 
 
 def main_validator(schema: dict[str, Any]) -> jsonschema.Draft7Validator:
@@ -80,7 +102,7 @@ def test_every_example_fits_the_schema(built: Any, path: Path) -> None:
     header = {**built.schema, "anyOf": [{"$ref": f"#/definitions/{EXTENSIONS_DEF}"}]}
     for document in documents[:-1]:
         assert not problems(jsonschema.Draft7Validator(header), document)
-    assert not problems(main_validator(built.schema), documents[-1])
+    assert not problems(built.validator, documents[-1])
 
 
 def moons() -> Any:
@@ -100,7 +122,7 @@ def moons() -> Any:
 def test_a_misspelled_argument_fails(
     built: Any, where: tuple[str, ...], right: str, wrong: str
 ) -> None:
-    validator = main_validator(built.schema)
+    validator = built.validator
     config = moons()
     assert not problems(validator, config)
     target = config
@@ -114,7 +136,7 @@ def test_a_misspelled_argument_fails(
 
 def test_broken_example_fails(built: Any) -> None:
     text = (REPO / "examples" / "cli" / "broken.yaml").read_text()
-    found = problems(main_validator(built.schema), editor_view(text)[-1])
+    found = problems(built.validator, editor_view(text)[-1])
     assert any("'nmae'" in p and "unexpected" in p for p in found), found
 
 
@@ -166,12 +188,14 @@ def test_custom_tags_list_each_tag_with_its_yaml_kind(built: Any) -> None:
     assert "!g mapping" not in tags and "!@ mapping" not in tags
 
 
-def test_flambe_schema_writes_the_schema_and_the_tag_list(tmp_path: Path) -> None:
-    out, tags = tmp_path / "flambe.schema.json", tmp_path / "tags.json"
-    result = CliRunner().invoke(cli, ["schema", "-o", str(out), "--custom-tags", str(tags)])
-    assert result.exit_code == 0, result.output
-    schema = json.loads(out.read_text())
-    jsonschema.Draft7Validator.check_schema(schema)
-    assert "Experiment" in schema["definitions"]
-    assert "!Experiment mapping" in json.loads(tags.read_text())["yaml.customTags"]
-    assert "yaml.customTags entries" in result.output
+def test_flambe_schema_writes_a_valid_schema_and_says_what(built: Any) -> None:
+    jsonschema.Draft7Validator.check_schema(built.schema)
+    assert built.schema["x-flambe-custom-tags"] == built.custom_tags
+    assert "classes and factories" in built.output and "yaml.customTags entries" in built.output
+
+
+def test_flambe_schema_refuses_a_module_that_does_not_import(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["schema", "-o", str(tmp_path / "s.json"), "-m", "no_such_xq"])
+    assert result.exit_code == 22
+    assert "module 'no_such_xq' cannot be imported" in result.output
+    assert not (tmp_path / "s.json").exists()

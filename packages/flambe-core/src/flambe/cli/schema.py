@@ -60,13 +60,17 @@ def _write(path: str, data: object) -> None:
 )
 def schema(output: str, tags_path: str | None, modules: tuple[str, ...]) -> None:
     """Write a JSON Schema of every tag (and the editor's custom-tag list)."""
-    sys.path.insert(0, os.getcwd())
-    for module in modules:
+    if modules:
+        sys.path.insert(0, os.getcwd())  # an extension in the current folder
         try:
-            importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - reported as a usage problem
-            click.echo(f"error: module {module!r} cannot be imported: {exc}", err=True)
-            exit_with(EXIT_CONFIG)
+            for module in modules:
+                try:
+                    importlib.import_module(module)
+                except Exception as exc:  # noqa: BLE001 - reported as a configuration problem
+                    click.echo(f"error: module {module!r} cannot be imported: {exc}", err=True)
+                    exit_with(EXIT_CONFIG)
+        finally:
+            sys.path.remove(os.getcwd())
     from flambe.compile.editor_schema import editor_schema
 
     built = editor_schema()
