@@ -199,3 +199,8 @@ def test_flambe_schema_refuses_a_module_that_does_not_import(tmp_path: Path) -> 
     assert result.exit_code == 22
     assert "module 'no_such_xq' cannot be imported" in result.output
     assert not (tmp_path / "s.json").exists()
+
+
+def test_help_lists_flambe_schema() -> None:
+    text = CliRunner().invoke(cli, ["--help"]).output
+    assert "schema     Write a JSON Schema of every tag" in text

@@ -176,3 +176,11 @@ def test_run_records_the_overrides_and_resume_compares_them(tmp_path: Path) -> N
     assert bare.exit_code == changed.exit_code
     unknown = runner.invoke(cli, ["run", config, "pipeline.train.lrr=0.5"])
     assert unknown.exit_code == 22 and "did you mean 'lr'?" in unknown.output
+
+
+def test_help_shows_the_overrides() -> None:
+    runner = CliRunner()
+    assert "KEY=VALUE overrides" in runner.invoke(cli, ["--help"]).output
+    for command in ("run", "validate"):
+        text = runner.invoke(cli, [command, "--help"]).output
+        assert "[KEY=VALUE]..." in text and "'+a.c=2' adds a key" in text, text

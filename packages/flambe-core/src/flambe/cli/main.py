@@ -162,8 +162,9 @@ def _version() -> str:
 @click.group(
     cls=FlambeGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Run a config directly with 'flambe CONFIG [OPTIONS]', the same as "
-    "'flambe run CONFIG [OPTIONS]'. Exit codes: 0 success, 1 the run failed, "
+    epilog="Run a config directly with 'flambe CONFIG [KEY=VALUE]... [OPTIONS]', the same as "
+    "'flambe run CONFIG [KEY=VALUE]... [OPTIONS]'; KEY=VALUE overrides change the config "
+    "('a.b=1', '+a.c=2', '~a.d'). Exit codes: 0 success, 1 the run failed, "
     f"2 usage error, {EXIT_CONFIG} configuration error, 130 interrupted.",
 )
 @click.version_option(

@@ -104,7 +104,8 @@ CORE_TAGS: dict[str, str] = {
 # core's subcommands, declared like a plugin's: name -> where the click command is, and its help
 CORE_COMMANDS: dict[str, LazyCommand] = {
     "run": LazyCommand(
-        "flambe.cli.run:run", "Run a runnable config (an Experiment, a Builder...)."
+        "flambe.cli.run:run",
+        "Run a runnable config (an Experiment, a Builder...); KEY=VALUE overrides its values.",
     ),
     "validate": LazyCommand(
         "flambe.cli.validate:validate", "Check a config without running it; list every problem."
