@@ -311,7 +311,7 @@ class AWSCluster(Cluster):
         public = instance.get("PublicIpAddress") or private
         if not private:
             raise ClusterError(f"instance {instance['InstanceId']} has no address yet")
-        return public, private
+        return str(public), str(private)
 
     # -- bring-up ---------------------------------------------------------------------------
     def ssh_retries(self) -> int:

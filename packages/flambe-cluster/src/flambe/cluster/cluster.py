@@ -20,6 +20,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from flambe.cluster import const
@@ -40,13 +41,18 @@ Factory = CPUFactoryInstance  # GPUFactoryInstance is a CPUFactoryInstance too
 T = TypeVar("T")
 
 
+def _send_rsync(host: Instance, path: str, target: str) -> None:
+    """Send ``path`` to ``target`` on ``host`` with rsync."""
+    host.send_rsync(path, target)
+
+
 def _parallel(fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
     """``fn`` on every item in threads; the first error is raised (after all finished)."""
     if not items:
         return []
     with ThreadPoolExecutor(max_workers=min(16, len(items))) as pool:
         futures = [pool.submit(fn, item) for item in items]
-        errors = [f.exception() for f in futures if f.exception() is not None]
+        errors = [error for f in futures if (error := f.exception()) is not None]
         if errors:
             raise errors[0]
         return [f.result() for f in futures]
@@ -244,7 +250,7 @@ class Cluster(ClusterContract):
         }
 
     # -- bring-up ---------------------------------------------------------------------------
-    def run(self, force: bool = False, **kwargs: Any) -> None:
+    def run(self, force: bool = False, **kwargs: Any) -> None:  # type: ignore[override]  # a runnable takes the CLI flags
         """Bring the cluster up, or reuse it when its Ray cluster is complete already.
 
         Raises
@@ -495,7 +501,7 @@ class Cluster(ClusterContract):
                 )
             target = f"{base}/{key}__{os.path.basename(os.path.abspath(path))}"
             hosts = self.hosts if all_hosts else [orch]
-            _parallel(lambda h, p=path, t=target: h.send_rsync(p, t), hosts)
+            _parallel(partial(_send_rsync, path=path, target=target), hosts)
             result[key] = target
         return result
 

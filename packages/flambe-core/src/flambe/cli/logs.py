@@ -83,7 +83,7 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> list[logging.H
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log file that only its owner can read (mode 0600, also after rotation)."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)  # a file from an older version may be world-readable
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
@@ -95,6 +95,7 @@ def _file_handler() -> logging.Handler | None:
         handler = PrivateRotatingFileHandler(
             Path(log_file()), maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
+        assert handler.stream is not None  # opened by __init__ (no delay)
         handler.stream.write("")  # fails now, not at the first record, when it cannot be written
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", log_file(), exc)

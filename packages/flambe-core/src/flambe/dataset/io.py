@@ -79,14 +79,16 @@ def _select(
                 f"columns are given by name ({columns!r}) but {file} is read without a header row",
                 hint="use header: 'infer' or positions",
             )
-        unknown = [c for c in columns if c not in names]
+        wanted = [str(c) for c in columns]
+        unknown = [c for c in wanted if c not in names]
         if unknown:
             raise DataError(f"{file}: no column named {unknown[0]!r}; the columns are {names!r}")
-        return [names.index(c) for c in columns], [str(c) for c in columns]
-    bad = [c for c in columns if not -width <= c < width]
+        return [names.index(c) for c in wanted], wanted
+    numbers = [int(c) for c in columns]
+    bad = [c for c in numbers if not -width <= c < width]
     if bad:
         raise DataError(f"{file}: no column at position {bad[0]}; the file has {width} columns")
-    positions = [c % width for c in columns]
+    positions = [c % width for c in numbers]
     return positions, [names[p] for p in positions] if names is not None else None
 
 

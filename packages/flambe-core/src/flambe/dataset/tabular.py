@@ -64,7 +64,7 @@ class DataView:
             (
                 name,
                 field,
-                columns if isinstance(columns, int) else None,
+                columns if isinstance(columns, int) else -1,  # -1: the getter reads it
                 None if isinstance(columns, int) else _getter(columns),
             )
             for name, field, columns in transform_hooks
@@ -350,17 +350,17 @@ class TabularDataset(Dataset):
         return f"TabularDataset at {location}" if location else "TabularDataset"
 
     @property
-    def train(self) -> DataView:
+    def train(self) -> DataView:  # type: ignore[override]  # a sequence, not a Sequence subclass
         """The training examples (a lazy view)."""
         return self._view("train")
 
     @property
-    def val(self) -> DataView:
+    def val(self) -> DataView:  # type: ignore[override]  # a sequence, not a Sequence subclass
         """The validation examples (empty when not given)."""
         return self._view("val")
 
     @property
-    def test(self) -> DataView:
+    def test(self) -> DataView:  # type: ignore[override]  # a sequence, not a Sequence subclass
         """The test examples (empty when not given)."""
         return self._view("test")
 
@@ -540,6 +540,7 @@ def _as_table(rows: Iterable[Iterable] | None, split: str) -> np.ndarray | None:
     if isinstance(rows, (str, bytes)):
         raise DataError(f"the {split} split is a string, not a list of rows")
     rows = list(rows)
+    assert isinstance(rows, list)  # for mypy: a list from here on
     width: int | None = None
     for index, row in enumerate(rows):
         if type(row) not in (list, tuple) and (

@@ -143,7 +143,7 @@ class LabelField(Field):
                 self.vocab[label] = len(self.vocab)
             self.label_count_dict[label] = self.label_count_dict.get(label, 0) + 1
 
-    def process(self, example: Any) -> torch.Tensor:  # type: ignore[override]
+    def process(self, example: Any) -> torch.Tensor:
         """Turn a label value into its id(s), or a multi-hot vector with ``one_hot``.
 
         Parameters

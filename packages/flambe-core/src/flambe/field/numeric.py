@@ -63,9 +63,10 @@ class NumericField(Field):
             self._sum_sq = squares if self._sum_sq is None else self._sum_sq + squares
             self._n += len(values)
         if self._n:
+            assert self._sum is not None and self._sum_sq is not None  # summed above
             mean = self._sum / self._n
             var = np.maximum(self._sum_sq / self._n - mean**2, 0.0)
-            std = np.sqrt(var)
+            std = np.asarray(np.sqrt(var))
             std[std == 0] = 1.0  # constant columns are left centred, not divided by zero
             self.mean, self.std = mean.tolist(), std.tolist()
 

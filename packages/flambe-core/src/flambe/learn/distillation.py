@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -138,7 +138,7 @@ class DistillationTrainer(Trainer):
         self.teacher_model.to(self._device)
         self._student = BatchForward(student_model)
         self._teacher = BatchForward(teacher_model)
-        self._unlabel_iterator = None
+        self._unlabel_iterator: Iterator[tuple[Any, ...]] | None = None
         if unlabel_dataset is not None and unlabel_sampler is not None:
             self._unlabel_iterator = iter(unlabel_sampler.sample(unlabel_dataset.train, -1))
 
@@ -170,6 +170,9 @@ class DistillationTrainer(Trainer):
         return loss
 
     def _next_unlabelled(self) -> tuple[Any, ...]:
+        # called only when an unlabelled dataset and its sampler were given
+        assert self._unlabel_iterator is not None and self.unlabel_sampler is not None
+        assert self.unlabel_dataset is not None
         try:
             return next(self._unlabel_iterator)
         except StopIteration:  # a sampler that does not loop forever: start again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -18,7 +18,7 @@ from flambe.logging import log
 
 logger = logging.getLogger(__name__)
 
-MetricStates = list[tuple[Any, dict[str, Any]]]
+MetricStates = Sequence[tuple[Any, dict[str, Any]]]
 
 
 class Trainer(Component):
@@ -552,11 +552,11 @@ class Trainer(Component):
                 value.post_init_hooks.append(move)
 
 
-def _norm_tensor(tensors: list[torch.Tensor]) -> torch.Tensor:
+def _norm_tensor(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     """Global L2 norm of a list of tensors, as a 0-d float tensor on the CPU."""
     if not tensors:
         return torch.zeros((), dtype=torch.float32)
-    norms = torch._foreach_norm(tensors)
+    norms = torch._foreach_norm(list(tensors))
     return torch.linalg.vector_norm(torch.stack(norms).float()).cpu()
 
 

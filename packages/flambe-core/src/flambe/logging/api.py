@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import numbers
 import sys
-from typing import Any
+from typing import Any, cast
 
 from flambe.logging.datatypes import HistogramT, ImageT, PRCurveT, ScalarsT, ScalarT, TextT
 
@@ -37,7 +37,7 @@ def _logger(logger: logging.Logger | None, depth: int = 2) -> logging.Logger:
 def _scalar_of(data: Any) -> float | None:
     """``data`` as a Python number when it is one (or a one-element tensor/array)."""
     if isinstance(data, (bool, numbers.Number)):
-        return data
+        return cast(float, data)  # any real number (an int, a numpy scalar) is logged as it is
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(data, torch.Tensor) and data.numel() == 1:
         return data.item()
@@ -47,7 +47,7 @@ def _scalar_of(data: Any) -> float | None:
     return None
 
 
-def log(tag: str, data: ValueT, global_step: int, walltime: float | None = None) -> None:
+def log(tag: str, data: object, global_step: int, walltime: float | None = None) -> None:
     """Log a value under ``tag``; its type picks the TensorBoard kind.
 
     Numbers and one-element tensors are scalars, dicts of numbers are
@@ -59,7 +59,7 @@ def log(tag: str, data: ValueT, global_step: int, walltime: float | None = None)
     tag : str
         The name TensorBoard shows.
     data : float, dict or str
-        The value.
+        The value (anything else is logged as text).
     global_step : int
         The x-axis position.
     walltime : float, optional
@@ -71,9 +71,9 @@ def log(tag: str, data: ValueT, global_step: int, walltime: float | None = None)
     if scalar is not None:
         logger.info(ScalarT(tag, scalar, global_step, walltime))
     elif isinstance(data, dict):
-        logger.info(
-            ScalarsT(tag, {k: _scalar_of(v) for k, v in data.items()}, global_step, walltime)
-        )
+        # a value that is no number is passed on as None, which the TensorBoard writer reports
+        scalars = cast(dict[str, float], {k: _scalar_of(v) for k, v in data.items()})
+        logger.info(ScalarsT(tag, scalars, global_step, walltime))
     elif isinstance(data, str):
         logger.info(TextT(tag, data, global_step, walltime))
     else:

@@ -89,7 +89,7 @@ class ContextualFileHandler(logging.FileHandler):
         self.stream = None
         self._builtin_open = open
 
-    @property  # type: ignore[override]
+    @property
     def baseFilename(self) -> str:  # noqa: N802 - the name FileHandler uses
         """The log file of the current folder (the folder decides it, not an assignment)."""
         return os.path.abspath(os.path.join(self.current_log_dir, self.canonical_name))
@@ -168,7 +168,7 @@ class TensorboardXHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write a data value of ``record`` to the TensorBoard event file of its folder."""
-        message = getattr(record, "raw_msg_obj", record.msg)
+        message: Any = getattr(record, "raw_msg_obj", record.msg)
         method = WRITER_METHODS.get(type(message))
         log_dir = getattr(record, "_tf_log_dir", None) or self.log_dir
         if method is None or log_dir is None:

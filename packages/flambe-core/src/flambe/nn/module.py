@@ -11,7 +11,7 @@ from torch import nn
 from flambe.compile import Component
 
 
-class Module(Component, nn.Module, should_register=False):
+class Module(Component, nn.Module, should_register=False):  # type: ignore[call-arg]  # mypy reads object's __init_subclass__ here, not Registrable's
     """Base Flambé module: the interface of ``nn.Module`` plus parameter helpers.
 
     Subclass it instead of ``torch.nn.Module`` to make a model buildable

@@ -37,6 +37,6 @@ class Sequential(Module):
 
     def forward(self, data: Any) -> Any:
         """Feed ``data`` through every module in turn."""
-        for module in self._modules.values():
+        for module in self.children():
             data = module(data)
         return data

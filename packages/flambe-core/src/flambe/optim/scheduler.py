@@ -10,6 +10,7 @@ parameter group is its initial value times a factor of the number of
 
 from __future__ import annotations
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -23,7 +24,7 @@ def _positive(name: str, value: int, cls: str) -> int:
     return value
 
 
-class _FactorScheduler(Component, LRScheduler, should_register=False):
+class _FactorScheduler(Component, LRScheduler, should_register=False):  # type: ignore[call-arg]  # mypy reads object's __init_subclass__ here, not Registrable's
     """Base of the schedules here: ``lr = initial_lr * factor(step)``."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -33,7 +34,8 @@ class _FactorScheduler(Component, LRScheduler, should_register=False):
         """The multiplier of the initial learning rate after ``step`` scheduler steps."""
         raise NotImplementedError
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
+        """The learning rates at the current step: each initial one times :meth:`factor`."""
         factor = self.factor(self.last_epoch)
         return [base_lr * factor for base_lr in self.base_lrs]
 

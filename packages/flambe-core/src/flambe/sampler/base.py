@@ -207,9 +207,9 @@ class BaseSampler(Sampler):
     ) -> Iterator[tuple[torch.Tensor, ...]]:
         from torch.utils.data import DataLoader
 
-        loader = DataLoader(
-            data,
-            batch_sampler=batches,  # type: ignore[arg-type]
+        loader: DataLoader[tuple[torch.Tensor, ...]] = DataLoader(
+            data,  # type: ignore[arg-type]  # a sequence of examples is all DataLoader reads
+            batch_sampler=batches,
             collate_fn=partial(collate_fn, pad=self.pad),
             num_workers=self.n_workers,
             pin_memory=self.pin_memory and torch.cuda.is_available(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.nn.utils.rnn import pad_sequence
@@ -77,16 +77,17 @@ def _batch_column(column: Sequence[Any], pad: int | float) -> torch.Tensor:
     if type(first) is torch.Tensor:
         try:
             ndim = first.dim()
+            tensors = cast(list[torch.Tensor], column)  # checked by torch itself
             if ndim == 0:
-                return torch.stack(column)
+                return torch.stack(tensors)
             if ndim == 1:  # equal lengths give the same result as stacking
                 return pad_sequence(
-                    column,
-                    batch_first=True,  # type: ignore[arg-type]
+                    tensors,
+                    batch_first=True,
                     padding_value=pad,
                 )
             if len(set(map(_shape, column))) == 1:
-                return torch.stack(column)
+                return torch.stack(tensors)
         except (AttributeError, TypeError, RuntimeError, IndexError, ValueError):
             pass  # mixed values or shapes: the general path below says what is wrong
     return _batch_general(column, pad)
@@ -138,7 +139,8 @@ def _pad(tensors: list[torch.Tensor], pad: int | float, shapes: set[torch.Size])
         dtype = torch.promote_types(dtype, t.dtype)
     out = torch.full((len(tensors), *sizes), pad, dtype=dtype, device=tensors[0].device)
     for i, t in enumerate(tensors):
-        out[(i, *(slice(0, s) for s in t.shape))] = t
+        where: tuple[int | slice, ...] = (i, *(slice(0, s) for s in t.shape))
+        out[where] = t
     return out
 
 

@@ -298,9 +298,9 @@ def create_app(
         return send_file(path, as_attachment=True, download_name=os.path.basename(path))
 
     def archive(logs_only: bool, stage: str | None = None, variant: str | None = None) -> Response:
-        if stage is None:
-            target, name = folder.root, "experiment"
-        else:
+        target: str | None = folder.root
+        name = "experiment"
+        if stage is not None:
             if stage not in ((folder.progress() or {}).get("stages") or {}):
                 abort(404)
             target, name = folder.stage_dir(stage), f"experiment-{stage}"

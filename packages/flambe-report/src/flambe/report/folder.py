@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flambe.report.paths import confine, rebase
@@ -142,17 +142,17 @@ class OutputFolder:
     def reduce(self) -> dict[str, int]:
         """Stage -> how many variants ``reduce`` keeps (from ``experiment.yaml``)."""
         config = self.config()
-        found = config.get("reduce") if hasattr(config, "get") else None
-        if not hasattr(found, "items"):
+        found = config.get("reduce") if isinstance(config, Mapping) else None
+        if not isinstance(found, Mapping):
             return {}
         return {str(k): int(v) for k, v in found.items() if isinstance(v, int)}
 
     def stage_metric_fn(self, stage: str) -> str | None:
         """Return the tag of a stage's ``metric_fn`` in ``experiment.yaml``, if any."""
         config = self.config()
-        pipeline = config.get("pipeline") if hasattr(config, "get") else None
-        component = pipeline.get(stage) if hasattr(pipeline, "get") else None
-        metric_fn = component.get("metric_fn") if hasattr(component, "get") else None
+        pipeline = config.get("pipeline") if isinstance(config, Mapping) else None
+        component = pipeline.get(stage) if isinstance(pipeline, Mapping) else None
+        metric_fn = component.get("metric_fn") if isinstance(component, Mapping) else None
         return _tag_name(metric_fn)
 
     # -- variants -----------------------------------------------------------------------

@@ -87,7 +87,7 @@ class BinaryAccuracy(BinaryMetric):
         return (tp + tn) / total if total else 0.0
 
 
-class _LabelledBinaryMetric(BinaryMetric, should_register=False):
+class _LabelledBinaryMetric(BinaryMetric, should_register=False):  # type: ignore[call-arg]  # mypy reads object's __init_subclass__ here, not Registrable's
     """A binary metric about one class (``positive_label``)."""
 
     def __init__(self, threshold: float = 0.5, positive_label: int = 1) -> None:

@@ -83,17 +83,17 @@ class SSTDataset(TabularDataset):
         kind = "binary" if binary else "fine"
         self.binary, self.phrases, self.data_dir = binary, phrases, data_dir
         train_file = f"stsa.{kind}.phrases.train" if phrases else f"stsa.{kind}.train"
-        splits = [
-            self._load_file(name, data_dir)
+        train, val, test = (
+            self._read_split(name, data_dir)
             for name in (train_file, f"stsa.{kind}.dev", f"stsa.{kind}.test")
-        ]
-        super().__init__(*splits, cache=cache, named_columns=COLUMNS, transform=transform)
+        )
+        super().__init__(train, val, test, cache=cache, named_columns=COLUMNS, transform=transform)
 
     @classmethod
-    def _load_file(
+    def _read_split(
         cls,
         file: str,
-        data_dir: str | None = None,  # type: ignore[override]
+        data_dir: str | None = None,
         encoding: str = "utf-8",
     ) -> Rows:
         """The rows of one file (fetched when needed)."""
@@ -136,8 +136,8 @@ class TRECDataset(TabularDataset):
         seed: int = 0,
     ) -> None:
         self.data_dir = data_dir
-        train = self._load_file("TREC.train.all", data_dir)
-        test = self._load_file("TREC.test.all", data_dir)
+        train = self._read_split("TREC.train.all", data_dir)
+        test = self._read_split("TREC.test.all", data_dir)
         val: Rows | None = None
         if val_ratio is not None:
             if not 0 < val_ratio < 1:
@@ -151,10 +151,10 @@ class TRECDataset(TabularDataset):
         super().__init__(train, val, test, cache=cache, named_columns=COLUMNS, transform=transform)
 
     @classmethod
-    def _load_file(
+    def _read_split(
         cls,
         file: str,
-        data_dir: str | None = None,  # type: ignore[override]
+        data_dir: str | None = None,
         encoding: str = "latin-1",
     ) -> Rows:
         """The rows of one file (fetched when needed)."""

@@ -116,7 +116,7 @@ class BoWField(Field):
             if token not in vocab and counts[token] >= self.min_freq:
                 vocab[token] = len(vocab)
 
-    def process(self, example: Any) -> torch.Tensor:  # type: ignore[override]
+    def process(self, example: Any) -> torch.Tensor:
         """The bag-of-words vector [vocab_size] of ``example`` (float32).
 
         Raises

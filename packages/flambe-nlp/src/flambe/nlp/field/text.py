@@ -332,10 +332,11 @@ class TextField(Field):
         vectors, dim = read_embeddings(
             str(self.embeddings), self.embeddings_format, self.embeddings_binary, wanted
         )
-        if not first and dim != self.embedding_matrix.size(1):  # type: ignore[union-attr]
+        matrix = None if first else self.embedding_matrix  # first: no vectors yet
+        if matrix is not None and dim != matrix.size(1):
             raise DataError(
                 f"{self.embeddings}: vectors of dimension {dim}, but the field's "
-                f"embedding_matrix has {self.embedding_matrix.size(1)} columns"
+                f"embedding_matrix has {matrix.size(1)} columns"
             )
         std = float(np.std(np.stack(list(vectors.values())))) if vectors else 1.0
         rows: list[torch.Tensor] = []
@@ -358,7 +359,7 @@ class TextField(Field):
         rows.extend(row(token) for token in keep)
         self._add(keep)
         block = torch.stack(rows) if rows else torch.zeros(0, dim)
-        self.embedding_matrix = block if first else torch.cat([self.embedding_matrix, block])
+        self.embedding_matrix = block if matrix is None else torch.cat([matrix, block])
 
     # -- process ----------------------------------------------------------------------
     def _unknown(self, tokens: list[str]) -> DataError:
@@ -369,7 +370,7 @@ class TextField(Field):
             hint="set unk_token, or drop_unknown: true to leave such tokens out",
         )
 
-    def process(self, example: Any) -> Any:  # type: ignore[override]
+    def process(self, example: Any) -> Any:
         """Turn text into a LongTensor of ids (lists, tuples and dicts item by item).
 
         Raises

@@ -70,7 +70,7 @@ class PTBDataset(TabularDataset):
             raise DataError("PTBDataset needs a train_file")
         self.split_by_line, self.end_of_line_token = split_by_line, end_of_line_token
         self.data_dir = data_dir
-        splits = []
+        splits: list[list[list[str]] | None] = []
         for file in (train_file, val_file, test_file):
             if file is None:
                 splits.append(None)
@@ -81,7 +81,9 @@ class PTBDataset(TabularDataset):
                     read_lines(path, "utf-8", "PTBDataset"), split_by_line, end_of_line_token
                 )
             )
-        super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)
+        train, val, test = splits
+        assert train is not None  # train_file is required (checked above)
+        super().__init__(train, val, test, cache=cache, named_columns=["text"], transform=transform)
 
 
 class Wiki103(TabularDataset):
@@ -134,7 +136,8 @@ class Wiki103(TabularDataset):
                     and not line.strip().endswith("=")
                 ]
             splits.append(corpus_rows(lines, split_by_line, end_of_line_token))
-        super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)
+        train, val, test = splits
+        super().__init__(train, val, test, cache=cache, named_columns=["text"], transform=transform)
 
 
 class Enwiki8(TabularDataset):
@@ -185,5 +188,5 @@ class Enwiki8(TabularDataset):
                 f"data in {len(data)} bytes"
             )
         parts = (data[: -2 * n], data[-2 * n : -n], data[-n:])
-        splits = [[[" ".join(map(str, part))]] for part in parts]
-        super().__init__(*splits, cache=cache, named_columns=["text"], transform=transform)
+        train, val, test = ([[" ".join(map(str, part))]] for part in parts)
+        super().__init__(train, val, test, cache=cache, named_columns=["text"], transform=transform)

@@ -17,7 +17,7 @@ class LMField(TextField):
     token. Takes the keywords of ``TextField``.
     """
 
-    def process(self, example: Any) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+    def process(self, example: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """``(ids[:-1], ids[1:])`` of ``example``."""
         ids = super().process(example)
         return ids[:-1], ids[1:]

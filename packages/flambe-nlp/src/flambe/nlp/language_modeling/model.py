@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -96,10 +96,11 @@ class LanguageModel(Module):
         if tie_weights:
             weight = _find_weight(embedder, tie_weight_attr)
             linear = _output_linear(output_layer)
-            if linear.weight.shape != weight.shape:
+            shape = cast(nn.Parameter, linear.weight).shape  # _output_linear checked it
+            if shape != weight.shape:
                 raise DataError(
                     f"LanguageModel: cannot tie an output weight of shape "
-                    f"{tuple(linear.weight.shape)} to an embedding of shape "
+                    f"{tuple(shape)} to an embedding of shape "
                     f"{tuple(weight.shape)}",
                     hint="the encoder's output size must equal the embedding size "
                     "and the output size the vocabulary size",

@@ -147,7 +147,7 @@ class PretrainedTransformerField(Field):
         )["input_ids"]
         return torch.tensor(ids, dtype=torch.long)
 
-    def process(self, example: Any) -> Any:  # type: ignore[override]
+    def process(self, example: Any) -> Any:
         """Token ids of a text, of each text of a list, or of each value of a dict.
 
         Parameters

@@ -73,8 +73,9 @@ class AdamW(Component, torch.optim.AdamW):
                 "always corrects the bias)",
                 hint="leave correct_bias out",
             )
+        beta1, beta2 = betas  # a YAML list of two works too
         torch.optim.AdamW.__init__(
-            self, params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay
+            self, params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay
         )
 
 
@@ -93,7 +94,7 @@ class ConstantLRSchedule(Component, LRScheduler):
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         LRScheduler.__init__(self, optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         """The initial learning rates, unchanged."""
         return list(self.base_lrs)
 
@@ -106,7 +107,7 @@ class ConstantLRSchedule(Component, LRScheduler):
         }
 
 
-class WarmupConstantSchedule(ConstantWarmup, should_register=False):
+class WarmupConstantSchedule(ConstantWarmup, should_register=False):  # type: ignore[call-arg]  # mypy reads object's __init_subclass__ here, not Registrable's
     """:class:`~flambe.optim.ConstantWarmup` under the original argument names.
 
     Parameters
@@ -124,7 +125,7 @@ class WarmupConstantSchedule(ConstantWarmup, should_register=False):
         super().__init__(optimizer, n_steps_warmup=warmup_steps, last_epoch=last_epoch)
 
 
-class WarmupLinearSchedule(LinearWarmupDecay, should_register=False):
+class WarmupLinearSchedule(LinearWarmupDecay, should_register=False):  # type: ignore[call-arg]  # mypy reads object's __init_subclass__ here, not Registrable's
     """:class:`~flambe.optim.LinearWarmupDecay` under the original argument names.
 
     Parameters

@@ -51,7 +51,7 @@ class ImageSplit(Sequence):
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         image = self.images[index]

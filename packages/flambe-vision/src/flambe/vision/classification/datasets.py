@@ -187,9 +187,9 @@ class MNISTDataset(ImageArrayDataset):
         train_images = read_idx(train_images_path, _IMAGES, "images")
         train_labels = read_idx(train_labels_path, _LABELS, "labels")
         _check_counts(train_images, train_labels, train_images_path, train_labels_path)
-        if test_images_path is not None:
+        if test_images_path is not None and test_labels_path is not None:  # both, or neither
             test_images = read_idx(test_images_path, _IMAGES, "images")
-            test_labels = read_idx(test_labels_path, _LABELS, "labels")  # type: ignore[arg-type]
+            test_labels = read_idx(test_labels_path, _LABELS, "labels")
             _check_counts(test_images, test_labels, test_images_path, test_labels_path)
         elif test_ratio:
             return cls(
