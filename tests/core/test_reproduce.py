@@ -109,6 +109,16 @@ def test_file_hashes_are_cached_by_size_and_mtime(tmp_path: Path) -> None:
     path.write_bytes(b"y" * 1000)  # same size, new mtime: hashed again
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert er.fingerprint(str(path), again)["sha256"] not in ("cached", first)
+    # a folder is remembered as a whole, by the sizes and times of its files
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    whole = er.fingerprint(str(folder), again)
+    again.entries[er.FOLDER_KEY + str(folder)][2] = "cached folder"
+    assert er.fingerprint(str(folder), again)["sha256"] == "cached folder"
+    (folder / "b.txt").write_text("b")
+    changed = er.fingerprint(str(folder), again)
+    assert changed["sha256"] not in ("cached folder", whole["sha256"]) and changed["files"] == 2
 
 
 def test_reproduce_gets_identical_metrics(recorded: Path, tmp_path: Path) -> None:
@@ -170,3 +180,14 @@ def test_flambe_reproduce_command(recorded: Path, tmp_path: Path) -> None:
     assert again.exit_code == 22 and "holds outputs already" in again.output
     missing = CliRunner().invoke(cli, ["reproduce", str(tmp_path)])
     assert missing.exit_code == 22 and "is not the output folder of an experiment" in missing.output
+
+
+def test_distributions_are_read_again_after_an_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "flambe-fake-dist" not in er.distributions()
+    info = tmp_path / "flambe_fake_dist-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: flambe-fake-dist\nVersion: 1.2\n")
+    assert er.distributions()["flambe-fake-dist"] == "1.2"

@@ -34,7 +34,11 @@ SCHEMA_VERSION = 1
 GIT_TIMEOUT_S = 10.0
 MAX_DIFF_BYTES = 2_000_000
 CACHE_FILE = "file-hashes.json"
-MAX_CACHE_ENTRIES = 200_000
+MAX_CACHE_ENTRIES = 20_000
+# a folder of more files is remembered as a whole (by the sizes and times of its files), not file
+# by file: a change in it is read again in full, and the cache stays small
+MAX_FILES_CACHED = 2_000
+FOLDER_KEY = "folder:"
 _CHUNK = 1 << 20
 
 
@@ -70,20 +74,36 @@ class HashCache:
         except (OSError, ValueError):
             pass
 
-    def file_hash(self, path: str) -> str:
+    def lookup(self, key: str, size: int, stamp: int | str) -> str | None:
+        """The hash remembered for ``key`` with this size and stamp (marked as recently used)."""
+        known = self.entries.pop(key, None)
+        if known is None:
+            return None
+        self.entries[key] = known  # most recently used last: the oldest go first
+        if known[0] == size and known[1] == stamp:
+            return str(known[2])
+        return None
+
+    def remember(self, key: str, size: int, stamp: int | str, value: str) -> None:
+        """Remember a hash."""
+        self.entries.pop(key, None)
+        self.entries[key] = [size, stamp, value]
+        self.changed = True
+
+    def file_hash(self, path: str, remember: bool = True) -> str:
         """The SHA-256 of a file's content, read only when its size or mtime changed."""
         stat = os.stat(path)
         key = os.path.abspath(path)
-        known = self.entries.get(key)
-        if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
-            return str(known[2])
+        known = self.lookup(key, stat.st_size, stat.st_mtime_ns)
+        if known is not None:
+            return known
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
                 digest.update(chunk)
         value = digest.hexdigest()
-        self.entries[key] = [stat.st_size, stat.st_mtime_ns, value]
-        self.changed = True
+        if remember:
+            self.remember(key, stat.st_size, stat.st_mtime_ns, value)
         return value
 
     def save(self) -> None:
@@ -92,7 +112,7 @@ class HashCache:
             return
         from flambe.utils.atomic import write_json_atomic
 
-        if len(self.entries) > MAX_CACHE_ENTRIES:  # keep the newest entries
+        if len(self.entries) > MAX_CACHE_ENTRIES:  # keep the most recently used
             self.entries = dict(list(self.entries.items())[-MAX_CACHE_ENTRIES:])
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -132,22 +152,32 @@ def fingerprint(path: str, cache: HashCache | None = None) -> dict[str, Any]:
         }
     if not os.path.isdir(path):
         return {"path": path, "kind": "missing", "sha256": None}
-    digest = hashlib.sha256()
-    size = count = 0
+    listing: list[tuple[str, str, int, int]] = []  # relative path, full path, size, mtime
     for root, dirs, files in os.walk(path, followlinks=True):
         dirs.sort()
         for name in sorted(files):
             full = os.path.join(root, name)
-            if not os.path.isfile(full):
+            try:
+                stat = os.stat(full)
+            except OSError:
                 continue
-            relative = os.path.relpath(full, path).replace(os.sep, "/")
-            digest.update(f"{relative}\0{cache.file_hash(full)}\n".encode())
-            size += os.path.getsize(full)
-            count += 1
+            if os.path.isfile(full):
+                relative = os.path.relpath(full, path).replace(os.sep, "/")
+                listing.append((relative, full, stat.st_size, stat.st_mtime_ns))
+    size, count = sum(entry[2] for entry in listing), len(listing)
+    stamp = hashlib.sha1("\n".join(f"{r}\0{s}\0{m}" for r, _, s, m in listing).encode()).hexdigest()
+    value = cache.lookup(FOLDER_KEY + path, size, stamp)
+    if value is None:
+        digest = hashlib.sha256()
+        for relative, full, _, _ in listing:
+            file_hash = cache.file_hash(full, remember=count <= MAX_FILES_CACHED)
+            digest.update(f"{relative}\0{file_hash}\n".encode())
+        value = digest.hexdigest()
+        cache.remember(FOLDER_KEY + path, size, stamp, value)
     return {
         "path": path,
         "kind": "folder",
-        "sha256": digest.hexdigest(),
+        "sha256": value,
         "size": size,
         "files": count,
     }
@@ -225,8 +255,34 @@ def git_state(folder: str) -> dict[str, Any] | None:
     }
 
 
+_DISTRIBUTIONS: dict[tuple[tuple[str, int], ...], dict[str, str]] = {}
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    """The folders of ``sys.path`` with their modification times (an install changes one)."""
+    state = []
+    for folder in sys.path:
+        try:
+            state.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(state)
+
+
 def distributions() -> dict[str, str]:
-    """Every installed distribution and its version (what ``pip freeze`` lists)."""
+    """Every installed distribution and its version (what ``pip freeze`` lists).
+
+    Read once per process while no folder of ``sys.path`` changes (an
+    install or uninstall changes its folder).
+    """
+    key = _path_state()
+    if key not in _DISTRIBUTIONS:
+        _DISTRIBUTIONS.clear()
+        _DISTRIBUTIONS[key] = _read_distributions()
+    return dict(_DISTRIBUTIONS[key])
+
+
+def _read_distributions() -> dict[str, str]:
     from importlib import metadata
 
     found: dict[str, str] = {}
