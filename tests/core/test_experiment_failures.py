@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flambe.experiment.engine import ExperimentFailed
+from flambe.errors import ExperimentFailed
 from flambe.plugins import hookimpl
 from flambe.plugins.manager import get_host
 from tests.core.exp_helpers import (  # noqa: F401  (local_ray: one Ray for the module)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flambe.experiment.engine import ExperimentFailed
+from flambe.errors import ExperimentFailed
 from tests.core.exp_helpers import lines, progress, run, statuses, write_config
 
 PIPE = """\

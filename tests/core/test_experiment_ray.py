@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import flambe
-from flambe.experiment.engine import ExperimentFailed
+from flambe.errors import ExperimentFailed
 from tests.core.exp_helpers import (  # noqa: F401  (fixtures: recorder, local_ray)
     Recorder,
     lines,

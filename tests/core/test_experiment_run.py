@@ -21,8 +21,8 @@ import torch
 
 import flambe
 from flambe.compile import yaml
-from flambe.errors import ConfigError, FlambeError, LinkError, UnpreparedLinkError
-from flambe.experiment.engine import Engine, ExperimentFailed
+from flambe.errors import ConfigError, ExperimentFailed, FlambeError, LinkError, UnpreparedLinkError
+from flambe.experiment.engine import Engine
 from tests.core.exp_helpers import (  # noqa: F401  (recorder is a fixture)
     Recorder,
     lines,

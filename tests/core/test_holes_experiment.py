@@ -20,7 +20,7 @@ import pytest
 
 import tests.core.holes_components  # noqa: F401  (registers !XSeries, !XDraw)
 from flambe.compile.serialization import load_state_from_file
-from flambe.experiment.engine import ExperimentFailed
+from flambe.errors import ExperimentFailed
 from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial
 from tests.core.exp_helpers import progress, run, statuses, write_config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flambe.experiment.engine import ExperimentFailed
+from flambe.errors import ExperimentFailed
 from tests.core.exp_helpers import load, progress, write_config
 from tests.core.holes_components import recording_scheduler
 

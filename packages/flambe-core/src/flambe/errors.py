@@ -143,6 +143,15 @@ class RunnableError(ConfigError):
     """The top-level object of a config cannot be run as asked."""
 
 
+class ExperimentFailed(FlambeError):
+    """Variants of an experiment failed while running (not a configuration problem).
+
+    Raised at the stage where a variant failed with ``stop_on_failure``, or
+    at the end of the run otherwise; the message names the first failed
+    variant and its error. The ``flambe`` command exits with status 1.
+    """
+
+
 class DataError(FlambeError, ValueError):
     """Data cannot be loaded, processed or batched as asked.
 

@@ -1,46 +1,50 @@
-"""The experiment engine: stages in order, variants up front, reduce, resume.
+"""The experiment engine: the algorithm of the docs' "Experiments" page.
 
 See :mod:`flambe.experiment.experiment` for what an experiment is. Here:
 
 1. the output folder is checked (an existing one with another config is
-   an error unless ``--force`` or ``resume``) and ``experiment.yaml`` written;
-2. for each stage, its variants are computed (own options x surviving
-   upstream variants), finished ones from an earlier run are reused, and the
-   others run, in this process or on Ray Tune;
-3. failed variants never feed later stages; ``reduce`` keeps the best k;
+   an error unless ``--force`` or ``resume``), the seed fixed and
+   ``experiment.yaml`` written (:mod:`~flambe.experiment.output`);
+2. for each stage, in order, its variants are computed (own options x
+   surviving upstream variants, :mod:`~flambe.experiment.variants`),
+   finished ones from an earlier run are reused, and the others run on the
+   executor the stage gets (:mod:`~flambe.experiment.executors`: in this
+   process, a local pool, Ray Tune);
+3. failed variants never feed later stages; ``reduce`` keeps the best k
+   (:mod:`~flambe.experiment.reduce`);
 4. ``progress.json`` and the experiment-event hooks follow every step.
 """
 
 from __future__ import annotations
 
 import bdb
-import hashlib
+import dataclasses
 import logging
 import os
 import shutil
-import traceback
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
-from flambe.errors import ConfigError, DiskFullError, FlambeError, RunnableError
+from flambe.errors import ConfigError, DiskFullError, ExperimentFailed
 from flambe.experiment.checkpoints import prune
 from flambe.experiment.environment_record import record_environment
-from flambe.experiment.identity import read_variant
+from flambe.experiment.executors.base import Executor, StageEvents, StageJob, StageOutcome
+from flambe.experiment.executors.choice import RunOptions, choose_executor
+from flambe.experiment.output import CONFIG_FILE, RUN_FILE, prepare_output
 from flambe.experiment.progress import ProgressState
-from flambe.experiment.trial import TrialPlan, TrialRunner, read_trial
+from flambe.experiment.reduce import reduce_variants
+from flambe.experiment.trial import TrialPlan, read_trial
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
 from flambe.utils.atomic import remove_stale_temps
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from flambe.plugins.types import ExperimentStatus
 
 logger = logging.getLogger(__name__)
 _P = ParamSpec("_P")
 
-CONFIG_FILE = "experiment.yaml"
-RUN_FILE = "run.json"
-
-
-class ExperimentFailed(RunnableError):
-    """Variants of a stage failed."""
+__all__ = ["CONFIG_FILE", "RUN_FILE", "Engine", "ExperimentFailed"]
 
 
 class Engine:
@@ -56,24 +60,36 @@ class Engine:
         Show every log record of the trials.
     debug : bool
         Run every variant in this process, stopping in pdb before each ``run()``.
+    options : RunOptions, optional
+        How the run was started (``--executor``, ``--ray-address``...);
+        by default read from this process (``RAY_ADDRESS``).
 
     """
 
     def __init__(
-        self, experiment: Any, force: bool = False, verbose: bool = False, debug: bool = False
+        self,
+        experiment: Any,
+        force: bool = False,
+        verbose: bool = False,
+        debug: bool = False,
+        options: RunOptions | None = None,
     ) -> None:
         self.exp = experiment
         self.force = force
         self.verbose = verbose
         self.debug = debug
-        self.output = experiment.output_path
+        self.options = options or RunOptions.from_environment()
+        if debug and not self.options.debug:
+            self.options = dataclasses.replace(self.options, debug=True)
+        self.output: str = experiment.output_path
         self.variants: dict[str, dict[str, Variant]] = {}
         self.surviving: dict[str, list[Variant]] = {}
         self.live: dict[str, tuple[str, Any]] = {}  # stage -> (variant id, built component)
-        self.ray_started = False
+        self.executors: dict[str, Executor] = {}
         self.failed_stages: list[str] = []
         self.failures: list[tuple[str, str, str]] = []  # (stage, variant name, error text)
         self.deps: dict[str, list[str]] = {}
+        self.globals_: dict[str, str] = {}
         self.progress: ProgressState | None = None
         from flambe.plugins.manager import get_host
 
@@ -90,6 +106,7 @@ class Engine:
             logger.exception("a plugin failed while handling %s", event.__name__)
         error = self.progress.write_error if self.progress is not None else None
         if error is not None and event != self.host.experiment_finished:
+            assert self.progress is not None
             self.progress.write_error = None
             raise error
 
@@ -110,12 +127,13 @@ class Engine:
             self._run_locked()
 
     def _run_locked(self) -> None:
-        self._prepare_output()
+        prepare_output(self.exp, self.output, self.force)
+        record_environment(self.output, self._config_file(), self.globals_, self.exp.pipeline)
         self.deps = stage_dependencies(self.exp.pipeline)
         dag = {s: transitive(self.deps, s) for s in self.exp.pipeline}
         self.progress = ProgressState(self.exp.name, self.output, dag, experiment=self.exp)
         self.host.subscribe(self.progress, name=f"progress-{id(self.progress)}")
-        status = "failure"
+        status: ExperimentStatus = "failure"
         logger.info("Experiment %s: output in %s", self.exp.name, self.output)
         self.emit(self.host.experiment_started, self.exp, self.output)
         try:
@@ -128,10 +146,7 @@ class Engine:
         finally:
             self.emit(self.host.experiment_finished, self.exp, self.output, status)
             self.host.unsubscribe(self.progress)
-            if self.ray_started:
-                import ray
-
-                ray.shutdown()
+            self._close_executors()
             self._closing_words(status)
         if self.failed_stages:
             failed = f"stages that did not succeed: {', '.join(self.failed_stages)}"
@@ -140,6 +155,14 @@ class Engine:
                 f"{first}; {failed}" if first else f"not every variant succeeded ({failed})",
                 hint=f"the tracebacks are in {os.path.join(self.output, 'progress.json')}",
             )
+
+    def _close_executors(self) -> None:
+        for executor in self.executors.values():
+            try:
+                executor.close()
+            except Exception:  # closing must not hide why the experiment ended
+                logger.exception("closing executor %s failed", executor.name)
+        self.executors.clear()
 
     def _failure_message(self) -> str | None:
         """Name the first failed variant (stage, name, error's first line), and count the others."""
@@ -165,103 +188,79 @@ class Engine:
         logger.info("Experiment %s: %s. Outputs: %s", self.exp.name, status, self.output)
         logger.info("%s", tensorboard_hint(self.output))
 
-    # -- output folder ----------------------------------------------------------------------
-    def _config_text(self) -> str:
-        from flambe.compile import yaml
-
-        return yaml.dump_with_extensions(self.exp, self.exp.extensions or {})
-
-    def _prepare_output(self) -> None:
-        """Check the output folder, fix the seed, draw ``!s`` values, write experiment.yaml.
-
-        A folder holding this same config (compared before anything is drawn,
-        seed aside when none was given) is continued with the seed it used.
-        """
-        import json
-
-        import numpy as np
-
-        from flambe.experiment.options import SampledUniformSearchOptions
-        from flambe.utils.atomic import write_json_atomic, write_text_atomic
-
-        given_seed = self.exp.seed
-        fingerprint = hashlib.sha1(self._config_text().encode()).hexdigest()
-        run_file = os.path.join(self.output, RUN_FILE)
-        previous: dict[str, Any] = {}
-        if os.path.exists(run_file):
-            with open(run_file, encoding="utf-8") as handle:
-                previous = json.load(handle)
-        if os.path.isdir(self.output) and _entries(self.output):
-            if self.force:
-                logger.info("--force: removing %s", self.output)
-                for entry in _entries(self.output):  # the lock file stays: this run holds it
-                    path = os.path.join(self.output, entry)
-                    if os.path.isdir(path) and not os.path.islink(path):
-                        shutil.rmtree(path)
-                    else:
-                        os.remove(path)
-                previous = {}
-            elif previous.get("fingerprint") == fingerprint:
-                logger.info("%s holds this experiment already: continuing it", self.output)
-            elif self.exp.resume:
-                logger.info("resuming %s for stages %s", self.output, ", ".join(self.exp.resume))
-            else:
-                raise ConfigError(
-                    f"{self.output} holds the output of another configuration of experiment "
-                    f"'{self.exp.name}'",
-                    hint="pass --force to replace it, add 'resume: <stage>' to reuse its finished "
-                    "stages, or change the experiment's name or save_path",
-                )
-        if given_seed is None:
-            seed = previous.get("seed")
-            if seed is None:
-                seed = int(np.random.SeedSequence().entropy % 2**31)
-            self.exp.set_serializable_attr("seed", int(seed))
-        rng = np.random.default_rng(self.exp.seed)
-        for option in _options_of(self.exp.pipeline, SampledUniformSearchOptions):
-            option.values = None
-            option.draw(rng)
-        os.makedirs(self.output, exist_ok=True)
-        write_json_atomic(run_file, {"fingerprint": fingerprint, "seed": self.exp.seed})
-        write_text_atomic(os.path.join(self.output, CONFIG_FILE), self._config_text())
-        record_environment(self.output, self._config_file(), self.globals_, self.exp.pipeline)
-
+    # -- what the stages share ----------------------------------------------------------------
     def _config_file(self) -> str | None:
-        """The config file the experiment was loaded from, when it came from one."""
+        """Return the config file the experiment was loaded from, when it came from one."""
         location = getattr(getattr(self.exp, "_schema", None), "location", None)
         if location is not None and os.path.isfile(location.file):
-            return os.path.abspath(location.file)
+            return str(os.path.abspath(location.file))
         return None
 
     def _resources(self) -> dict[str, str]:
-        """Local paths of the resources; relative ones start from the config file's folder."""
+        """Return local paths of the resources; relative ones start from the config's folder."""
         from flambe.experiment.resources import flatten, materialize, resource_locations
 
         config = self._config_file()
         schema = getattr(self.exp, "_schema", None)
         written = schema.keywords.get("resources") if schema is not None else None
-        return materialize(
+        found: dict[str, str] = materialize(
             flatten(self.exp.resources),
             base_dir=os.path.dirname(config) if config else ".",
             locations=resource_locations(written) if isinstance(written, Mapping) else None,
         )
+        return found
 
-    # -- one stage ----------------------------------------------------------------------------
     def _stage_rng(self, stage: str) -> Any:
         import numpy as np
 
         return np.random.default_rng([int(self.exp.seed), zlib.crc32(stage.encode())])
 
+    def _sources(self, stages: list[str]) -> dict[str, str]:
+        return {
+            s: str(self.exp.pipeline[s].location)
+            for s in stages
+            if getattr(self.exp.pipeline[s], "location", None)
+        }
+
+    # -- one stage ----------------------------------------------------------------------------
+    def _run_stage(self, stage: str) -> None:
+        """Run one stage: its variants, the reuse of finished ones, its executor, reduce."""
+        missing = [d for d in self.deps[stage] if not self.surviving.get(d)]
+        if missing:
+            self._skip_stage(stage, missing)
+            return
+        if stage in self.exp.search and not self.debug:
+            self._run_searched_stage(stage)
+            return
+        variants = self._compute_variants(stage)
+        self.variants[stage] = {v.id: v for v in variants}
+        self.emit(self.host.stage_started, self.exp, stage, [v.to_json() for v in variants])
+        logger.info("Stage %s: %d variant%s", stage, len(variants), "s" * (len(variants) != 1))
+        outcome = StageOutcome()
+        todo = [v for v in variants if not self._reuse(stage, v, outcome)]
+        if todo:
+            name, reason = choose_executor(stage, self.exp, self.options, count=len(variants))
+            logger.debug("Stage %s runs on executor %s: %s", stage, name, reason)
+            job = self._job(stage, {v.id: self._plan(stage, v) for v in todo})
+            job.live = {v.id: self._live_upstream(v) for v in todo}
+            ran = self._executor(name).run(job, self._events(stage))
+            outcome.scores.update(ran.scores)
+            outcome.failed.update(ran.failed)
+            if ran.live is not None:
+                self.live[stage] = ran.live
+        self._finish_stage(stage, variants, outcome)
+
+    def _skip_stage(self, stage: str, missing: list[str]) -> None:
+        logger.error("Stage %s: skipped, no variant of %s succeeded", stage, ", ".join(missing))
+        self.surviving[stage] = []
+        self.failed_stages.append(stage)
+        self.emit(self.host.stage_started, self.exp, stage, [])
+        self.emit(self.host.stage_finished, self.exp, stage, "failure")
+
     def _compute_variants(self, stage: str) -> list[Variant]:
         from flambe.compile import yaml
 
         parents = [self.surviving[d] for d in self.deps[stage]]
-        empty = [d for d, p in zip(self.deps[stage], parents) if not p]
-        if empty:
-            raise ExperimentFailed(
-                f"stage '{stage}' cannot run: no variant of {', '.join(empty)} succeeded",
-                hint="see the failures of the earlier stages above and in progress.json",
-            )
         variants = stage_variants(
             stage,
             self.exp.pipeline[stage],
@@ -303,12 +302,67 @@ class Engine:
             seed=int(self.exp.seed),
             debug=self.debug,
             verbose=self.verbose,
-            sources={
-                s: str(self.exp.pipeline[s].location)
-                for s in configs
-                if getattr(self.exp.pipeline[s], "location", None)
-            },
+            sources=self._sources(list(configs)),
         )
+
+    def _job(self, stage: str, plans: dict[str, TrialPlan]) -> StageJob:
+        """Return what an executor needs to run ``plans`` of ``stage``."""
+        return StageJob(
+            stage=stage,
+            plans=plans,
+            output=self.output,
+            resources=self._devices(),
+            max_failures=int(self.exp.max_failures),
+            stop_on_failure=bool(self.exp.stop_on_failure),
+            scheduler=_built(self.exp.schedulers.get(stage)),
+            search_alg=_built(self.exp.search.get(stage)),
+            modules=self._modules(),
+        )
+
+    def _executor(self, name: str) -> Executor:
+        """Return the executor called ``name``, made on first use and kept for the experiment."""
+        from flambe.experiment.executors.registry import executor_class
+
+        if name not in self.executors:
+            self.executors[name] = executor_class(name)(verbose=self.verbose)
+        return self.executors[name]
+
+    def _events(self, stage: str) -> StageEvents:
+        assert self.progress is not None
+        progress = self.progress
+        return StageEvents(
+            on_start=lambda vid: progress.variant_update(stage, vid, status="running"),
+            on_result=lambda vid, result: self._on_result(stage, vid, result),
+            on_error=lambda vid, text: self._on_error(stage, vid, text),
+            on_failure=lambda vid, text: progress.variant_update(
+                stage, vid, status="failure", error=text
+            ),
+            on_trial_error=lambda key, text: self._report_error(stage, f"trial {key}", text),
+        )
+
+    def _reuse(self, stage: str, variant: Variant, outcome: StageOutcome) -> bool:
+        """Reuse a variant an earlier run finished (recording it); say whether it was."""
+        assert self.progress is not None
+        saved = self._reusable(stage, variant)
+        if saved is None:
+            if self.exp.resume and stage not in self._resume_set():
+                shutil.rmtree(os.path.join(self.output, stage, variant.name), ignore_errors=True)
+            return False
+        outcome.scores[variant.id] = saved.get("best_score")
+        self.progress.variant_update(
+            stage,
+            variant.id,
+            status="reused",
+            reused=True,
+            step=saved.get("step", 0),
+            metric_name=saved.get("metric_name"),
+            metric_negated=saved.get("metric_negated"),
+            total_steps=saved.get("total_steps"),
+            metric=saved.get("last_metric"),
+            score=saved.get("best_score"),
+            checkpoint=self._checkpoint(stage, variant),
+        )
+        return True
 
     def _reusable(self, stage: str, variant: Variant) -> dict[str, Any] | None:
         if self.exp.resume and stage not in self._resume_set():
@@ -330,71 +384,28 @@ class Engine:
                 out.add(name)
         return out
 
-    def _run_stage(self, stage: str) -> None:
-        assert self.progress is not None
-        if any(not self.surviving.get(d) for d in self.deps[stage]):
-            logger.error(
-                "Stage %s: skipped, no variant of %s succeeded",
-                stage,
-                ", ".join(d for d in self.deps[stage] if not self.surviving.get(d)),
-            )
-            self.surviving[stage] = []
-            self.failed_stages.append(stage)
-            self.emit(self.host.stage_started, self.exp, stage, [])
-            self.emit(self.host.stage_finished, self.exp, stage, "failure")
-            return
-        if stage in self.exp.search and not self.debug:
-            self._run_searched_stage(stage)
-            return
-        variants = self._compute_variants(stage)
-        self.variants[stage] = {v.id: v for v in variants}
-        self.emit(self.host.stage_started, self.exp, stage, [v.to_json() for v in variants])
-        logger.info("Stage %s: %d variant%s", stage, len(variants), "s" * (len(variants) != 1))
-        scores: dict[str, float | None] = {}
-        failed: dict[str, str] = {}
-        todo: list[Variant] = []
-        for variant in variants:
-            saved = self._reusable(stage, variant)
-            if saved is not None:
-                scores[variant.id] = saved.get("best_score")
-                self.progress.variant_update(
-                    stage,
-                    variant.id,
-                    status="reused",
-                    reused=True,
-                    step=saved.get("step", 0),
-                    metric_name=saved.get("metric_name"),
-                    metric_negated=saved.get("metric_negated"),
-                    total_steps=saved.get("total_steps"),
-                    metric=saved.get("last_metric"),
-                    score=saved.get("best_score"),
-                    checkpoint=self._checkpoint(stage, variant),
-                )
-            else:
-                if self.exp.resume and stage not in self._resume_set():
-                    shutil.rmtree(
-                        os.path.join(self.output, stage, variant.name), ignore_errors=True
-                    )
-                todo.append(variant)
-        if todo:
-            in_process = self.debug or (
-                len(variants) == 1
-                and stage not in self.exp.schedulers
-                and stage not in self.exp.search
-            )
-            if in_process:
-                for variant in todo:
-                    self._run_in_process(stage, variant, scores, failed)
-                    if failed and self.exp.stop_on_failure:
-                        break
-            else:
-                self._run_on_ray(stage, todo, scores, failed)
-        self._finish_stage(stage, variants, scores, failed)
-
     def _run_searched_stage(self, stage: str) -> None:
-        """A stage whose values a search algorithm proposes, trial by trial."""
+        """Run a stage whose values a search algorithm proposes, trial by trial."""
+        job = self._job(stage, {})
+        job.search, job.space = self._search_plan(stage)
+        job.samples = int(self.exp.num_samples.get(stage, 1))
+        self.variants[stage] = {}
+        self.emit(self.host.stage_started, self.exp, stage, [])
+        logger.info(
+            "Stage %s: %d trials proposed by %s",
+            stage,
+            job.samples,
+            type(self.exp.search[stage]).__name__,
+        )
+        name, _ = choose_executor(stage, self.exp, self.options)
+        outcome = self._executor(name).run(job, self._events(stage))
+        for variant in outcome.found:
+            self.variants[stage][variant.id] = variant
+        self._finish_stage(stage, outcome.found, outcome)
+
+    def _search_plan(self, stage: str) -> tuple[Any, dict[str, Any]]:
+        """Return what each trial of a searched stage needs, and the stage's search space."""
         from flambe.compile import yaml
-        from flambe.experiment import tune_runner
         from flambe.experiment.search import SearchPlan, search_space
         from flambe.experiment.variants import consistent_lineages
 
@@ -423,171 +434,15 @@ class Engine:
             globals_=self.globals_,
             extensions=dict(self.exp.extensions or {}),
             verbose=self.verbose,
-            sources={
-                s: str(self.exp.pipeline[s].location)
-                for s in upstream + [stage]
-                if getattr(self.exp.pipeline[s], "location", None)
-            },
+            sources=self._sources([*upstream, stage]),
         )
-        space = search_space(schema, self._stage_rng(stage), lineages)
-        samples = int(self.exp.num_samples.get(stage, 1))
-        self.variants[stage] = {}
-        self.emit(self.host.stage_started, self.exp, stage, [])
-        logger.info(
-            "Stage %s: %d trials proposed by %s",
-            stage,
-            samples,
-            type(self.exp.search[stage]).__name__,
-        )
-        if not self.ray_started:
-            self.ray_started = tune_runner.start_ray()
-        outcome = tune_runner.run_search(
-            stage,
-            plan,
-            space,
-            samples,
-            storage_path=os.path.join(self.output, ".tune"),
-            resources=self._devices(),
-            search_alg=self._built(self.exp.search[stage]),
-            scheduler=self._built(self.exp.schedulers.get(stage)),
-            max_failures=self.exp.max_failures,
-            modules=self._modules(),
-            on_result=lambda vid, result: self._on_result(stage, vid, result),
-            on_error=lambda key, text: self._report_error(stage, f"trial {key}", text),
-        )
-        variants: list[Variant] = []
-        scores: dict[str, float | None] = {}
-        failed: dict[str, str] = {}
-        for trial in outcome:
-            folder = trial["variant_dir"]
-            variant = read_variant(folder) if folder else None
-            if variant is None:
-                failed[trial["trial_id"] or str(len(failed))] = trial["error"] or "no result"
-                continue
-            variants.append(variant)
-            self.variants[stage][variant.id] = variant
-            if trial["error"] is not None:
-                failed[variant.id] = trial["error"]
-                self.progress.variant_update(
-                    stage, variant.id, status="failure", error=trial["error"]
-                )
-            else:
-                scores[variant.id] = (read_trial(folder) or {}).get("best_score")
-        self._finish_stage(stage, variants, scores, failed)
+        return plan, search_space(schema, self._stage_rng(stage), lineages)
 
     def _checkpoint(self, stage: str, variant: Variant) -> str:
         return os.path.join(self.output, stage, variant.name, "checkpoint")
 
-    def _live_upstream(self, stage: str, variant: Variant) -> dict[str, Any]:
+    def _live_upstream(self, variant: Variant) -> dict[str, Any]:
         return {u: obj for u, (vid, obj) in self.live.items() if variant.lineage.get(u) == vid}
-
-    def _run_in_process(
-        self, stage: str, variant: Variant, scores: dict[str, float | None], failed: dict[str, str]
-    ) -> None:
-        assert self.progress is not None
-        plan = self._plan(stage, variant)
-        self.progress.variant_update(stage, variant.id, status="running")
-        try:
-            runner = TrialRunner(plan, live=self._live_upstream(stage, variant), resume=True)
-            while not runner.done:
-                done, metric, score = runner.run_step()
-                self._on_result(
-                    stage,
-                    variant.id,
-                    {
-                        "flambe_step": runner.step,
-                        "flambe_metric": metric,
-                        "flambe_score": score,
-                        "done": done,
-                        "flambe_metric_name": runner.metric_name,
-                        "flambe_metric_negated": runner.metric_negated,
-                        "flambe_total_steps": runner.total_steps,
-                        "checkpoint_path": plan.checkpoint_dir,
-                    },
-                )
-            scores[variant.id] = runner.best_score
-            self.live[stage] = (variant.id, runner.component)
-        except (KeyboardInterrupt, bdb.BdbQuit):  # Ctrl-C, or 'q' in the debugger
-            raise
-        except DiskFullError:  # the next variant would fail the same way: stop, keep what is done
-            raise
-        except Exception as exc:
-            text = traceback.format_exc()
-            self._on_error(stage, variant.id, text)
-            failed[variant.id] = text
-            if isinstance(exc, FlambeError) and not self.exp.stop_on_failure:
-                return
-
-    def _run_on_ray(
-        self,
-        stage: str,
-        todo: list[Variant],
-        scores: dict[str, float | None],
-        failed: dict[str, str],
-    ) -> None:
-        from flambe.experiment import tune_runner
-
-        if not self.ray_started:
-            self.ray_started = tune_runner.start_ray()
-        plans = {v.id: self._plan(stage, v) for v in todo}
-        for variant in todo:
-            self.progress.variant_update(stage, variant.id, status="running")
-        reported: dict[str, str] = {}
-
-        def on_error(vid: str, text: str) -> None:
-            reported[vid] = text
-            self._on_error(stage, vid, text)
-
-        outcome = tune_runner.run_stage(
-            stage,
-            plans,
-            storage_path=os.path.join(self.output, ".tune"),
-            resources=self._devices(),
-            scheduler=self._built(self.exp.schedulers.get(stage)),
-            search_alg=self._built(self.exp.search.get(stage)),
-            max_failures=self.exp.max_failures,
-            modules=self._modules(),
-            on_result=lambda vid, result: self._on_result(stage, vid, result),
-            on_error=on_error,
-        )
-        _raise_disk_full(outcome.values())
-        unfinished = [
-            vid
-            for vid, error in outcome.items()
-            if error is None
-            and vid not in reported
-            and not (read_trial(plans[vid].variant_dir) or {}).get("done")
-        ]
-        if unfinished and stage not in self.exp.schedulers:
-            # without a scheduler, Tune stops trials early (or never starts them) only when
-            # Ctrl-C reached it: a trial that failed has its error reported
-            logger.warning(
-                "Stage %s: %d variant%s stopped before finishing",
-                stage,
-                len(unfinished),
-                "s" * (len(unfinished) != 1),
-            )
-            raise KeyboardInterrupt
-        for vid, error in outcome.items():
-            saved = read_trial(plans[vid].variant_dir) or {}
-            if error is None:
-                error = reported.get(vid)
-            if error is None and not saved.get("step"):
-                # Tune may report no error for a trial whose actor never started
-                error = (
-                    "the trial ended before finishing a step (no trial.json in "
-                    f"{plans[vid].variant_dir})"
-                )
-            if error is not None:
-                failed[vid] = error
-                self.progress.variant_update(stage, vid, status="failure", error=error)
-                continue
-            scores[vid] = saved.get("best_score")
-
-    def _built(self, value: Any) -> Any:
-        if value is not None and hasattr(value, "component_subclass"):
-            return value()
-        return value
 
     def _devices(self) -> dict[str, float]:
         if self.exp.devices:
@@ -603,7 +458,7 @@ class Engine:
         return devices
 
     def _modules(self) -> list[str]:
-        """Modules defining the classes of the pipeline, imported by every Ray worker."""
+        """Return the modules defining the classes of the pipeline (workers import them)."""
         from flambe.compile import tree
         from flambe.compile.schema import Schema
 
@@ -615,7 +470,7 @@ class Engine:
             if module == "__main__":
                 raise ConfigError(
                     f"{value.component_subclass.__qualname__} is defined in the script being "
-                    "run, which Ray workers cannot import",
+                    "run, which worker processes cannot import",
                     value.location,
                     hint="move the class into a module or an extension",
                 )
@@ -679,12 +534,30 @@ class Engine:
             text,
         )
 
-    def _finish_stage(
-        self,
-        stage: str,
-        variants: list[Variant],
-        scores: dict[str, float | None],
-        failed: dict[str, str],
+    def _finish_stage(self, stage: str, variants: list[Variant], outcome: StageOutcome) -> None:
+        """Record failures, reduce, mark what is kept, and stop when ``stop_on_failure``."""
+        failed = outcome.failed
+        self._record_failures(stage, variants, failed)
+        ok = [v for v in variants if v.id not in failed and v.id in outcome.scores]
+        k = int(self.exp.reduce.get(stage, 0) or 0)
+        kept = reduce_variants(stage, ok, outcome.scores, k)
+        self._mark_kept(stage, ok, kept)
+        self.surviving[stage] = kept
+        if stage in self.live and self.live[stage][0] not in {v.id for v in kept}:
+            del self.live[stage]
+        self.emit(self.host.stage_finished, self.exp, stage, "failure" if failed else "success")
+        if failed:
+            self.failed_stages.append(stage)
+            if self.exp.stop_on_failure:
+                raise ExperimentFailed(
+                    f"{self._failure_message()}; stopped at stage '{stage}' ({len(failed)} of "
+                    f"{max(len(variants), len(failed))} variants failed)",
+                    hint=f"its traceback is in {os.path.join(self.output, 'progress.json')}; "
+                    "set stop_on_failure: false to go on with the others",
+                )
+
+    def _record_failures(
+        self, stage: str, variants: list[Variant], failed: Mapping[str, str]
     ) -> None:
         assert self.progress is not None
         names = {v.id: v.name for v in variants}
@@ -701,25 +574,10 @@ class Engine:
                     error=entry.get("error") or text,
                     checkpoint=checkpoint if checkpoint and os.path.isdir(checkpoint) else None,
                 )
-        ok = [v for v in variants if v.id not in failed and v.id in scores]
-        k = int(self.exp.reduce.get(stage, 0) or 0)
-        ranked = sorted(
-            ok,
-            key=lambda v: (
-                scores[v.id] is not None,
-                scores[v.id] if scores[v.id] is not None else 0.0,
-            ),
-            reverse=True,
-        )
-        if k and k > len(ranked) and ranked:
-            logger.warning(
-                "reduce: %s keeps %d variants but only %d finished: keeping all",
-                stage,
-                k,
-                len(ranked),
-            )
-        kept = ranked[:k] if k else ranked
-        for variant in ok:
+
+    def _mark_kept(self, stage: str, finished: list[Variant], kept: list[Variant]) -> None:
+        assert self.progress is not None
+        for variant in finished:
             entry = self.progress.data["stages"][stage]["variants"][variant.id]
             if variant not in kept:
                 self.progress.variant_update(stage, variant.id, status="reduced")
@@ -727,44 +585,10 @@ class Engine:
                 self.progress.variant_update(
                     stage, variant.id, status="success", checkpoint=self._checkpoint(stage, variant)
                 )
-        self.surviving[stage] = kept
-        for u in list(self.live):
-            if u == stage and self.live[u][0] not in {v.id for v in kept}:
-                del self.live[u]
-        status = "failure" if failed else "success"
-        self.emit(self.host.stage_finished, self.exp, stage, status)
-        if failed:
-            self.failed_stages.append(stage)
-            if self.exp.stop_on_failure:
-                raise ExperimentFailed(
-                    f"{self._failure_message()}; stopped at stage '{stage}' ({len(failed)} of "
-                    f"{max(len(variants), len(failed))} variants failed)",
-                    hint=f"its traceback is in {os.path.join(self.output, 'progress.json')}; "
-                    "set stop_on_failure: false to go on with the others",
-                )
 
 
-def _raise_disk_full(errors: Any) -> None:
-    """Raise a :class:`DiskFullError` when a Ray trial failed on a full disk."""
-    import re
-
-    for text in errors:
-        found = re.search(r"DiskFullError: (.+)", text or "")
-        if found:
-            hint = re.search(r"\n\s*hint: (.+)", text[found.end() :])
-            raise DiskFullError(
-                found.group(1).strip(), hint=hint.group(1).strip() if hint else None
-            )
-
-
-def _entries(folder: str) -> list[str]:
-    """What an output folder holds, its lock file aside."""
-    from flambe.experiment.lock import LOCK_FILE
-
-    return [e for e in os.listdir(folder) if e != LOCK_FILE]
-
-
-def _options_of(value: Any, kind: type) -> list[Any]:
-    from flambe.compile import tree
-
-    return [node for node in tree.walk(value) if isinstance(node, kind)]
+def _built(value: Any) -> Any:
+    """Build a scheduler or search algorithm given as a config (a Schema); others pass."""
+    if value is not None and hasattr(value, "component_subclass"):
+        return value()
+    return value

@@ -23,10 +23,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flambe.errors import ConfigError, FlambeError, RunnableError
+from flambe.errors import ConfigError, ExperimentFailed, FlambeError
 from flambe.runnable.runnable import ClusterRunnable
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["Experiment", "ExperimentFailed", "stage_key_problems"]
 
 NAME_RE = re.compile(r"^([a-zA-Z0-9]+[_-]*)+$")
 DEFAULT_MAX_VARIANTS = 1000
@@ -67,7 +69,7 @@ def _config_folder(schema: Any) -> str:
     """The folder of the config file a schema was loaded from (relative paths start there)."""
     location = getattr(schema, "location", None)
     if location is not None and os.path.isfile(location.file):
-        return os.path.dirname(os.path.abspath(location.file))
+        return str(os.path.dirname(os.path.abspath(location.file)))
     return os.getcwd()
 
 
@@ -120,28 +122,48 @@ def stage_key_problems(
     """
     where = locate or (lambda key: None)
     stages = list(pipeline)
-    hint = "stages: " + ", ".join(stages)
     fields = {f: values.get(f) for f in _STAGE_FIELDS if isinstance(values.get(f), Mapping)}
     problems: list[FlambeError] = []
     for field_name, value in fields.items():
-        for key in value:
-            if key not in stages:
-                problems.append(
-                    ConfigError(
-                        f"{field_name} names '{key}', which is not a stage of the pipeline",
-                        where(field_name),
-                        hint=hint,
-                    )
-                )
+        problems.extend(_unknown_stages(field_name, list(value or {}), stages, where))
     resume = values.get("resume")
     resume = [resume] if isinstance(resume, str) else resume
-    for key in resume if isinstance(resume, (list, tuple)) else []:
-        if key not in stages:
+    if isinstance(resume, (list, tuple)):
+        problems.extend(_unknown_stages("resume", list(resume), stages, where))
+    problems.extend(_metric_problems(pipeline, fields))
+    for stage, k in (fields.get("reduce") or {}).items():
+        if not isinstance(k, int) or k < 0:
             problems.append(
                 ConfigError(
-                    f"resume names '{key}', which is not a stage", where("resume"), hint=hint
+                    f"reduce: {stage}: {k!r} is not a number of variants",
+                    where("reduce"),
+                    hint="give a whole number, 0 keeps all",
                 )
             )
+    return problems
+
+
+def _unknown_stages(
+    field_name: str, keys: list[Any], stages: list[str], where: Callable[[str], Any]
+) -> list[FlambeError]:
+    """Return a problem for each key of ``field_name`` that is not a stage."""
+    what = (
+        "which is not a stage of the pipeline" if field_name != "resume" else "which is not a stage"
+    )
+    return [
+        ConfigError(
+            f"{field_name} names '{key}', {what}",
+            where(field_name),
+            hint="stages: " + ", ".join(stages),
+        )
+        for key in keys
+        if key not in stages
+    ]
+
+
+def _metric_problems(pipeline: Mapping[str, Any], fields: Mapping[str, Any]) -> list[FlambeError]:
+    """Return a problem for each stage ranked (schedulers, search, reduce) without metric()."""
+    problems: list[FlambeError] = []
     for field_name in ("schedulers", "search", "reduce"):
         for stage in fields.get(field_name) or {}:
             schema = pipeline.get(stage)
@@ -156,20 +178,7 @@ def stage_key_problems(
                         f"{field_name} entry",
                     )
                 )
-    for stage, k in (fields.get("reduce") or {}).items():
-        if not isinstance(k, int) or k < 0:
-            problems.append(
-                ConfigError(
-                    f"reduce: {stage}: {k!r} is not a number of variants",
-                    where("reduce"),
-                    hint="give a whole number, 0 keeps all",
-                )
-            )
     return problems
-
-
-class ExperimentFailed(RunnableError):
-    """Some variants of a stage failed (with ``stop_on_failure``, or at the end)."""
 
 
 class Experiment(ClusterRunnable):
@@ -219,6 +228,11 @@ class Experiment(ClusterRunnable):
         Run the multi-variant stages on this existing Ray cluster (``host:port``, ``ray://...``)
         instead of a local Ray; ``flambe run --ray-address`` and ``RAY_ADDRESS`` take
         precedence.
+    executor : str
+        How stages with several variants run: ``auto`` (default: a pool of
+        local processes, Ray Tune for stages with a scheduler or search
+        algorithm and on a Ray cluster), ``local``, ``ray``, or the name of an
+        executor a plugin declares. ``flambe run --executor`` takes precedence.
 
     """
 
@@ -243,6 +257,7 @@ class Experiment(ClusterRunnable):
         debug: bool = False,
         merge_plot: bool = True,
         ray_address: str | None = None,
+        executor: str = "auto",
     ) -> None:
         super().__init__()
         if not isinstance(pipeline, Mapping):
@@ -272,8 +287,14 @@ class Experiment(ClusterRunnable):
         self.debug = debug
         self.merge_plot = merge_plot
         self.ray_address = ray_address
-        for problem in self.check_keys():
-            raise problem
+        if not isinstance(executor, str) or not executor:
+            raise ConfigError(
+                f"executor must be a name (auto, local, ray), not {executor!r}",
+                hint="write executor: auto, executor: local or executor: ray",
+            )
+        self.executor = executor
+        for found in self.check_keys():
+            raise found
         self._check_links()
 
     # -- checks ---------------------------------------------------------------------
@@ -391,11 +412,20 @@ class Experiment(ClusterRunnable):
             )
 
     def run(
-        self, force: bool = False, verbose: bool = False, debug: bool = False, **kwargs: Any
+        self,
+        force: bool = False,
+        verbose: bool = False,
+        debug: bool = False,
+        executor: str | None = None,
+        **kwargs: Any,
     ) -> bool:
-        """Run the whole pipeline (see the module documentation)."""
+        """Run the whole pipeline (see the module documentation).
+
+        ``executor`` (``flambe run --executor``) overrides the experiment's.
+        """
         from flambe import storage
         from flambe.experiment.engine import Engine
+        from flambe.experiment.executors.choice import RunOptions
 
         if not storage.is_local(self.save_path):
             # a plugin serves the scheme (else __init__ refused it), but a running
@@ -410,7 +440,9 @@ class Experiment(ClusterRunnable):
         self.parse()
         if self.ray_address and not os.environ.get("RAY_ADDRESS"):
             os.environ["RAY_ADDRESS"] = self.ray_address  # read when a stage starts Ray
-        Engine(self, force=force, verbose=verbose, debug=debug or self.debug).run()
+        debug = debug or self.debug
+        options = RunOptions.from_environment(executor=executor, debug=debug)
+        Engine(self, force=force, verbose=verbose, debug=debug, options=options).run()
         return False
 
     def parse(self) -> None:
@@ -427,5 +459,6 @@ class Experiment(ClusterRunnable):
         if not isinstance(written, str) or not storage.is_local(written):
             return
         path = os.path.expanduser(storage.local_path(written))
-        if not os.path.isabs(path) and os.path.isfile(getattr(schema.location, "file", "")):
+        location = getattr(schema, "location", None)
+        if not os.path.isabs(path) and os.path.isfile(getattr(location, "file", "")):
             self.save_path = os.path.abspath(os.path.join(_config_folder(schema), path))

@@ -45,11 +45,11 @@ class SearchOption(Registrable, should_register=False):
             raise ConfigError(
                 f"{node.tag} takes a list, e.g. {node.tag} [1, 2, 3]", constructor.location(node)
             )
-        return constructor.construct_sequence(node)
+        return list(constructor.construct_sequence(node))
 
 
 @alias("g")
-class GridSearchOptions(SearchOption, Sequence):
+class GridSearchOptions(SearchOption, Sequence[Any]):
     """Try every element (``!g [a, b, c]``).
 
     Parameters
@@ -82,6 +82,7 @@ class GridSearchOptions(SearchOption, Sequence):
 
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> GridSearchOptions:
+        """Build the option from its YAML node."""
         elements = cls._sequence(constructor, node)
         if not elements:
             raise ConfigError(f"{node.tag} needs at least one element", constructor.location(node))
@@ -89,6 +90,7 @@ class GridSearchOptions(SearchOption, Sequence):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: GridSearchOptions, tag: str) -> Any:
+        """Write the option back as its YAML tag."""
         seq = representer.represent_sequence(tag, node.elements)
         seq.flow_style = all(not hasattr(e, "keywords") for e in node.elements)
         return seq
@@ -118,7 +120,7 @@ class SampledUniformSearchOptions(SearchOption):
             raise ConfigError("!s needs numbers: !s [low, high, k]", self._source)
         if int(k) < 1:
             raise ConfigError(f"!s draws k >= 1 values, got k={k}", self._source)
-        if high < low:
+        if float(high) < float(low):  # type: ignore[arg-type]
             raise ConfigError(f"!s range is empty: low {low} > high {high}", self._source)
         self.low, self.high, self.k, self.decimals = low, high, int(k), int(decimals)
         self.values: list[Any] | None = None
@@ -146,6 +148,7 @@ class SampledUniformSearchOptions(SearchOption):
     def from_yaml(
         cls, constructor: Any, node: Any, factory_name: str | None
     ) -> SampledUniformSearchOptions:
+        """Build the option from its YAML node."""
         items = cls._sequence(constructor, node)
         if not 3 <= len(items) <= 4:
             raise ConfigError(
@@ -157,6 +160,7 @@ class SampledUniformSearchOptions(SearchOption):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: SampledUniformSearchOptions, tag: str) -> Any:
+        """Write the option back as its YAML tag."""
         if node.values is not None:  # what was drawn, so a rerun is the same experiment
             seq = representer.represent_sequence("!g", node.values)
         else:
@@ -178,13 +182,16 @@ class Distribution(SearchOption, should_register=False):
         return f"{type(self).__name__.lower()}({self.args})"
 
     def sample(self, rng: Any) -> Any:  # pragma: no cover - abstract
+        """Draw one value with ``rng`` (a NumPy generator)."""
         raise NotImplementedError
 
     def to_tune(self) -> Any:  # pragma: no cover - abstract
+        """Return the Ray Tune domain of this distribution."""
         raise NotImplementedError
 
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Distribution:
+        """Build the option from its YAML node."""
         items = cls._sequence(constructor, node)
         if cls.arity and len(items) != cls.arity:
             raise ConfigError(
@@ -197,6 +204,7 @@ class Distribution(SearchOption, should_register=False):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Distribution, tag: str) -> Any:
+        """Write the option back as its YAML tag."""
         seq = representer.represent_sequence(tag, node.args)
         seq.flow_style = True
         return seq
@@ -221,9 +229,11 @@ class UniformDistribution(Distribution):
         super().__init__(low, high)
 
     def sample(self, rng: Any) -> float:
+        """Draw one value with ``rng`` (a NumPy generator)."""
         return float(rng.uniform(self.args[0], self.args[1]))
 
     def to_tune(self) -> Any:
+        """Return the Ray Tune domain of this distribution."""
         from ray import tune
 
         return tune.uniform(*self.args)
@@ -231,16 +241,21 @@ class UniformDistribution(Distribution):
 
 @alias("loguniform")
 class LogUniformDistribution(Distribution):
-    """A float whose logarithm is uniform in ``[log low, log high]`` (``!loguniform [1e-4, 1e-1]``)."""
+    """A float whose logarithm is uniform in ``[log low, log high]``.
+
+    Written ``!loguniform [1e-4, 1e-1]``.
+    """
 
     def __init__(self, low: Number, high: Number) -> None:
         _bounds(low, high, positive=True)
         super().__init__(low, high)
 
     def sample(self, rng: Any) -> float:
+        """Draw one value with ``rng`` (a NumPy generator)."""
         return float(math.exp(rng.uniform(math.log(self.args[0]), math.log(self.args[1]))))
 
     def to_tune(self) -> Any:
+        """Return the Ray Tune domain of this distribution."""
         from ray import tune
 
         return tune.loguniform(*self.args)
@@ -257,9 +272,11 @@ class IntegerDistribution(Distribution):
         super().__init__(low, high)
 
     def sample(self, rng: Any) -> int:
+        """Draw one value with ``rng`` (a NumPy generator)."""
         return int(rng.integers(self.args[0], self.args[1], endpoint=True))
 
     def to_tune(self) -> Any:
+        """Return the Ray Tune domain of this distribution."""
         from ray import tune
 
         return tune.randint(self.args[0], self.args[1] + 1)
@@ -280,9 +297,11 @@ class ChoiceDistribution(Distribution):
         return iter(enumerate(self.args))
 
     def sample(self, rng: Any) -> Any:
+        """Draw one value with ``rng`` (a NumPy generator)."""
         return self.args[int(rng.integers(0, len(self.args)))]
 
     def to_tune(self) -> Any:
+        """Return the Ray Tune domain of this distribution."""
         from ray import tune
 
         return tune.choice(list(range(len(self.args))))

@@ -82,7 +82,8 @@ class ProgressState:
         if not os.path.exists(path):
             return None
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            found: dict[str, Any] = json.load(handle)
+        return found
 
     def save(self) -> None:
         """Rewrite ``progress.json``; a full disk is also kept in ``write_error``.
@@ -97,7 +98,8 @@ class ProgressState:
             raise
 
     def _stage(self, stage: str) -> dict[str, Any]:
-        return self.data["stages"][stage]
+        found: dict[str, Any] = self.data["stages"][stage]
+        return found
 
     # -- hooks ----------------------------------------------------------------------
     def _mine(self, experiment: Any) -> bool:
@@ -107,6 +109,7 @@ class ProgressState:
     def flambe_stage_started(
         self, experiment: Any, stage: str, variants: Sequence[Mapping[str, Any]]
     ) -> None:
+        """Record a stage that starts (event hook)."""
         if self._mine(experiment):
             self.stage_started(stage, variants)
 
@@ -114,6 +117,7 @@ class ProgressState:
     def flambe_trial_result(
         self, experiment: Any, stage: str, variant: str, result: Mapping[str, Any]
     ) -> None:
+        """Record a step of a variant (event hook)."""
         if self._mine(experiment):
             with self._lock:  # variants proposed by a search algorithm appear as they run
                 self._stage(stage)["variants"].setdefault(
@@ -150,21 +154,25 @@ class ProgressState:
     def flambe_checkpoint_written(
         self, experiment: Any, stage: str, variant: str, path: str
     ) -> None:
+        """Record a variant's checkpoint (event hook)."""
         if self._mine(experiment):
             self.variant_update(stage, variant, checkpoint=path)
 
     @hookimpl
     def flambe_stage_finished(self, experiment: Any, stage: str, status: str) -> None:
+        """Record a stage that finished (event hook)."""
         if self._mine(experiment):
             self.stage_finished(stage, status)
 
     @hookimpl
     def flambe_experiment_finished(self, experiment: Any, output_path: str, status: str) -> None:
+        """Record the end of the experiment (event hook)."""
         if self._mine(experiment):
             self.finish(status)
 
     # -- updates ----------------------------------------------------------------------
     def stage_started(self, stage: str, variants: Sequence[Mapping[str, Any]]) -> None:
+        """Record a stage and its variants, all waiting to run."""
         with self._lock:
             info = self._stage(stage)
             info.update(status="running", started=time.time())
@@ -184,6 +192,7 @@ class ProgressState:
             self.save()
 
     def variant_update(self, stage: str, variant_id: str, **fields: Any) -> None:
+        """Change fields of a variant's entry and write the document."""
         with self._lock:
             entry = self._stage(stage)["variants"].get(variant_id)
             if entry is None:
@@ -199,11 +208,13 @@ class ProgressState:
             self.save()
 
     def stage_finished(self, stage: str, status: str) -> None:
+        """Record a stage's final status and write the document."""
         with self._lock:
             self._stage(stage).update(status=status, finished=time.time())
             self.save()
 
     def finish(self, status: str) -> None:
+        """Record the experiment's final status and write the document."""
         with self._lock:
             self.data.update(status=status, finished=time.time())
             for info in self.data["stages"].values():

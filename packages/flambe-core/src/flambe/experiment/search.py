@@ -133,7 +133,8 @@ class SearchPlan:
         import numpy as np
 
         from flambe.compile import yaml
-        from flambe.compile.yaml import build, compose_all
+        from flambe.compile.compose import compose_all
+        from flambe.compile.yaml import build
         from flambe.experiment.trial import TrialPlan
 
         nodes, name = compose_all(self.config_text, f"stage {self.stage}")

@@ -85,11 +85,55 @@ class TrialPlan:
 
     @property
     def id(self) -> str:
-        return self.variant["id"]
+        """Return the variant's identity."""
+        return str(self.variant["id"])
 
     @property
     def checkpoint_dir(self) -> str:
+        """Return the variant's checkpoint folder."""
         return os.path.join(self.variant_dir, CHECKPOINT)
+
+
+def trial_result(
+    runner: TrialRunner, plan: TrialPlan, done: bool, metric: float | None, score: float | None
+) -> dict[str, Any]:
+    """Return the result of one step, as every executor reports it to the engine.
+
+    Parameters
+    ----------
+    runner : TrialRunner
+        The variant's runner, after the step.
+    plan : TrialPlan
+        Its plan.
+    done : bool
+        Whether the variant finished.
+    metric, score : float or None
+        The step's metric and score (both left out when there is no metric).
+
+    Returns
+    -------
+    dict
+        ``done``, ``flambe_step``, ``checkpoint_path``, ``flambe_variant``,
+        ``flambe_name``, ``flambe_params``, the metric's name, direction and
+        steps, and ``flambe_metric``/``flambe_score``.
+
+    """
+    variant = plan.variant
+    result: dict[str, Any] = {
+        "done": done,
+        "flambe_step": runner.step,
+        "checkpoint_path": plan.checkpoint_dir,
+        "flambe_variant": variant["id"],
+        "flambe_name": variant["name"],
+        "flambe_params": variant.get("params", {}),
+        "flambe_metric_name": runner.metric_name,
+        "flambe_metric_negated": runner.metric_negated,
+        "flambe_total_steps": runner.total_steps,
+    }
+    if metric is not None:
+        result["flambe_metric"] = metric
+        result["flambe_score"] = score
+    return result
 
 
 class PlanSource(Protocol):
@@ -142,9 +186,10 @@ def read_trial(variant_dir: str) -> dict[str, Any] | None:
         return None
     try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            found = json.load(handle)
     except (OSError, ValueError):
         return None
+    return found if isinstance(found, dict) else None
 
 
 def metric_direction(obj: Any) -> str:
@@ -222,8 +267,9 @@ def _located(exc: Any, plan: TrialPlan, stage: str) -> Any:
 
 def _build_scope(plan: TrialPlan, live: Mapping[str, Any]) -> Any:
     from flambe.compile.binding import bind_links
+    from flambe.compile.compose import compose_all
     from flambe.compile.serialization import load_state_from_file
-    from flambe.compile.yaml import build, compose_all
+    from flambe.compile.yaml import build
     from flambe.errors import FlambeError
 
     scope: dict[str, Any] = {}
@@ -243,7 +289,7 @@ def _build_scope(plan: TrialPlan, live: Mapping[str, Any]) -> Any:
         try:
             obj = value() if callable(value) and hasattr(value, "component_subclass") else value
         except FlambeError as exc:
-            raise _located(exc, plan, stage)
+            raise _located(exc, plan, stage)  # noqa: B904 - the same error, now located
         scope[stage] = obj
         if stage != plan.stage:
             ckpt = plan.checkpoints.get(stage)

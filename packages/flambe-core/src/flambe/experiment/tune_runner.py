@@ -22,7 +22,13 @@ from typing import Any
 
 from ray import tune
 
-from flambe.experiment.trial import ListedPlans, PlanSource, TrialPlan, TrialRunner
+from flambe.experiment.trial import (
+    ListedPlans,
+    PlanSource,
+    TrialPlan,
+    TrialRunner,
+    trial_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +58,7 @@ class FlambeTrainable(tune.Trainable):
         self.runner = TrialRunner(self.plan, resume=True)
 
     def step(self) -> dict[str, Any]:
+        """Run one step of the variant; return its Tune result."""
         runner = self.runner
         if runner.done:  # restored after it had finished
             return self._result(True, runner.last_metric, runner.best_score)
@@ -59,29 +66,16 @@ class FlambeTrainable(tune.Trainable):
         return self._result(done, metric, score)
 
     def _result(self, done: bool, metric: float | None, score: float | None) -> dict[str, Any]:
-        variant = self.plan.variant
-        result: dict[str, Any] = {
-            "done": done,
-            "flambe_step": self.runner.step,
-            "checkpoint_path": self.plan.checkpoint_dir,
-            "flambe_variant": variant["id"],
-            "flambe_name": variant["name"],
-            "flambe_params": variant.get("params", {}),
-            "flambe_metric_name": self.runner.metric_name,
-            "flambe_metric_negated": self.runner.metric_negated,
-            "flambe_total_steps": self.runner.total_steps,
-        }
-        if metric is not None:
-            result[METRIC] = metric
-            result[SCORE] = score
-        return result
+        return trial_result(self.runner, self.plan, done, metric, score)
 
     def save_checkpoint(self, checkpoint_dir: str) -> dict[str, Any]:
+        """Record which step was checkpointed (the component saves itself)."""
         # the component itself is saved in the variant folder after every step;
         # Tune's checkpoint only records which step that was
         return {"step": self.runner.step, "checkpoint": self.plan.checkpoint_dir}
 
     def load_checkpoint(self, checkpoint: Any) -> None:
+        """Do nothing: setup() already continued from the variant's checkpoint."""
         # setup() already continued from the variant folder's checkpoint
         pass
 
@@ -105,7 +99,7 @@ class _Events(tune.Callback):
         self.on_error = lambda vid, text: None
 
     def on_trial_result(
-        self, iteration: int, trials: list[Any], trial: Any, result: dict, **info: Any
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
         self.on_result(result.get("flambe_variant") or trial.config.get("variant"), result)
 
@@ -210,7 +204,9 @@ def _error_text(result: Any, errors: Mapping[str, str], key: str | None) -> str 
     """The traceback of a trial that failed after its retries (``None`` if it succeeded)."""
     if result.error is None:
         return None
-    return errors.get(key) if key in errors else f"{type(result.error).__name__}: {result.error}"
+    if key is not None and key in errors:
+        return errors[key]
+    return f"{type(result.error).__name__}: {result.error}"
 
 
 def run_stage(

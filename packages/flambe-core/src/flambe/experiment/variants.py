@@ -27,7 +27,12 @@ from flambe.experiment.identity import (
     unique_names,
     variant_identity,
 )
-from flambe.experiment.options import Distribution, SearchOption
+from flambe.experiment.options import (
+    Distribution,
+    GridSearchOptions,
+    SampledUniformSearchOptions,
+    SearchOption,
+)
 
 __all__ = [
     "MAX_NAME",
@@ -56,8 +61,8 @@ def contains_option(value: Any, kinds: tuple[type, ...] = (SearchOption,)) -> bo
     """Whether ``value`` holds a search option anywhere."""
     if isinstance(value, kinds):
         return True
-    items = tree.items(value)
-    return bool(items) and any(contains_option(v, kinds) for _, v in items)
+    items = tree.items(value) or []
+    return any(contains_option(v, kinds) for _, v in items)
 
 
 def display(value: Any) -> Any:
@@ -92,7 +97,7 @@ def expand(value: Any, rng: Any, path: tuple[str, ...] = ()) -> list[tuple[Any, 
 
     Option-free parts are shared, not copied.
     """
-    if isinstance(value, SearchOption):
+    if isinstance(value, (GridSearchOptions, SampledUniformSearchOptions)):
         out: list[tuple[Any, Params]] = []
         for element in value.grid(rng):
             for resolved, params in expand(element, rng, path):
@@ -216,7 +221,7 @@ def stage_dependencies(pipeline: Mapping[str, Any]) -> dict[str, list[str]]:
 def transitive(deps: Mapping[str, Iterable[str]], stage: str) -> list[str]:
     """Every stage ``stage`` depends on, directly or not, in pipeline order."""
     order = list(deps)
-    out: set = set()
+    out: set[str] = set()
     stack = list(deps.get(stage, ()))
     while stack:
         s = stack.pop()
