@@ -9,7 +9,7 @@ the file and line of the link.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from flambe.compile.link import Link
@@ -34,9 +34,13 @@ def _is_scope(container: Any) -> bool:
     return isinstance(container, (Schema, Mapping))
 
 
-def iter_links(root: Any) -> Iterator[tuple[Link, list[PathEntry]]]:
-    """Every link under ``root`` with the path of containers that leads to it."""
-    seen: set = set()
+def iter_links(root: Any, skip: Iterable[Any] = ()) -> Iterator[tuple[Link, list[PathEntry]]]:
+    """Every link under ``root`` with the path of containers that leads to it.
+
+    Containers in ``skip`` (known to hold no link, such as the plain
+    collections of :func:`flambe.compile.yaml.build`) are not walked.
+    """
+    seen: set = {id(value) for value in skip}
 
     def walk(value: Any, path: list[PathEntry]) -> Iterator[tuple[Link, list[PathEntry]]]:
         if isinstance(value, Link):
@@ -119,6 +123,7 @@ def bind_links(
     globals_: Mapping[str, Any] | None = None,
     errors: list[FlambeError] | None = None,
     strict: bool = False,
+    skip: Iterable[Any] = (),
 ) -> None:
     """Bind every unbound link under ``root`` to the value its root names.
 
@@ -132,9 +137,11 @@ def bind_links(
         Collect errors here instead of raising the first one.
     strict : bool
         Treat a root that nothing names as an error (``flambe validate``).
+    skip : iterable
+        Containers known to hold no link, not walked.
 
     """
-    for link, path in iter_links(root):
+    for link, path in iter_links(root, skip):
         if link.target is not None:
             continue
         try:

@@ -22,8 +22,8 @@ explicit stack instead of ruamel's recursive composer:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import IO, Any, Union
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -33,7 +33,7 @@ from ruamel.yaml.tag import Tag
 from flambe.errors import ConfigError, SourceLocation, YAMLSyntaxError
 from flambe.utils.gcpause import without_gc
 
-Source = Union[str, bytes, IO[str]]
+Source = str | bytes | IO[str]
 
 MAX_DEPTH = 100
 """Nesting levels a config may have once its aliases are expanded."""
@@ -106,39 +106,60 @@ def _libyaml_events(text: str) -> Iterable[Any] | None:
         from yaml._yaml import CParser as parser_class
     except ImportError:
         return None
+    return _LibyamlEvents(parser_class(text))
 
-    def events() -> Iterable[Any]:
-        parser = parser_class(text)
-        get = parser.get_event
-        try:
-            while True:
-                event = get()
-                if event is None:
-                    return
-                yield event
-                if type(event).__name__ == "StreamEndEvent":
-                    return
-        finally:
-            parser.dispose()
 
-    return events()
+class _LibyamlEvents:
+    """libyaml's events, iterated without a generator frame per event; disposed of at the end."""
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.parser.get_event, None)  # None once the stream has ended
+
+    def close(self) -> None:
+        """Free libyaml's parser."""
+        self.parser.dispose()
 
 
 def _ruamel_events(text: str) -> Iterable[Any]:
     return YAML(typ="rt").parse(text)
 
 
+class PlainMappingNode(MappingNode):
+    """A mapping with nothing special below it: no tag, anchor, alias or merge key.
+
+    The composer gives such a mapping this class (the same slots as
+    :class:`MappingNode`), so that building it and checking it can take a
+    shorter way: it holds no component, link or search option.
+    """
+
+    __slots__ = ()
+
+
+class PlainSequenceNode(SequenceNode):
+    """A list with nothing special below it (see :class:`PlainMappingNode`)."""
+
+    __slots__ = ()
+
+
+# the tags a scalar of a plain collection may have (resolved, never written)
+PLAIN_SCALAR_TAGS = frozenset(STD + kind for kind in ("str", "int", "float", "bool", "null"))
+_PLAIN_CLASS = {MappingNode: PlainMappingNode, SequenceNode: PlainSequenceNode}
+
+
 class _Open:
     """A collection being composed: its node, expanded size and height so far."""
 
-    __slots__ = ("node", "items", "size", "height", "key")
+    __slots__ = ("node", "items", "size", "height", "plain")
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, plain: bool) -> None:
         self.node = node
         self.items: list[Any] = []
         self.size = 1
         self.height = 1
-        self.key: Any = None
+        self.plain = plain
 
 
 class Composer:
@@ -178,31 +199,58 @@ class Composer:
             hint="flatten the nesting: a config is a tree of a few levels of components and values",
         )
 
+    def _alias(self, event: Any, anchors: dict, open_anchors: dict) -> tuple[Node, int, int]:
+        """The node an alias names, with its expanded size and height."""
+        name = event.anchor
+        if name in open_anchors:
+            raise YAMLSyntaxError(
+                f"alias '*{name}' is inside the node its anchor '&{name}' names",
+                self._where(event.start_mark),
+                hint="a value cannot contain itself; use a link (!@) to refer to an earlier value",
+            )
+        if name not in anchors:
+            raise YAMLSyntaxError(
+                f"alias '*{name}' names no anchor defined before it",
+                self._where(event.start_mark),
+                hint=f"define '&{name}' on a value before using '*{name}'",
+            )
+        return anchors[name]
+
     def compose(self, events: Iterable[Any]) -> list[Node]:
-        """The document nodes of an event stream."""
+        """Return the document nodes of an event stream.
+
+        Parameters
+        ----------
+        events : iterable
+            Parser events (libyaml's or ruamel.yaml's); closed at the end when
+            they have a ``close`` method.
+
+        Returns
+        -------
+        list of Node
+            One node per document.
+
+        """
+        try:
+            return self._compose(events)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+    def _compose(self, events: Iterable[Any]) -> list[Node]:
         resolver = self.resolver
         tag_of = resolver.tag
         plain = resolver.plain
         tags, cache = resolver.tags, resolver.cache
+        plain_tags = PLAIN_SCALAR_TAGS
         documents: list[Node] = []
         stack: list[_Open] = []
+        top: _Open | None = None  # stack[-1]
         anchors: dict[str, tuple[Node, int, int]] = {}
         open_anchors: dict[str, Any] = {}
         max_depth, max_nodes = self.max_depth, self.max_nodes
         new = object.__new__
-
-        def add(node: Node, size: int, height: int, mark: Any) -> None:
-            if not stack:
-                documents.append(node)
-                return
-            top = stack[-1]
-            top.items.append(node)
-            top.size += size
-            if height + 1 > top.height:
-                top.height = height + 1
-            if top.size > max_nodes:
-                raise self._too_big(mark, top.size)
-
         kinds: dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
         for event in events:
             cls = type(event)
@@ -212,57 +260,47 @@ class Composer:
             if kind == "ScalarEvent":  # most events: kept short
                 value = event.value
                 tag = event.tag
+                anchor = event.anchor
                 if tag is None or tag == "!":
-                    if event.implicit[0]:
-                        tag = cache.get(value) or plain(value)
-                    else:
-                        tag = STR
+                    tag = (cache.get(value) or plain(value)) if event.implicit[0] else STR
+                    if top is not None and (anchor is not None or tag not in plain_tags):
+                        top.plain = False
+                elif top is not None:
+                    top.plain = False
                 node = new(ScalarNode)
                 node.ctag = tags.get(tag) or tag_of(tag)
                 node.value = value
                 node.start_mark = event.start_mark
                 node.end_mark = None  # unused: one mark object less per node
                 node.comment = None
-                node.anchor = anchor = event.anchor
+                node.anchor = anchor
                 node.style = event.style
                 if anchor is not None:
                     anchors[anchor] = (node, 1, 1)
-                if stack:
-                    if len(stack) >= max_depth:
-                        raise self._too_deep(event.start_mark)
-                    top = stack[-1]
-                    top.items.append(node)
-                    top.size += 1
-                    if top.height < 2:
-                        top.height = 2
-                    if top.size > max_nodes:
-                        raise self._too_big(event.start_mark, top.size)
-                else:
+                if top is None:
                     documents.append(node)
+                    continue
+                if len(stack) >= max_depth:
+                    raise self._too_deep(event.start_mark)
+                top.items.append(node)
+                top.size += 1
+                if top.size > max_nodes:
+                    raise self._too_big(event.start_mark, top.size)
             elif kind == "AliasEvent":
-                name = event.anchor
-                if name in open_anchors:
-                    raise YAMLSyntaxError(
-                        f"alias '*{name}' is inside the node its anchor '&{name}' names",
-                        self._where(event.start_mark),
-                        hint="a value cannot contain itself; use a link (!@) to refer to an "
-                        "earlier value",
-                    )
-                if name not in anchors:
-                    raise YAMLSyntaxError(
-                        f"alias '*{name}' names no anchor defined before it",
-                        self._where(event.start_mark),
-                        hint=f"define '&{name}' on a value before using '*{name}'",
-                    )
-                node, size, height = anchors[name]
+                node, size, height = self._alias(event, anchors, open_anchors)
                 if len(stack) + height > max_depth:
                     raise self._too_deep(event.start_mark)
-                add(node, size, height, event.start_mark)
+                if top is None:
+                    documents.append(node)
+                    continue
+                top.plain = False  # a shared node: built once, kept as one object
+                self._add(top, node, size, height, event.start_mark)
             elif kind in ("SequenceStartEvent", "MappingStartEvent"):
                 node_cls = SequenceNode if kind == "SequenceStartEvent" else MappingNode
                 node = new(node_cls)
                 tag = event.tag
-                if tag is None or tag == "!":
+                written = not (tag is None or tag == "!")
+                if not written:
                     tag = _DEFAULT[node_cls]
                 node.ctag = tag_of(tag)
                 node.start_mark = event.start_mark
@@ -276,24 +314,43 @@ class Composer:
                     raise self._too_deep(event.start_mark)
                 if event.anchor is not None:
                     open_anchors[event.anchor] = True
-                stack.append(_Open(node))
+                top = _Open(node, not written and event.anchor is None)
+                stack.append(top)
             elif kind in ("SequenceEndEvent", "MappingEndEvent"):
-                top = stack.pop()
-                node = top.node
-                items = top.items
+                done = stack.pop()
+                top = stack[-1] if stack else None
+                node = done.node
+                items = done.items
                 if type(node) is MappingNode:
                     node.value = list(zip(items[0::2], items[1::2], strict=True))
                 else:
                     node.value = items
-                node.end_mark = None  # unused: one mark object less per node
+                if items and done.height < 2:
+                    done.height = 2  # a collection of scalars
                 if node.anchor is not None:
                     open_anchors.pop(node.anchor, None)
-                    anchors[node.anchor] = (node, top.size, top.height)
-                add(node, top.size, top.height, node.start_mark)
+                    anchors[node.anchor] = (node, done.size, done.height)
+                if done.plain:
+                    node.__class__ = _PLAIN_CLASS[type(node)]
+                if top is None:
+                    documents.append(node)
+                    continue
+                if not done.plain:
+                    top.plain = False
+                self._add(top, node, done.size, done.height, node.start_mark)
             elif kind == "DocumentStartEvent":
                 anchors = {}
             # StreamStart/End, DocumentEnd: nothing to build
         return documents
+
+    def _add(self, top: _Open, node: Node, size: int, height: int, mark: Any) -> None:
+        """Add a collection or alias of ``size`` values and ``height`` levels to ``top``."""
+        top.items.append(node)
+        top.size += size
+        if height + 1 > top.height:
+            top.height = height + 1
+        if top.size > self.max_nodes:
+            raise self._too_big(mark, top.size)
 
 
 def compose_text(

@@ -8,22 +8,40 @@ do not fit the signatures of the classes they are given to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flambe.compile.binding import bind_links
+from flambe.compile.component import check_arguments
+from flambe.compile.extensions import ensure_extensions
+from flambe.compile.overrides import apply_overrides
+from flambe.compile.registry import get_registry
 from flambe.compile.schema import Schema
+from flambe.compile.tree import LEAF_TYPES, children
 from flambe.compile.yaml import build, split_config
 from flambe.errors import FlambeError, SourceLocation
 from flambe.utils.gcpause import without_gc
 
 
-def iter_schemas(root: Any) -> list[Schema]:
-    """Every schema under ``root`` (depth-first, each once)."""
-    from flambe.compile.binding import LEAF_TYPES, children
+def iter_schemas(root: Any, skip: Iterable[Any] = ()) -> list[Schema]:
+    """Return every schema under ``root`` (depth-first, each once).
 
+    Parameters
+    ----------
+    root : Any
+        A loaded config.
+    skip : iterable
+        Containers known to hold no schema (the plain collections of
+        :func:`flambe.compile.yaml.build`), not walked.
+
+    Returns
+    -------
+    list of Schema
+        The schemas, parents first.
+
+    """
     found: list[Schema] = []
-    seen: set = set()
+    seen: set = {id(value) for value in skip}
 
     def walk(value: Any) -> None:
         if id(value) in seen:
@@ -50,13 +68,30 @@ def link_globals(root: Any) -> dict[str, Any]:
     return {name: name for name in names(root)}
 
 
-def check(root: Any, errors: list[FlambeError] | None = None) -> list[FlambeError]:
-    """Problems of a loaded config root (appended to ``errors`` when given)."""
-    from flambe.compile.component import check_arguments
+def check(
+    root: Any, errors: list[FlambeError] | None = None, skip: Iterable[Any] = ()
+) -> list[FlambeError]:
+    """Return the problems of a loaded config root (appended to ``errors`` when given).
 
+    Parameters
+    ----------
+    root : Any
+        A loaded config.
+    errors : list, optional
+        The list to append to.
+    skip : iterable
+        Containers known to hold no schema or link, not walked.
+
+    Returns
+    -------
+    list of FlambeError
+        ``errors``, with the problems found.
+
+    """
     errors = [] if errors is None else errors
-    bind_links(root, globals_=link_globals(root), errors=errors, strict=True)
-    for schema in iter_schemas(root):
+    skip = list(skip)
+    bind_links(root, globals_=link_globals(root), errors=errors, strict=True, skip=skip)
+    for schema in iter_schemas(root, skip):
         errors.extend(
             check_arguments(
                 schema.component_subclass,
@@ -90,24 +125,20 @@ def validate_text_root(
     try:
         extensions, lines, main, name = split_config(text, file)
         if overrides:
-            from flambe.compile.overrides import apply_overrides
-
             main = apply_overrides(main, overrides, name)
     except FlambeError as exc:
         return [exc], None
     if extensions:
-        from flambe.compile.extensions import ensure_extensions
-        from flambe.compile.registry import get_registry
-
         for module, location in extensions.items():
             try:
                 ensure_extensions({module: location}, install=install, file=name, lines=lines)
             except FlambeError as exc:
                 errors.append(exc.at(SourceLocation(name, lines.get(module, 1), 1)))
             get_registry().add_module_namespace(module)
-    root = build(main, name, errors, bind=False)
+    plain: list[Any] = []  # collections with no tag below: no schema or link to look for
+    root = build(main, name, errors, bind=False, plain=plain)
     del main  # the nodes are not needed any more: free them before checking
-    check(root, errors)
+    check(root, errors, plain)
     return errors, root
 
 

@@ -31,7 +31,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from flambe.compile import bases
 from flambe.compile.binding import bind_links
-from flambe.compile.compose import Source, compose_all, read_source, text_offset
+from flambe.compile.compose import (
+    PlainMappingNode,
+    PlainSequenceNode,
+    Source,
+    compose_all,
+    read_source,
+    text_offset,
+)
 from flambe.compile.link import Link, create_link_str
 from flambe.compile.overrides import apply_overrides
 from flambe.compile.registrable import Registrable
@@ -105,15 +112,59 @@ class LocatedDict(dict):
     Attributes
     ----------
     key_locations : dict
-        Key to the :class:`~flambe.errors.SourceLocation` of its value.
+        Key to the :class:`~flambe.errors.SourceLocation` of its value (made
+        from the parser's marks the first time it is read).
 
     """
 
-    key_locations: dict[Any, SourceLocation] = {}
+    _file = "<string>"
+    _marks: dict[Any, Any] = {}
+
+    @property
+    def key_locations(self) -> dict[Any, SourceLocation]:
+        """Key to the place its value was written."""
+        found = self.__dict__.get("_key_locations")
+        if found is None:
+            file = self._file
+            found = {key: mark_location(file, mark) for key, mark in self._marks.items()}
+            self.__dict__["_key_locations"] = found
+        return found
+
+    @key_locations.setter
+    def key_locations(self, value: dict[Any, SourceLocation]) -> None:
+        self.__dict__["_key_locations"] = value
 
     def location_of(self, key: Any) -> SourceLocation | None:
         """Where the value of ``key`` was written (None when unknown)."""
         return self.key_locations.get(key)
+
+
+def mark_location(file: str, mark: Any) -> SourceLocation:
+    """The location of a parser mark (0-based) in ``file``.
+
+    Parameters
+    ----------
+    file : str
+        The file the mark is in; a command-line override's mark names its own.
+    mark : mark or None
+        A libyaml, ruamel.yaml or override mark.
+
+    Returns
+    -------
+    SourceLocation
+        1-based line and column.
+
+    """
+    if mark is None:
+        return SourceLocation.from_mark(mark, file)
+    # a node of a command-line override names the override (flambe.compile.overrides)
+    if type(mark).__name__ == "OverrideMark":
+        file = mark.file
+    return SourceLocation(file, mark.line + 1, mark.column + 1)
+
+
+class _NotPlain(Exception):
+    """A collection marked plain needs the usual way after all (to report a duplicate key)."""
 
 
 def location_in(mapping: Any, key: Any) -> SourceLocation | None:
@@ -133,24 +184,35 @@ class Constructor:
 
     """
 
-    def __init__(self, file: str = "<string>", errors: list[FlambeError] | None = None) -> None:
+    def __init__(
+        self,
+        file: str = "<string>",
+        errors: list[FlambeError] | None = None,
+        plain: list[Any] | None = None,
+    ) -> None:
         self.file = file
         self.errors = errors
+        self.plain = plain
         self._memo: dict[int, Any] = {}
         self._safe = YAML(typ="safe", pure=True).constructor
 
     def location(self, node: Node) -> SourceLocation:
         """Where ``node`` starts in the file."""
-        mark = node.start_mark
-        if mark is None:
-            return SourceLocation.from_mark(mark, self.file)
-        # a node of a command-line override names the override (flambe.compile.overrides)
-        file = mark.file if type(mark).__name__ == "OverrideMark" else self.file
-        return SourceLocation(file, mark.line + 1, mark.column + 1)
+        return mark_location(self.file, node.start_mark)
 
     def construct_object(self, node: Node) -> Any:
         """Build the value of any node (memoised, so anchors share one object)."""
-        if type(node) is ScalarNode and node.anchor is None:
+        kind = type(node)
+        if kind is PlainMappingNode or kind is PlainSequenceNode:
+            try:
+                value = self._plain(node)
+            except _NotPlain:
+                pass  # built the usual way below, which reports the problem
+            else:
+                if self.plain is not None:
+                    self.plain.append(value)
+                return value
+        if kind is ScalarNode and node.anchor is None:
             suffix = node.ctag.suffix
             if suffix == STR_TAG:
                 return node.value  # the most common value: a plain string
@@ -197,6 +259,43 @@ class Constructor:
             value._anchor = node.anchor
         return value
 
+    def _plain(self, node: Node) -> Any:
+        """Build a plain collection: only scalars of the core tags and plain collections below.
+
+        The values are those :meth:`construct_object` gives, without its checks
+        per node (no tag to resolve, nothing shared). A duplicate key raises
+        :class:`_NotPlain`, so that the usual way reports it.
+        """
+        fast, file, safe = _FAST_SCALARS, self.file, self._safe
+
+        def build(child: Node) -> Any:
+            kind = type(child)
+            if kind is ScalarNode:
+                suffix = child.ctag.suffix
+                if suffix == STR_TAG:
+                    return child.value
+                try:
+                    return fast[suffix](child.value)
+                except ValueError:  # another spelling (0x1f, .inf...): ruamel.yaml's rules
+                    return safe.construct_object(child, deep=True)
+            if kind is PlainSequenceNode:
+                return [build(item) for item in child.value]
+            result = LocatedDict()
+            marks: dict[Any, Any] = {}
+            for key_node, value_node in child.value:
+                if type(key_node) is not ScalarNode:
+                    raise _NotPlain
+                key = build(key_node)
+                if key in marks:
+                    raise _NotPlain
+                marks[key] = value_node.start_mark
+                result[key] = build(value_node)
+            result._marks = marks
+            result._file = file
+            return result
+
+        return build(node)
+
     def construct_scalar(self, node: Node) -> Any:
         """The scalar value of a node, as a string (``None`` for an empty node)."""
         if not isinstance(node, ScalarNode):
@@ -218,17 +317,19 @@ class Constructor:
 
         The dict is a :class:`LocatedDict`: it knows where each of its values was written.
         """
-        result, where = self._mapping(node, LocatedDict())
-        result.key_locations = where
+        result, marks = self._mapping(node, LocatedDict())
+        result._marks = marks
+        result._file = self.file
         return result
 
     def _mapping(
         self, node: Node, result: dict[Any, Any] | None = None
-    ) -> tuple[dict[Any, Any], dict[Any, SourceLocation]]:
+    ) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        """Build a mapping node into ``result``; return it and the mark of each key's value."""
         if not isinstance(node, MappingNode):
             raise ConfigError(f"expected a mapping after {node.tag}", self.location(node))
         result = {} if result is None else result
-        where: dict[Any, SourceLocation] = {}
+        marks: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.value == "<<" and key_node.tag == STD + "merge":
                 merged = self.construct_object(value_node)
@@ -240,15 +341,16 @@ class Constructor:
             key = self.construct_object(key_node)
             if isinstance(key, (list, dict)):
                 raise ConfigError("a mapping key must be a single value", self.location(key_node))
-            if key in where:
+            if key in marks:
+                first = mark_location(self.file, marks[key])
                 raise ConfigError(
-                    f"duplicate key '{key}' (first at line {where[key].line})",
+                    f"duplicate key '{key}' (first at line {first.line})",
                     self.location(key_node),
                     hint="remove or rename one of them",
                 )
-            where[key] = self.location(value_node)
+            marks[key] = value_node.start_mark
             result[key] = self.construct_object(value_node)
-        return result, where
+        return result, marks
 
     def construct_keywords(self, node: Node, cls: type, with_locations: bool = False) -> Any:
         """Keyword arguments for ``cls`` from a node: a mapping, or nothing for a scalar.
@@ -271,13 +373,15 @@ class Constructor:
                 self.location(node),
                 hint=f"write the arguments as 'name: value' lines under {node.tag}",
             )
-        keywords, where = self._mapping(node)
+        keywords, marks = self._mapping(node)
         bad = [k for k in keywords if not isinstance(k, str)]
         if bad:
             raise ConfigError(
                 f"argument names must be strings, got {bad[0]!r}", self.location(node)
             )
-        return (keywords, where) if with_locations else keywords
+        if not with_locations:
+            return keywords
+        return keywords, {key: mark_location(self.file, mark) for key, mark in marks.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -312,9 +416,37 @@ class LoadedConfig:
 
 
 @without_gc
-def build(node: Node, file: str, errors: list[FlambeError] | None = None, bind: bool = True) -> Any:
-    """Build the value of a document node and bind its links."""
-    root = Constructor(file, errors).construct_object(node)
+def build(
+    node: Node,
+    file: str,
+    errors: list[FlambeError] | None = None,
+    bind: bool = True,
+    plain: list[Any] | None = None,
+) -> Any:
+    """Build the value of a document node and bind its links.
+
+    Parameters
+    ----------
+    node : Node
+        The document node.
+    file : str
+        The file name used in error locations.
+    errors : list, optional
+        Collect errors here and go on, instead of raising the first one.
+    bind : bool
+        Bind the links.
+    plain : list, optional
+        Receives the plain collections built (lists and mappings holding no
+        tag, link or alias at any depth), which walks looking for components,
+        links or options may skip.
+
+    Returns
+    -------
+    Any
+        The value.
+
+    """
+    root = Constructor(file, errors, plain).construct_object(node)
     if bind:
         bind_links(root, errors=errors)
     return root
