@@ -177,6 +177,11 @@ def test_editing_user_code_reruns_what_uses_it(
     plan = _plan(config)
     assert _actions(plan, "source")["default"][0] == "reuse"
     assert _actions(plan, "step")["default"] == ("run", "code changed (PlanUserStep)")
+    # and flambe reproduce names the change before rerunning
+    from flambe.experiment.reproduce import prepare
+
+    found = prepare(str(tmp_path / "out" / "output__exp"), save_path=str(tmp_path / "r"))
+    assert "class plan_user_code:PlanUserStep: its source code changed" in found.differences
     run(config)
     assert log.read_text().splitlines() == ["ran", "ran"]  # ran again, not reused
     doc = json.loads((tmp_path / "out" / "output__exp" / "progress.json").read_text())

@@ -445,6 +445,7 @@ def differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list
         if key in recorded and recorded.get(key) != current.get(key):
             out.append(f"{label}: {recorded.get(key)} then, {current.get(key)} now")
     out.extend(_git_differences(recorded.get("git"), current.get("git")))
+    out.extend(_class_differences(recorded.get("class_versions"), current.get("class_versions")))
     out.extend(
         _distribution_differences(recorded.get("distributions"), current.get("distributions"))
     )
@@ -482,6 +483,26 @@ def _git_differences(then: Any, now: Any) -> list[str]:
     return out
 
 
+def _class_differences(then: Any, now: Any) -> list[str]:
+    from flambe.experiment.code_versions import split_version
+
+    if not isinstance(then, Mapping) or not isinstance(now, Mapping):
+        return []
+    out = []
+    for name in sorted(set(then) & set(now)):
+        if then[name] == now[name]:
+            continue
+        (old_version, old_code), (new_version, new_code) = (
+            split_version(str(then[name])),
+            split_version(str(now[name])),
+        )
+        if old_version != new_version:
+            out.append(f"class {name}: version {old_version} then, {new_version} now")
+        if old_code != new_code:
+            out.append(f"class {name}: its source code changed")
+    return out
+
+
 def _distribution_differences(then: Any, now: Any) -> list[str]:
     if not isinstance(then, Mapping) or not isinstance(now, Mapping):
         return []
@@ -499,11 +520,20 @@ def _distribution_differences(then: Any, now: Any) -> list[str]:
     return out
 
 
-def current_like(recorded: Mapping[str, Any]) -> dict[str, Any]:
-    """The record of now, for the same config folder and resource paths as ``recorded``."""
+def current_like(recorded: Mapping[str, Any], pipeline: Any = None) -> dict[str, Any]:
+    """The record of now, for the same config folder and resource paths as ``recorded``.
+
+    Parameters
+    ----------
+    recorded : mapping
+        An environment record.
+    pipeline : mapping, optional
+        The stages as loaded now, whose class versions are compared.
+
+    """
     resources = {
         name: info.get("path")
         for name, info in (recorded.get("resources") or {}).items()
         if info.get("path")
     }
-    return collect(recorded.get("config_file"), resources)
+    return collect(recorded.get("config_file"), resources, pipeline)

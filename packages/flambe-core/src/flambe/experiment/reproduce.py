@@ -183,11 +183,11 @@ def prepare(
     if variant is not None and stage is None:
         stage = _find_stage(recorded, variant)
     record = read_record(recorded)
-    found = differences(record, current_like(record)) if record else []
-
     loaded = load_runnable_config(
         os.path.join(recorded, CONFIG_FILE), install_extensions=install_extensions
     )
+    pipeline_now = dict(loaded.root.keywords.get("pipeline") or {})
+    found = differences(record, current_like(record, pipeline_now)) if record else []
     root = loaded.root
     cls = getattr(root, "component_subclass", None)
     if not (isinstance(cls, type) and issubclass(cls, Experiment)):
