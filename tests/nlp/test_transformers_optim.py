@@ -45,6 +45,13 @@ def test_adamw_refuses_uncorrected_bias():
         AdamW(torch.nn.Linear(2, 2).parameters(), correct_bias=False)
 
 
+def test_adamw_takes_two_betas():
+    optimizer = AdamW(torch.nn.Linear(2, 2).parameters(), betas=[0.8, 0.9])
+    assert optimizer.param_groups[0]["betas"] == (0.8, 0.9)
+    with pytest.raises(ArgumentError, match=r"betas must be two values .* not \[0.9, 0.99, 0.5\]"):
+        AdamW(torch.nn.Linear(2, 2).parameters(), betas=[0.9, 0.99, 0.5])
+
+
 def _rates(scheduler, optimizer, steps):
     rates = []
     for _ in range(steps):

@@ -73,6 +73,11 @@ class AdamW(Component, torch.optim.AdamW):
                 "always corrects the bias)",
                 hint="leave correct_bias out",
             )
+        if len(betas) != 2:
+            raise ArgumentError(
+                f"AdamW: betas must be two values (beta1, beta2), not {list(betas)!r}",
+                hint="write betas: [0.9, 0.999]",
+            )
         beta1, beta2 = betas  # a YAML list of two works too
         torch.optim.AdamW.__init__(
             self, params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay
