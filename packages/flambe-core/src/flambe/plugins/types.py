@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from flambe.runnable.runnable import ClusterRunnable
 
 # how a stage ended, as the event hooks and progress.json say it
 StageStatus = Literal["success", "failure"]
@@ -34,7 +37,7 @@ class ClusterRequest:
 
     Parameters
     ----------
-    runnable : Any
+    runnable : ClusterRunnable
         The compiled :class:`~flambe.runnable.ClusterRunnable`.
     config_path : str
         The main config file.
@@ -49,7 +52,7 @@ class ClusterRequest:
 
     """
 
-    runnable: Any
+    runnable: ClusterRunnable
     config_path: str
     cluster_path: str
     extensions: dict[str, str] = field(default_factory=dict)
