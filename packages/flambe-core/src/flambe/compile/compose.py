@@ -43,6 +43,7 @@ MAX_NODES = 5_000_000
 
 STD = "tag:yaml.org,2002:"
 STR = STD + "str"
+INT = STD + "int"
 _DEFAULT = {ScalarNode: STD + "str", SequenceNode: STD + "seq", MappingNode: STD + "map"}
 
 
@@ -80,6 +81,8 @@ class _Resolver:
         found = self.cache.get(value)
         if found is not None:
             return found
+        if value.isdigit() and value.isascii():  # a whole number: what the int rule says
+            return INT
         tag = STD + "str"
         for rule_tag, regexp in self.rules.get(value[:1], self.any_rules):
             if regexp.match(value):
@@ -252,12 +255,17 @@ class Composer:
         max_depth, max_nodes = self.max_depth, self.max_nodes
         new = object.__new__
         kinds: dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
+        scalar_class: type | None = None  # the stream's ScalarEvent class, once met
         for event in events:
             cls = type(event)
-            kind = kinds.get(cls)
-            if kind is None:
-                kind = kinds[cls] = cls.__name__
-            if kind == "ScalarEvent":  # most events: kept short
+            kind = "ScalarEvent"
+            if cls is not scalar_class:  # most events are scalars: they skip the lookup
+                kind = kinds.get(cls)  # type: ignore[assignment]
+                if kind is None:
+                    kind = kinds[cls] = cls.__name__
+                    if kind == "ScalarEvent":
+                        scalar_class = cls
+            if kind == "ScalarEvent":
                 value = event.value
                 tag = event.tag
                 anchor = event.anchor
