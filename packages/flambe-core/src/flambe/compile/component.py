@@ -87,6 +87,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
     _extensions: dict[str, str] = {}
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """Create the object, recording the arguments given to its constructor."""
         # Remember the constructor's arguments as given, so that an object built
         # in code can be saved with a config (see recorded_arguments); nothing
         # is bound or copied here, construction stays as cheap as it was.
@@ -117,6 +118,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
     # -- YAML ---------------------------------------------------------------------
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Schema:
+        """Load a component's schema (delayed initialisation) from its tagged mapping node."""
         location = constructor.location(node)
         if inspect.isabstract(cls):
             missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
@@ -137,6 +139,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
+        """Represent a built component as the mapping of arguments it was built with."""
         kwargs = recorded_arguments(node)
         if kwargs is None:
             raise AttributeError(
@@ -146,7 +149,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
 
     @property
     def _config_str(self) -> str:
-        """This object's YAML (with the extensions header document when it has extensions)."""
+        """The YAML of this object (after an extensions header document when it has extensions)."""
         if not hasattr(self, "_saved_kwargs"):
             raise AttributeError(f"{type(self).__qualname__} was not built from a config")
         return yaml.dump_with_extensions(self, self.aggregate_extensions_metadata())
@@ -214,11 +217,11 @@ class Component(Registrable, StatefulMixin, should_register=False):
                 processed[key] = compile_value(value, _flambe_stash)
             except FlambeError as exc:
                 key_loc = _flambe_schema.key_location(key) if _flambe_schema is not None else None
-                raise exc.at(key_loc)
+                raise exc.at(key_loc)  # noqa: B904 - the same error, now located
         try:
             instance = build(**processed)
         except FlambeError as exc:
-            raise exc.at(location)
+            raise exc.at(location)  # noqa: B904 - the same error, now located
         except Exception as exc:
             if location is None:
                 raise
@@ -310,7 +313,7 @@ def _saved_value(raw: Any, built: Any) -> Any:
     if isinstance(raw, Mapping) and isinstance(built, Mapping):
         return {k: _saved_value(raw[k], built[k]) for k in raw}
     if isinstance(raw, (list, tuple)) and isinstance(built, list):
-        return [_saved_value(r, b) for r, b in zip(raw, built)]
+        return [_saved_value(r, b) for r, b in zip(raw, built, strict=False)]
     return built
 
 

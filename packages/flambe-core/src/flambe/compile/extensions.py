@@ -143,17 +143,16 @@ def _location(file: PathLike | None, line: int | None) -> SourceLocation | None:
 def install_spec(location: str, base_dir: PathLike | None = None) -> str:
     """Translate an extension location into what ``pip install`` accepts.
 
-    ====================================================  ================================================
-    location                                              pip requirement
-    ====================================================  ================================================
-    ``./ext``, ``/abs/ext``, ``~/ext`` (existing folder)  the absolute path
-    ``pkg==1.0``, ``pkg>=1,<2``, ``pkg @ url``            unchanged
-    ``git+https://...``, ``git+ssh://...`` (pip VCS)      unchanged
-    ``https://github.com/u/r``                            ``git+https://github.com/u/r``
-    ``https://github.com/u/r/tree/<branch>/<dir>``        ``git+https://github.com/u/r@<branch>#subdirectory=<dir>``
-    ``ssh://git@github.com:u/r.git``                      ``git+ssh://git@github.com/u/r.git``
-    ``git@github.com:u/r.git``                            ``git+ssh://git@github.com/u/r.git``
-    ====================================================  ================================================
+    Each location and the requirement pip is given:
+
+    * ``./ext``, ``/abs/ext``, ``~/ext`` (an existing folder): the absolute path;
+    * ``pkg==1.0``, ``pkg>=1,<2``, ``pkg @ url``: unchanged;
+    * ``git+https://...``, ``git+ssh://...`` (pip VCS): unchanged;
+    * ``https://github.com/u/r``: ``git+https://github.com/u/r``;
+    * ``https://github.com/u/r/tree/<branch>/<dir>``:
+      ``git+https://github.com/u/r@<branch>#subdirectory=<dir>``;
+    * ``ssh://git@github.com:u/r.git``: ``git+ssh://git@github.com/u/r.git``;
+    * ``git@github.com:u/r.git``: ``git+ssh://git@github.com/u/r.git``.
 
     Other ``http(s)`` URLs (an archive or wheel) are passed as they are.
 
@@ -458,7 +457,7 @@ def ensure_extensions(
         try:
             spec = install_spec(extensions[module], base_dir)
         except ExtensionError as exc:
-            raise exc.at(location)
+            raise exc.at(location)  # noqa: B904 - the same error, now located
         again = module in stale
         if again:
             logger.info(

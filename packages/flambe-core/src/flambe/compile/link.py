@@ -113,20 +113,35 @@ class Link(Registrable):
 
     @property
     def link_str(self) -> str:
+        """The link as written after its tag: ``stage[key].attr``."""
         return create_link_str(self.schematic_path, self.attr_path)
 
     @property
     def resolved(self) -> Any:
+        """The value the link resolved to (``None`` until it is resolved)."""
         return None if self._resolved is _UNSET else self._resolved
 
     @property
     def is_resolved(self) -> bool:
+        """Whether the link has been resolved (a link to ``None`` counts)."""
         return self._resolved is not _UNSET
 
     def __repr__(self) -> str:
         return f"link({self.link_str})"
 
     def __call__(self, stash: dict | None = None) -> Any:
+        """Resolve the link (once) and return the value it points to.
+
+        Parameters
+        ----------
+        stash : dict, optional
+            Unused: links read the compiled config, not the stash.
+
+        Returns
+        -------
+        Any
+            The value.
+        """
         if self._resolved is not _UNSET:  # a link to None is cached too
             return self._resolved
         value = self._resolve()
@@ -179,10 +194,12 @@ class Link(Registrable):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
+        """Represent ``node`` as its link string under ``tag``."""
         return representer.represent_link(node, tag)
 
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Link:
+        """Build a link from a scalar node holding its string."""
         location = constructor.location(node)
         text = constructor.construct_scalar(node)
         if not isinstance(text, str) or not text.strip():
@@ -253,12 +270,25 @@ class PickledDataLink(Registrable):
         self._created_with_tag: str | None = None
 
     def __call__(self, stash: dict | None = None) -> Any:
+        """Return the stashed value, read from ``stash`` when it holds this entry.
+
+        Parameters
+        ----------
+        stash : dict, optional
+            Values saved beside a config, by id.
+
+        Returns
+        -------
+        Any
+            The value.
+        """
         if stash is not None and self.obj_id in stash:
             found = stash[self.obj_id]
             if self._has_value and not _same(found, self.value):
                 warnings.warn(
                     f"stash entry {self.obj_id} differs from the first value read; "
-                    "keeping the first"
+                    "keeping the first",
+                    stacklevel=2,
                 )
                 return self.value
             self.value, self._has_value = found, True
@@ -271,10 +301,12 @@ class PickledDataLink(Registrable):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
+        """Represent ``node`` as its stash id under ``tag``."""
         return representer.represent_scalar(tag, node.obj_id)
 
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> PickledDataLink:
+        """Build a stash reference from a scalar node holding its id."""
         return cls(str(constructor.construct_scalar(node)))
 
 

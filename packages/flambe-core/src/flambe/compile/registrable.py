@@ -129,7 +129,8 @@ class registrable_factory:
             and (issubclass(owner, Registrable) or get_registry().tags_of(owner))
         ):
             raise RegistrationError(
-                f"@registrable_factory {name!r} is on {owner.__qualname__}, which is not registrable",
+                f"@registrable_factory {name!r} is on {owner.__qualname__}, which is not "
+                "registrable",
                 hint="subclass flambe.compile.Component or Registrable",
             )
         own = owner.__dict__.get("_flambe_own_factories")
@@ -163,6 +164,8 @@ class registration_context:
         get_registry().pop_context()
 
     def __call__(self, fn: Callable) -> Callable:
+        """Run ``fn`` inside this registration context (used as a decorator)."""
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
@@ -181,6 +184,7 @@ class MappedRegistrable(Registrable, should_register=False):
 
     @classmethod
     def from_yaml(cls, constructor: Any, node: Any, factory_name: str | None) -> Any:
+        """Build the instance right away from the node's mapping of keyword arguments."""
         location = constructor.location(node)
         if getattr(cls, "__abstractmethods__", None):
             raise ConfigError(
@@ -199,4 +203,5 @@ class MappedRegistrable(Registrable, should_register=False):
 
     @classmethod
     def to_yaml(cls, representer: Any, node: Any, tag: str) -> Any:
+        """Represent ``node`` as the mapping of keyword arguments it was built with."""
         return representer.represent_mapping(tag, getattr(node, "_saved_kwargs", {}))

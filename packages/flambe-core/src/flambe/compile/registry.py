@@ -94,6 +94,7 @@ class Registry:
 
     # -- plugin host ------------------------------------------------------
     def host(self) -> Any:
+        """Return the plugin host whose tag declarations complete this registry."""
         if self._host_provider is not None:
             return self._host_provider()
         from flambe.plugins.manager import get_host
@@ -102,9 +103,11 @@ class Registry:
 
     # -- registration -----------------------------------------------------
     def push_context(self, namespace: str) -> None:
+        """Register classes defined from now on in ``namespace`` (until :meth:`pop_context`)."""
         self._contexts.append(namespace)
 
     def pop_context(self) -> None:
+        """End the innermost namespace set by :meth:`push_context`."""
         self._contexts.pop()
 
     def namespace_for(self, cls: type, explicit: str | None = None) -> str | None:
@@ -198,7 +201,10 @@ class Registry:
         return None
 
     def _is_wrapper_factory(self, cls: type, name: str) -> bool:
-        """Classmethods of wrapped third-party classes work as factories (``!torch.Embedding.from_pretrained``)."""
+        """Tell whether ``name`` is a classmethod of a wrapped third-party class.
+
+        Those work as factories: ``!torch.Embedding.from_pretrained``.
+        """
         if not getattr(cls, "_flambe_dynamic", False):
             return False
         for klass in cls.__mro__[1:]:

@@ -210,6 +210,19 @@ def _write_node(
 
 
 def write_tree(state: State, root: Path, pickle_module: Any, pickle_protocol: int) -> None:
+    """Write ``state`` as a folder tree under ``root``: one folder per component, tensors apart.
+
+    Parameters
+    ----------
+    state : State
+        The state to write.
+    root : Path
+        The folder to write into.
+    pickle_module : module
+        Pickles what is neither a tensor nor plain data.
+    pickle_protocol : int
+        The pickle protocol.
+    """
     nodes = _split_state(state)
     directories = set(nodes)
     for name in sorted(nodes, key=lambda d: (d.count(STATE_DICT_DELIMETER), d)):
@@ -338,6 +351,24 @@ def _read_text(file: Path) -> str | None:
 
 
 def read_tree(root: Path, map_location: Any, weights_only: bool, pickle_module: Any) -> State:
+    """Read a state written by :func:`write_tree` from the folder ``root``.
+
+    Parameters
+    ----------
+    root : Path
+        The saved folder.
+    map_location : Any
+        Where tensors are loaded (as for ``torch.load``).
+    weights_only : bool
+        Refuse pickled code: only tensors and plain data are read.
+    pickle_module : module
+        Unpickles what was pickled.
+
+    Returns
+    -------
+    State
+        The state.
+    """
     if not (root / STATE_FILE_NAME).exists():
         raise LoadError(
             f"{root} is not a flambe save: it has no {STATE_FILE_NAME}",

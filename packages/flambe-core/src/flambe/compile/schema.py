@@ -143,6 +143,22 @@ class Schema(MutableMapping[str, Any]):
 
     # -- compiling -------------------------------------------------------------
     def __call__(self, stash: dict[str, Any] | None = None, **overrides: Any) -> Any:
+        """Compile the component (once; later calls return the same object).
+
+        The outermost call binds the links of the whole config first.
+
+        Parameters
+        ----------
+        stash : dict, optional
+            Values kept out of YAML (``!$ id``), by id.
+        **overrides
+            Keyword arguments that replace the schema's own.
+
+        Returns
+        -------
+        Any
+            The compiled object.
+        """
         if self._compiled is not None:
             return self._compiled
         token = _compiling.set(_compiling.get() + 1)
@@ -160,7 +176,7 @@ class Schema(MutableMapping[str, Any]):
                     **{**self.keywords, **overrides},
                 )
             except FlambeError as exc:
-                raise exc.at(self._source)
+                raise exc.at(self._source)  # noqa: B904 - the same error, now located
         finally:
             _compiling.reset(token)
         object.__setattr__(self, "_compiled", obj)
@@ -196,6 +212,7 @@ class Schema(MutableMapping[str, Any]):
     # -- YAML ------------------------------------------------------------------
     @classmethod
     def to_yaml(cls, representer: Any, node: Schema, tag: str | None = None) -> Any:
+        """Represent ``node`` under the tag it was loaded with, else its class's default tag."""
         tag = node._created_with_tag or get_registry().default_tag(
             node.component_subclass, node.factory_method
         )

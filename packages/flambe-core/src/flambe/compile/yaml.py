@@ -592,16 +592,19 @@ class Representer:
 
     # node builders, as ruamel's representers name them
     def represent_scalar(self, tag: str, value: Any) -> ScalarNode:
+        """Return a scalar node of ``value`` under ``tag`` (``None`` is written empty)."""
         return ScalarNode(tag, "" if value is None else str(value))
 
     represent_str = represent_scalar
 
     def represent_mapping(self, tag: str, mapping: Mapping[Any, Any]) -> MappingNode:
+        """Return a mapping node of ``mapping`` under ``tag``, its keys and values represented."""
         node = MappingNode(tag, [], flow_style=False if mapping else True)
         node.value = [(self.represent_data(k), self.represent_data(v)) for k, v in mapping.items()]
         return node
 
     def represent_sequence(self, tag: str, sequence: Any) -> SequenceNode:
+        """Return a sequence node of ``sequence`` under ``tag``, its items represented."""
         items = list(sequence)
         return SequenceNode(
             tag, [self.represent_data(v) for v in items], flow_style=None if items else True

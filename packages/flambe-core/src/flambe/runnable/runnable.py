@@ -78,6 +78,7 @@ class Runnable(Component):
     # -- injected state (lazy, so subclasses need not call super().__init__) --
     @property
     def config(self) -> configparser.ConfigParser:
+        """The user's secrets (``flambe run --secrets``), as a ConfigParser (empty when none)."""
         value = self.__dict__.get(_SECRETS)
         if value is None:
             value = configparser.ConfigParser()
@@ -90,6 +91,7 @@ class Runnable(Component):
 
     @property
     def extensions(self) -> dict[str, str]:
+        """Module name to location of the extensions this runnable was loaded with."""
         return self.__dict__.setdefault(_EXTENSIONS, {})
 
     @extensions.setter
@@ -98,6 +100,7 @@ class Runnable(Component):
 
     @property
     def content(self) -> str | None:
+        """The text of the config this runnable was loaded from, when known."""
         return self.__dict__.get(_CONTENT)
 
     @content.setter
@@ -237,6 +240,7 @@ class ClusterRunnable(Runnable):
 
     @property
     def env(self) -> RemoteEnvironment | None:
+        """The cluster's environment, set when the runnable runs on a cluster (else None)."""
         return self.__dict__.get("env")
 
     @env.setter
