@@ -176,6 +176,16 @@ def test_flambe_reproduce_command(recorded: Path, tmp_path: Path) -> None:
     assert "git: the uncommitted changes differ" in result.output
     assert "Metrics, recorded and rerun:" in result.output
     assert "identical" in result.output and "differs" not in result.output.split("rerun:")[-1]
+    # a recorded metric that the rerun does not get: --check fails
+    doc = json.loads((recorded / "progress.json").read_text())
+    for entry in doc["stages"]["train"]["variants"].values():
+        entry["last_metric"] += 1
+    (recorded / "progress.json").write_text(json.dumps(doc))
+    other = CliRunner().invoke(
+        cli, ["reproduce", str(recorded), "--stage", "train", "-o", str(tmp_path / "x"), "--check"]
+    )
+    assert other.exit_code == 1, other.output
+    assert "differs" in other.output and "metrics differ from the recorded ones" in other.output
     again = CliRunner().invoke(cli, ["reproduce", str(recorded), "-o", str(tmp_path / "cli")])
     assert again.exit_code == 22 and "holds outputs already" in again.output
     missing = CliRunner().invoke(cli, ["reproduce", str(tmp_path)])
