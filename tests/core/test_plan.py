@@ -87,6 +87,21 @@ def test_plan_of_a_config_never_run(tmp_path: Path) -> None:
     # overrides change the plan as they change a run
     assert _stage(_plan(config, "pipeline.train.value=!g [1, 2, 3, 4]"), "train").count == 8
     assert _stage(_plan(config, "reduce.train=1"), "evaluate").count == 1
+    searched = _stage(
+        _plan(
+            config,
+            "pipeline.train.value=!uniform [0.5, 2.0]",
+            "+search={train: !ray.OptunaSearch {seed: 1}}",
+            "+num_samples={train: 4}",
+        ),
+        "train",
+    )
+    assert (searched.count, searched.search, searched.executor) == (
+        4,
+        "ray.OptunaSearch",
+        "ray_search",
+    )
+    assert searched.values == {"value": ["uniform [0.5, 2.0]"]}
 
 
 def test_the_variants_planned_are_those_a_run_makes(tmp_path: Path) -> None:

@@ -491,6 +491,7 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
                 "a searched stage runs all its trials"
             )
             variants = proposed
+            info.values = _searched_values(schema)
             known_scores = False
         else:
             stage_rng = np.random.default_rng([draw_seed, zlib.crc32(stage.encode())])
@@ -589,6 +590,32 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
         stages=planned,
         notes=notes,
     )
+
+
+def _searched_values(schema: Any) -> dict[str, list[Any]]:
+    """Key -> the option a search algorithm draws it from (``uniform([0.01, 0.1])``)."""
+    from flambe.compile import tree
+    from flambe.experiment.identity import short_keys
+    from flambe.experiment.options import Distribution, SearchOption
+
+    found: list[tuple[str, Any]] = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), schema)]
+    seen: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Distribution):  # uniform [0.01, 0.1]
+            kind = type(node).__name__.removesuffix("Distribution").lower()
+            found.append((".".join(path), f"{kind} {node.args}"))
+            continue
+        if isinstance(node, SearchOption):
+            found.append((".".join(path), repr(node)))
+            continue
+        children = list(tree.children(node))
+        stack.extend((path + (str(key),), child) for key, child in reversed(children))
+    return {key: [value] for key, value in short_keys(found).items()}
 
 
 def _is_random(node: Any) -> bool:
