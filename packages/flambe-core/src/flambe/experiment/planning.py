@@ -418,7 +418,7 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
             f"{output} holds another configuration of this experiment (changed: "
             f"{', '.join(changed)}): flambe run stops there unless given --force (which deletes "
             "it: everything runs anew) or 'resume: <stage>' (which reuses the finished variants "
-            "of the stages up to it); the plan shows what resume would do"
+            f"of the stages up to it); the actions above are those of 'resume: {stages[-1]}'"
         )
 
     seed = keywords.get("seed")
