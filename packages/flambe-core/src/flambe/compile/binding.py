@@ -60,7 +60,7 @@ def iter_links(root: Any, skip: Iterable[Any] = ()) -> Iterator[tuple[Link, list
 def _check_order(link: Link, path: Sequence[PathEntry], depth: int) -> None:
     """Check that the target of a link comes before the link in the config."""
     own = [key for _, key in path[depth:]]
-    target = list(link.schematic_path)
+    target: list[Any] = list(link.schematic_path)
     for i, target_key in enumerate(target):
         if i >= len(own):
             raise LinkError(
@@ -200,7 +200,8 @@ def _bind_at(link: Link, path: Sequence[PathEntry], depth: int) -> None:
 def _check_keys(link: Link, target: Any) -> None:
     """Check the bracket keys of a link as far as the config shows them (up to a link)."""
     current = target
-    for i, key in enumerate(link.schematic_path[1:], start=1):
+    path_keys: list[Any] = link.schematic_path[1:]
+    for i, key in enumerate(path_keys, start=1):
         if (
             isinstance(current, Link)
             or not _is_scope(current)

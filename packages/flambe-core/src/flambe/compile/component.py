@@ -176,7 +176,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
     # -- compiling ----------------------------------------------------------------
     @_config_classmethod
     def compile(
-        cls,
+        cls: type[Any],
         _flambe_custom_factory_name: str | None = None,
         _flambe_extensions: dict[str, str] | None = None,
         _flambe_stash: dict[str, Any] | None = None,
@@ -447,8 +447,9 @@ def dynamic_component(
                 if name in vars(klass) and klass is not object:
                     ns[name] = vars(klass)[name]
                     break
-        if callable(getattr(class_, "state_dict", None)):
-            ns["state_dict"] = _state_dict_without_bookkeeping(class_.state_dict)
+        state_dict = getattr(class_, "state_dict", None)
+        if callable(state_dict):
+            ns["state_dict"] = _state_dict_without_bookkeeping(state_dict)
 
     new = types.new_class(
         class_.__name__, (parent_component_class, class_), {"should_register": False}, body
@@ -494,7 +495,7 @@ def _state_dict_without_bookkeeping(original: Callable) -> Callable:
 def all_subclasses(class_: type) -> set:
     """Every subclass of ``class_``, transitively, without ``class_`` itself."""
     found: set = set()
-    stack = list(class_.__subclasses__())
+    stack: list[type] = list(class_.__subclasses__())
     while stack:
         sub = stack.pop()
         if sub not in found:

@@ -254,6 +254,7 @@ class Composer:
         open_anchors: dict[str, Any] = {}
         max_depth, max_nodes = self.max_depth, self.max_nodes
         new = object.__new__
+        node: Any  # a scalar, sequence or mapping node, built slot by slot
         kinds: dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
         scalar_class: type | None = None  # the stream's ScalarEvent class, once met
         for event in events:
@@ -429,7 +430,7 @@ def read_source(source: Source, file: str | None) -> tuple[str, str]:
 
     """
     if hasattr(source, "read"):
-        text = source.read()  # type: ignore[union-attr]
+        text = source.read()
         file = file or getattr(source, "name", None)
     else:
         text = source

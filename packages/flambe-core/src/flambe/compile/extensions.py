@@ -431,7 +431,7 @@ def ensure_extensions(
     prints = {
         m: sources.fingerprint(folder)
         for m, folder in local.items()
-        if install or (copies[m] is not None and copies[m].recorded)
+        if install or ((copy := copies[m]) is not None and copy.recorded)
     }
     stale = [
         m for m in prints if m not in missing and sources.is_stale(local[m], copies[m], prints[m])
@@ -477,12 +477,12 @@ def ensure_extensions(
         if module in local:
             copies[module] = sources.write_record(local[module], prints[module])
     modules = import_modules(extensions)
-    for module in modules:
+    for imported in modules:
         _log_code_used(
-            module,
-            local.get(module.__name__),
-            copies.get(module.__name__),
-            prints.get(module.__name__),
+            imported,
+            local.get(imported.__name__),
+            copies.get(imported.__name__),
+            prints.get(imported.__name__),
         )
 
 

@@ -109,7 +109,7 @@ def build_on_meta(state: State, build: Callable[[], Any], source: str) -> Any | 
     shared = _shared_tensors(obj)
     obj = obj.to_empty(device=torch.get_default_device())
     if shared:  # to_empty gives each name its own tensor: tie them again
-        tensors = dict(obj.named_parameters(remove_duplicate=False))
+        tensors: dict[str, Any] = dict(obj.named_parameters(remove_duplicate=False))
         tensors.update(obj.named_buffers(remove_duplicate=False))
     for names in shared:
         first = tensors[names[0]]

@@ -136,7 +136,7 @@ class registrable_factory:
         own = owner.__dict__.get("_flambe_own_factories")
         if own is None:  # each class gets its own set: factories never leak upwards
             own = set()
-            owner._flambe_own_factories = own
+            owner._flambe_own_factories = own  # type: ignore[attr-defined]
         own.add(name)
         setattr(owner, name, self.fn)
 
@@ -195,7 +195,7 @@ class MappedRegistrable(Registrable, should_register=False):
         kwargs = constructor.construct_keywords(node, cls)
         build = getattr(cls, factory_name) if factory_name else cls
         try:
-            instance = build(**kwargs)
+            instance: Any = build(**kwargs)
         except TypeError as exc:
             raise ArgumentError(f"cannot build {cls.__qualname__}: {exc}", location) from exc
         instance._saved_kwargs = kwargs

@@ -59,7 +59,7 @@ class ResolvedTag:
 
     """
 
-    cls: type
+    cls: type[Any]
     factory: str | None
     tag: str
 

@@ -43,7 +43,7 @@ import tarfile
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dill
 
@@ -529,7 +529,7 @@ def _load_local_state(
         raise LoadError(
             f"{str(path)!r} does not hold a flambe state (found {type(state).__name__})"
         )
-    return state
+    return cast(State, state)  # a State, or a plain dict of an older save: read alike
 
 
 # -- load objects ---------------------------------------------------------------------------

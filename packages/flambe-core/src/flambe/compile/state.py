@@ -311,7 +311,7 @@ class StatefulMixin:
 
     # -- get ------------------------------------------------------------------------
     def _local_metadata(self) -> dict[str, Any]:
-        cls = type(self)
+        cls: type = type(self)
         local: dict[str, Any] = {
             VERSION_KEY: getattr(cls, VERSION_KEY, UNVERSIONED),
             FLAMBE_CLASS_KEY: cls.__name__,

@@ -317,8 +317,8 @@ class Constructor:
 
         The dict is a :class:`LocatedDict`: it knows where each of its values was written.
         """
-        result, marks = self._mapping(node, LocatedDict())
-        result._marks = marks
+        result = LocatedDict()
+        result._marks = self._mapping(node, result)[1]
         result._file = self.file
         return result
 

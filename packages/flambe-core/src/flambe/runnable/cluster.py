@@ -30,7 +30,7 @@ class Cluster(Runnable):
     """
 
     @abstractmethod
-    def run(self, force: bool = False, **kwargs: Any) -> None:
+    def run(self, force: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
         """Bring the cluster up, or connect to it when it is already up.
 
         Idempotent: running it twice against a live cluster reuses it.

@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from flambe.compile.extensions import ensure_extensions
 from flambe.errors import ConfigError, FlambeError, RunnableError, SourceLocation
@@ -224,10 +224,20 @@ def run_kwargs(run: Any, **flags: Any) -> dict[str, Any]:
 
 
 def run_runnable(
-    runnable: Any, force: bool = False, verbose: bool = False, debug: bool = False
+    runnable: Any,
+    force: bool = False,
+    verbose: bool = False,
+    debug: bool = False,
+    **options: Any,
 ) -> Any:
-    """Call ``runnable.run`` with the flags it accepts; returns what it returns."""
-    return runnable.run(**run_kwargs(runnable.run, force=force, verbose=verbose, debug=debug))
+    """Call ``runnable.run`` with the flags it accepts; returns what it returns.
+
+    ``options`` are further flags of the command line (``executor``...), given
+    when set and the runnable's ``run`` accepts them.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    flags = run_kwargs(runnable.run, force=force, verbose=verbose, debug=debug, **given)
+    return runnable.run(**flags)
 
 
 class SafeExecutionContext:
@@ -258,7 +268,7 @@ class SafeExecutionContext:
     def __enter__(self) -> SafeExecutionContext:
         return self
 
-    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> Literal[False]:
         if exc_value is None:
             return False
         import errno
