@@ -305,42 +305,14 @@ class Composer:
                 top.plain = False  # a shared node: built once, kept as one object
                 self._add(top, node, size, height, event.start_mark)
             elif kind in ("SequenceStartEvent", "MappingStartEvent"):
-                node_cls = SequenceNode if kind == "SequenceStartEvent" else MappingNode
-                node = new(node_cls)
-                tag = event.tag
-                written = not (tag is None or tag == "!")
-                if not written:
-                    tag = _DEFAULT[node_cls]
-                node.ctag = tag_of(tag)
-                node.start_mark = event.start_mark
-                node.end_mark = None
-                node.comment = None
-                node.anchor = event.anchor
-                node.flow_style = event.flow_style
-                if node_cls is MappingNode:
-                    node.merge = None
                 if len(stack) >= max_depth:
                     raise self._too_deep(event.start_mark)
-                if event.anchor is not None:
-                    open_anchors[event.anchor] = True
-                top = _Open(node, not written and event.anchor is None)
+                top = self._open(event, kind == "MappingStartEvent", open_anchors)
                 stack.append(top)
             elif kind in ("SequenceEndEvent", "MappingEndEvent"):
                 done = stack.pop()
                 top = stack[-1] if stack else None
-                node = done.node
-                items = done.items
-                if type(node) is MappingNode:
-                    node.value = list(zip(items[0::2], items[1::2], strict=True))
-                else:
-                    node.value = items
-                if items and done.height < 2:
-                    done.height = 2  # a collection of scalars
-                if node.anchor is not None:
-                    open_anchors.pop(node.anchor, None)
-                    anchors[node.anchor] = (node, done.size, done.height)
-                if done.plain:
-                    node.__class__ = _PLAIN_CLASS[type(node)]
+                node = self._close(done, anchors, open_anchors)
                 if top is None:
                     documents.append(node)
                     continue
@@ -351,6 +323,41 @@ class Composer:
                 anchors = {}
             # StreamStart/End, DocumentEnd: nothing to build
         return documents
+
+    def _open(self, event: Any, mapping: bool, open_anchors: dict[str, Any]) -> _Open:
+        """Start the collection of a start event (its items come with the next events)."""
+        node_cls = MappingNode if mapping else SequenceNode
+        node: Any = object.__new__(node_cls)
+        tag = event.tag
+        written = not (tag is None or tag == "!")
+        node.ctag = self.resolver.tag(tag if written else _DEFAULT[node_cls])
+        node.start_mark = event.start_mark
+        node.end_mark = None
+        node.comment = None
+        node.anchor = event.anchor
+        node.flow_style = event.flow_style
+        if mapping:
+            node.merge = None
+        if event.anchor is not None:
+            open_anchors[event.anchor] = True
+        return _Open(node, not written and event.anchor is None)
+
+    def _close(self, done: _Open, anchors: dict[str, Any], open_anchors: dict[str, Any]) -> Node:
+        """Finish a collection at its end event: its items, anchor and plain class."""
+        node: Any = done.node
+        items = done.items
+        if type(node) is MappingNode:
+            node.value = list(zip(items[0::2], items[1::2], strict=True))
+        else:
+            node.value = items
+        if items and done.height < 2:
+            done.height = 2  # a collection of scalars
+        if node.anchor is not None:
+            open_anchors.pop(node.anchor, None)
+            anchors[node.anchor] = (node, done.size, done.height)
+        if done.plain:
+            node.__class__ = _PLAIN_CLASS[type(node)]
+        return node
 
     def _add(self, top: _Open, node: Node, size: int, height: int, mark: Any) -> None:
         """Add a collection or alias of ``size`` values and ``height`` levels to ``top``."""
