@@ -124,7 +124,11 @@ def env_setup_cmds() -> list[str]:
 def ssh_cluster_yaml(
     network: Network, key: Path, name: str, factories: int = 2, extra: str = ""
 ) -> str:
-    """An ``!SSHCluster`` config over the namespace hosts."""
+    """An ``!SSHCluster`` config over the namespace hosts.
+
+    The hosts reach no package index: pip installs the wheels built here, and builds the
+    extensions with the build backend the test environment has (no build isolation).
+    """
     hosts = list(network.hosts.values())
     factories_ips = "\n".join(f"  - {h.address}" for h in hosts[1 : 1 + factories])
     setup = "\n".join(f"  - {cmd!r}" for cmd in env_setup_cmds())
@@ -141,7 +145,7 @@ def ssh_cluster_yaml(
         key: {key}
         username: root
         python: {base_python()}
-        pip_args: [--no-index]
+        pip_args: [--no-index, --no-build-isolation]
         setup_cmds:
         """)
         + setup
