@@ -22,6 +22,18 @@ class Tags:
         return {"kit.Accuracy": "flambe.metric.dev.accuracy:Accuracy"}
 
 
+class Namespace:
+    @hookimpl
+    def flambe_tag_namespaces(self) -> dict[str, str]:
+        return {"kitns": "tests.integration.test_testing_kit:resolve"}
+
+
+def resolve(name: str) -> type | None:
+    from flambe.metric.dev.accuracy import Accuracy
+
+    return Accuracy if name == "Accuracy" else None
+
+
 class Typo:
     @hookimpl
     def flambe_tagz(self) -> dict[str, str]:
@@ -52,6 +64,9 @@ def test_an_isolated_host_knows_core_and_the_given_plugins_only() -> None:
     assert "kit.Accuracy" not in get_registry()._by_tag
     with isolated_host() as host:
         assert "kit.Accuracy" not in host.tags()
+    with isolated_host(Namespace()):
+        assert get_registry().resolve("!kitns.Accuracy").cls.__name__ == "Accuracy"
+    assert "kitns.Accuracy" not in get_registry()._by_tag
 
 
 def test_a_plugin_that_fails_to_load_fails_the_isolated_host() -> None:

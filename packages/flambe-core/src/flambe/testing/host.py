@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flambe.compile.registry import get_registry
+from flambe.compile.registry import Registry, get_registry
 from flambe.errors import FlambeError
 from flambe.plugins.manager import PluginHost, create_plugin_manager, set_host
 
@@ -29,8 +29,9 @@ def isolated_host(*plugins: object, check: bool = True, **named: object) -> Iter
     The host knows flambe-core's built-in plugin and the plugins given, and
     loads no entry point: the distributions installed in the environment
     are left out, so a test sees its plugin alone. On leaving the block the
-    previous host is put back, and the tags the plugins declared are
-    forgotten by the tag registry (their modules stay imported).
+    previous host is put back, and the tag registry forgets the tags it
+    resolved through the plugins (declared tags and their namespaces' tags;
+    their modules stay imported).
 
     Parameters
     ----------
@@ -73,14 +74,20 @@ def isolated_host(*plugins: object, check: bool = True, **named: object) -> Iter
                 "; ".join(problems), hint="'flambe plugins' explains each problem too"
             )
     registry = get_registry()
-    known = set(registry._by_tag)  # the registry has no public way to forget a tag
+    known = set(registry._by_tag)
     previous = set_host(host)
     try:
         yield host
     finally:
         set_host(previous)
-        declared = set(host.tags())
-        with registry._lock:
-            for tag in set(registry._by_tag) - known:
-                if tag in declared:
-                    del registry._by_tag[tag]
+        _forget_tags(registry, known, host)
+
+
+def _forget_tags(registry: Registry, known: set[str], host: PluginHost) -> None:
+    """Drop the tags the registry learnt through the plugins of ``host`` (core's stay)."""
+    declared = {name for name, target in host.tags().items() if target.plugin != "core"}
+    prefixes = {name for name, target in host.namespaces().items() if target.plugin != "core"}
+    with registry._lock:  # the registry has no public way to forget a tag
+        for tag in set(registry._by_tag) - known:
+            if tag in declared or tag.split(".", 1)[0] in prefixes:
+                del registry._by_tag[tag]
