@@ -168,7 +168,7 @@ def test_plugins_json_shape(tmp_path: Path) -> None:
     assert core["error"] is None
     assert "flambe_tags" in core["hooks"]
     assert {"@", "link", "$", "call"} <= set(core["tags"])
-    assert set(core["namespaces"]) == {"torch", "ray"}
+    assert set(core["namespaces"]) == {"torch", "ray", "search"}
     assert {"file", "http", "https"} <= set(core["storage_backends"])
     for plugin in report["plugins"]:
         assert set(plugin) == {
