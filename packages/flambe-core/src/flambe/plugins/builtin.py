@@ -136,7 +136,7 @@ def flambe_tags() -> Mapping[str, str]:
 
 @hookimpl
 def flambe_tag_namespaces() -> Mapping[str, str]:
-    """``!torch.<Name>`` and ``!ray.<Name>``, resolved when a config uses them."""
+    """``!torch.<Name>``, ``!ray.<Name>`` and ``!search.<Name>``, resolved on first use."""
     return {
         "torch": "flambe.compile.namespaces:resolve_torch",
         "ray": "flambe.experiment.searchers:resolve_ray",
