@@ -1,4 +1,8 @@
-"""``flambe reproduce --variant``: one variant of a multi-variant stage rerun, the rest reused."""
+"""``flambe reproduce --variant``: one variant of a multi-variant stage rerun, the rest reused.
+
+The stage runs on the executor a run picks for it (a pool of local worker
+processes, where the engine has one).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flambe.experiment.reproduce import reproduce
-from tests.core.exp_helpers import local_ray, run, write_config  # noqa: F401  (one Ray)
+from tests.core.exp_helpers import run, write_config
 
 PIPELINE = """
 source: !XSource
@@ -23,6 +27,7 @@ evaluate: !XReader
 
 
 def test_reproduce_one_variant(tmp_path: Path) -> None:
+
     config = write_config(tmp_path, PIPELINE, top="reduce:\n  train: 1\n")
     run(config)
     recorded = tmp_path / "out" / "output__exp"
