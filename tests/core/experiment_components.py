@@ -191,3 +191,45 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+class XCrash(Component):
+    """Steps ``steps`` times, writing its pid to ``pid_file``; the variant ``crash`` dies.
+
+    With ``crash`` equal to its ``label``, the process running it kills
+    itself with SIGSEGV at the second step (as a crash in native code would),
+    so no Python error is raised or reported by the variant itself. ``sleep``
+    waits in each step. The metric is ``value * step``, plus a number drawn
+    from torch's generator with ``noisy`` (so it depends on the variant's seed).
+    """
+
+    def __init__(
+        self,
+        label: str = "c",
+        value: float = 1.0,
+        steps: int = 2,
+        crash: str | None = None,
+        pid_file: str | None = None,
+        sleep: float = 0.0,
+        noisy: bool = False,
+    ) -> None:
+        super().__init__()
+        self.label, self.value, self.steps, self.crash = label, value, steps, crash
+        self.pid_file, self.sleep, self.noisy = pid_file, sleep, noisy
+        self.step = 0
+        self.register_attrs("step")
+
+    def run(self) -> bool:
+        import signal
+        import time
+
+        self.step += 1
+        _append(self.pid_file, str(os.getpid()))
+        if self.crash == self.label and self.step == 2:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        time.sleep(self.sleep)
+        return self.step < self.steps
+
+    def metric(self) -> float:
+        noise = float(torch.rand(1)) if self.noisy else 0.0
+        return self.value * self.step + noise

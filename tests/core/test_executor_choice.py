@@ -15,7 +15,7 @@ def experiment(**fields: object) -> dict[str, object]:
 
 
 def test_auto_runs_a_grid_locally_and_one_variant_in_process() -> None:
-    assert choose_executor("train", experiment())[0] == "ray"
+    assert choose_executor("train", experiment())[0] == "local"
     name, reason = choose_executor("train", experiment(), count=1)
     assert name == "in_process" and "one variant" in reason
 
@@ -29,10 +29,7 @@ def test_auto_uses_ray_for_schedulers_search_and_clusters() -> None:
     assert choose_executor("train", experiment(ray_address="127.0.0.1:1"))[0] == "ray"
     assert choose_executor("train", experiment(), RunOptions(cluster=True))[0] == "ray"
     # a stage without search or scheduler is not touched by another stage's
-    assert (
-        choose_executor("eval", experiment(schedulers={"train": object()}), count=1)[0]
-        == "in_process"
-    )
+    assert choose_executor("eval", experiment(schedulers={"train": object()}))[0] == "local"
 
 
 def test_the_command_line_wins_over_the_config() -> None:
@@ -44,3 +41,11 @@ def test_the_command_line_wins_over_the_config() -> None:
 def test_local_cannot_run_a_scheduler() -> None:
     with pytest.raises(ConfigError, match="scheduler needs Ray Tune"):
         choose_executor("train", experiment(schedulers={"train": object()}, executor="local"))
+
+
+def test_an_unknown_executor_is_a_configuration_error(tmp_path) -> None:
+    from tests.core.exp_helpers import load, write_config
+
+    config = write_config(tmp_path, "a: !XCounter {}\n", top="executor: lcoal\n")
+    with pytest.raises(ConfigError, match="(?s)unknown executor .lcoal.*auto, in_process, local"):
+        load(config)

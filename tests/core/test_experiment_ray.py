@@ -8,6 +8,7 @@ module stays short on a small machine.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def test_grid_inheritance_reduce_and_events_on_ray(tmp_path: Path, recorder: Rec
         """,
         top="reduce: {train: 2}\nseed: 0\n",
     )
-    run(config)
+    run(config, executor="ray")
     assert ray.is_initialized()  # the engine leaves a Ray it did not start running
     doc = progress(tmp_path)
     assert doc["status"] == "success"
@@ -127,7 +128,7 @@ def test_schedulers_retries_and_failures_on_ray(tmp_path: Path, caplog: Any) -> 
         """,
     )
     with caplog.at_level(logging.ERROR, logger="flambe"), pytest.raises(ExperimentFailed):
-        run(config)
+        run(config, executor="ray")
     doc = progress(tmp_path)
     runs = lines(log)
     # retried from the last checkpoint: steps 1-2 ran once, then 3 and 4 (or fewer if stopped)
@@ -153,3 +154,50 @@ def test_schedulers_retries_and_failures_on_ray(tmp_path: Path, caplog: Any) -> 
     reported = [r.getMessage() for r in caplog.records if "broken/steps=2 failed" in r.getMessage()]
     assert len(reported) == 1 and "planned failure at step 2" in reported[0]
     assert [line for line in runs if line.startswith("b ")] == ["b 1", "b 1"]
+
+
+GRID = """\
+work: !XCrash
+  value: !g [1.0, 2.0]
+  steps: 2
+  noisy: true
+"""
+
+
+def metrics(doc: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(stage, variant name) -> what a run measured for it."""
+    return {
+        (stage, v["name"]): (v["status"], v["step"], v["last_metric"], v["best_metric"])
+        for stage, entry in doc["stages"].items()
+        for v in entry["variants"].values()
+    }
+
+
+def layout(folder: Path) -> set[str]:
+    """The files of an output folder that both executors write (logs and Ray's own aside)."""
+    out = set()
+    for path in folder.rglob("*"):
+        # a checkpoint folder is named after its step and a hash of what it holds
+        rel = re.sub(r"(step-\d+)-[0-9a-f]+", r"\1", path.relative_to(folder).as_posix())
+        if path.is_file() and not rel.startswith(".tune") and "events.out" not in rel:
+            if not rel.endswith((".log", ".lock")) and "/logs/" not in rel:
+                out.add(rel)
+    return out
+
+
+def test_local_and_ray_executors_give_the_same_metrics_and_layout(tmp_path: Path) -> None:
+    docs = {}
+    for executor in ("local", "ray"):
+        folder = tmp_path / executor
+        folder.mkdir()
+        config = write_config(folder, GRID, top=f"seed: 7\nexecutor: {executor}\n")
+        run(config, executor="ray")
+        docs[executor] = progress(folder)
+        assert len(docs[executor]["stages"]["work"]["variants"]) == 2
+    # the metrics hold numbers drawn from torch's generator, seeded from each variant's
+    # identity: equal metrics mean equal seeds and equal steps
+    assert metrics(docs["local"]) == metrics(docs["ray"])
+    assert all(v[0] == "success" for v in metrics(docs["local"]).values())
+    local_files = layout(tmp_path / "local" / "out" / "output__exp")
+    assert local_files == layout(tmp_path / "ray" / "out" / "output__exp")
+    assert {f for f in local_files if f.endswith("/trial.json")}  # checkpoints committed

@@ -66,7 +66,8 @@ z: !flambe_fault_ext.FaultTrainer
   upstream: !@ r
 """
 )
-REDUCE = "reduce:\n  r: 1\n"
+# the Ray path under kills (the local pool's kills are in test_executor_local)
+REDUCE = "reduce:\n  r: 1\nexecutor: ray\n"
 
 # windows random kills rarely hit, each on its own visit count so that the run gets that far
 EXACT = [

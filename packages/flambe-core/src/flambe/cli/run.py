@@ -192,6 +192,14 @@ def prepare(
     help="Run the multi-variant stages on this existing Ray cluster (host:port, or "
     "auto on one of its nodes) instead of a local Ray.",
 )
+@click.option(
+    "--executor",
+    metavar="NAME",
+    default=None,
+    help="How multi-variant stages run: auto (default: local processes, Ray for schedulers, "
+    "search and clusters), local, ray, or an executor a plugin adds. Overrides the "
+    "experiment's executor.",
+)
 def run(
     config: str,
     overrides: tuple[str, ...],
@@ -205,6 +213,7 @@ def run(
     site_keep: bool = False,
     site_port: int = 49558,
     ray_address: str | None = None,
+    executor: str | None = None,
 ) -> None:
     """Run the runnable described by CONFIG (a YAML file), changed by KEY=VALUE overrides."""
     if debug and cluster is not None:
@@ -256,7 +265,9 @@ def run(
 
         try:
             with report_site(runnable, start=site, keep=site_keep, port=site_port):
-                run_runnable(runnable, force=force, verbose=verbose, debug=debug)
+                run_runnable(
+                    runnable, force=force, verbose=verbose, debug=debug, executor=executor
+                )
         except OutputBusyError as exc:
             show_error(exc, show_traceback)
             exit_with(EXIT_BUSY)

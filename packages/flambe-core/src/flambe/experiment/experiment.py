@@ -83,6 +83,16 @@ def _has_metric(cls: type) -> bool:
 _STAGE_FIELDS = ("reduce", "search", "schedulers", "num_samples")
 
 
+def _executor_problem(name: Any) -> ConfigError | None:
+    """Return the problem with an ``executor:`` value, if any (a name no plugin declares)."""
+    from flambe.experiment.executors.registry import available_executors
+
+    known = sorted({"auto", "local", "ray", *available_executors()})
+    if isinstance(name, str) and name in known:
+        return None
+    return ConfigError(f"unknown executor {name!r}", hint="use one of: " + ", ".join(known))
+
+
 def _name_problem(name: Any) -> ConfigError | None:
     """Return the problem with an experiment name, if any (its output folder is named after it)."""
     if isinstance(name, str) and NAME_RE.match(name):
@@ -287,11 +297,9 @@ class Experiment(ClusterRunnable):
         self.debug = debug
         self.merge_plot = merge_plot
         self.ray_address = ray_address
-        if not isinstance(executor, str) or not executor:
-            raise ConfigError(
-                f"executor must be a name (auto, local, ray), not {executor!r}",
-                hint="write executor: auto, executor: local or executor: ray",
-            )
+        problem = _executor_problem(executor)
+        if problem is not None:
+            raise problem
         self.executor = executor
         for found in self.check_keys():
             raise found
@@ -343,6 +351,11 @@ class Experiment(ClusterRunnable):
             if problem is not None:
                 problems.append(problem.at(schema.key_location("name")))
         problems.extend(stage_key_problems(pipeline, schema.keywords, schema.key_location))
+        executor = schema.keywords.get("executor")
+        if executor is not None:
+            problem = _executor_problem(executor)
+            if problem is not None:
+                problems.append(problem.at(schema.key_location("executor")))
         for stage, value in pipeline.items():
             if not isinstance(value, Schema):
                 problems.append(

@@ -155,7 +155,7 @@ def choose_executor(
     cluster = _on_ray_cluster(experiment, options)
     if cluster:
         return "ray", f"{cluster}: multi-variant stages run on Ray"
-    return "ray", "several variants: one Ray Tune run"
+    return "local", "no scheduler or search algorithm on a local run: a pool of worker processes"
 
 
 def _name(value: Any) -> str:
