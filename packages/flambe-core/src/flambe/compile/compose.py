@@ -44,6 +44,7 @@ MAX_NODES = 5_000_000
 STD = "tag:yaml.org,2002:"
 STR = STD + "str"
 INT = STD + "int"
+FLOAT = STD + "float"
 _DEFAULT = {ScalarNode: STD + "str", SequenceNode: STD + "seq", MappingNode: STD + "map"}
 
 
@@ -81,10 +82,17 @@ class _Resolver:
         found = self.cache.get(value)
         if found is not None:
             return found
-        if value.isdigit() and value.isascii():  # a whole number: what the int rule says
-            return INT
-        tag = STD + "str"
-        for rule_tag, regexp in self.rules.get(value[:1], self.any_rules):
+        rules = self.rules.get(value[:1], self.any_rules)
+        if not rules:  # no rule starts with this character: a string
+            return STR
+        if value.isascii():  # the commonest numbers, as the rules would resolve them
+            if value.isdigit():
+                return INT
+            head, dot, tail = value.partition(".")
+            if dot and head.isdigit() and (tail.isdigit() or not tail):
+                return FLOAT
+        tag = STR
+        for rule_tag, regexp in rules:
             if regexp.match(value):
                 tag = rule_tag
                 break
