@@ -210,7 +210,9 @@ def test_flambe_plan_command_validates_first_and_prints_json(tmp_path: Path) -> 
     data = json.loads(result.output)
     assert data["total_variants"] == 2 + 6 + 6
     text = CliRunner().invoke(cli, ["plan", str(config)])
-    assert "executor: in_process (one variant" not in text.output
+    assert "executor: local (no scheduler or search algorithm on a local run" in text.output
+    asked = CliRunner().invoke(cli, ["plan", str(config), "--executor", "ray"]).output
+    assert "executor: ray (executor: ray was asked for)" in asked
     single = write_config(tmp_path, CHAIN.format(value=1.0, fail_at=0), file_name="one.yaml")
     assert "executor: in_process (one variant, no scheduler or search" in (
         CliRunner().invoke(cli, ["plan", str(single)]).output

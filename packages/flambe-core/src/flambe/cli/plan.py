@@ -17,19 +17,19 @@ from flambe.cli.exitcodes import EXIT_CONFIG, EXIT_OK, exit_with
 from flambe.compile.overrides import OVERRIDE_HELP, overrides_argument
 
 
-def _executor_function(root: Any) -> Any:
+def _executor_function(root: Any, executor: str | None = None) -> Any:
     """The engine's rule for where each stage of ``root`` runs (None: this engine has none).
 
     The rule is the one a run applies (``choose_executor``), for a run
-    started like this process (``RAY_ADDRESS``).
+    started like this process (``RAY_ADDRESS``), with ``--executor`` when given.
     """
     try:
         from flambe.experiment.executors.choice import RunOptions, choose_executor
     except ImportError:
         return None
-    options = RunOptions.from_environment()
+    options = RunOptions.from_environment(executor=executor)
 
-    def executor(stage: str, count: int, scheduler: bool, search: bool) -> tuple[str, str]:
+    def rule(stage: str, count: int, scheduler: bool, search: bool) -> tuple[str, str]:
         from flambe.errors import ConfigError
 
         try:
@@ -38,11 +38,14 @@ def _executor_function(root: Any) -> Any:
             return "nowhere", exc.message
         return str(name), str(reason)
 
-    return executor
+    return rule
 
 
 def make_plan(
-    config: str, overrides: tuple[str, ...] = (), install_extensions: bool = False
+    config: str,
+    overrides: tuple[str, ...] = (),
+    install_extensions: bool = False,
+    executor: str | None = None,
 ) -> Any:
     """Validate and plan a config; returns (problems, plan or None).
 
@@ -54,6 +57,8 @@ def make_plan(
         ``key.path=value`` overrides applied before anything else.
     install_extensions : bool
         Install missing extensions.
+    executor : str, optional
+        The executor asked for, as ``flambe run --executor`` would.
 
     """
     from flambe.cli.validate import find_problems
@@ -77,7 +82,9 @@ def make_plan(
                 hint="run it with flambe run, or check it with flambe validate",
             )
         ], None
-    return [], plan_experiment(loaded.root, config, executor=_executor_function(loaded.root))
+    return [], plan_experiment(
+        loaded.root, config, executor=_executor_function(loaded.root, executor)
+    )
 
 
 @click.command("plan", epilog=OVERRIDE_HELP)
@@ -85,6 +92,12 @@ def make_plan(
 @overrides_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--all", "show_all", is_flag=True, help="List every variant, reused ones included.")
+@click.option(
+    "--executor",
+    metavar="NAME",
+    default=None,
+    help="Plan as for 'flambe run --executor NAME' (auto, local, ray).",
+)
 @click.option(
     "-i",
     "--install-extensions",
@@ -96,6 +109,7 @@ def plan(
     overrides: tuple[str, ...],
     as_json: bool,
     show_all: bool,
+    executor: str | None,
     install_extensions: bool,
 ) -> None:
     """Show what running CONFIG would do: stages, variants, reuse, time (nothing runs)."""
@@ -103,7 +117,7 @@ def plan(
     from flambe.experiment.planning import render
 
     try:
-        problems, result = make_plan(config, overrides, install_extensions)
+        problems, result = make_plan(config, overrides, install_extensions, executor)
     except FlambeError as exc:
         problems, result = [exc], None
     if problems:
