@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -60,8 +61,16 @@ def env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def brought_up(cluster_file: Path, env: dict[str, str]) -> Path:
-    """``flambe run cluster.yaml``: the cluster is up (hosts, Flambé, Ray)."""
+def brought_up(cluster_file: Path, env: dict[str, str], network: Any) -> Path:
+    """``flambe run cluster.yaml``: the cluster is up (hosts, Flambé, Ray).
+
+    factory2 has a GPU, as far as ``nvidia-smi`` there says (no GPU exists here: this one
+    program stands in for the driver's; nothing else is faked).
+    """
+    fake = network.hosts["factory2"].home / ".local/bin/nvidia-smi"
+    fake.parent.mkdir(parents=True, exist_ok=True)
+    fake.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H200 (UUID: GPU-0000)'\n")
+    fake.chmod(0o755)
     started = time.monotonic()
     flambe("run", str(cluster_file), env=env)
     print(f"bring-up took {time.monotonic() - started:.1f} s")
@@ -78,6 +87,10 @@ def test_bring_up_records_hosts_and_pins_keys(
     hosts = [network.hosts[n] for n in ("orch", "factory1", "factory2")]
     assert record["orchestrator"]["host"] == hosts[0].address
     assert [f["host"] for f in record["factories"]] == [h.address for h in hosts[1:]]
+    # the factory with a GPU was detected, and its Ray worker offers it
+    assert [f["gpu"] for f in record["factories"]] == [False, True]
+    status = flambe("cluster", "status", NAME, env=env).stdout
+    assert re.search(r"ray: 3 nodes, [\d.]+ CPUs, 1 GPUs", status), status
     pinned = state.known_hosts.read_text()
     for host in hosts:  # each host's own key, recorded on first contact
         public = (host.host_key.parent / (host.host_key.name + ".pub")).read_text().split()[1]
@@ -349,6 +362,79 @@ def test_ray_address_runs_stages_on_an_existing_ray_cluster(
     assert len(variants) == 2 and {v["status"] for v in variants} == {"success"}
     # the head offers no CPU: the trials ran on the factories, not here
     assert {v["host"] for v in variants} <= {"factory1", "factory2"}
+
+
+def _write_extension(folder: Path) -> None:
+    """A local extension: an activation the trials on the factories must import."""
+    (folder / "softsign_ext").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "softsign-ext"\nversion = "0.1.0"\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["softsign_ext"]\n'
+    )
+    (folder / "softsign_ext/__init__.py").write_text(
+        "import torch\n\n\nclass Softsign(torch.nn.Module):\n"
+        "    def forward(self, x):\n        return x / (1 + x.abs())\n"
+    )
+
+
+def test_an_extension_runs_on_the_factories_and_a_killed_orchestrator_resumes(
+    brought_up: Path, network: Any, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A local extension is installed on every host; kill -9 of the remote run, then resubmit."""
+    import signal
+
+    orch = network.hosts["orch"]
+    _write_extension(tmp_path / "softsign-ext")
+    exp = tmp_path / "experiment.yaml"
+    text = (REPO / "examples/cluster/experiment.yaml").read_text()
+    text = text.replace("../data/moons.csv", str(REPO / "examples/data/moons.csv"))
+    text = text.replace("name: moons-cluster", "name: phoenix").replace(
+        "max_steps: 3", "max_steps: !g [2, 30]"
+    )
+    text = text.replace("n_layers: !g [1, 2]", "n_layers: 1")
+    text = text.replace(
+        "hidden_activation: !torch.ReLU {}", "hidden_activation: !softsign_ext.Softsign {}"
+    )
+    exp.write_text("softsign_ext: ./softsign-ext\n---\n" + text.split("  evaluate: !Evaluator")[0])
+    # importable here (as for a user who has it installed); the hosts install the upload
+    env = {**env, "PYTHONPATH": str(tmp_path / "softsign-ext")}
+    started = time.monotonic()
+    flambe("run", str(exp), "--cluster", str(brought_up), env=env)
+    print(f"submitted in {time.monotonic() - started:.1f} s")
+    run_folder = orch.home / "flambe-runs/phoenix"
+    out = orch.home / "phoenix/output__phoenix/train"
+    deadline = time.monotonic() + 300
+    while True:  # kill the orchestrator's run once some variants finished and others run
+        trials = [json.loads(p.read_text()) for p in out.glob("*/trial.json")]
+        if any(t.get("done") for t in trials) and any(not t.get("done") for t in trials):
+            break
+        assert time.monotonic() < deadline, (run_folder / "output.log").read_text()[-3000:]
+        time.sleep(0.3)
+    os.killpg(int((run_folder / "pid").read_text()), signal.SIGKILL)
+    _wait_for_run(orch, "phoenix", timeout=60)
+    killed = time.monotonic()
+    print(f"killed after {killed - started:.1f} s")
+    time.sleep(5)  # Ray stops the dead driver's trials on the factories
+    finished = {
+        p.parent.name for p in out.glob("*/trial.json") if json.loads(p.read_text()).get("done")
+    }
+    assert finished and len(finished) < 4, finished
+
+    flambe("run", str(exp), "--cluster", str(brought_up), env=env)
+    _wait_for_run(orch, "phoenix", timeout=500)
+    print(f"resumed run took {time.monotonic() - killed:.1f} s")
+    log = (run_folder / "output.log").read_text()
+    assert "Done" in log, log[-3000:]
+    doc = json.loads((orch.home / "phoenix/output__phoenix/progress.json").read_text())
+    variants = doc["stages"]["train"]["variants"].values()
+    assert len(variants) == 4 and {v["status"] for v in variants} <= {"success", "reused"}
+    # what had finished before the kill is taken as it was, the rest ran again
+    assert {v["name"] for v in variants if v["reused"]} == finished
+    assert {v["host"] for v in variants if not v["reused"]} <= {"factory1", "factory2"}
+    for host in ("orch", "factory1", "factory2"):  # installed in every host's environment
+        site = network.hosts[host].home / ".flambe/env/lib"
+        assert list(site.glob("python*/site-packages/softsign_ext/__init__.py")), host
 
 
 @pytest.mark.slow  # last in the module: it kills a factory of the shared cluster

@@ -442,16 +442,22 @@ class Cluster(ClusterContract):
         deadline = time.monotonic() + 60
         while not self.check_ray_cluster():
             if time.monotonic() > deadline:
+                gpus = sum(isinstance(f, GPUFactoryInstance) for f in self.factories)
                 raise ClusterError(
                     f"only {len(self._orch().worker_nodes())} of "
-                    f"{self.factories_num} factories joined the Ray cluster",
+                    f"{self.factories_num} factories joined the Ray cluster"
+                    + (f" ({gpus} of them must offer their GPUs)" if gpus else ""),
                     hint="look at the Ray logs in /tmp/flambe-ray-* on the hosts",
                 )
             time.sleep(1)
 
     def check_ray_cluster(self) -> bool:
-        """Whether every factory joined the Ray cluster with its CPUs or GPUs."""
-        return len(self._orch().worker_nodes()) == self.factories_num
+        """Whether every factory joined the Ray cluster with its CPUs, and its GPUs if any."""
+        nodes = self._orch().cluster_resources()
+        workers = {n["ip"] for n in nodes if n["cpus"] > 0 or n["gpus"] > 0}
+        with_gpus = {n["ip"] for n in nodes if n["gpus"] > 0}
+        gpu_hosts = {f.private_host for f in self.factories if isinstance(f, GPUFactoryInstance)}
+        return len(workers) == self.factories_num and gpu_hosts <= with_gpus
 
     def is_ray_cluster_complete(self) -> bool:
         """Whether the head runs and every factory is in it."""

@@ -583,7 +583,15 @@ class CPUFactoryInstance(Instance):
 
 
 class GPUFactoryInstance(CPUFactoryInstance):
-    """A factory with GPUs."""
+    """A factory with GPUs: its Ray worker offers every GPU ``nvidia-smi`` lists."""
+
+    def launch_node(
+        self, head_address: str, num_cpus: int | None = None, num_gpus: int | None = None
+    ) -> None:
+        """Start a Ray worker joining ``head_address`` with the host's GPUs declared."""
+        super().launch_node(
+            head_address, num_cpus, self.num_gpus() if num_gpus is None else num_gpus
+        )
 
 
 class OrchestratorInstance(Instance):
