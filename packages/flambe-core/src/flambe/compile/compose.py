@@ -258,6 +258,8 @@ class Composer:
         documents: list[Node] = []
         stack: list[_Open] = []
         top: _Open | None = None  # stack[-1]
+        push: Any = None  # top.items.append
+        full = False  # len(stack) >= max_depth: a scalar here would be too deep
         anchors: dict[str, tuple[Node, int, int]] = {}
         open_anchors: dict[str, Any] = {}
         max_depth, max_nodes = self.max_depth, self.max_nodes
@@ -297,9 +299,9 @@ class Composer:
                 if top is None:
                     documents.append(node)
                     continue
-                if len(stack) >= max_depth:
+                if full:
                     raise self._too_deep(event.start_mark)
-                top.items.append(node)
+                push(node)
                 top.size += 1
                 if top.size > max_nodes:
                     raise self._too_big(event.start_mark, top.size)
@@ -317,9 +319,13 @@ class Composer:
                     raise self._too_deep(event.start_mark)
                 top = self._open(event, kind == "MappingStartEvent", open_anchors)
                 stack.append(top)
+                push = top.items.append
+                full = len(stack) >= max_depth
             elif kind in ("SequenceEndEvent", "MappingEndEvent"):
                 done = stack.pop()
                 top = stack[-1] if stack else None
+                push = top.items.append if top is not None else None
+                full = len(stack) >= max_depth
                 node = self._close(done, anchors, open_anchors)
                 if top is None:
                     documents.append(node)
