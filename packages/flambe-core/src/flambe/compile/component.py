@@ -207,17 +207,8 @@ class Component(Registrable, StatefulMixin, should_register=False):
         )
         if problems:
             raise problems[0]
-        processed: dict[str, Any] = {}
         raw = cls._flambe_raw_arguments
-        for key, value in kwargs.items():
-            if key in raw:  # handed over as written: the component builds it itself
-                processed[key] = value
-                continue
-            try:
-                processed[key] = compile_value(value, _flambe_stash)
-            except FlambeError as exc:
-                key_loc = _flambe_schema.key_location(key) if _flambe_schema is not None else None
-                raise exc.at(key_loc)  # noqa: B904 - the same error, now located
+        processed = _compile_arguments(kwargs, raw, _flambe_stash, _flambe_schema)
         try:
             instance = build(**processed)
         except FlambeError as exc:
@@ -236,18 +227,7 @@ class Component(Registrable, StatefulMixin, should_register=False):
         }
         for name, default in signature_defaults(cls, factory).items():
             saved.setdefault(name, default)
-        try:
-            instance._saved_kwargs = saved
-            instance.__dict__.pop(INIT_ARGUMENTS, None)  # the config says it all
-            instance._extensions = dict(_flambe_extensions or {})
-            if (
-                factory is not None
-                and instance._created_with_tag is None
-                and _flambe_schema is None
-            ):
-                instance._created_with_tag = get_registry().default_tag(cls, factory)
-        except AttributeError:  # pragma: no cover - objects with __slots__
-            pass
+        _remember_config(instance, saved, _flambe_extensions, cls, factory, _flambe_schema)
         return instance
 
     # -- saving -------------------------------------------------------------------
@@ -281,6 +261,45 @@ class Component(Registrable, StatefulMixin, should_register=False):
 # ---------------------------------------------------------------------------
 # compiling helpers
 # ---------------------------------------------------------------------------
+
+
+def _compile_arguments(
+    kwargs: Mapping[str, Any],
+    raw: Iterable[str],
+    stash: dict[str, Any] | None,
+    schema: Schema | None,
+) -> dict[str, Any]:
+    """Compile each argument in order (those in ``raw`` are handed over as written)."""
+    processed: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in raw:  # handed over as written: the component builds it itself
+            processed[key] = value
+            continue
+        try:
+            processed[key] = compile_value(value, stash)
+        except FlambeError as exc:
+            key_loc = schema.key_location(key) if schema is not None else None
+            raise exc.at(key_loc)  # noqa: B904 - the same error, now located
+    return processed
+
+
+def _remember_config(
+    instance: Any,
+    saved: dict[str, Any],
+    extensions: dict[str, str] | None,
+    cls: type,
+    factory: str | None,
+    schema: Schema | None,
+) -> None:
+    """Record on a built object the config it was built from, so that it dumps back to it."""
+    try:
+        instance._saved_kwargs = saved
+        instance.__dict__.pop(INIT_ARGUMENTS, None)  # the config says it all
+        instance._extensions = dict(extensions or {})
+        if factory is not None and instance._created_with_tag is None and schema is None:
+            instance._created_with_tag = get_registry().default_tag(cls, factory)
+    except AttributeError:  # pragma: no cover - objects with __slots__
+        pass
 
 
 def compile_value(value: Any, stash: dict[str, Any] | None = None) -> Any:
