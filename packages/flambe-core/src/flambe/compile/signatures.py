@@ -102,9 +102,17 @@ def recorded_arguments(obj: Any) -> dict[str, Any] | None:
             f"the arguments {shown} was built with do not fit its constructor: {exc}",
             hint="build the object from a YAML config instead",
         ) from exc
+    out = _by_keyword(bound, shown)
+    for name, default in signature_defaults(cls).items():
+        out.setdefault(name, default)
+    return out
+
+
+def _by_keyword(bound: inspect.BoundArguments, shown: str) -> dict[str, Any]:
+    """The bound arguments by name, ``**kwargs`` spread; a config cannot name the others."""
     out: dict[str, Any] = {}
     for name, value in bound.arguments.items():
-        kind = sig.parameters[name].kind
+        kind = bound.signature.parameters[name].kind
         if kind == inspect.Parameter.VAR_KEYWORD:
             out.update(value)
         elif kind == inspect.Parameter.VAR_POSITIONAL:
@@ -121,6 +129,4 @@ def recorded_arguments(obj: Any) -> dict[str, Any] | None:
             )
         else:
             out[name] = value
-    for name, default in signature_defaults(cls).items():
-        out.setdefault(name, default)
     return out
