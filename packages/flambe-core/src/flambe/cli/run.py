@@ -265,9 +265,7 @@ def run(
 
         try:
             with report_site(runnable, start=site, keep=site_keep, port=site_port):
-                run_runnable(
-                    runnable, force=force, verbose=verbose, debug=debug, executor=executor
-                )
+                run_runnable(runnable, force=force, verbose=verbose, debug=debug, executor=executor)
         except OutputBusyError as exc:
             show_error(exc, show_traceback)
             exit_with(EXIT_BUSY)
