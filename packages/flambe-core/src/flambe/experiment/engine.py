@@ -137,6 +137,7 @@ class Engine:
         logger.info("Experiment %s: output in %s", self.exp.name, self.output)
         self.emit(self.host.experiment_started, self.exp, self.output)
         try:
+            self._prewarm()
             for stage in self.exp.pipeline:
                 self._run_stage(stage)
             status = "success" if not self.failed_stages else "failure"
@@ -155,6 +156,24 @@ class Engine:
                 f"{first}; {failed}" if first else f"not every variant succeeded ({failed})",
                 hint=f"the tracebacks are in {os.path.join(self.output, 'progress.json')}",
             )
+
+    def _prewarm(self) -> None:
+        """Start the local pool's fork server early when a stage with options will need it."""
+        from flambe.experiment.executors.local import LocalExecutor
+        from flambe.experiment.variants import contains_option
+
+        for stage, schema in self.exp.pipeline.items():
+            if not contains_option(schema) or stage in self.exp.search:
+                continue
+            try:
+                name, _ = choose_executor(stage, self.exp, self.options)
+            except ConfigError:  # reported when the stage runs
+                continue
+            if name == "local":
+                executor = self._executor(name)
+                if isinstance(executor, LocalExecutor):
+                    executor.prewarm(self._modules())
+                return
 
     def _close_executors(self) -> None:
         for executor in self.executors.values():

@@ -37,7 +37,8 @@ from flambe.experiment.trial import TrialPlan
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = ["flambe.experiment.executors.local_worker", "flambe.experiment.trial", "torch"]
+# the fork server imports these first (see local_preload), then the pipeline's own modules
+PRELOAD = ["flambe.experiment.executors.local_preload"]
 
 
 def machine_slots(resources: Mapping[str, float]) -> tuple[int, int]:
@@ -121,6 +122,20 @@ class LocalExecutor(Executor):
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(PRELOAD + list(modules))
         return self._context
+
+    def prewarm(self, modules: list[str]) -> None:
+        """Start the fork server now, in the background, while the first stages run.
+
+        It imports torch, flambe and the pipeline's modules (``modules``) once;
+        the workers are forked from it when a stage needs them.
+        """
+        import multiprocessing.forkserver
+        import threading
+
+        self._ctx(modules)
+        threading.Thread(
+            target=multiprocessing.forkserver.ensure_running, name="flambe-prewarm", daemon=True
+        ).start()
 
     def _start_worker(self, slot: int, job: StageJob, gpus: int) -> _Worker:
         from flambe.experiment.executors import local_worker
@@ -288,7 +303,8 @@ def _main_not_imported() -> Iterator[None]:
     nothing from it (classes defined in ``__main__`` are refused earlier).
     """
     main = sys.modules["__main__"]
-    saved = {key: main.__dict__[key] for key in ("__spec__", "__file__") if key in main.__dict__}
+    keys = ("__spec__", "__file__")
+    saved: dict[str, Any] = {key: main.__dict__[key] for key in keys if key in main.__dict__}
     main.__dict__["__spec__"] = None
     main.__dict__.pop("__file__", None)
     try:
