@@ -191,7 +191,7 @@ def test_local_and_ray_executors_give_the_same_metrics_and_layout(tmp_path: Path
         folder = tmp_path / executor
         folder.mkdir()
         config = write_config(folder, GRID, top=f"seed: 7\nexecutor: {executor}\n")
-        run(config, executor="ray")
+        run(config)  # the config names the executor
         docs[executor] = progress(folder)
         assert len(docs[executor]["stages"]["work"]["variants"]) == 2
     # the metrics hold numbers drawn from torch's generator, seeded from each variant's
