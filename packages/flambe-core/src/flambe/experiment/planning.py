@@ -369,6 +369,306 @@ def _devices(keywords: Mapping[str, Any]) -> float:
     return 1.0
 
 
+@dataclass
+class _EarlierRun:
+    """What an output folder records of an earlier run (nothing when it holds none).
+
+    Attributes
+    ----------
+    info : dict
+        Its ``run.json`` (empty: no earlier run).
+    progress : object
+        Its ``progress.json`` (None: unreadable or no earlier run).
+    versions : dict, optional
+        The class versions its environment record lists (None: no record).
+
+    """
+
+    info: dict[str, Any]
+    progress: Any
+    versions: Mapping[str, str] | None
+
+    @property
+    def has_run(self) -> bool:
+        """Whether the folder holds an earlier run."""
+        return bool(self.info)
+
+
+def _earlier_run(output: str) -> _EarlierRun:
+    """Read what the output folder ``output`` records of an earlier run."""
+    from flambe.experiment.environment_record import read_record
+
+    run_info = _read_json(os.path.join(output, "run.json")) or {}
+    if not run_info:
+        return _EarlierRun(run_info, None, None)
+    record = read_record(output)
+    progress = _read_json(os.path.join(output, "progress.json"))
+    versions = (record or {}).get("class_versions") if record else None
+    return _EarlierRun(run_info, progress, versions)
+
+
+def _changed_config_note(output: str, changed: list[str], stages: list[str]) -> str:
+    """The note on an output folder that holds another configuration of the experiment."""
+    return (
+        f"{output} holds another configuration of this experiment (changed: "
+        f"{', '.join(changed)}): flambe run stops there unless given --force (which deletes "
+        "it: everything runs anew) or 'resume: <stage>' (which reuses the finished variants "
+        f"of the stages up to it); the actions above are those of 'resume: {stages[-1]}'"
+    )
+
+
+def _seed(
+    keywords: Mapping[str, Any], earlier: _EarlierRun, pipeline: Mapping[str, Any], notes: list[str]
+) -> Any:
+    """The seed given or recorded; notes when none is and the pipeline draws values at random."""
+    from flambe.compile import tree
+
+    seed = keywords.get("seed")
+    if seed is None:
+        seed = earlier.info.get("seed")
+    if seed is None and any(_is_random(node) for node in tree.walk(pipeline)):
+        notes.append(
+            "no seed given or recorded: values drawn at random (!s, distributions) are drawn "
+            "again at run time; the counts hold, the values shown are one draw"
+        )
+    return seed
+
+
+def _draw_sampled_options(pipeline: Mapping[str, Any], draw_seed: int) -> None:
+    """Draw the values of every ``!s`` of the pipeline, as the engine does with this seed."""
+    import numpy as np
+
+    from flambe.compile import tree
+    from flambe.experiment.options import SampledUniformSearchOptions
+
+    rng = np.random.default_rng(draw_seed)
+    for node in tree.walk(pipeline):
+        if isinstance(node, SampledUniformSearchOptions):
+            node.values = None
+            node.draw(rng)
+
+
+def _variant_action(
+    planner: _Planner,
+    stage: str,
+    variant: Any,
+    folder: str,
+    saved: Mapping[str, Any] | None,
+    versions: Mapping[str, str],
+) -> tuple[str, str]:
+    """What happens to one variant of a grid stage (``reuse``, ``continue``, ``run``) and why."""
+    if planner.resume is not None and stage not in planner.resume:
+        return RUN, "not in resume: runs again" if saved else "new: never run"
+    if not saved:
+        return RUN, "new: never run"
+    unchanged = saved.get("id") == variant.id
+    if unchanged and saved.get("done"):
+        return REUSE, "finished, unchanged"
+    if unchanged and int(saved.get("step") or 0) > 0:
+        total = saved.get("total_steps")
+        return CONTINUE, f"from its checkpoint at step {saved['step']}" + (
+            f" of {total}" if total else ""
+        )
+    return RUN, _why(folder, variant, versions, planner.earlier.versions)
+
+
+def _variant_estimate(
+    action: str, saved: Mapping[str, Any] | None, mean: float | None
+) -> float | None:
+    """Seconds one variant is expected to take, from a stage's mean recorded duration."""
+    if action == REUSE:
+        return 0.0
+    if mean is None:
+        return None
+    if action == CONTINUE and saved and saved.get("total_steps"):
+        left = 1 - int(saved["step"]) / max(int(saved["total_steps"]), 1)
+        return mean * max(left, 0.0)
+    return mean
+
+
+@dataclass
+class _Planner:
+    """Plans the stages one by one, carrying what a stage passes to the next.
+
+    ``survivors`` holds the variants each planned stage keeps for the later
+    ones, ``uncertain`` the stages whose kept variants are known only once
+    they ran; ``notes`` are the experiment's.
+    """
+
+    output: str
+    earlier: _EarlierRun
+    draw_seed: int
+    deps: dict[str, list[str]]
+    reduce: dict[str, Any]
+    search: dict[str, Any]
+    schedulers: dict[str, Any]
+    num_samples: dict[str, Any]
+    resume: set[str] | None
+    max_variants: Any
+    slots: int
+    executor: Any
+    notes: list[str]
+    survivors: dict[str, list[Any]] = field(default_factory=dict)
+    uncertain: set[str] = field(default_factory=set)
+
+    def plan_stage(self, stage: str, schema: Any) -> StagePlan:
+        """The plan of one stage, its upstream stages planned already."""
+        deps = self.deps[stage]
+        samples = int(self.num_samples.get(stage, 1))
+        parents = [self.survivors[d] for d in deps]
+        info = StagePlan(
+            name=stage,
+            depends_on=list(deps),
+            component=_name(schema) or "?",
+            count=0,
+            values={},
+            reduce=int(self.reduce[stage]) if isinstance(self.reduce.get(stage), int) else None,
+            scheduler=_name(self.schedulers.get(stage)),
+            search=_name(self.search.get(stage)),
+            num_samples=samples,
+        )
+        if any(d in self.uncertain for d in deps):
+            info.notes.append(
+                "planned on the first variants that "
+                + ", ".join(d for d in deps if d in self.uncertain)
+                + " keeps: which ones is known once it ran"
+            )
+        durations = _durations(os.path.join(self.output, stage))
+        mean = sum(d for d, _ in durations) / len(durations) if durations else None
+        info.mean_duration_s = mean
+        if stage in self.search:
+            variants, scores = self.searched_variants(info, samples, parents), None
+            info.values = _searched_values(schema)
+        else:
+            variants, scores = self.grid_variants(info, schema, samples, parents, mean)
+        self.keep_survivors(info, variants, scores)
+        if self.executor is not None:
+            info.executor, info.executor_reason = self.executor(
+                stage, info.count, stage in self.schedulers, stage in self.search
+            )
+        self.estimate(info, mean)
+        return info
+
+    def searched_variants(
+        self, info: StagePlan, samples: int, parents: list[list[Any]]
+    ) -> list[Any]:
+        """The trials a search algorithm proposes for a stage, one by one: all of them run."""
+        from flambe.experiment.variants import Variant, consistent_lineages
+
+        stage = info.name
+        lineages = consistent_lineages(parents) or [({}, [])]
+        info.count = samples
+        info.notes.append(
+            f"{samples} trial{'s' * (samples != 1)} proposed one by one by {info.search}; "
+            "a searched stage runs all its trials"
+        )
+        return [
+            Variant(
+                stage,
+                f"{stage}-trial-{i}",
+                f"trial {i}",
+                {},
+                "",
+                dict(lineages[i % len(lineages)][0]),
+            )
+            for i in range(samples)
+        ]
+
+    def grid_variants(
+        self,
+        info: StagePlan,
+        schema: Any,
+        samples: int,
+        parents: list[list[Any]],
+        mean: float | None,
+    ) -> tuple[list[Any], dict[str, float | None] | None]:
+        """A grid stage's variants, each planned in ``info.variants``.
+
+        Returns the variants and, when every one is reused, their recorded
+        best scores by identity (None when some variant runs).
+        """
+        import numpy as np
+
+        from flambe.compile import yaml
+        from flambe.experiment.code_versions import class_version
+        from flambe.experiment.trial import read_trial
+        from flambe.experiment.variants import stage_variants
+
+        stage = info.name
+        stage_rng = np.random.default_rng([self.draw_seed, zlib.crc32(stage.encode())])
+        variants = stage_variants(stage, schema, stage_rng, samples, parents, yaml.dump)
+        info.count = len(variants)
+        info.values = _values(variants)
+        versions = {
+            f"{cls.__module__}:{cls.__qualname__}": class_version(cls) for cls in _classes(schema)
+        }
+        scores: dict[str, float | None] = {}
+        all_reused = True
+        for variant in variants:
+            folder = os.path.join(self.output, stage, variant.name)
+            saved = read_trial(folder) if self.earlier.has_run else None
+            action, reason = _variant_action(self, stage, variant, folder, saved, versions)
+            if action == REUSE and saved:
+                scores[variant.id] = saved.get("best_score")
+            else:
+                all_reused = False
+            estimate = _variant_estimate(action, saved, mean)
+            info.variants.append(
+                VariantPlan(
+                    variant.name, variant.id, dict(variant.params), action, reason, estimate
+                )
+            )
+        if isinstance(self.max_variants, int) and info.count > self.max_variants:
+            self.notes.append(
+                f"stage '{stage}' expands to {info.count} variants, more than max_variants "
+                f"({self.max_variants}): flambe run refuses it (raise max_variants if intended)"
+            )
+        return variants, scores if all_reused else None
+
+    def keep_survivors(
+        self, info: StagePlan, variants: list[Any], scores: dict[str, float | None] | None
+    ) -> None:
+        """Record the variants a stage keeps for the later ones (the best k of a ``reduce``)."""
+        stage = info.name
+        k = info.reduce or 0
+        info.keeps = min(k, info.count) if k else info.count
+        if k and k < info.count:
+            if scores is not None:
+                ranked = sorted(
+                    variants,
+                    key=lambda v: (scores.get(v.id) is not None, scores.get(v.id) or 0.0),
+                    reverse=True,
+                )
+                self.survivors[stage] = ranked[:k]
+            else:
+                self.survivors[stage] = variants[:k]
+                self.uncertain.add(stage)
+            return
+        self.survivors[stage] = variants
+        if stage in self.search or any(d in self.uncertain for d in self.deps[stage]):
+            self.uncertain.add(stage)
+
+    def estimate(self, info: StagePlan, mean: float | None) -> None:
+        """Fill a stage's time estimate, from the last run's wall time or the variants' times."""
+        counts = info.counts()
+        running = counts[RUN] + counts[CONTINUE]
+        wall = _stage_wall_time(self.earlier.progress, info.name)
+        if not running:
+            info.estimate_s = 0.0
+            return
+        if wall is None and mean is None:
+            return
+        share = sum(_share(v, mean) for v in info.variants) if not info.search else info.count
+        if wall is not None:  # the last run's wall time: start-up and parallelism included
+            info.mean_duration_s = wall
+            info.estimate_from = "the wall time of this stage in the last run"
+            info.estimate_s = wall * share
+            return
+        parallel = 1 if info.count == 1 and not info.search and not info.scheduler else self.slots
+        info.estimate_from = "the time each variant ran in earlier runs"
+        info.estimate_s = (mean or 0.0) * share / max(1, min(parallel, running))
+
+
 def plan_experiment(root: Any, config_file: str, executor: Any = None) -> ExperimentPlan:
     """Work out what running the experiment schema ``root`` would do.
 
@@ -388,206 +688,42 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
         The stages, their variants and what happens to each.
 
     """
-    import numpy as np
-
-    from flambe.compile import tree, yaml
-    from flambe.experiment.code_versions import class_version
-    from flambe.experiment.environment_record import read_record
-    from flambe.experiment.options import SampledUniformSearchOptions
-    from flambe.experiment.trial import read_trial
-    from flambe.experiment.variants import (
-        Variant,
-        consistent_lineages,
-        stage_dependencies,
-        stage_variants,
-    )
+    from flambe.experiment.variants import stage_dependencies
 
     keywords = root.keywords
     pipeline = dict(keywords.get("pipeline") or {})
     stages = list(pipeline)
     output = output_folder(root, config_file)
-    run_info = _read_json(os.path.join(output, "run.json")) or {}
-    has_run = bool(run_info)
-    record = read_record(output) if has_run else None
-    recorded_progress = _read_json(os.path.join(output, "progress.json")) if has_run else None
-    recorded_versions = (record or {}).get("class_versions") if record else None
+    earlier = _earlier_run(output)
     notes: list[str] = []
-    changed = changed_settings(root, output) if has_run else None
+    changed = changed_settings(root, output) if earlier.has_run else None
     if changed and not keywords.get("resume"):
-        notes.append(
-            f"{output} holds another configuration of this experiment (changed: "
-            f"{', '.join(changed)}): flambe run stops there unless given --force (which deletes "
-            "it: everything runs anew) or 'resume: <stage>' (which reuses the finished variants "
-            f"of the stages up to it); the actions above are those of 'resume: {stages[-1]}'"
-        )
-
-    seed = keywords.get("seed")
-    if seed is None:
-        seed = run_info.get("seed")
-    if seed is None and any(True for node in tree.walk(pipeline) if _is_random(node)):
-        notes.append(
-            "no seed given or recorded: values drawn at random (!s, distributions) are drawn "
-            "again at run time; the counts hold, the values shown are one draw"
-        )
+        notes.append(_changed_config_note(output, changed, stages))
+    seed = _seed(keywords, earlier, pipeline, notes)
     draw_seed = int(seed) if seed is not None else 0
-    rng = np.random.default_rng(draw_seed)
-    for node in tree.walk(pipeline):
-        if isinstance(node, SampledUniformSearchOptions):
-            node.values = None
-            node.draw(rng)
-
-    deps = stage_dependencies(pipeline)
-    reduce = dict(keywords.get("reduce") or {})
-    search = dict(keywords.get("search") or {})
-    schedulers = dict(keywords.get("schedulers") or {})
-    num_samples = dict(keywords.get("num_samples") or {})
-    resume = _resume_set(keywords, stages)
-    max_variants = keywords.get("max_variants")
-    slots = max(1, int((os.cpu_count() or 1) / _devices(keywords)))
-    survivors: dict[str, list[Any]] = {}
-    planned: list[StagePlan] = []
-    uncertain: set[str] = set()
-
-    for stage in stages:
-        schema = pipeline[stage]
-        samples = int(num_samples.get(stage, 1))
-        parents = [survivors[d] for d in deps[stage]]
-        info = StagePlan(
-            name=stage,
-            depends_on=list(deps[stage]),
-            component=_name(schema) or "?",
-            count=0,
-            values={},
-            reduce=int(reduce[stage]) if isinstance(reduce.get(stage), int) else None,
-            scheduler=_name(schedulers.get(stage)),
-            search=_name(search.get(stage)),
-            num_samples=samples,
-        )
-        if any(d in uncertain for d in deps[stage]):
-            info.notes.append(
-                "planned on the first variants that "
-                + ", ".join(d for d in deps[stage] if d in uncertain)
-                + " keeps: which ones is known once it ran"
-            )
-        durations = _durations(os.path.join(output, stage))
-        mean = sum(d for d, _ in durations) / len(durations) if durations else None
-        info.mean_duration_s = mean
-        if stage in search:
-            lineages = consistent_lineages(parents) or [({}, [])]
-            info.count = samples
-            proposed = [
-                Variant(
-                    stage,
-                    f"{stage}-trial-{i}",
-                    f"trial {i}",
-                    {},
-                    "",
-                    dict(lineages[i % len(lineages)][0]),
-                )
-                for i in range(samples)
-            ]
-            info.notes.append(
-                f"{samples} trial{'s' * (samples != 1)} proposed one by one by {info.search}; "
-                "a searched stage runs all its trials"
-            )
-            variants = proposed
-            info.values = _searched_values(schema)
-            known_scores = False
-        else:
-            stage_rng = np.random.default_rng([draw_seed, zlib.crc32(stage.encode())])
-            variants = stage_variants(stage, schema, stage_rng, samples, parents, yaml.dump)
-            info.count = len(variants)
-            info.values = _values(variants)
-            versions = {
-                f"{cls.__module__}:{cls.__qualname__}": class_version(cls)
-                for cls in _classes(schema)
-            }
-            known_scores = True
-            scores: dict[str, float | None] = {}
-            for variant in variants:
-                folder = os.path.join(output, stage, variant.name)
-                saved = read_trial(folder) if has_run else None
-                action, reason = RUN, "new: never run"
-                if resume is not None and stage not in resume:
-                    if saved:
-                        reason = "not in resume: runs again"
-                elif saved and saved.get("id") == variant.id and saved.get("done"):
-                    action, reason = REUSE, "finished, unchanged"
-                    scores[variant.id] = saved.get("best_score")
-                elif saved and saved.get("id") == variant.id and int(saved.get("step") or 0) > 0:
-                    total = saved.get("total_steps")
-                    action = CONTINUE
-                    reason = f"from its checkpoint at step {saved['step']}" + (
-                        f" of {total}" if total else ""
-                    )
-                elif saved:
-                    reason = _why(folder, variant, versions, recorded_versions)
-                if action != REUSE:
-                    known_scores = False
-                estimate = None
-                if mean is not None:
-                    estimate = 0.0 if action == REUSE else mean
-                    if action == CONTINUE and saved and saved.get("total_steps"):
-                        left = 1 - int(saved["step"]) / max(int(saved["total_steps"]), 1)
-                        estimate = mean * max(left, 0.0)
-                elif action == REUSE:
-                    estimate = 0.0
-                info.variants.append(
-                    VariantPlan(
-                        variant.name, variant.id, dict(variant.params), action, reason, estimate
-                    )
-                )
-            if isinstance(max_variants, int) and info.count > max_variants:
-                notes.append(
-                    f"stage '{stage}' expands to {info.count} variants, more than max_variants "
-                    f"({max_variants}): flambe run refuses it (raise max_variants if intended)"
-                )
-        k = info.reduce or 0
-        info.keeps = min(k, info.count) if k else info.count
-        if k and k < info.count:
-            if known_scores:
-                ranked = sorted(
-                    variants,
-                    key=lambda v: (scores.get(v.id) is not None, scores.get(v.id) or 0.0),
-                    reverse=True,
-                )
-                survivors[stage] = ranked[:k]
-            else:
-                survivors[stage] = variants[:k]
-                uncertain.add(stage)
-        else:
-            survivors[stage] = variants
-            if stage in search or any(d in uncertain for d in deps[stage]):
-                uncertain.add(stage)
-        if executor is not None:
-            info.executor, info.executor_reason = executor(
-                stage, info.count, stage in schedulers, stage in search
-            )
-        counts = info.counts()
-        running = counts[RUN] + counts[CONTINUE]
-        wall = _stage_wall_time(recorded_progress, stage)
-        if not running:
-            info.estimate_s = 0.0
-        elif wall is not None or mean is not None:
-            share = sum(_share(v, mean) for v in info.variants) if not info.search else info.count
-            if wall is not None:  # the last run's wall time: start-up and parallelism included
-                info.mean_duration_s = wall
-                info.estimate_from = "the wall time of this stage in the last run"
-                info.estimate_s = wall * share
-            else:
-                parallel = (
-                    1 if info.count == 1 and not info.search and not info.scheduler else slots
-                )
-                info.estimate_from = "the time each variant ran in earlier runs"
-                info.estimate_s = (mean or 0.0) * share / max(1, min(parallel, running))
-        planned.append(info)
+    _draw_sampled_options(pipeline, draw_seed)
+    planner = _Planner(
+        output=output,
+        earlier=earlier,
+        draw_seed=draw_seed,
+        deps=stage_dependencies(pipeline),
+        reduce=dict(keywords.get("reduce") or {}),
+        search=dict(keywords.get("search") or {}),
+        schedulers=dict(keywords.get("schedulers") or {}),
+        num_samples=dict(keywords.get("num_samples") or {}),
+        resume=_resume_set(keywords, stages),
+        max_variants=keywords.get("max_variants"),
+        slots=max(1, int((os.cpu_count() or 1) / _devices(keywords))),
+        executor=executor,
+        notes=notes,
+    )
     return ExperimentPlan(
         name=str(keywords.get("name")),
         config=os.path.abspath(config_file),
         output=output,
-        has_run=has_run,
+        has_run=earlier.has_run,
         seed=int(seed) if seed is not None else None,
-        stages=planned,
+        stages=[planner.plan_stage(stage, pipeline[stage]) for stage in stages],
         notes=notes,
     )
 
@@ -653,6 +789,68 @@ MAX_SHOWN_VALUES = 8
 MAX_SHOWN_VARIANTS = 20
 
 
+def _values_text(values: dict[str, list[Any]]) -> str:
+    """`` (lr: 0.1, 0.01; ...)``: the values that differ between a stage's variants."""
+    if not values:
+        return ""
+    shown = []
+    for key, options in values.items():
+        text = ", ".join(str(v) for v in options[:MAX_SHOWN_VALUES])
+        if len(options) > MAX_SHOWN_VALUES:
+            text += f", ... ({len(options)} values)"
+        shown.append(f"{key}: {text}")
+    return " (" + "; ".join(shown) + ")"
+
+
+def _render_stage(stage: StagePlan, has_run: bool, show_all: bool) -> list[str]:
+    """The lines of one stage: its size, settings, variants, estimate and notes."""
+    counts = stage.counts()
+    lines = [
+        f"Stage {stage.name} ({stage.component})"
+        + (f", after {', '.join(stage.depends_on)}" if stage.depends_on else ""),
+        f"  variants: {stage.count}" + _values_text(stage.values),
+    ]
+    if stage.reduce:
+        lines.append(f"  reduce: keeps the best {stage.keeps} for the later stages")
+    if stage.scheduler:
+        lines.append(f"  scheduler: {stage.scheduler}")
+    if stage.search:
+        lines.append(f"  search: {stage.search}, {stage.num_samples} trials")
+    if stage.executor:
+        lines.append(f"  executor: {stage.executor} ({stage.executor_reason})")
+    lines.append(
+        f"  {counts[REUSE]} reused, {counts[CONTINUE]} continue from a checkpoint, "
+        f"{counts[RUN]} run anew"
+    )
+    listed = [v for v in stage.variants if show_all or (has_run and v.action != REUSE)]
+    for variant in listed[: None if show_all else MAX_SHOWN_VARIANTS]:
+        lines.append(f"    {variant.action:<8} {variant.name}: {variant.reason}")
+    if not show_all and len(listed) > MAX_SHOWN_VARIANTS:
+        lines.append(f"    ... and {len(listed) - MAX_SHOWN_VARIANTS} more (--all lists them)")
+    if stage.estimate_s is not None and (counts[RUN] + counts[CONTINUE]):
+        lines.append(
+            f"  estimate: {duration_text(stage.estimate_s)} "
+            f"({duration_text(stage.mean_duration_s or 0)} a variant, from "
+            f"{stage.estimate_from})"
+        )
+    lines.extend(f"  note: {note}" for note in stage.notes)
+    return lines
+
+
+def _render_time(plan: ExperimentPlan) -> list[str]:
+    """The line on the time the whole plan takes (none when nothing tells)."""
+    if not plan.to_run:
+        return ["Time: nothing to run, every variant is reused"]
+    if plan.estimate_s is None and plan.unestimated:
+        return ["Time: no estimate, no earlier run of these stages recorded how long it took"]
+    if plan.estimate_s is None:
+        return []
+    text = f"Time: about {duration_text(plan.estimate_s)}"
+    if plan.unestimated:
+        text += f", plus the stages with no recorded duration: {', '.join(plan.unestimated)}"
+    return [text]
+
+
 def render(plan: ExperimentPlan, show_all: bool = False) -> str:
     """The plan as text, stage by stage."""
     lines = [
@@ -663,59 +861,11 @@ def render(plan: ExperimentPlan, show_all: bool = False) -> str:
         f"Seed: {plan.seed if plan.seed is not None else 'drawn at run time'}",
     ]
     for stage in plan.stages:
-        counts = stage.counts()
         lines.append("")
-        lines.append(
-            f"Stage {stage.name} ({stage.component})"
-            + (f", after {', '.join(stage.depends_on)}" if stage.depends_on else "")
-        )
-        size = f"  variants: {stage.count}"
-        if stage.values:
-            shown = []
-            for key, values in stage.values.items():
-                text = ", ".join(str(v) for v in values[:MAX_SHOWN_VALUES])
-                if len(values) > MAX_SHOWN_VALUES:
-                    text += f", ... ({len(values)} values)"
-                shown.append(f"{key}: {text}")
-            size += " (" + "; ".join(shown) + ")"
-        lines.append(size)
-        if stage.reduce:
-            lines.append(f"  reduce: keeps the best {stage.keeps} for the later stages")
-        if stage.scheduler:
-            lines.append(f"  scheduler: {stage.scheduler}")
-        if stage.search:
-            lines.append(f"  search: {stage.search}, {stage.num_samples} trials")
-        if stage.executor:
-            lines.append(f"  executor: {stage.executor} ({stage.executor_reason})")
-        lines.append(
-            f"  {counts[REUSE]} reused, {counts[CONTINUE]} continue from a checkpoint, "
-            f"{counts[RUN]} run anew"
-        )
-        listed = [v for v in stage.variants if show_all or (plan.has_run and v.action != REUSE)]
-        for variant in listed[: None if show_all else MAX_SHOWN_VARIANTS]:
-            lines.append(f"    {variant.action:<8} {variant.name}: {variant.reason}")
-        if not show_all and len(listed) > MAX_SHOWN_VARIANTS:
-            lines.append(f"    ... and {len(listed) - MAX_SHOWN_VARIANTS} more (--all lists them)")
-        if stage.estimate_s is not None and (counts[RUN] + counts[CONTINUE]):
-            lines.append(
-                f"  estimate: {duration_text(stage.estimate_s)} "
-                f"({duration_text(stage.mean_duration_s or 0)} a variant, from "
-                f"{stage.estimate_from})"
-            )
-        for note in stage.notes:
-            lines.append(f"  note: {note}")
+        lines.extend(_render_stage(stage, plan.has_run, show_all))
     lines.append("")
-    if not plan.to_run:
-        lines.append("Time: nothing to run, every variant is reused")
-    elif plan.estimate_s is None and plan.unestimated:
-        lines.append("Time: no estimate, no earlier run of these stages recorded how long it took")
-    elif plan.estimate_s is not None:
-        text = f"Time: about {duration_text(plan.estimate_s)}"
-        if plan.unestimated:
-            text += f", plus the stages with no recorded duration: {', '.join(plan.unestimated)}"
-        lines.append(text)
-    for note in plan.notes:
-        lines.append(f"Note: {note}")
+    lines.extend(_render_time(plan))
+    lines.extend(f"Note: {note}" for note in plan.notes)
     if plan.stages and all(s.executor is None for s in plan.stages):
         lines.append("(this engine names no executor rule: where each stage runs is not shown)")
     return "\n".join(lines)

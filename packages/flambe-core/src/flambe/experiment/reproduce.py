@@ -143,6 +143,104 @@ def _default_save_path(recorded: str) -> str:
     return candidate
 
 
+def _load_recorded(recorded: str, install_extensions: bool) -> tuple[Any, Any, list[str]]:
+    """The recorded experiment as loaded, its environment record and what differs from it.
+
+    Raises
+    ------
+    ConfigError
+        When the recorded config is not an experiment.
+
+    """
+    from flambe.experiment.environment_record import current_like, differences, read_record
+    from flambe.experiment.experiment import Experiment
+    from flambe.runnable.context import load_runnable_config
+
+    record = read_record(recorded)
+    loaded = load_runnable_config(
+        os.path.join(recorded, CONFIG_FILE), install_extensions=install_extensions
+    )
+    pipeline_now = dict(loaded.root.keywords.get("pipeline") or {})
+    found = differences(record, current_like(record, pipeline_now)) if record else []
+    root = loaded.root
+    cls = getattr(root, "component_subclass", None)
+    if not (isinstance(cls, type) and issubclass(cls, Experiment)):
+        raise ConfigError(f"{recorded}/{CONFIG_FILE} is not an experiment", root.location)
+    return loaded, record, found
+
+
+def _narrow_to_stage(
+    keywords: dict[str, Any], recorded: str, stage: str, variant: str | None
+) -> tuple[list[str], list[str]]:
+    """Keep one stage and those it depends on; these reused, and the stage too for a variant.
+
+    Returns the stages kept and the upstream ones, and edits ``keywords``
+    (``pipeline``, the per-stage settings and ``resume``) in place.
+
+    Raises
+    ------
+    ConfigError
+        When the experiment has no such stage, or the stage no such variant folder.
+
+    """
+    from flambe.experiment.variants import stage_dependencies, transitive
+
+    pipeline = dict(keywords.get("pipeline") or {})
+    if stage not in pipeline:
+        raise ConfigError(
+            f"'{stage}' is not a stage of the recorded experiment",
+            hint="stages: " + ", ".join(pipeline),
+        )
+    upstream = transitive(stage_dependencies(pipeline), stage)
+    kept = set(upstream) | {stage}
+    stages = [s for s in pipeline if s in kept]
+    keywords["pipeline"] = {s: pipeline[s] for s in stages}
+    for key in ("reduce", "search", "schedulers", "num_samples"):
+        if isinstance(keywords.get(key), Mapping):
+            keywords[key] = {k: v for k, v in keywords[key].items() if k in kept}
+    keywords["resume"] = upstream + ([stage] if variant is not None else [])
+    if variant is not None and not os.path.isdir(os.path.join(recorded, stage, variant)):
+        raise ConfigError(
+            f"stage '{stage}' of {recorded} has no variant folder '{variant}'",
+            hint="the variant names are the folder names under " + os.path.join(recorded, stage),
+        )
+    return stages, upstream
+
+
+def _check_empty(target: str) -> None:
+    """Refuse a new output folder that holds outputs already."""
+    if os.path.isdir(target) and os.listdir(target):
+        raise ConfigError(
+            f"{target} holds outputs already",
+            hint="give another folder with -o, or remove this one",
+        )
+
+
+def _use_recorded_resources(keywords: dict[str, Any], record: Mapping[str, Any] | None) -> None:
+    """Point the experiment's local resources at the paths the recorded run used (if recorded)."""
+    from flambe.experiment.resources import flatten
+
+    if not record:
+        return
+    paths = {n: i.get("path") for n, i in (record.get("resources") or {}).items()}
+    written = keywords.get("resources")
+    if isinstance(written, Mapping) and paths:
+        keywords["resources"] = {
+            name: paths.get(name) or location for name, location in flatten(written).items()
+        }
+
+
+def _reuse_recorded(
+    recorded: str, target: str, upstream: list[str], stage: str | None, variant: str | None
+) -> None:
+    """Start the new output folder with the recorded stages (and variants) it reuses."""
+    for name in upstream:
+        if os.path.isdir(os.path.join(recorded, name)):
+            _reuse(os.path.join(recorded, name), os.path.join(target, name))
+    if variant is not None and stage is not None:
+        _reuse(os.path.join(recorded, stage), os.path.join(target, stage), skip=variant)
+
+
 def prepare(
     output: str,
     stage: str | None = None,
@@ -173,75 +271,26 @@ def prepare(
         that already holds outputs.
 
     """
-    from flambe.experiment.environment_record import current_like, differences, read_record
-    from flambe.experiment.experiment import Experiment
-    from flambe.experiment.variants import stage_dependencies, transitive
-    from flambe.runnable.context import build_runnable, load_runnable_config
+    from flambe.runnable.context import build_runnable
 
     recorded = os.path.abspath(output)
     _check_folder(recorded)
     if variant is not None and stage is None:
         stage = _find_stage(recorded, variant)
-    record = read_record(recorded)
-    loaded = load_runnable_config(
-        os.path.join(recorded, CONFIG_FILE), install_extensions=install_extensions
-    )
-    pipeline_now = dict(loaded.root.keywords.get("pipeline") or {})
-    found = differences(record, current_like(record, pipeline_now)) if record else []
-    root = loaded.root
-    cls = getattr(root, "component_subclass", None)
-    if not (isinstance(cls, type) and issubclass(cls, Experiment)):
-        raise ConfigError(f"{recorded}/{CONFIG_FILE} is not an experiment", root.location)
-    keywords = root.keywords
-    pipeline = dict(keywords.get("pipeline") or {})
-    stages = list(pipeline)
-    if stage is not None and stage not in stages:
-        raise ConfigError(
-            f"'{stage}' is not a stage of the recorded experiment",
-            hint="stages: " + ", ".join(stages),
-        )
+    loaded, record, found = _load_recorded(recorded, install_extensions)
+    keywords = loaded.root.keywords
+    stages = list(dict(keywords.get("pipeline") or {}))
     upstream: list[str] = []
     rerun = stages
     if stage is not None:
-        deps = stage_dependencies(pipeline)
-        upstream = transitive(deps, stage)
-        kept = set(upstream) | {stage}
-        stages = [s for s in stages if s in kept]
+        stages, upstream = _narrow_to_stage(keywords, recorded, stage, variant)
         rerun = [stage]
-        keywords["pipeline"] = {s: pipeline[s] for s in stages}
-        for key in ("reduce", "search", "schedulers", "num_samples"):
-            if isinstance(keywords.get(key), Mapping):
-                keywords[key] = {k: v for k, v in keywords[key].items() if k in kept}
-        keywords["resume"] = upstream + ([stage] if variant is not None else [])
-        if variant is not None and not os.path.isdir(os.path.join(recorded, stage, variant)):
-            raise ConfigError(
-                f"stage '{stage}' of {recorded} has no variant folder '{variant}'",
-                hint="the variant names are the folder names under "
-                + os.path.join(recorded, stage),
-            )
-    if record:  # local resources at the paths the recorded run used
-        paths = {n: i.get("path") for n, i in (record.get("resources") or {}).items()}
-        written = keywords.get("resources")
-        if isinstance(written, Mapping) and paths:
-            from flambe.experiment.resources import flatten
-
-            keywords["resources"] = {
-                name: paths.get(name) or location for name, location in flatten(written).items()
-            }
-    new_save_path = os.path.abspath(save_path) if save_path else _default_save_path(recorded)
-    keywords["save_path"] = new_save_path
+    _use_recorded_resources(keywords, record)
+    keywords["save_path"] = os.path.abspath(save_path or _default_save_path(recorded))
     experiment = build_runnable(loaded)
     target = experiment.output_path
-    if os.path.isdir(target) and os.listdir(target):
-        raise ConfigError(
-            f"{target} holds outputs already",
-            hint="give another folder with -o, or remove this one",
-        )
-    for name in upstream:
-        if os.path.isdir(os.path.join(recorded, name)):
-            _reuse(os.path.join(recorded, name), os.path.join(target, name))
-    if variant is not None and stage is not None:
-        _reuse(os.path.join(recorded, stage), os.path.join(target, stage), skip=variant)
+    _check_empty(target)
+    _reuse_recorded(recorded, target, upstream, stage, variant)
     return Reproduction(
         recorded=recorded,
         output=target,
