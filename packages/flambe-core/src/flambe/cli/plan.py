@@ -2,8 +2,8 @@
 
 Checks the config first (everything ``flambe validate`` checks: problems exit
 with status 22), then loads it without building any object or starting
-Ray and prints the plan of :mod:`flambe.experiment.planning`; ``--json``
-prints the same as data.
+Ray and prints the plan of :mod:`flambe.experiment.planning` (as text by
+:mod:`flambe.experiment.plan_text`); ``--json`` prints the same as data.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def plan(
 ) -> None:
     """Show what running CONFIG would do: stages, variants, reuse, time (nothing runs)."""
     from flambe.errors import FlambeError
-    from flambe.experiment.planning import render
+    from flambe.experiment.plan_text import render
 
     try:
         problems, result = make_plan(config, overrides, install_extensions, executor)

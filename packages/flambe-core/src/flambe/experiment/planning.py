@@ -18,16 +18,28 @@ From the loaded config alone (no object is built, Ray is not started):
 Which k variants a ``reduce`` keeps is known only once the stage ran (unless
 every variant is reused): the stages below it are then planned on the first
 k, and say so.
+
+What the output folder records is read by :mod:`flambe.experiment.earlier_run`;
+:mod:`flambe.experiment.plan_text` writes the plan as text.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from flambe.experiment.earlier_run import (
+    EarlierRun,
+    changed_settings,
+    durations,
+    output_folder,
+    read_earlier_run,
+    stage_wall_time,
+    why_rerun,
+)
 
 REUSE = "reuse"
 CONTINUE = "continue"
@@ -155,61 +167,8 @@ class ExperimentPlan:
 
 
 # ---------------------------------------------------------------------------
-# reading an output folder
+# the parts of a stage's plan
 # ---------------------------------------------------------------------------
-
-
-def _read_json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def output_folder(root: Any, config_file: str) -> str:
-    """The output folder a run of the experiment schema ``root`` writes to."""
-    from flambe import storage
-
-    keywords = root.keywords
-    written = keywords.get("save_path")
-    if isinstance(written, str) and storage.is_local(written):
-        path = os.path.expanduser(storage.local_path(written))
-        if not os.path.isabs(path):
-            path = os.path.join(os.path.dirname(os.path.abspath(config_file)), path)
-    elif isinstance(written, str):
-        path = written
-    else:
-        path = "flambe-output"
-    return os.path.join(os.path.abspath(path), f"output__{keywords.get('name')}")
-
-
-def _durations(stage_dir: str) -> list[tuple[float, int]]:
-    """(seconds, steps) of the finished variants of a stage folder that recorded them."""
-    out: list[tuple[float, int]] = []
-    if not os.path.isdir(stage_dir):
-        return out
-    for entry in os.listdir(stage_dir):
-        saved = _read_json(os.path.join(stage_dir, entry, "trial.json"))
-        if isinstance(saved, dict) and saved.get("done") and saved.get("elapsed") is not None:
-            out.append((float(saved["elapsed"]), int(saved.get("step") or 1)))
-    return out
-
-
-def _stage_wall_time(progress: Any, stage: str) -> float | None:
-    """Seconds a stage took per variant it ran, in the run ``progress`` records (None: unknown)."""
-    if not isinstance(progress, Mapping):
-        return None
-    info = (progress.get("stages") or {}).get(stage) or {}
-    started, finished = info.get("started"), info.get("finished")
-    ran = [
-        v
-        for v in (info.get("variants") or {}).values()
-        if v.get("status") in ("success", "reduced", "failure")
-    ]
-    if info.get("status") != "success" or not started or not finished or not ran:
-        return None
-    return max(float(finished) - float(started), 0.0) / len(ran)
 
 
 def _share(variant: VariantPlan, mean: float | None) -> float:
@@ -246,108 +205,6 @@ def _values(variants: list[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def changed_settings(root: Any, output: str) -> list[str] | None:
-    """What differs between a config and the one recorded in an output folder.
-
-    Parameters
-    ----------
-    root : Schema
-        The ``!Experiment`` config as loaded.
-    output : str
-        Its output folder.
-
-    Returns
-    -------
-    list of str or None
-        The experiment arguments (``pipeline.<stage>`` for stages) whose value
-        differs, empty when none does; None when the folder holds no readable
-        ``experiment.yaml``. A seed recorded but not given is no difference.
-
-    """
-    import inspect
-
-    from flambe.compile import yaml
-
-    path = os.path.join(output, "experiment.yaml")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            recorded = yaml.load_config(handle.read(), file=path).root
-    except Exception:
-        return None
-    now, then = dict(root.keywords), dict(getattr(recorded, "keywords", {}) or {})
-    defaults = {
-        name: p.default
-        for name, p in inspect.signature(root.component_subclass.__init__).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-    changed: list[str] = []
-    for key in sorted(set(now) | set(then) | set(defaults)):
-        if key == "seed" and now.get("seed") is None:
-            continue
-        if key == "pipeline":
-            new, old = dict(now.get(key) or {}), dict(then.get(key) or {})
-            for stage in list(new) + [s for s in old if s not in new]:
-                if (
-                    stage not in new
-                    or stage not in old
-                    or yaml.dump(new[stage]) != yaml.dump(old[stage])
-                ):
-                    changed.append(f"pipeline.{stage}")
-            if not changed and list(new) != list(old):
-                changed.append("pipeline (the order of the stages)")
-            continue
-        value_now = now.get(key, defaults.get(key))
-        value_then = then.get(key, defaults.get(key))
-        if yaml.dump(value_now) != yaml.dump(value_then):
-            changed.append(key)
-    return changed
-
-
-# ---------------------------------------------------------------------------
-# why a variant runs again
-# ---------------------------------------------------------------------------
-
-
-def _why(
-    folder: str,
-    variant: Any,
-    versions: Mapping[str, str],
-    recorded_versions: Mapping[str, str] | None,
-) -> str:
-    """Why a variant whose folder holds another identity runs again."""
-    from flambe.experiment.code_versions import split_version
-
-    info = _read_json(os.path.join(folder, "variant.json")) or {}
-    reasons: list[str] = []
-    old_lineage = info.get("lineage")
-    if isinstance(old_lineage, Mapping) and dict(old_lineage) != dict(variant.lineage):
-        changed = [s for s in variant.lineage if old_lineage.get(s) != variant.lineage[s]]
-        reasons.append(f"upstream changed ({', '.join(changed) or 'lineage'})")
-    if "config" in info and info["config"] != variant.config_text:
-        reasons.append("config changed")
-    bumped: list[str] = []
-    edited: list[str] = []
-    for cls, now in sorted(versions.items()):
-        then = (recorded_versions or {}).get(cls)
-        if then is None or then == now:
-            continue
-        (old_v, old_code), (new_v, new_code) = split_version(then), split_version(now)
-        short = cls.split(":")[-1]
-        if old_v != new_v:
-            bumped.append(f"{short} {old_v} -> {new_v}")
-        if old_code != new_code:
-            edited.append(short)
-    if bumped:
-        reasons.append(f"class version changed ({', '.join(bumped)})")
-    if edited:
-        reasons.append(f"code changed ({', '.join(edited)})")
-    if not reasons:
-        reasons.append(
-            "config changed" if recorded_versions is not None else "config or code changed"
-        )
-    return "; ".join(reasons)
-
-
 # ---------------------------------------------------------------------------
 # the plan
 # ---------------------------------------------------------------------------
@@ -369,44 +226,6 @@ def _devices(keywords: Mapping[str, Any]) -> float:
     return 1.0
 
 
-@dataclass
-class _EarlierRun:
-    """What an output folder records of an earlier run (nothing when it holds none).
-
-    Attributes
-    ----------
-    info : dict
-        Its ``run.json`` (empty: no earlier run).
-    progress : object
-        Its ``progress.json`` (None: unreadable or no earlier run).
-    versions : dict, optional
-        The class versions its environment record lists (None: no record).
-
-    """
-
-    info: dict[str, Any]
-    progress: Any
-    versions: Mapping[str, str] | None
-
-    @property
-    def has_run(self) -> bool:
-        """Whether the folder holds an earlier run."""
-        return bool(self.info)
-
-
-def _earlier_run(output: str) -> _EarlierRun:
-    """Read what the output folder ``output`` records of an earlier run."""
-    from flambe.experiment.environment_record import read_record
-
-    run_info = _read_json(os.path.join(output, "run.json")) or {}
-    if not run_info:
-        return _EarlierRun(run_info, None, None)
-    record = read_record(output)
-    progress = _read_json(os.path.join(output, "progress.json"))
-    versions = (record or {}).get("class_versions") if record else None
-    return _EarlierRun(run_info, progress, versions)
-
-
 def _changed_config_note(output: str, changed: list[str], stages: list[str]) -> str:
     """The note on an output folder that holds another configuration of the experiment."""
     return (
@@ -418,7 +237,7 @@ def _changed_config_note(output: str, changed: list[str], stages: list[str]) -> 
 
 
 def _seed(
-    keywords: Mapping[str, Any], earlier: _EarlierRun, pipeline: Mapping[str, Any], notes: list[str]
+    keywords: Mapping[str, Any], earlier: EarlierRun, pipeline: Mapping[str, Any], notes: list[str]
 ) -> Any:
     """The seed given or recorded; notes when none is and the pipeline draws values at random."""
     from flambe.compile import tree
@@ -469,7 +288,7 @@ def _variant_action(
         return CONTINUE, f"from its checkpoint at step {saved['step']}" + (
             f" of {total}" if total else ""
         )
-    return RUN, _why(folder, variant, versions, planner.earlier.versions)
+    return RUN, why_rerun(folder, variant, versions, planner.earlier.versions)
 
 
 def _variant_estimate(
@@ -496,7 +315,7 @@ class _Planner:
     """
 
     output: str
-    earlier: _EarlierRun
+    earlier: EarlierRun
     draw_seed: int
     deps: dict[str, list[str]]
     reduce: dict[str, Any]
@@ -533,8 +352,8 @@ class _Planner:
                 + ", ".join(d for d in deps if d in self.uncertain)
                 + " keeps: which ones is known once it ran"
             )
-        durations = _durations(os.path.join(self.output, stage))
-        mean = sum(d for d, _ in durations) / len(durations) if durations else None
+        recorded = durations(os.path.join(self.output, stage))
+        mean = sum(d for d, _ in recorded) / len(recorded) if recorded else None
         info.mean_duration_s = mean
         if stage in self.search:
             variants, scores = self.searched_variants(info, samples, parents), None
@@ -652,7 +471,7 @@ class _Planner:
         """Fill a stage's time estimate, from the last run's wall time or the variants' times."""
         counts = info.counts()
         running = counts[RUN] + counts[CONTINUE]
-        wall = _stage_wall_time(self.earlier.progress, info.name)
+        wall = stage_wall_time(self.earlier.progress, info.name)
         if not running:
             info.estimate_s = 0.0
             return
@@ -694,7 +513,7 @@ def plan_experiment(root: Any, config_file: str, executor: Any = None) -> Experi
     pipeline = dict(keywords.get("pipeline") or {})
     stages = list(pipeline)
     output = output_folder(root, config_file)
-    earlier = _earlier_run(output)
+    earlier = read_earlier_run(output)
     notes: list[str] = []
     changed = changed_settings(root, output) if earlier.has_run else None
     if changed and not keywords.get("resume"):
@@ -769,103 +588,3 @@ def _classes(schema: Any) -> list[type]:
         if isinstance(node, Schema) and node.component_subclass not in found:
             found.append(node.component_subclass)
     return found
-
-
-# ---------------------------------------------------------------------------
-# text
-# ---------------------------------------------------------------------------
-
-
-def duration_text(seconds: float) -> str:
-    """``42 s``, ``3.5 min``, ``2.1 h``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-MAX_SHOWN_VALUES = 8
-MAX_SHOWN_VARIANTS = 20
-
-
-def _values_text(values: dict[str, list[Any]]) -> str:
-    """`` (lr: 0.1, 0.01; ...)``: the values that differ between a stage's variants."""
-    if not values:
-        return ""
-    shown = []
-    for key, options in values.items():
-        text = ", ".join(str(v) for v in options[:MAX_SHOWN_VALUES])
-        if len(options) > MAX_SHOWN_VALUES:
-            text += f", ... ({len(options)} values)"
-        shown.append(f"{key}: {text}")
-    return " (" + "; ".join(shown) + ")"
-
-
-def _render_stage(stage: StagePlan, has_run: bool, show_all: bool) -> list[str]:
-    """The lines of one stage: its size, settings, variants, estimate and notes."""
-    counts = stage.counts()
-    lines = [
-        f"Stage {stage.name} ({stage.component})"
-        + (f", after {', '.join(stage.depends_on)}" if stage.depends_on else ""),
-        f"  variants: {stage.count}" + _values_text(stage.values),
-    ]
-    if stage.reduce:
-        lines.append(f"  reduce: keeps the best {stage.keeps} for the later stages")
-    if stage.scheduler:
-        lines.append(f"  scheduler: {stage.scheduler}")
-    if stage.search:
-        lines.append(f"  search: {stage.search}, {stage.num_samples} trials")
-    if stage.executor:
-        lines.append(f"  executor: {stage.executor} ({stage.executor_reason})")
-    lines.append(
-        f"  {counts[REUSE]} reused, {counts[CONTINUE]} continue from a checkpoint, "
-        f"{counts[RUN]} run anew"
-    )
-    listed = [v for v in stage.variants if show_all or (has_run and v.action != REUSE)]
-    for variant in listed[: None if show_all else MAX_SHOWN_VARIANTS]:
-        lines.append(f"    {variant.action:<8} {variant.name}: {variant.reason}")
-    if not show_all and len(listed) > MAX_SHOWN_VARIANTS:
-        lines.append(f"    ... and {len(listed) - MAX_SHOWN_VARIANTS} more (--all lists them)")
-    if stage.estimate_s is not None and (counts[RUN] + counts[CONTINUE]):
-        lines.append(
-            f"  estimate: {duration_text(stage.estimate_s)} "
-            f"({duration_text(stage.mean_duration_s or 0)} a variant, from "
-            f"{stage.estimate_from})"
-        )
-    lines.extend(f"  note: {note}" for note in stage.notes)
-    return lines
-
-
-def _render_time(plan: ExperimentPlan) -> list[str]:
-    """The line on the time the whole plan takes (none when nothing tells)."""
-    if not plan.to_run:
-        return ["Time: nothing to run, every variant is reused"]
-    if plan.estimate_s is None and plan.unestimated:
-        return ["Time: no estimate, no earlier run of these stages recorded how long it took"]
-    if plan.estimate_s is None:
-        return []
-    text = f"Time: about {duration_text(plan.estimate_s)}"
-    if plan.unestimated:
-        text += f", plus the stages with no recorded duration: {', '.join(plan.unestimated)}"
-    return [text]
-
-
-def render(plan: ExperimentPlan, show_all: bool = False) -> str:
-    """The plan as text, stage by stage."""
-    lines = [
-        f"Experiment {plan.name}: {len(plan.stages)} stage{'s' * (len(plan.stages) != 1)}, "
-        f"{plan.total} variant{'s' * (plan.total != 1)} in all, {plan.to_run} to run",
-        f"Output folder: {plan.output}"
-        + (" (holds an earlier run)" if plan.has_run else " (no earlier run)"),
-        f"Seed: {plan.seed if plan.seed is not None else 'drawn at run time'}",
-    ]
-    for stage in plan.stages:
-        lines.append("")
-        lines.extend(_render_stage(stage, plan.has_run, show_all))
-    lines.append("")
-    lines.extend(_render_time(plan))
-    lines.extend(f"Note: {note}" for note in plan.notes)
-    if plan.stages and all(s.executor is None for s in plan.stages):
-        lines.append("(this engine names no executor rule: where each stage runs is not shown)")
-    return "\n".join(lines)
