@@ -213,3 +213,19 @@ def test_every_core_module_imports_on_its_own() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     failures = json.loads(done.stdout.strip().splitlines()[-1])
     assert not failures, "\n".join(f"{name}:\n{error}" for name, error in failures.items())
+
+
+def test_a_config_naming_a_plain_class_loads_with_only_the_yaml_module_imported() -> None:
+    """The registry wraps ``torch.nn.Linear`` without anything having imported components."""
+    code = (
+        "import sys\n"
+        "from flambe.compile.yaml import load\n"
+        "assert 'flambe.compile.component' not in sys.modules\n"
+        "linear = load('!torch.nn.Linear {in_features: 2, out_features: 3}')()\n"
+        "print(type(linear).__mro__[1].__name__, linear.out_features)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["Component", "3"]

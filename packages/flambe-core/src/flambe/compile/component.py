@@ -24,7 +24,7 @@ from flambe.compile.binding import bind_links
 from flambe.compile.legacy_arguments import translate_removed
 from flambe.compile.link import Link, PickledDataLink
 from flambe.compile.registrable import Registrable, registrable_factory
-from flambe.compile.registry import get_registry, set_wrapper_factory
+from flambe.compile.registry import get_registry
 from flambe.compile.schema import Schema, set_link_binder
 from flambe.compile.signatures import (  # re-exported: defined below components
     INIT_ARGUMENTS,
@@ -558,8 +558,7 @@ def make_component(
             continue
 
 
-# The layers below recognise components, wrap other classes in them and bind
-# links through what is set here, without importing this module.
+# The layers below recognise components and bind links through what is set
+# here, without importing this module.
 bases.set_component_class(Component)
-set_wrapper_factory(lambda class_: dynamic_component(class_, tag=None))
 set_link_binder(bind_links)

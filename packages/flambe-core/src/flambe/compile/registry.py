@@ -409,31 +409,17 @@ def restricted() -> Iterator[None]:
 
 _registry: Registry | None = None
 _registry_lock = threading.Lock()
-_wrapper_factory: list[Callable[[type], type]] = []
-
-
-def set_wrapper_factory(factory: Callable[[type], type]) -> None:
-    """Set how a class that is not a component is wrapped in one (set by the component layer).
-
-    Parameters
-    ----------
-    factory : callable
-        Takes a class and returns its component wrapper; the component
-        module sets it when it is imported.
-
-    """
-    _wrapper_factory[:] = [factory]
+# where the component wrappers of other classes come from: found by name, as pickle finds
+# a wrapper (this module is below the component layer and does not import it)
+WRAPPERS = "flambe.compile.wrapped:wrapper_of"
 
 
 def _wrap(cls: type) -> type:
-    """Return the component wrapper of ``cls``, made by the factory the component layer set."""
-    if not _wrapper_factory:
-        raise RegistrationError(
-            f"cannot wrap {cls.__module__}.{cls.__qualname__} in a component: the component "
-            "layer is not loaded",
-            hint="import flambe.compile.component before loading configs",
-        )
-    return _wrapper_factory[0](cls)
+    """Return the component wrapper of ``cls`` (a class that is not a component)."""
+    from flambe.plugins.manager import import_object
+
+    wrapper_of = import_object(WRAPPERS)
+    return wrapper_of(cls)
 
 
 def get_registry() -> Registry:

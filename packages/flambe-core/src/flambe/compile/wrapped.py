@@ -21,3 +21,20 @@ def __getattr__(name: str) -> Any:
     for attr in qual_part.split("__"):
         obj = getattr(obj, attr)
     return dynamic_component(obj, tag=None)
+
+
+def wrapper_of(class_: type) -> type:
+    """Return the component wrapper of ``class_`` (made once; the tag registry asks here).
+
+    Parameters
+    ----------
+    class_ : type
+        A class that is not a component (``torch.nn.Linear``).
+
+    Returns
+    -------
+    type
+        Its wrapper, a component subclass of it.
+
+    """
+    return dynamic_component(class_, tag=None)
