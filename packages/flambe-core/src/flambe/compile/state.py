@@ -230,6 +230,39 @@ def _merge_torch_metadata(state: State, torch_state: Any) -> None:
         state._metadata.setdefault(path, {}).update(local)
 
 
+def _working_copy(state: State) -> State:
+    """A copy of ``state`` to load from, its metadata copied one level deep."""
+    metadata = getattr(state, "_metadata", None) or {}
+    work = State(state)
+    work._metadata = OrderedDict(
+        (k, dict(v) if isinstance(v, dict) else v) for k, v in metadata.items()
+    )
+    return work
+
+
+def _load_node(
+    work: State,
+    node: _Node,
+    strict: bool,
+    missing: list[Any],
+    unexpected: list[Any],
+    errors: list[str],
+) -> None:
+    """Load one node of an object tree: its version checked, its tensors, its attributes."""
+    local = work._metadata.get(node.key, {})
+    component = isinstance(node.obj, StatefulMixin)
+    if component and VERSION_KEY in local:
+        check_version(type(node.obj), local[VERSION_KEY], node.key, local.get(FLAMBE_SOURCE_KEY))
+    if node.owns_tensors:
+        _load_torch(node, work)
+    if component:
+        for name in node.obj._registered_attrs():
+            full = _join(node.key, name)
+            if full in work:
+                setattr(node.obj, name, work[full])
+        node.obj._load_state(work, _dotted(node.key), local, strict, missing, unexpected, errors)
+
+
 class StatefulMixin:
     """Recursive state for components: registered attributes, custom hooks, versions.
 
@@ -415,11 +448,7 @@ class StatefulMixin:
             A component was saved with another major version.
 
         """
-        metadata = getattr(state, "_metadata", None) or {}
-        work = State(state)
-        work._metadata = OrderedDict(
-            (k, dict(v) if isinstance(v, dict) else v) for k, v in metadata.items()
-        )
+        work = _working_copy(state)
         nodes = list(walk(self))
         for node in nodes:  # upgrade old states before anything reads them
             if isinstance(node.obj, StatefulMixin):
@@ -428,29 +457,17 @@ class StatefulMixin:
         unexpected: list[Any] = []
         errors: list[str] = []
         for node in nodes:
-            local = work._metadata.get(node.key, {})
-            component = isinstance(node.obj, StatefulMixin)
-            if component and VERSION_KEY in local:
-                check_version(
-                    type(node.obj), local[VERSION_KEY], node.key, local.get(FLAMBE_SOURCE_KEY)
-                )
-            if node.owns_tensors:
-                _load_torch(node, work)
-            if component:
-                for name in node.obj._registered_attrs():
-                    full = _join(node.key, name)
-                    if full in work:
-                        setattr(node.obj, name, work[full])
-                node.obj._load_state(
-                    work, _dotted(node.key), local, strict, missing, unexpected, errors
-                )
+            _load_node(work, node, strict, missing, unexpected, errors)
         expected = self._collect_state(None, "", keep_vars=True, with_metadata=False)
-        for k in expected:
-            if k not in work and k not in missing:
-                missing.append(k)
-        for k in work:
-            if k not in expected and k not in unexpected:
-                unexpected.append(k)
+        missing.extend(k for k in expected if k not in work and k not in missing)
+        unexpected.extend(k for k in work if k not in expected and k not in unexpected)
+        self._report_load(missing, unexpected, errors, strict)
+        return LoadResult(missing, unexpected)
+
+    def _report_load(
+        self, missing: list[Any], unexpected: list[Any], errors: list[str], strict: bool
+    ) -> None:
+        """Raise on the errors of a load (keys that differ count when ``strict``), else warn."""
         if strict and (missing or unexpected):
             errors.insert(0, _describe_keys(missing, unexpected))
         if errors:
@@ -464,7 +481,6 @@ class StatefulMixin:
                 type(self).__name__,
                 _describe_keys(missing, unexpected),
             )
-        return LoadResult(missing, unexpected)
 
     @staticmethod
     def _migrate_node(state: State, node: _Node) -> None:
