@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flambe.compile import bases, serialization, yaml
+from flambe.compile import bases, yaml
 from flambe.compile.binding import bind_links
 from flambe.compile.legacy_arguments import translate_removed
 from flambe.compile.link import Link, PickledDataLink
@@ -233,6 +233,8 @@ class Component(Registrable, StatefulMixin, should_register=False):
     # -- saving -------------------------------------------------------------------
     def save(self, path: str, **kwargs: Any) -> None:
         """Save this object with :func:`flambe.save`."""
+        from flambe.compile import serialization  # below this module; imported when used
+
         serialization.save(self, path, **kwargs)
 
     @registrable_factory
@@ -251,6 +253,8 @@ class Component(Registrable, StatefulMixin, should_register=False):
         saved state loaded into it. Loading runs pickled code: only load
         files you trust.
         """
+        from flambe.compile import serialization  # below this module; imported when used
+
         if use_saved_config_defaults:
             return serialization.load(path, map_location=map_location)
         instance = cls(**kwargs)
