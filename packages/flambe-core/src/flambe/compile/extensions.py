@@ -442,38 +442,9 @@ def ensure_extensions(
         for module in stale:
             _warn_stale(module, local[module], copies[module])
     if missing and not install:
-        specs = [_spec_for_message(extensions[m], base_dir) for m in missing]
-        first = missing[0]
-        names = ", ".join(repr(m) for m in missing)
-        raise ExtensionError(
-            f"extension module{'s' if len(missing) > 1 else ''} {names} "
-            f"{'are' if len(missing) > 1 else 'is'} not installed "
-            f"(declared as '{first}: {extensions[first]}')",
-            location=where(first),
-            hint=f"run: {_shell(specs)}   or {_INSTALL_HINT}",
-        )
+        raise _not_installed(missing, extensions, base_dir, where(missing[0]))
     for module in missing:
-        location = where(module)
-        try:
-            spec = install_spec(extensions[module], base_dir)
-        except ExtensionError as exc:
-            raise exc.at(location)  # noqa: B904 - the same error, now located
-        again = module in stale
-        if again:
-            logger.info(
-                "Extension %s: %s changed since it was installed; installing it again",
-                module,
-                local[module],
-            )
-        install_extension(module, spec, location, reinstall=again)
-        importlib.invalidate_caches()
-        if not is_installed_module(module):
-            raise ExtensionError(
-                f"pip installed {spec!r} but module {module!r} is still not importable",
-                location=location,
-                hint="the key must be the package's top-level import name, not its "
-                "distribution name",
-            )
+        _install_one(module, extensions[module], base_dir, where(module), module in stale, local)
         if module in local:
             copies[module] = sources.write_record(local[module], prints[module])
     modules = import_modules(extensions)
@@ -483,6 +454,54 @@ def ensure_extensions(
             local.get(imported.__name__),
             copies.get(imported.__name__),
             prints.get(imported.__name__),
+        )
+
+
+def _not_installed(
+    missing: list[str],
+    extensions: Mapping[str, str],
+    base_dir: Path | None,
+    location: SourceLocation | None,
+) -> ExtensionError:
+    """The error for modules that are missing while installing is not asked for."""
+    specs = [_spec_for_message(extensions[m], base_dir) for m in missing]
+    first = missing[0]
+    names = ", ".join(repr(m) for m in missing)
+    return ExtensionError(
+        f"extension module{'s' if len(missing) > 1 else ''} {names} "
+        f"{'are' if len(missing) > 1 else 'is'} not installed "
+        f"(declared as '{first}: {extensions[first]}')",
+        location=location,
+        hint=f"run: {_shell(specs)}   or {_INSTALL_HINT}",
+    )
+
+
+def _install_one(
+    module: str,
+    declared: str,
+    base_dir: Path | None,
+    location: SourceLocation | None,
+    again: bool,
+    local: Mapping[str, Path],
+) -> None:
+    """Install one extension with pip (``again``: a local folder that changed) and check it."""
+    try:
+        spec = install_spec(declared, base_dir)
+    except ExtensionError as exc:
+        raise exc.at(location)  # noqa: B904 - the same error, now located
+    if again:
+        logger.info(
+            "Extension %s: %s changed since it was installed; installing it again",
+            module,
+            local[module],
+        )
+    install_extension(module, spec, location, reinstall=again)
+    importlib.invalidate_caches()
+    if not is_installed_module(module):
+        raise ExtensionError(
+            f"pip installed {spec!r} but module {module!r} is still not importable",
+            location=location,
+            hint="the key must be the package's top-level import name, not its distribution name",
         )
 
 
