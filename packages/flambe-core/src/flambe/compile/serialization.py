@@ -322,7 +322,22 @@ def save_state_to_file(
         return _save_to_url(
             state, path, compress, pickle_only, overwrite, pickle_module, pickle_protocol
         )
-    path = os.path.abspath(storage.local_path(path))
+    local = os.path.abspath(storage.local_path(path))
+    return _save_local(
+        state, local, compress, pickle_only, overwrite, pickle_module, pickle_protocol
+    )
+
+
+def _save_local(
+    state: State,
+    path: str,
+    compress: bool,
+    pickle_only: bool,
+    overwrite: bool,
+    pickle_module: Any,
+    pickle_protocol: int,
+) -> str:
+    """:func:`save_state_to_file` to a local absolute ``path``: returns the path written."""
     final = _destination(path, compress, pickle_only)
     _check_free(final, overwrite)
     parent = os.path.dirname(final)
@@ -687,17 +702,34 @@ def load(
         An extension is missing and ``auto_install`` is false.
 
     """
-    import contextlib
+    _refuse_install_of_untrusted(weights_only, auto_install)
+    source = os.fspath(path)
+    return _rebuild(source, map_location, auto_install, weights_only, strict, fast_init)
 
-    import torch
 
+def _refuse_install_of_untrusted(weights_only: bool, auto_install: bool) -> None:
+    """Refuse to install what a file names when only its weights are trusted."""
     if weights_only and auto_install:
         raise LoadError(
             "auto_install=True cannot be combined with weights_only=True: installing "
             "what a file names runs code from it",
             hint="install the extensions yourself, or load trusted files with weights_only=False",
         )
-    source = os.fspath(path)
+
+
+def _rebuild(
+    source: str,
+    map_location: Any,
+    auto_install: bool,
+    weights_only: bool,
+    strict: bool,
+    fast_init: bool | None,
+) -> Any:
+    """:func:`load` once its options are checked: read the state, build the object, load it."""
+    import contextlib
+
+    import torch
+
     state = load_state_from_file(source, map_location=map_location, weights_only=weights_only)
     # with map_location, the object is built where its tensors were mapped (cuda, meta...):
     # loading them into tensors made on the default device would move them back there
