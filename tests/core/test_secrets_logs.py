@@ -64,8 +64,10 @@ def test_a_planted_secret_is_written_nowhere(tmp_path: Path, ray_tmp: Path) -> N
     secrets = tmp_path / "secrets.ini"
     secrets.write_text(f"[AWS]\nSECRET_TOKEN = {SECRET}\n")
     config = write_experiment(tmp_path, TWO_VARIANTS)
-    proc = start(
-        config, {"FLAMBE_HOME": str(home), "RAY_TMPDIR": str(ray_tmp)}, ["-s", str(secrets), "-v"]
+    proc = start(  # on Ray: its session files are checked too
+        config,
+        {"FLAMBE_HOME": str(home), "RAY_TMPDIR": str(ray_tmp)},
+        ["-s", str(secrets), "-v", "--executor", "ray"],
     )
     assert finish(proc) == 0, log_text(config)
     console = log_text(config)
