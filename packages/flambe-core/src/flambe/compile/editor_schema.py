@@ -417,26 +417,12 @@ class SchemaBuilder:
                 continue
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.POSITIONAL_ONLY):
                 continue
-            if name in mappings:
-                prop: dict[str, Any] = {
-                    "type": ["object", "null"],
-                    "additionalProperties": {"$ref": f"#/definitions/{ANY_COMPONENT_DEF}"},
-                }
-            else:
-                # an argument of any type: a plain value, or (a mapping) one of the components
-                prop = dict(
-                    self.value_schema(hints.get(name, parameter.annotation))
-                    or {"$ref": f"#/definitions/{ANY_VALUE_DEF}"}
-                )
-            if docs.get(name):
-                prop["description"] = docs[name]
-            if parameter.default is inspect.Parameter.empty and not getattr(
-                parameter, "forwarded", False
-            ):
+            hint = hints.get(name, parameter.annotation)
+            properties[name] = self.argument_schema(
+                parameter, hint, name in mappings, docs.get(name)
+            )
+            if _required(parameter):
                 required.append(name)
-            elif _json_plain(parameter.default):
-                prop["default"] = _as_json(parameter.default)
-            properties[name] = prop
         for name in getattr(cls, "_flambe_extra_arguments", ()):
             properties.setdefault(name, {})
         out["properties"] = properties
@@ -444,6 +430,27 @@ class SchemaBuilder:
             out["required"] = required
         out["additionalProperties"] = False
         return out
+
+    def argument_schema(
+        self, parameter: inspect.Parameter, hint: Any, is_mapping: bool, doc: str | None
+    ) -> dict[str, Any]:
+        """The schema of one constructor argument, with its description and default.
+
+        ``is_mapping``: the argument is a mapping of names to components.
+        """
+        if is_mapping:
+            prop: dict[str, Any] = {
+                "type": ["object", "null"],
+                "additionalProperties": {"$ref": f"#/definitions/{ANY_COMPONENT_DEF}"},
+            }
+        else:
+            # an argument of any type: a plain value, or (a mapping) one of the components
+            prop = dict(self.value_schema(hint) or {"$ref": f"#/definitions/{ANY_VALUE_DEF}"})
+        if doc:
+            prop["description"] = doc
+        if not _required(parameter) and _json_plain(parameter.default):
+            prop["default"] = _as_json(parameter.default)
+        return prop
 
     def build(self) -> dict[str, Any]:
         """The whole schema: definitions of every class; the document is one of them."""
@@ -554,6 +561,13 @@ def _component_mappings(cls: type) -> tuple[str, ...]:
             if klass.__module__ == module and klass.__qualname__ == qualname:
                 return names
     return ()
+
+
+def _required(parameter: inspect.Parameter) -> bool:
+    """Whether a constructor argument must be given (no default, not forwarded to a base)."""
+    return parameter.default is inspect.Parameter.empty and not getattr(
+        parameter, "forwarded", False
+    )
 
 
 def _json_plain(value: Any) -> bool:
