@@ -28,11 +28,7 @@ MAX_LINES = 60
 BEING_SPLIT: frozenset[str] = frozenset(
     {
         "compile/compose.py:Composer._compose",  # being split
-        "compile/editor_schema.py:SchemaBuilder.class_schema",  # being split
         "compile/extensions.py:ensure_extensions",  # being split
-        "compile/serialization.py:save_state_to_file",  # being split
-        "compile/serialization.py:load",  # being split
-        "compile/state.py:StatefulMixin.load_state",  # being split
     }
 )
 
