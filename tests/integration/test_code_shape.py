@@ -28,7 +28,6 @@ MAX_LINES = 60
 BEING_SPLIT: frozenset[str] = frozenset(
     {
         "compile/compose.py:Composer._compose",  # being split
-        "compile/extensions.py:ensure_extensions",  # being split
     }
 )
 

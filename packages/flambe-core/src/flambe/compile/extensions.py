@@ -425,17 +425,7 @@ def ensure_extensions(
 
     base_dir = Path(file).parent if file is not None else None
     missing = [m for m in extensions if not is_installed_module(m)]
-    local = _local_folders(extensions, base_dir)
-    copies = {m: sources.installed_from(folder) for m, folder in local.items()}
-    # a folder is read only when there is something to compare it with
-    prints = {
-        m: sources.fingerprint(folder)
-        for m, folder in local.items()
-        if install or ((copy := copies[m]) is not None and copy.recorded)
-    }
-    stale = [
-        m for m in prints if m not in missing and sources.is_stale(local[m], copies[m], prints[m])
-    ]
+    local, copies, prints, stale = _local_copies(extensions, base_dir, install, missing)
     if install:  # an installed local folder whose content changed is installed again
         missing += stale
     else:
@@ -455,6 +445,24 @@ def ensure_extensions(
             copies.get(imported.__name__),
             prints.get(imported.__name__),
         )
+
+
+def _local_copies(
+    extensions: Mapping[str, str], base_dir: Path | None, install: bool, missing: list[str]
+) -> tuple[dict[str, Path], dict[str, sources.InstalledCopy | None], dict[str, str], list[str]]:
+    """The local-folder extensions: their folders, install records, fingerprints, stale ones."""
+    local = _local_folders(extensions, base_dir)
+    copies = {m: sources.installed_from(folder) for m, folder in local.items()}
+    # a folder is read only when there is something to compare it with
+    prints = {
+        m: sources.fingerprint(folder)
+        for m, folder in local.items()
+        if install or ((copy := copies[m]) is not None and copy.recorded)
+    }
+    stale = [
+        m for m in prints if m not in missing and sources.is_stale(local[m], copies[m], prints[m])
+    ]
+    return local, copies, prints, stale
 
 
 def _not_installed(
