@@ -36,6 +36,7 @@ from flambe.experiment.progress import ProgressState
 from flambe.experiment.reduce import reduce_variants
 from flambe.experiment.trial import TrialPlan, read_trial
 from flambe.experiment.variants import Variant, stage_dependencies, stage_variants, transitive
+from flambe.experiment.workers import pipeline_modules, trial_devices
 from flambe.utils.atomic import remove_stale_temps
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -464,38 +465,11 @@ class Engine:
         return {u: obj for u, (vid, obj) in self.live.items() if variant.lineage.get(u) == vid}
 
     def _devices(self) -> dict[str, float]:
-        if self.exp.devices:
-            return dict(self.exp.devices)
-        devices: dict[str, float] = {"cpu": 1}
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                devices["gpu"] = 1
-        except ImportError:  # pragma: no cover
-            pass
-        return devices
+        return trial_devices(self.exp.devices)
 
     def _modules(self) -> list[str]:
         """Return the modules defining the classes of the pipeline (workers import them)."""
-        from flambe.compile import tree
-        from flambe.compile.schema import Schema
-
-        found: list[str] = []
-        for value in tree.walk(self.exp.pipeline):
-            if not isinstance(value, Schema):
-                continue
-            module = value.component_subclass.__module__
-            if module == "__main__":
-                raise ConfigError(
-                    f"{value.component_subclass.__qualname__} is defined in the script being "
-                    "run, which worker processes cannot import",
-                    value.location,
-                    hint="move the class into a module or an extension",
-                )
-            if module not in found and not module.startswith("flambe.compile.wrapped"):
-                found.append(module)
-        return found
+        return pipeline_modules(self.exp.pipeline)
 
     # -- results --------------------------------------------------------------------------
     def _on_result(self, stage: str, vid: str, result: Mapping[str, Any]) -> None:
