@@ -49,3 +49,15 @@ def test_an_unknown_executor_is_a_configuration_error(tmp_path) -> None:
     config = write_config(tmp_path, "a: !XCounter {}\n", top="executor: lcoal\n")
     with pytest.raises(ConfigError, match="(?s)unknown executor .lcoal.*auto, in_process, local"):
         load(config)
+
+
+def test_local_with_a_scheduler_is_refused_when_the_experiment_is_built(tmp_path) -> None:
+    from tests.core.exp_helpers import load, write_config
+
+    config = write_config(
+        tmp_path,
+        "a: !XCounter {}\n",
+        top="executor: local\nschedulers:\n  a: !ray.FIFOScheduler {}\n",
+    )
+    with pytest.raises(ConfigError, match="executor: local cannot run stage 'a'"):
+        load(config)

@@ -301,6 +301,11 @@ class Experiment(ClusterRunnable):
         if problem is not None:
             raise problem
         self.executor = executor
+        if executor == "local":  # refused before anything runs: a stage that needs Ray Tune
+            from flambe.experiment.executors.choice import choose_executor
+
+            for stage in self.pipeline:
+                choose_executor(stage, self)
         for found in self.check_keys():
             raise found
         self._check_links()
