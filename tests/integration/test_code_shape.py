@@ -27,7 +27,6 @@ MAX_LINES = 60
 # "<folder>/<file>.py:<qualified name>" of a long function whose split is under way.
 BEING_SPLIT: frozenset[str] = frozenset(
     {
-        "compile/compose.py:Composer._compose",  # being split
     }
 )
 

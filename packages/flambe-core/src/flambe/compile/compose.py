@@ -173,6 +173,27 @@ class _Open:
         self.plain = plain
 
 
+class _State:
+    """Where the composer is: the documents so far, the open collections, the anchors."""
+
+    __slots__ = ("documents", "stack", "top", "push", "full", "anchors", "open_anchors")
+
+    def __init__(self) -> None:
+        self.documents: list[Node] = []
+        self.stack: list[_Open] = []
+        self.top: _Open | None = None  # stack[-1]
+        self.push: Any = None  # top.items.append
+        self.full = False  # len(stack) >= max_depth: a scalar here would be too deep
+        self.anchors: dict[str, tuple[Node, int, int]] = {}
+        self.open_anchors: dict[str, Any] = {}
+
+    def focus(self, top: _Open | None, full: bool) -> None:
+        """Make ``top`` the collection that receives the next values."""
+        self.top = top
+        self.push = top.items.append if top is not None else None
+        self.full = full
+
+
 class Composer:
     """Builds the document nodes of one event stream (see the module documentation).
 
@@ -251,92 +272,89 @@ class Composer:
 
     def _compose(self, events: Iterable[Any]) -> list[Node]:
         resolver = self.resolver
-        tag_of = resolver.tag
-        plain = resolver.plain
-        tags, cache = resolver.tags, resolver.cache
+        tag_of, plain, tags, cache = resolver.tag, resolver.plain, resolver.tags, resolver.cache
         plain_tags = PLAIN_SCALAR_TAGS
-        documents: list[Node] = []
-        stack: list[_Open] = []
-        top: _Open | None = None  # stack[-1]
-        push: Any = None  # top.items.append
-        full = False  # len(stack) >= max_depth: a scalar here would be too deep
-        anchors: dict[str, tuple[Node, int, int]] = {}
-        open_anchors: dict[str, Any] = {}
-        max_depth, max_nodes = self.max_depth, self.max_nodes
+        state = _State()
+        documents = state.documents
+        top, push, full = state.top, state.push, state.full
+        max_nodes = self.max_nodes
         new = object.__new__
-        node: Any  # a scalar, sequence or mapping node, built slot by slot
+        node: Any  # a scalar node, built slot by slot
         kinds: dict[type, str] = {}  # event class -> its name (libyaml's and ruamel's differ)
         scalar_class: type | None = None  # the stream's ScalarEvent class, once met
         for event in events:
             cls = type(event)
-            kind = "ScalarEvent"
             if cls is not scalar_class:  # most events are scalars: they skip the lookup
-                kind = kinds.get(cls)  # type: ignore[assignment]
+                kind = kinds.get(cls)
                 if kind is None:
                     kind = kinds[cls] = cls.__name__
-                    if kind == "ScalarEvent":
-                        scalar_class = cls
-            if kind == "ScalarEvent":
-                value = event.value
-                tag = event.tag
-                anchor = event.anchor
-                if tag is None or tag == "!":
-                    tag = (cache.get(value) or plain(value)) if event.implicit[0] else STR
-                    if top is not None and (anchor is not None or tag not in plain_tags):
-                        top.plain = False
-                elif top is not None:
+                if kind != "ScalarEvent":
+                    self._structure(event, kind, state)
+                    top, push, full = state.top, state.push, state.full
+                    continue
+                scalar_class = cls
+            value = event.value
+            tag = event.tag
+            anchor = event.anchor
+            if tag is None or tag == "!":
+                tag = (cache.get(value) or plain(value)) if event.implicit[0] else STR
+                if top is not None and (anchor is not None or tag not in plain_tags):
                     top.plain = False
-                node = new(ScalarNode)
-                node.ctag = tags.get(tag) or tag_of(tag)
-                node.value = value
-                node.start_mark = event.start_mark
-                node.end_mark = None  # unused: one mark object less per node
-                node.comment = None
-                node.anchor = anchor
-                node.style = event.style
-                if anchor is not None:
-                    anchors[anchor] = (node, 1, 1)
-                if top is None:
-                    documents.append(node)
-                    continue
-                if full:
-                    raise self._too_deep(event.start_mark)
-                push(node)
-                top.size += 1
-                if top.size > max_nodes:
-                    raise self._too_big(event.start_mark, top.size)
-            elif kind == "AliasEvent":
-                node, size, height = self._alias(event, anchors, open_anchors)
-                if len(stack) + height > max_depth:
-                    raise self._too_deep(event.start_mark)
-                if top is None:
-                    documents.append(node)
-                    continue
-                top.plain = False  # a shared node: built once, kept as one object
-                self._add(top, node, size, height, event.start_mark)
-            elif kind in ("SequenceStartEvent", "MappingStartEvent"):
-                if len(stack) >= max_depth:
-                    raise self._too_deep(event.start_mark)
-                top = self._open(event, kind == "MappingStartEvent", open_anchors)
-                stack.append(top)
-                push = top.items.append
-                full = len(stack) >= max_depth
-            elif kind in ("SequenceEndEvent", "MappingEndEvent"):
-                done = stack.pop()
-                top = stack[-1] if stack else None
-                push = top.items.append if top is not None else None
-                full = len(stack) >= max_depth
-                node = self._close(done, anchors, open_anchors)
-                if top is None:
-                    documents.append(node)
-                    continue
-                if not done.plain:
-                    top.plain = False
-                self._add(top, node, done.size, done.height, node.start_mark)
-            elif kind == "DocumentStartEvent":
-                anchors = {}
-            # StreamStart/End, DocumentEnd: nothing to build
+            elif top is not None:
+                top.plain = False
+            node = new(ScalarNode)
+            node.ctag = tags.get(tag) or tag_of(tag)
+            node.value = value
+            node.start_mark = event.start_mark
+            node.end_mark = None  # unused: one mark object less per node
+            node.comment = None
+            node.anchor = anchor
+            node.style = event.style
+            if anchor is not None:
+                state.anchors[anchor] = (node, 1, 1)
+            if top is None:
+                documents.append(node)
+                continue
+            if full:
+                raise self._too_deep(event.start_mark)
+            push(node)
+            top.size += 1
+            if top.size > max_nodes:
+                raise self._too_big(event.start_mark, top.size)
         return documents
+
+    def _structure(self, event: Any, kind: str, state: _State) -> None:
+        """Apply an event that is not a scalar: an alias, a collection's start or end."""
+        stack = state.stack
+        if kind == "AliasEvent":
+            node, size, height = self._alias(event, state.anchors, state.open_anchors)
+            if len(stack) + height > self.max_depth:
+                raise self._too_deep(event.start_mark)
+            if state.top is None:
+                state.documents.append(node)
+                return
+            state.top.plain = False  # a shared node: built once, kept as one object
+            self._add(state.top, node, size, height, event.start_mark)
+        elif kind in ("SequenceStartEvent", "MappingStartEvent"):
+            if len(stack) >= self.max_depth:
+                raise self._too_deep(event.start_mark)
+            top = self._open(event, kind == "MappingStartEvent", state.open_anchors)
+            stack.append(top)
+            state.focus(top, len(stack) >= self.max_depth)
+        elif kind in ("SequenceEndEvent", "MappingEndEvent"):
+            done = stack.pop()
+            parent = stack[-1] if stack else None
+            state.focus(parent, len(stack) >= self.max_depth)
+            node = self._close(done, state.anchors, state.open_anchors)
+            if parent is None:
+                state.documents.append(node)
+                return
+            if not done.plain:
+                parent.plain = False
+            self._add(parent, node, done.size, done.height, node.start_mark)
+        elif kind == "DocumentStartEvent":
+            state.anchors = {}
+        # StreamStart/End, DocumentEnd: nothing to build
 
     def _open(self, event: Any, mapping: bool, open_anchors: dict[str, Any]) -> _Open:
         """Start the collection of a start event (its items come with the next events)."""
