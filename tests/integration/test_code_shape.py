@@ -25,10 +25,7 @@ CHECKED = ("experiment", "compile")  # folders of CORE held to the limit
 MAX_LINES = 60
 
 # "<folder>/<file>.py:<qualified name>" of a long function whose split is under way.
-BEING_SPLIT: frozenset[str] = frozenset(
-    {
-    }
-)
+BEING_SPLIT: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
