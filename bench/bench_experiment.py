@@ -1,9 +1,10 @@
 """Speed of experiments (issue: Experiments).
 
 1. Eight variants of a small trainer, five ``run()`` steps each, as one
-   flambe experiment stage on Ray Tune, beside the same work on bare Ray
-   Tune (a Tuner over an equivalent class Trainable that checkpoints after
-   every step), in the same Ray session. Target: at most 1.25x.
+   flambe experiment stage on Ray Tune (``executor: ray``), beside the same
+   work on bare Ray Tune (a Tuner over an equivalent class Trainable that
+   checkpoints after every step), in the same Ray session. Target: at most
+   1.25x. The same stage on the local executor is printed beside them.
 2. A three-stage pipeline without search (data, model, trainer) run by
    the experiment engine, beside the same components run by hand in this
    process. Target: at most 0.5 s more (it never starts Ray).
@@ -31,8 +32,11 @@ NS = "_experiment_components"
 LRS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
 
 
-def experiment_text(save_path: str, name: str, body: str) -> str:
-    return f"!Experiment\nname: {name}\nsave_path: {save_path}\nseed: 0\npipeline:\n{body}"
+def experiment_text(save_path: str, name: str, body: str, executor: str = "auto") -> str:
+    return (
+        f"!Experiment\nname: {name}\nsave_path: {save_path}\nseed: 0\nexecutor: {executor}\n"
+        f"pipeline:\n{body}"
+    )
 
 
 def run_experiment(text: str) -> float:
@@ -76,10 +80,11 @@ def bench_search(folder: str) -> None:
         f"  train: !{NS}.BenchTrainer\n    model: !{NS}.BenchModel {{}}\n"
         f"    data: !{NS}.BenchData {{}}\n    lr: !g {LRS}\n    steps: 5\n"
     )
-    flambe_times, bare_times = [], []
+    flambe_times, bare_times, local_times = [], [], []
     for i in range(2):  # alternate, so both see the same load
         bare_times.append(bare_tune(os.path.join(folder, f"bare{i}")))
-        flambe_times.append(run_experiment(experiment_text(folder, f"search{i}", body)))
+        flambe_times.append(run_experiment(experiment_text(folder, f"search{i}", body, "ray")))
+        local_times.append(run_experiment(experiment_text(folder, f"local{i}", body, "local")))
     ray.shutdown()
     value, baseline = min(flambe_times), min(bare_times)
     report(
@@ -90,6 +95,13 @@ def bench_search(folder: str) -> None:
         baseline_name="bare Tune",
     )
     print(f"  ratio {value / baseline:.2f}x", flush=True)
+    report(
+        "8 variants x 5 steps, executor local",
+        min(local_times),
+        baseline,
+        "the local pool, no Ray trial per variant",
+        baseline_name="bare Tune",
+    )
 
 
 def by_hand() -> None:
