@@ -297,18 +297,22 @@ class Experiment(ClusterRunnable):
         self.debug = debug
         self.merge_plot = merge_plot
         self.ray_address = ray_address
-        problem = _executor_problem(executor)
+        self.executor = executor
+        self._check_executor()
+        for found in self.check_keys():
+            raise found
+        self._check_links()
+
+    def _check_executor(self) -> None:
+        """Refuse an unknown executor, and ``local`` for a stage that needs Ray Tune."""
+        problem = _executor_problem(self.executor)
         if problem is not None:
             raise problem
-        self.executor = executor
-        if executor == "local":  # refused before anything runs: a stage that needs Ray Tune
+        if self.executor == "local":  # refused before anything runs
             from flambe.experiment.executors.choice import choose_executor
 
             for stage in self.pipeline:
                 choose_executor(stage, self)
-        for found in self.check_keys():
-            raise found
-        self._check_links()
 
     # -- checks ---------------------------------------------------------------------
     @property
