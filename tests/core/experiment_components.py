@@ -233,3 +233,18 @@ class XCrash(Component):
     def metric(self) -> float:
         noise = float(torch.rand(1)) if self.noisy else 0.0
         return self.value * self.step + noise
+
+
+class XEnv(Component):
+    """Appends ``"<label> <value of the environment variable name>"`` to ``log``, once."""
+
+    def __init__(self, name: str, log: str, label: str = "e") -> None:
+        super().__init__()
+        self.name, self.log, self.label = name, log, label
+
+    def run(self) -> bool:
+        _append(self.log, f"{self.label} {os.environ.get(self.name)}")
+        return False
+
+    def metric(self) -> float | None:
+        return 1.0

@@ -161,3 +161,25 @@ def test_kill_9_of_the_run_takes_its_workers(tmp_path: Path) -> None:
     # what they committed is there for the next run to continue
     for variant in (tmp_path / "out" / "output__exp" / "work").iterdir():
         assert json.loads((variant / "trial.json").read_text())["step"] >= 1
+
+
+def test_workers_see_the_environment_of_the_run_that_started_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork server outlives a run; a later run's workers still get that run's environment."""
+    log = tmp_path / "env.txt"
+    body = f"""\
+        probe: !XEnv
+          name: FLAMBE_TEST_MARK
+          label: !g [a, b]
+          log: {log}
+        """
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.setenv("FLAMBE_TEST_MARK", "first")
+    run(write_config(tmp_path / "one", body, top="executor: local\n"))
+    monkeypatch.setenv("FLAMBE_TEST_MARK", "second")
+    run(write_config(tmp_path / "two", body, top="executor: local\n"))
+    lines = log.read_text().splitlines()
+    assert sorted(lines[:2]) == ["a first", "b first"]
+    assert sorted(lines[2:]) == ["a second", "b second"]

@@ -147,7 +147,7 @@ class LocalExecutor(Executor):
         parent, child = ctx.Pipe()
         process = ctx.Process(
             target=local_worker.main,
-            args=(child, threads, visible),
+            args=(child, threads, visible, dict(os.environ)),
             name=f"flambe-worker-{slot}",
             daemon=True,
         )

@@ -70,7 +70,9 @@ def _run_variant(conn: Connection, plan: Any, modules: list[str]) -> None:
     conn.send(("done", plan.id, runner.best_score))
 
 
-def main(conn: Connection, threads: int, gpus: str | None) -> None:
+def main(
+    conn: Connection, threads: int, gpus: str | None, environ: dict[str, str] | None = None
+) -> None:
     """Serve variants sent on ``conn`` until ``None`` arrives or the pipe closes.
 
     Parameters
@@ -81,10 +83,17 @@ def main(conn: Connection, threads: int, gpus: str | None) -> None:
         Threads for torch (the CPUs a trial asked for).
     gpus : str, optional
         ``CUDA_VISIBLE_DEVICES`` of this worker (``None``: left as it is).
+    environ : dict, optional
+        The experiment process's environment when the worker started. The fork server
+        was started earlier, maybe for another experiment of the same process, so its
+        environment may be older than the one the variants must see.
 
     """
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     if gpus is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpus
     _limit_threads(threads)
