@@ -4,7 +4,8 @@
    flambe experiment stage on Ray Tune (``executor: ray``), beside the same
    work on bare Ray Tune (a Tuner over an equivalent class Trainable that
    checkpoints after every step), in the same Ray session. Target: at most
-   1.25x. The same stage on the local executor is printed beside them.
+   1.05x (best of three rounds; the median ratio is printed too). The same
+   stage on the local executor is printed beside them.
 2. A three-stage pipeline without search (data, model, trainer) run by
    the experiment engine, beside the same components run by hand in this
    process. Target: at most 0.5 s more (it never starts Ray).
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -81,7 +83,7 @@ def bench_search(folder: str) -> None:
         f"    data: !{NS}.BenchData {{}}\n    lr: !g {LRS}\n    steps: 5\n"
     )
     flambe_times, bare_times, local_times = [], [], []
-    for i in range(2):  # alternate, so both see the same load
+    for i in range(3):  # alternate, so both see the same load
         bare_times.append(bare_tune(os.path.join(folder, f"bare{i}")))
         flambe_times.append(run_experiment(experiment_text(folder, f"search{i}", body, "ray")))
         local_times.append(run_experiment(experiment_text(folder, f"local{i}", body, "local")))
@@ -91,10 +93,14 @@ def bench_search(folder: str) -> None:
         "8 variants x 5 steps on Ray Tune",
         value,
         baseline,
-        "target <= 1.25x",
+        "target <= 1.05x",
         baseline_name="bare Tune",
     )
-    print(f"  ratio {value / baseline:.2f}x", flush=True)
+    median = statistics.median(flambe_times) / statistics.median(bare_times)
+    print(
+        f"  ratio {value / baseline:.2f}x (best of {len(bare_times)}), {median:.2f}x (median)",
+        flush=True,
+    )
     report(
         "8 variants x 5 steps, executor local",
         min(local_times),

@@ -231,6 +231,32 @@ def test_plugins_of_the_classes_involved_are_recorded():
     assert distribution_of("__main__") is None
 
 
+def test_the_distribution_lookup_matches_packages_distributions():
+    # read from top_level.txt / RECORD without parsing every distribution's metadata: the same
+    # answer as the standard library's full map, for every installed top-level name
+    from importlib import metadata
+
+    from flambe.compile.state import _distributions_providing
+
+    expected = metadata.packages_distributions()
+    assert "torch" in expected and "yaml" in expected
+    for top, names in expected.items():
+        assert _distributions_providing(top) == names, top
+    assert _distributions_providing("no_such_module_anywhere") == []
+
+
+def test_frozen_requirements_list_every_distribution_once():
+    from importlib import metadata
+
+    from flambe.compile.save_format import frozen_requirements
+
+    expected = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        expected.setdefault(name.lower(), f"{name}=={dist.version}")
+    assert frozen_requirements(refresh=True) == [expected[k] for k in sorted(expected)]
+
+
 # -- load_state -----------------------------------------------------------------------
 
 

@@ -74,9 +74,11 @@ def frozen_requirements(refresh: bool = False) -> list[str]:
     if _frozen_requirements is None or refresh:
         found: dict[str, str] = {}
         for dist in importlib_metadata.distributions():
-            name = dist.metadata["Name"] if dist.metadata else None
+            # each ``dist.metadata`` (and ``dist.version``) parses the file again: once here
+            metadata = dist.metadata
+            name = metadata["Name"] if metadata else None
             if name and name.lower() not in found:
-                found[name.lower()] = f"{name}=={dist.version}"
+                found[name.lower()] = f"{name}=={metadata['Version']}"
         _frozen_requirements = [found[k] for k in sorted(found)]
     return list(_frozen_requirements)
 
