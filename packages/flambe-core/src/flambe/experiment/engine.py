@@ -555,7 +555,10 @@ class Engine:
         assert self.progress is not None
         names = {v.id: v.name for v in variants}
         entries = self.progress.data["stages"][stage]["variants"]
-        for vid, text in failed.items():
+        # in the stage's order of variants, not the order they happened to fail in
+        order = [v.id for v in variants if v.id in failed] + [i for i in failed if i not in names]
+        for vid in order:
+            text = failed[vid]
             self.failures.append((stage, names.get(vid, vid), text))
             entry = entries.get(vid)
             if entry is not None:
