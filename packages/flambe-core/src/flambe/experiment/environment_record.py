@@ -335,16 +335,9 @@ def platform_info() -> dict[str, Any]:
 
 def class_versions(pipeline: Any) -> dict[str, str]:
     """``module:Class`` -> its version in variant identities, for every class of a pipeline."""
-    from flambe.compile import tree
-    from flambe.compile.schema import Schema
-    from flambe.experiment.code_versions import class_version
+    from flambe.experiment import identity
 
-    found: dict[str, str] = {}
-    for node in tree.walk(pipeline):
-        if isinstance(node, Schema):
-            cls = node.component_subclass
-            found[f"{cls.__module__}:{cls.__qualname__}"] = class_version(cls)
-    return found
+    return identity.class_versions(pipeline)
 
 
 def collect(
