@@ -76,12 +76,14 @@ def ray_temp_dir(host: Any) -> str:
     return f"/tmp/flambe-ray-root-{digest}"
 
 
-def _kill_ray_of(net: Network) -> None:
-    """Stop the processes (Ray nodes, remote runs) the hosts started, by their pids."""
+def kill_processes_naming(marks: list[str]) -> None:
+    """Stop (TERM, then KILL) the processes whose command line names one of ``marks``.
+
+    sshd is spared: the hosts' own daemons are stopped by :meth:`Network.close`.
+    """
     import signal
     import time
 
-    marks = [str(net.root)] + [ray_temp_dir(h) for h in net.hosts.values()]
     mine = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
@@ -99,6 +101,11 @@ def _kill_ray_of(net: Network) -> None:
             except OSError:
                 pass
         time.sleep(1)
+
+
+def _kill_ray_of(net: Network) -> None:
+    """Stop the processes (Ray nodes, remote runs) the hosts started, by their pids."""
+    kill_processes_naming([str(net.root)] + [ray_temp_dir(h) for h in net.hosts.values()])
     for host in net.hosts.values():
         subprocess.run(["rm", "-rf", ray_temp_dir(host)], check=False)
 

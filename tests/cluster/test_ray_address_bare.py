@@ -13,19 +13,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import _require_hosts, base_python
+from tests.cluster.conftest import _require_hosts, base_python, kill_processes_naming
 from tests.cluster.netns import Network
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,24 +92,6 @@ def _ray(python: str, host: Any, *args: str, temp: str, token: Path) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
-def _kill_marked(marks: list[str]) -> None:
-    """Stop the processes whose command line names one of ``marks`` (this test's Ray)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) == os.getpid():
-                continue
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if any(mark in cmd for mark in marks):
-                try:
-                    os.kill(int(pid), sig)
-                except OSError:
-                    pass
-        time.sleep(1)
-
-
 @pytest.fixture(scope="module")
 def bare_cluster(bare_python: str) -> Iterator[tuple[Network, str, Path, Path]]:
     """A Ray head (0 CPUs) and a worker (2 CPUs) without Flambé; token file, worker's folder."""
@@ -148,7 +128,7 @@ def bare_cluster(bare_python: str) -> Iterator[tuple[Network, str, Path, Path]]:
         )
         yield net, f"{head.address}:{PORT}", token, Path(temps[1])
     finally:
-        _kill_marked(temps)
+        kill_processes_naming(temps)
         net.close()
         subprocess.run(["rm", "-rf", str(root), *temps], check=False)
 
