@@ -193,6 +193,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class XLogged(Component):
+    """Logs ``value`` = its step to TensorBoard at each ``run()``; the metric is the step."""
+
+    def __init__(self, steps: int = 3) -> None:
+        super().__init__()
+        self.steps = steps
+        self.step = 0
+        self.register_attrs("step")
+
+    def run(self) -> bool:
+        from flambe.logging import log
+
+        self.step += 1
+        log("value", float(self.step), self.step)
+        return self.step < self.steps
+
+    def metric(self) -> float:
+        return float(self.step)
+
+
 class XCrash(Component):
     """Steps ``steps`` times, writing its pid to ``pid_file``; the variant ``crash`` dies.
 

@@ -227,6 +227,84 @@ def test_two_trials_write_to_their_own_folders(tmp_path):
     assert any(e.kind == "hparams" for e in read_events(str(tmp_path / "one")))
 
 
+def _hparams_sessions(log_dir):
+    """The session-start records of a folder's hparams run (one per time hparams were written)."""
+    return [
+        e
+        for e in read_events(str(log_dir), kind="hparams")
+        if e.tag == "_hparams_/session_start_info"
+    ]
+
+
+def test_a_persistent_trial_writes_its_hparams_once(tmp_path):
+    """A trial entered once per step keeps its handler: its hyper-parameters are written
+    once, the hparams run follows the latest scalars, and every step's values are on disk
+    when the step's context closes (before close())."""
+    trial = TrialLogging(str(tmp_path), hyper_params={"lr": 0.1}, persistent=True)
+    for step in range(3):
+        with trial:
+            log("loss", 0.5**step, step)
+        # flushed at every exit: readable while the trial runs
+        assert read_scalars(str(tmp_path))["loss"][-1] == (step, 0.5**step)
+        assert read_scalars(str(tmp_path))["hparams/loss"][-1] == (step, 0.5**step)
+    assert len(_hparams_sessions(tmp_path)) == 1
+    started = _hparams_sessions(tmp_path)[0].value
+    from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData
+
+    data = HParamsPluginData.FromString(started.metadata.plugin_data.content)
+    assert data.session_start_info.hparams["lr"].number_value == 0.1
+    trial.close()
+    assert read_scalars(str(tmp_path)) == {
+        "loss": [(0, 1.0), (1, 0.5), (2, 0.25)],
+        "hparams/loss": [(0, 1.0), (1, 0.5), (2, 0.25)],
+    }
+    assert len(_hparams_sessions(tmp_path)) == 1
+
+
+def test_hparams_are_written_again_when_new_scalars_appear(tmp_path):
+    trial = TrialLogging(str(tmp_path), hyper_params={"opt": "sgd"}, persistent=True)
+    with trial:
+        log("loss", 2.0, 0)
+    with trial:
+        log("loss", 1.0, 1)
+    with trial:
+        log("accuracy", 0.5, 2)  # a new name: the HParams dashboard must list it
+    trial.close()
+    sessions = _hparams_sessions(tmp_path)
+    assert len(sessions) == 2
+    experiments = [
+        e for e in read_events(str(tmp_path), kind="hparams") if e.tag == "_hparams_/experiment"
+    ]
+    from tensorboardX.proto.plugin_hparams_pb2 import HParamsPluginData
+
+    last = HParamsPluginData.FromString(experiments[-1].value.metadata.plugin_data.content)
+    assert sorted(m.name.tag for m in last.experiment.metric_infos) == ["accuracy", "loss"]
+
+
+def test_a_trial_runner_writes_hparams_once_per_trial(tmp_path):
+    """A variant's TensorBoard folder: its parameters once in the hparams run, with the last
+    value of its scalars, however many steps it ran."""
+    import tests.core.experiment_components  # noqa: F401  (the components' tags)
+    from flambe.experiment.trial import TrialPlan, TrialRunner
+
+    plan = TrialPlan(
+        stage="train",
+        variant={"id": "v1", "name": "lr=0.5", "params": {"lr": 0.5}},
+        configs={"train": "!XLogged\nsteps: 4\n"},
+        checkpoints={},
+        variant_dir=str(tmp_path / "variant"),
+        seed=0,
+    )
+    runner = TrialRunner(plan, resume=False)
+    while not runner.done:
+        runner.run_step()
+    folder = tmp_path / "variant"
+    assert read_scalars(str(folder))["value"] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 4.0)]
+    assert read_scalars(str(folder))["hparams/value"][-1] == (4, 4.0)
+    assert len(_hparams_sessions(folder)) == 1
+    assert runner._log_context is None  # closed when the variant finished
+
+
 def test_nested_trials_send_data_to_the_inner_one(tmp_path):
     with TrialLogging(str(tmp_path / "outer")):
         log("a", 1.0, 0)

@@ -330,6 +330,7 @@ class TrialRunner:
         self.last_metric: float | None = None
         self.best_score: float | None = None
         self.elapsed = 0.0  # seconds spent in run() and metric(), over every step so far
+        self._log_context: Any = None  # the trial's logging, its TensorBoard handler kept
         if resume:
             self._resume()
 
@@ -357,17 +358,42 @@ class TrialRunner:
             )
 
     def _logging(self) -> Any:
-        from flambe.logging import TrialLogging
+        """The trial's logging context, entered around every ``run()``.
 
-        return TrialLogging(
-            self.plan.variant_dir,
-            verbose=self.plan.verbose,
-            console_prefix=f"{self.plan.stage}/{self.plan.variant['name']}",
-            hyper_params=self.plan.variant.get("params"),
-        )
+        Its TensorBoard handler is kept from step to step (every value is on
+        disk after each step), so the variant's hyper-parameters are written
+        once per trial; :meth:`close` releases it.
+        """
+        if self._log_context is None:
+            from flambe.logging import TrialLogging
+
+            self._log_context = TrialLogging(
+                self.plan.variant_dir,
+                verbose=self.plan.verbose,
+                console_prefix=f"{self.plan.stage}/{self.plan.variant['name']}",
+                hyper_params=self.plan.variant.get("params"),
+                persistent=True,
+            )
+        return self._log_context
+
+    def close(self) -> None:
+        """Release the trial's TensorBoard handler (done for you when it finishes or fails)."""
+        context, self._log_context = self._log_context, None
+        if context is not None:
+            context.close()
 
     def run_step(self) -> tuple[bool, float | None, float | None]:
         """One ``run()`` call; returns (finished, metric, score) and writes the checkpoint."""
+        try:
+            result = self._run_step()
+        except BaseException:
+            self.close()
+            raise
+        if self.done:
+            self.close()
+        return result
+
+    def _run_step(self) -> tuple[bool, float | None, float | None]:
         from flambe.errors import FlambeError
 
         if self.plan.debug:

@@ -2,7 +2,9 @@
 
 :class:`TensorboardXHandler` writes the data messages of
 :mod:`flambe.logging.datatypes` to TensorBoard event files, one
-``SummaryWriter`` per log folder; :class:`ContextualFileHandler` appends
+``SummaryWriter`` per log folder, and a folder's hyper-parameters once
+(TensorBoard's HParams dashboard), with the latest value of every scalar
+logged there; :class:`ContextualFileHandler` appends
 text records to a file inside the folder a record names;
 :class:`DataLoggingFilter` separates data messages from plain text.
 """
@@ -13,6 +15,7 @@ import logging
 import os
 import re
 import struct
+import sys
 import uuid
 import zlib
 from typing import Any
@@ -121,10 +124,18 @@ class TensorboardXHandler(logging.Handler):
 
     A record goes to the folder named by its ``_tf_log_dir`` attribute, or
     to ``log_dir`` when it has none; one ``SummaryWriter`` is kept per
-    folder. Text records and :class:`GraphT` messages are ignored. On
-    :meth:`close` the hyper-parameters of a folder (if any) are written as
-    TensorBoard hparams with the last value of every scalar logged there,
-    and every writer is flushed and closed.
+    folder. Text records and :class:`GraphT` messages are ignored.
+
+    A folder with hyper-parameters gets an ``hparams`` run (TensorBoard's
+    HParams dashboard): its hyper-parameters and the names of its scalars
+    are written once (again only when new scalar names appear), and each
+    :meth:`flush` adds the latest value of every scalar that changed, so the
+    dashboard shows the last values. A handler can thus live for a whole
+    trial and be flushed after every step, writing the hyper-parameters
+    once per trial. :meth:`flush` puts every value logged so far on disk
+    (closing the writers that hold new values: tensorboardX's own flush
+    leaves them queued in its writing thread); :meth:`close` closes every
+    writer.
 
     Parameters
     ----------
@@ -140,14 +151,20 @@ class TensorboardXHandler(logging.Handler):
     def __init__(
         self, log_dir: str | None = None, hyper_params: dict | None = None, flush_secs: int = 10
     ) -> None:
+        import_tensorboardx()  # fail here when the library is missing (before registering)
         super().__init__()
-        import tensorboardX  # noqa: F401 - fail here when the library is missing
 
         self.log_dir = log_dir
         self.flush_secs = flush_secs
         self.writers: dict[str, Any] = {}
         self._hparams: dict[str, dict] = {}
-        self._last_scalars: dict[str, dict[str, float]] = {}
+        # log folder -> tag -> (step, value) of the last scalar logged there
+        self._last_scalars: dict[str, dict[str, tuple[int | None, float]]] = {}
+        # log folder -> the scalar names its hparams summary lists (absent: not written yet)
+        self._hparams_tags: dict[str, tuple[str, ...]] = {}
+        # log folder -> the (step, value) of each scalar last added to its hparams run
+        self._hparams_sent: dict[str, dict[str, tuple[int | None, float]]] = {}
+        self._unflushed: set[str] = set()  # writers holding values not flushed yet
         if log_dir is not None and hyper_params:
             self._hparams[log_dir] = dict(hyper_params)
         self.addFilter(DataLoggingFilter(default=False, dont_include=(GraphT,)))
@@ -158,9 +175,9 @@ class TensorboardXHandler(logging.Handler):
         if writer is None:
             from tensorboardX import SummaryWriter
 
-            # event files are named after the second they are opened in; a trial opens a writer
-            # per step, so without a suffix of its own a second writer in the same second
-            # would overwrite the first one's file and its points
+            # event files are named after the second they are opened in; a trial resumed (or a
+            # second handler on the folder) in the same second would otherwise overwrite the
+            # first writer's file and its points
             suffix = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
             writer = SummaryWriter(log_dir, flush_secs=self.flush_secs, filename_suffix=suffix)
             self.writers[log_dir] = writer
@@ -186,32 +203,98 @@ class TensorboardXHandler(logging.Handler):
                 _add_image(self.writer(log_dir), message)
             else:
                 getattr(self.writer(log_dir), method)(**message._asdict())
+            self._unflushed.add(log_dir)
             if isinstance(message, ScalarT):
-                self._last_scalars.setdefault(log_dir, {})[message.tag] = float(
-                    message.scalar_value
+                self._last_scalars.setdefault(log_dir, {})[message.tag] = (
+                    message.global_step,
+                    float(message.scalar_value),
                 )
         except Exception:  # a bad value must not stop training
             self.handleError(record)
 
     def flush(self) -> None:
-        """Flush every open TensorBoard writer."""
-        for writer in self.writers.values():
-            writer.flush()
+        """Bring each folder's hparams run up to date, then put every logged value on disk.
+
+        The writers holding new values are closed (the next value opens a
+        new writer, and event file); the others are left alone.
+        """
+        self.acquire()
+        try:
+            self._write_hparams()
+            for log_dir in sorted(self._unflushed):
+                writer = self.writers.pop(log_dir, None)
+                if writer is not None:
+                    writer.close()
+            self._unflushed.clear()
+        finally:
+            self.release()
 
     def close(self) -> None:
-        """Write each folder's hyperparameters with its last scalars, then close the writers."""
+        """Bring the hparams runs up to date, then flush and close every writer."""
         try:
-            for log_dir, hparams in self._hparams.items():
-                metrics = self._last_scalars.get(log_dir, {})
-                self.writer(log_dir).add_hparams(
-                    {str(k): _hparam_value(v) for k, v in hparams.items()}, metrics, name="hparams"
-                )
-            for writer in self.writers.values():
-                writer.close()
-            self.writers.clear()
-            self._hparams.clear()
+            self.acquire()
+            try:
+                self._write_hparams()
+                for writer in self.writers.values():
+                    writer.close()
+                self.writers.clear()
+                self._hparams.clear()
+                self._unflushed.clear()
+            finally:
+                self.release()
         finally:
             super().close()
+
+    def _write_hparams(self) -> None:
+        """Write each folder's hyper-parameters (once) and its scalars that changed since."""
+        for log_dir, hparams in self._hparams.items():
+            scalars = self._last_scalars.get(log_dir, {})
+            run = os.path.join(log_dir, HPARAMS_RUN)
+            tags = tuple(sorted(scalars))
+            if self._hparams_tags.get(log_dir) != tags:  # first time, or new scalar names
+                from tensorboardX.summary import hparams as hparams_summaries
+
+                summaries = hparams_summaries(
+                    {str(k): _hparam_value(v) for k, v in hparams.items()},
+                    {tag: value for tag, (_, value) in scalars.items()},
+                )
+                file_writer = self.writer(run)._get_file_writer()
+                for summary in summaries:  # the experiment, session start and session end
+                    file_writer.add_summary(summary)
+                self._hparams_tags[log_dir] = tags
+                self._unflushed.add(run)
+            sent = self._hparams_sent.setdefault(log_dir, {})
+            for tag, (step, value) in scalars.items():
+                if sent.get(tag) != (step, value):
+                    self.writer(run).add_scalar(tag, value, step)
+                    sent[tag] = (step, value)
+                    self._unflushed.add(run)
+
+
+HPARAMS_RUN = "hparams"  # the sub-folder of a log folder holding its hparams session
+
+
+def import_tensorboardx() -> Any:
+    """Import tensorboardX without letting it import boto3.
+
+    tensorboardX imports boto3 when it is installed, for event files on S3;
+    Flambé writes event files to local folders only, and the import of
+    boto3 took 0.2 s of every fresh trial process (a Ray trial is one).
+    While tensorboardX is first imported, ``import boto3`` fails for it; an
+    import of boto3 by anything else later is unaffected.
+    """
+    found = sys.modules.get("tensorboardX")
+    if found is not None:
+        return found
+    blocked = "boto3" not in sys.modules
+    if blocked:
+        sys.modules["boto3"] = None  # type: ignore[assignment]  # makes 'import boto3' fail
+    try:
+        import tensorboardX
+    finally:
+        if blocked and sys.modules.get("boto3", False) is None:
+            del sys.modules["boto3"]
+    return tensorboardX
 
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")

@@ -154,7 +154,14 @@ class TrialLogging:
     console_prefix : str, optional
         Shown in console lines as ``<logger> [block_<console_prefix>]``.
     hyper_params : dict, optional
-        Written to TensorBoard as the run's hparams when the context closes.
+        Written to TensorBoard as the run's hparams (once), with the latest
+        value of each scalar, when the context closes.
+    persistent : bool
+        For a trial that enters the context once per step: keep its
+        TensorBoard handler from one time to the next (every value is on
+        disk when the context closes all the same), so that the
+        hyper-parameters are written once per trial, not once per step;
+        :meth:`close` releases it.
 
     Examples
     --------
@@ -171,6 +178,7 @@ class TrialLogging:
         capture_warnings: bool = True,
         console_prefix: str | None = None,
         hyper_params: dict | None = None,
+        persistent: bool = False,
     ) -> None:
         self.log_dir = str(log_dir)
         self.verbose = verbose
@@ -178,8 +186,12 @@ class TrialLogging:
         self.capture_warnings = capture_warnings
         self.console_prefix = console_prefix
         self.hyper_params = dict(hyper_params) if hyper_params else None
+        self.persistent = persistent
         self.handlers: list[logging.Handler] = []
         self._token: contextvars.Token | None = None
+        self._tensorboard: TensorboardXHandler | None = None  # kept (persistent)
+        self._owned: _OwnedBy | None = None
+        self._said_missing = False
 
     def __enter__(self) -> logging.Logger:
         root = logging.getLogger()
@@ -187,7 +199,7 @@ class TrialLogging:
         self._saved_level = root.level
         self._saved_factory = logging.getLogRecordFactory()
         self._saved_capture = _warnings_captured()
-        owned = _OwnedBy(self)
+        owned = self._owned = _OwnedBy(self)
         prefix = f" [block_{self.console_prefix}]" if self.console_prefix else ""
         fmt = logging.Formatter("%(name)s" + prefix.replace("%", "%%") + " %(message)s")
 
@@ -198,12 +210,10 @@ class TrialLogging:
         if not self.verbose:  # data goes to TensorBoard; a line per value would slow training
             file.addFilter(DataLoggingFilter(default=True, dont_include=DATA_TYPES))
         handlers: list[logging.Handler] = [console, file]
-        try:
-            tensorboard = TensorboardXHandler(self.log_dir, self.hyper_params)
+        tensorboard = self._tensorboard_handler()
+        if tensorboard is not None:
             tensorboard.setLevel(logging.NOTSET if self.verbose else logging.INFO)
             handlers.append(tensorboard)
-        except ImportError:
-            print("tensorboardX is not installed: TensorBoard logging is off", file=sys.stderr)
         console.setFormatter(fmt)
         file.setFormatter(fmt)
         for handler in handlers:
@@ -245,13 +255,39 @@ class TrialLogging:
             root.removeHandler(handler)
             try:
                 handler.flush()
-                handler.close()
+                if handler is self._tensorboard:  # kept for the next time (persistent)
+                    if self._owned is not None:
+                        handler.removeFilter(self._owned)
+                else:
+                    handler.close()
             except Exception:  # closing must not hide the trial's own error
                 logging.getLogger(__name__).exception("could not close %s", handler)
         self.handlers = []
+        self._owned = None
         logging.setLogRecordFactory(self._saved_factory)
         logging.captureWarnings(self._saved_capture)
         root.setLevel(self._saved_level)
+
+    def close(self) -> None:
+        """Close the TensorBoard handler kept from one context to the next (``persistent``)."""
+        handler, self._tensorboard = self._tensorboard, None
+        if handler is not None:
+            handler.close()
+
+    def _tensorboard_handler(self) -> TensorboardXHandler | None:
+        """The TensorBoard handler of this context: the kept one, or a new one."""
+        if self._tensorboard is not None:
+            return self._tensorboard
+        try:
+            handler = TensorboardXHandler(self.log_dir, self.hyper_params)
+        except ImportError:
+            if not self._said_missing:
+                print("tensorboardX is not installed: TensorBoard logging is off", file=sys.stderr)
+                self._said_missing = True
+            return None
+        if self.persistent:
+            self._tensorboard = handler
+        return handler
 
 
 def _warnings_captured() -> bool:
