@@ -15,6 +15,18 @@ one or the new one. Resuming reads only through the pointer, so a version
 written but not committed is ignored (and removed by the next commit or
 resume). ``variant/checkpoint`` stays a path that ``flambe.load`` and
 upstream links read as before.
+
+Durability: the faults a run survives are those of its processes (``kill
+-9``, Ctrl-C, a worker that crashes or is killed for memory). None of them
+loses what a process had written, so the commit syncs nothing to disk: the
+rename of the pointer comes after every file of the version was written,
+and that order is all a kill can observe. A power loss or a crash of the
+machine is another matter: making the pointer's rename durable only after
+its version would take a sync of every file and folder of the version on
+every step, a cost most of a short step's checkpoint. It is not paid; after
+such a crash the latest checkpoints of the running variants may be lost or
+unreadable, and the variants that had finished are intact once the
+operating system had written them out (within seconds, usually).
 """
 
 from __future__ import annotations
@@ -149,7 +161,8 @@ def commit(variant_dir: str, component: Any, record: dict[str, Any], what: str =
         save(component, target)
         fault_point("checkpoint.saved", target)
         torch.save(rng_state(), os.path.join(target, RNG_FILE))
-        write_json_atomic(os.path.join(target, RECORD_FILE), record)
+        # not synced: see the module's note on durability
+        write_json_atomic(os.path.join(target, RECORD_FILE), record, sync=False)
     except Exception as exc:
         shutil.rmtree(target, ignore_errors=True)
         if is_disk_full(exc):

@@ -317,7 +317,7 @@ class TrialRunner:
     ) -> None:
         self.plan = plan
         os.makedirs(plan.variant_dir, exist_ok=True)
-        write_json_atomic(os.path.join(plan.variant_dir, VARIANT_FILE), plan.variant)
+        write_json_atomic(os.path.join(plan.variant_dir, VARIANT_FILE), plan.variant, sync=False)
         if plan.seed is not None:
             seed_everything(plan.seed, plan.id)
         self.component = build_stage(plan, live)
@@ -442,7 +442,9 @@ class TrialRunner:
         )
         fault_point("trial.committed")
         with open(os.path.join(self.plan.checkpoint_dir, RECORD_FILE), encoding="utf-8") as handle:
-            write_text_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), handle.read())
+            text = handle.read()
+        # a copy for readers, rewritten every step: not synced (see checkpoints on durability)
+        write_text_atomic(os.path.join(self.plan.variant_dir, TRIAL_FILE), text, sync=False)
         return self.plan.checkpoint_dir
 
     def _record(self) -> dict[str, Any]:

@@ -3,8 +3,13 @@
 Every small document Flambé rewrites while it runs (``progress.json``,
 ``trial.json``, ``run.json``, ``experiment.yaml``) goes through
 :func:`write_text_atomic`: the text is written to a temporary file in the
-same folder, flushed to disk, then renamed over the destination, so a kill
-at any instant leaves either the old file or the new one. A full disk
+same folder, then renamed over the destination, so a kill at any instant
+leaves either the old file or the new one. A kill (``kill -9``, Ctrl-C, a
+crashed worker) does not lose what a process wrote, fsync or not: the
+operating system still holds it. Only a power loss or a crash of the
+machine can, and against that the file is synced to disk before the
+rename, unless the caller passes ``sync=False`` (files rewritten on every
+step, where a sync per write is most of the cost). A full disk
 becomes a :class:`~flambe.errors.DiskFullError` that names the file and
 the space left.
 """
@@ -106,7 +111,7 @@ def _umask() -> int:
     return _UMASK
 
 
-def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
+def write_text_atomic(path: str, text: str, mode: int | None = None, sync: bool = True) -> None:
     """Replace ``path`` by ``text`` in one step (readers see the old or the new file).
 
     Parameters
@@ -117,6 +122,9 @@ def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
         The new content (UTF-8).
     mode : int, optional
         Permission bits of the new file (default: what the umask gives).
+    sync : bool
+        Sync the new file to disk before the rename (against a power loss;
+        a kill does not need it).
 
     Raises
     ------
@@ -133,7 +141,8 @@ def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
             handle.write(text)
             handle.flush()
             fault_point("atomic.written", path)
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         fault_point(f"atomic.replace:{name}", path)
         os.replace(tmp, path)
     except BaseException as exc:
@@ -146,9 +155,9 @@ def write_text_atomic(path: str, text: str, mode: int | None = None) -> None:
         raise
 
 
-def write_json_atomic(path: str, data: Any) -> None:
-    """Write ``data`` as indented JSON with :func:`write_text_atomic`."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str))
+def write_json_atomic(path: str, data: Any, sync: bool = True) -> None:
+    """Write ``data`` as indented JSON with :func:`write_text_atomic` (``sync`` as there)."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str), sync=sync)
 
 
 def remove_stale_temps(folder: str) -> list[str]:
