@@ -2,7 +2,13 @@
 
 It is the contract between the engine and anything that shows progress (the
 console, the report site, possibly on another machine): one JSON document,
-rewritten atomically on every event, with a schema version. It lists the
+rewritten atomically, with a schema version. Every change of status (a
+stage or variant starting, finishing, failing; the experiment's end) is
+written at once; the step and metrics of running variants at most every
+:data:`STEP_INTERVAL` seconds (the latest values are never left unwritten
+longer than that), so that many short steps do not rewrite the document
+several times each. The file is whole at any moment, and complete at the
+end of every stage. It lists the
 stages (their dependencies and status) and, per stage, each variant: its
 parameters, status, step, last and best metric, checkpoint folder and error.
 
@@ -27,6 +33,7 @@ from flambe.utils.atomic import write_json_atomic  # noqa: F401  (also imported 
 
 SCHEMA_VERSION = 1
 FILE_NAME = "progress.json"
+STEP_INTERVAL = 0.5  # seconds: the most a step's values wait before progress.json shows them
 
 
 class ProgressState:
@@ -53,8 +60,10 @@ class ProgressState:
     ) -> None:
         self.experiment = experiment
         self.path = os.path.join(output_path, FILE_NAME)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.write_error: DiskFullError | None = None
+        self._saved_at = 0.0  # time.monotonic() of the last write
+        self._pending: threading.Timer | None = None  # a deferred write of step values
         self.data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "name": name,
@@ -91,11 +100,37 @@ class ProgressState:
         (The plugin host keeps a subscriber's error from reaching the engine,
         which looks at ``write_error`` after each event instead.)
         """
-        try:
-            write_json_atomic(self.path, self.data)
-        except DiskFullError as exc:
-            self.write_error = exc
-            raise
+        with self._lock:
+            if self._pending is not None:  # this write includes what it was waiting for
+                self._pending.cancel()
+                self._pending = None
+            try:
+                write_json_atomic(self.path, self.data)
+            except DiskFullError as exc:
+                self.write_error = exc
+                raise
+            self._saved_at = time.monotonic()
+
+    def save_soon(self) -> None:
+        """Write now if the last write is :data:`STEP_INTERVAL` old, else once it is."""
+        with self._lock:
+            wait = self._saved_at + STEP_INTERVAL - time.monotonic()
+            if wait <= 0:
+                self.save()
+            elif self._pending is None:
+                self._pending = threading.Timer(wait, self._deferred_save)
+                self._pending.daemon = True
+                self._pending.start()
+
+    def _deferred_save(self) -> None:
+        with self._lock:
+            if self._pending is None:  # written (or cancelled) meanwhile
+                return
+            self._pending = None
+            try:
+                self.save()
+            except DiskFullError:  # kept in write_error: the engine raises it at its next event
+                pass
 
     def _stage(self, stage: str) -> dict[str, Any]:
         found: dict[str, Any] = self.data["stages"][stage]
@@ -143,6 +178,7 @@ class ProgressState:
             self.variant_update(
                 stage,
                 variant,
+                soon=True,
                 status="running",
                 step=result.get("step"),
                 metric=result.get("metric"),
@@ -156,7 +192,7 @@ class ProgressState:
     ) -> None:
         """Record a variant's checkpoint (event hook)."""
         if self._mine(experiment):
-            self.variant_update(stage, variant, checkpoint=path)
+            self.variant_update(stage, variant, soon=True, checkpoint=path)
 
     @hookimpl
     def flambe_stage_finished(self, experiment: Any, stage: str, status: str) -> None:
@@ -191,8 +227,13 @@ class ProgressState:
                 }
             self.save()
 
-    def variant_update(self, stage: str, variant_id: str, **fields: Any) -> None:
-        """Change fields of a variant's entry and write the document."""
+    def variant_update(
+        self, stage: str, variant_id: str, soon: bool = False, **fields: Any
+    ) -> None:
+        """Change fields of a variant's entry and write the document.
+
+        With ``soon``, for a step's values, the write may wait (see :meth:`save_soon`).
+        """
         with self._lock:
             entry = self._stage(stage)["variants"].get(variant_id)
             if entry is None:
@@ -205,7 +246,10 @@ class ProgressState:
                 if score is not None and (best is None or score > best):
                     entry["best_score"], entry["best_metric"] = score, metric
             entry.update(fields)
-            self.save()
+            if soon:
+                self.save_soon()
+            else:
+                self.save()
 
     def stage_finished(self, stage: str, status: str) -> None:
         """Record a stage's final status and write the document."""
