@@ -131,14 +131,21 @@ def _top_level_names(dist: importlib_metadata.Distribution) -> set[str]:
     record = dist.read_text("RECORD")
     if record is None:  # egg-info and others: the general (slower) reader
         paths = [str(path) for path in dist.files or []]
-    else:
-        paths = [row[0] for row in csv.reader(record.splitlines()) if row]
+    else:  # the path is the first CSV field: quoted only when it holds a comma or a quote
+        paths = [
+            next(csv.reader([line]))[0] if line[0] == '"' else line.partition(",")[0]
+            for line in record.splitlines()
+            if line
+        ]
     names = set()
     for path in paths:
-        parts = [part for part in path.split("/") if part not in ("", ".")]
-        if not parts:
-            continue
-        name = parts[0] if len(parts) > 1 else inspect.getmodulename(parts[0]) or parts[0]
+        head, slash, _ = path.partition("/")
+        if head in ("", "."):  # a path starting with '/' or './': the general rule
+            parts = [part for part in path.split("/") if part not in ("", ".")]
+            if not parts:
+                continue
+            head, slash = parts[0], "/" if len(parts) > 1 else ""
+        name = head if slash else inspect.getmodulename(head) or head
         if "." not in name:
             names.add(name)
     return names
