@@ -1,7 +1,7 @@
 """Fixtures of the cluster tests: SSH hosts in network namespaces, a user key, cluster configs.
 
 The hosts are real: Debian's sshd in namespaces of their own (see :mod:`tests.cluster.netns`).
-They share this machine's file system, so each gets its own home, and its Flambé environment
+Each has its own home and sees no other host's (no shared file system), and its Flambé environment
 (``~/.flambe/env``) is a virtual environment that sees the test environment's packages (torch,
 Ray...) through a ``.pth`` line, made by the cluster's ``setup_cmds``; Flambé itself is
 installed there from wheels built from the checkout, as on real hosts.
@@ -57,7 +57,7 @@ def network(user_key: Path) -> Iterator[Network]:
     """An orchestrator and two factories, each with its own sshd, for the whole session."""
     _require_hosts()
     root = Path(tempfile.mkdtemp(prefix="flambe-hosts-"))
-    net = Network(root)
+    net = Network(root, private_files=True)  # no shared file system between the hosts
     try:
         for name in ("orch", "factory1", "factory2"):
             net.add_host(name).start_sshd((user_key.parent / "id_ed25519.pub").read_text())

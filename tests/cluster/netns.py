@@ -2,12 +2,16 @@
 
 The test process must already run in a network namespace of its own (``scripts/test`` makes
 one that has only loopback). Inside it this module creates a bridge with a private /24, and
-one namespace per host (``unshare --net --uts``: own network stack and host name) attached to
+one namespace per host (``unshare --net --uts --mount``: own network stack, host name and
+mounts) attached to
 the bridge by a veth pair. Each host runs Debian's ``sshd`` on its private address, with its
-own host key, key-only authentication and its own home folder (all hosts share the file
-system, so ``HOME`` is set per host by sshd). Clients started by the tests run in the test's
-namespace, which reaches the hosts through the bridge; nothing here can reach any other
-network.
+own host key, key-only authentication and its own home folder (``HOME`` is set per host by
+sshd). Each host also has its own mount namespace; with ``private_files`` every host's folder
+is covered, in the other hosts, by an empty file system of their own, so a host sees only its
+own home (and the rest of this machine's files, such as the test environment): files written
+at another host's path land on the writer's own disk, as on machines without NFS. Clients
+started by the tests run in the test's namespace, which reaches the hosts through the bridge;
+nothing here can reach any other network.
 """
 
 from __future__ import annotations
@@ -90,7 +94,17 @@ class Host:
     def nsenter(self) -> list[str]:
         """The command prefix that runs a program inside this host."""
         pid = self.holder.pid
-        return ["nsenter", f"--net=/proc/{pid}/ns/net", f"--uts=/proc/{pid}/ns/uts"]
+        return [
+            "nsenter",
+            f"--net=/proc/{pid}/ns/net",
+            f"--uts=/proc/{pid}/ns/uts",
+            f"--mount=/proc/{pid}/ns/mnt",
+            "--wd=/",
+        ]
+
+    def hide(self, folder: Path) -> None:
+        """Cover ``folder`` with an empty file system of this host's own, as if on another disk."""
+        self.run("mount", "-t", "tmpfs", "-o", "size=512m,mode=755", "tmpfs", str(folder))
 
     def run(self, *args: str) -> str:
         """Run a program inside this host (as root, not over SSH)."""
@@ -190,7 +204,13 @@ class Network:
 
     """
 
-    def __init__(self, root: Path, subnet: str = "10.231.7", tag: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        subnet: str = "10.231.7",
+        tag: str | None = None,
+        private_files: bool = False,
+    ) -> None:
         if not in_own_network_namespace():
             raise RuntimeError(
                 "refusing to build test hosts outside a network namespace of the "
@@ -198,6 +218,7 @@ class Network:
             )
         self.root = root
         self.subnet = subnet
+        self.private_files = private_files
         self.tag = tag or f"{os.getpid() % 100000}"
         self.bridge = f"fb{self.tag}"
         self.hosts: dict[str, Host] = {}
@@ -214,14 +235,21 @@ class Network:
         """A new host namespace at the next address, with its host name set to ``name``."""
         index = len(self.hosts) + 2
         address = f"{self.subnet}.{index}"
-        holder = subprocess.Popen(["unshare", "--net", "--uts", "sleep", "infinity"])
+        (self.root / name / "home").mkdir(parents=True, exist_ok=True)
+        holder = subprocess.Popen(
+            ["unshare", "--net", "--uts", "--mount", "--propagation", "private"]
+            + ["sleep", "infinity"]
+        )
         host = Host(name=name, address=address, root=self.root / name, holder=holder)
-        (host.root / "home").mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + 10
         while os.stat(f"/proc/{holder.pid}/ns/net").st_ino == os.stat("/proc/self/ns/net").st_ino:
             if time.monotonic() > deadline:
                 raise RuntimeError("the host namespace did not appear")
             time.sleep(0.01)
+        if self.private_files:  # each host's folder is on its own disk, seen by it alone
+            for other in self.hosts.values():
+                other.hide(host.root)
+                host.hide(other.root)
         outer, inner = f"fv{self.tag}o{index}", f"fv{self.tag}i{index}"
         _run("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
         _run("ip", "link", "set", outer, "master", self.bridge)

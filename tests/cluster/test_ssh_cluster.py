@@ -245,9 +245,17 @@ def test_remote_experiment_runs_on_both_factories(
     _wait_for_run(orch, "moons-cluster")
     log = (orch.home / "flambe-runs/moons-cluster/output.log").read_text()
     assert "Done" in log, log[-3000:]
-    # the resource was uploaded (to every host, at the orchestrator's path: one disk here)
+    # the resource was uploaded to every host, at the orchestrator's path; each host has its
+    # own disk: a factory sees its copy of the resource, not the orchestrator's output folder,
+    # so the variants it ran reached the orchestrator through the trials' own copies
     uploaded = orch.home / "resources/moons-cluster/moons__moons.csv"
     assert uploaded.read_text() == (REPO / "examples/data/moons.csv").read_text()
+    for factory in ("factory1", "factory2"):
+        host = network.hosts[factory]
+        assert host.run("cat", str(uploaded)) == uploaded.read_text()
+        progress_there = orch.home / "moons-cluster/output__moons-cluster/progress.json"
+        assert progress_there.is_file()
+        assert host.run("sh", "-c", f"test -e {progress_there} || echo absent") == "absent\n"
     assert str(uploaded) in (orch.home / "flambe-runs/moons-cluster/flambe.yaml").read_text()
     logs = flambe("cluster", "logs", NAME, "moons-cluster", env=env).stdout
     assert "Done" in logs
@@ -478,4 +486,11 @@ def test_a_factory_lost_mid_stage_is_retried_on_the_other(
     for stage in ("train", "evaluate"):
         variants = doc["stages"][stage]["variants"].values()
         assert len(variants) == 4 and {v["status"] for v in variants} == {"success"}, variants
+    # the variants factory2 was running continued from their last checkpoint, copied to the
+    # orchestrator (the hosts share no files): no step was reported twice
+    log = (orch.home / "flambe-runs/survivor/output.log").read_text()
+    for variant in doc["stages"]["train"]["variants"].values():
+        name = re.escape(variant["name"])
+        steps = [int(s) for s in re.findall(rf"train/{name} step (\d+)/40", log)]
+        assert steps and steps == sorted(set(steps)) and steps[-1] == 40, (variant, steps)
     assert {v["host"] for v in doc["stages"]["evaluate"]["variants"].values()} == {"factory1"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import configparser
 import getpass
 import io
+import json
 import logging
 import os
 import shlex
@@ -327,12 +328,12 @@ class Cluster(ClusterContract):
 
         def give(host: Instance) -> None:
             if self.cluster_has_key_on(host, public, token):
-                host.put_text(".flambe/cluster/known_hosts", known_hosts, 0o644)
+                host.put_text(const.KNOWN_HOSTS, known_hosts, 0o644)
                 return
             host.put_text(const.PRIVATE_KEY, private, 0o600)
             host.put_text(const.PUBLIC_KEY, public + "\n", 0o644)
             host.put_text(const.RAY_TOKEN, token, 0o600)
-            host.put_text(".flambe/cluster/known_hosts", known_hosts, 0o644)
+            host.put_text(const.KNOWN_HOSTS, known_hosts, 0o644)
             host.run(
                 f"mkdir -p ~/.ssh && chmod 700 ~/.ssh && touch ~/.ssh/authorized_keys && "
                 f"(grep -qF {shlex.quote(public)} ~/.ssh/authorized_keys || "
@@ -601,9 +602,28 @@ class Cluster(ClusterContract):
         config = orch.put_text(
             f"{folder}/flambe.yaml", dump_with_extensions(cluster_runnable, extensions), 0o600
         )
-        pid = orch.launch_flambe(name, config, new_secrets, force, self.ray_address())
+        pid = orch.launch_flambe(
+            name, config, new_secrets, force, self.ray_address(), env=self.trial_sync_env()
+        )
         logger.info("Started %s on %s (pid %d)", name, orch.name, pid)
         return 0
+
+    def trial_sync_env(self) -> dict[str, str]:
+        """The environment telling a run how trials reach the orchestrator's output folder.
+
+        A trial on a factory that does not see the orchestrator's folder (no shared file
+        system) copies its variant folder over SSH with the cluster key, checking the
+        orchestrator's pinned host key: see :mod:`flambe.experiment.trial_sync`.
+        """
+        orch = self._orch()
+        sync = {
+            "host": orch.private_host,
+            "user": self.username,
+            "port": orch.port,
+            "key": f"~/{const.PRIVATE_KEY}",
+            "known_hosts": f"~/{const.KNOWN_HOSTS}",
+        }
+        return {"FLAMBE_TRIAL_SYNC": json.dumps(sync)}
 
 
 def run_name(runnable: Any) -> str:

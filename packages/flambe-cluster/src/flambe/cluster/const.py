@@ -15,6 +15,7 @@ RAY_REDIS_PORT = RAY_PORT
 #: the per-cluster key pair hosts use to reach each other, in each host's home
 PRIVATE_KEY = ".flambe/cluster/ray_bootstrap_key.pem"
 PUBLIC_KEY = ".flambe/cluster/ray_bootstrap_key.pub"
+KNOWN_HOSTS = ".flambe/cluster/known_hosts"  # every host's pinned key, for host-to-host SSH
 #: Ray's authentication token on each host (RAY_AUTH_TOKEN_PATH)
 RAY_TOKEN = ".flambe/cluster/ray_auth_token"
 #: the Flambé environment on each host (a virtual environment)

@@ -29,6 +29,7 @@ from flambe.experiment.trial import (
     TrialRunner,
     trial_result,
 )
+from flambe.experiment.trial_sync import TrialSync, pull_lineage
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,20 @@ class FlambeTrainable(tune.Trainable):
         config: dict[str, Any],
         source: PlanSource | None = None,
         modules: list[str] | None = None,
+        sync: TrialSync | None = None,
     ) -> None:
-        """Import the pipeline's modules, then build (or restore) the trial's variant."""
+        """Import the pipeline's modules, then build (or restore) the trial's variant.
+
+        On a host that does not see the experiment's folder (``sync``), the
+        variant's folder and its upstream checkpoints are copied here first.
+        """
         for module in modules or []:
             importlib.import_module(module)
         assert source is not None, "FlambeTrainable runs with tune.with_parameters(source=...)"
         self.plan = source.trial_plan(config, self.trial_id)
+        self.sync = (
+            sync if pull_lineage(sync, self.plan.variant_dir, self.plan.checkpoints) else None
+        )
         self.runner = TrialRunner(self.plan, resume=True)
 
     def step(self) -> dict[str, Any]:
@@ -63,6 +72,8 @@ class FlambeTrainable(tune.Trainable):
         if runner.done:  # restored after it had finished
             return self._result(True, runner.last_metric, runner.best_score)
         done, metric, score = runner.run_step()
+        if self.sync is not None:  # the step's checkpoint reaches the experiment's host
+            self.sync.push(self.plan.variant_dir)
         return self._result(done, metric, score)
 
     def _result(self, done: bool, metric: float | None, score: float | None) -> dict[str, Any]:
@@ -166,6 +177,7 @@ def _fit(
     max_failures: int,
     on_result: Callable[[str, dict[str, Any]], None] | None,
     on_error: Callable[[str, str], None] | None,
+    sync: TrialSync | None = None,
     **tune_config: Any,
 ) -> tuple[Any, dict[str, str]]:
     """One Tune run of a stage; returns its result grid and the error text of each trial."""
@@ -183,6 +195,8 @@ def _fit(
         run_config=tune.RunConfig(
             name=stage,
             storage_path=os.path.abspath(storage_path),
+            # hosts without the experiment's folder keep Tune's records there over SFTP
+            storage_filesystem=sync.tune_filesystem() if sync is not None else None,
             verbose=0,
             failure_config=tune.FailureConfig(max_failures=max_failures),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_frequency=1),
@@ -230,9 +244,13 @@ def run_stage(
 
     """
     names = {vid: plan.variant["name"] for vid, plan in plans.items()}
+    sync = TrialSync.from_environment(storage_path)
     trainable = tune.with_resources(
         tune.with_parameters(
-            FlambeTrainable, source=ListedPlans(dict(plans)), modules=list(modules or [])
+            FlambeTrainable,
+            source=ListedPlans(dict(plans)),
+            modules=list(modules or []),
+            sync=sync,
         ),
         dict(resources),
     )
@@ -244,6 +262,7 @@ def run_stage(
         max_failures,
         on_result,
         on_error,
+        sync=sync,
         scheduler=scheduler,
         search_alg=search_alg,
         trial_name_creator=lambda t: names[t.config["variant"]],
@@ -280,8 +299,9 @@ def run_search(
         ``error`` (None when it succeeded).
 
     """
+    sync = TrialSync.from_environment(storage_path)
     trainable = tune.with_resources(
-        tune.with_parameters(FlambeTrainable, source=plan, modules=list(modules or [])),
+        tune.with_parameters(FlambeTrainable, source=plan, modules=list(modules or []), sync=sync),
         dict(resources),
     )
     grid, errors = _fit(
@@ -292,6 +312,7 @@ def run_search(
         max_failures,
         on_result,
         on_error,
+        sync=sync,
         scheduler=scheduler,
         search_alg=search_alg,
         num_samples=num_samples,

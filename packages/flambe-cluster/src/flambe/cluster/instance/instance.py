@@ -660,11 +660,18 @@ class OrchestratorInstance(Instance):
         return int(result.msg.decode().strip()) if result.success else None
 
     def launch_flambe(
-        self, name: str, config_file: str, secrets_file: str | None, force: bool, ray_address: str
+        self,
+        name: str,
+        config_file: str,
+        secrets_file: str | None,
+        force: bool,
+        ray_address: str,
+        env: dict[str, str] | None = None,
     ) -> int:
         """Start ``flambe run`` on the orchestrator, detached from the SSH session.
 
-        Its output goes to ``<run folder>/output.log``; returns its pid.
+        ``env`` is added to its environment. Its output goes to
+        ``<run folder>/output.log``; returns its pid.
         """
         folder = self.run_folder(name)
         args = ["run", config_file]
@@ -672,10 +679,11 @@ class OrchestratorInstance(Instance):
             args += ["--secrets", secrets_file]
         if force:
             args.append("--force")
+        extra = "".join(f"{key}={shlex.quote(value)} " for key, value in (env or {}).items())
         cmd = (
             f"mkdir -p {shlex.quote(folder)} && cd {shlex.quote(folder)} && "
             # FLAMBE_RAY_SHIP=0: the hosts have this exact code installed, nothing to ship
-            f"{{ RAY_ADDRESS={ray_address} FLAMBE_RAY_SHIP=0 "
+            f"{{ RAY_ADDRESS={ray_address} FLAMBE_RAY_SHIP=0 {extra}"
             f"nohup setsid {FLAMBE} {quote_all(args)} "
             f"> output.log 2>&1 < /dev/null & echo $! > pid; }} && cat pid"
         )
