@@ -277,6 +277,24 @@ def test_remote_experiment_runs_on_both_factories(
     }
     assert hosts == {"factory1", "factory2"}, hosts
     assert (out / "experiment.yaml").is_file()
+    # the same experiment run here: its stages' folders hold the same files (the copies the
+    # factories pushed lost nothing and added nothing)
+    local_run = tmp_path / "local"
+    flambe("run", str(exp), f"+save_path={local_run}", env=env, cwd=str(tmp_path))
+    local_out = local_run / "output__moons-cluster"
+    for stage in ("dataset", "train", "evaluate"):
+        assert _layout(out / stage) == _layout(local_out / stage), stage
+
+
+def _layout(folder: Path) -> set[str]:
+    """The files under ``folder``, with the names that hold a time, host or hash generalised."""
+    names = set()
+    for path in folder.rglob("*"):
+        name = str(path.relative_to(folder))
+        name = re.sub(r"events\.out\.tfevents\.[^/]+", "EVENTS", name)
+        name = re.sub(r"step-\d+-[0-9a-f]+", "step-N", name)
+        names.add(name)
+    return names
 
 
 def test_report_site_is_reached_through_an_ssh_forward_only(
