@@ -60,3 +60,22 @@ def test_ssh_cluster_config_errors_are_located(tmp_path: Path) -> None:
     done = flambe("run", str(config), home=tmp_path)
     assert done.returncode == 22
     assert f"{config}:1" in done.stderr and "orchestrator_ip" in done.stderr
+
+
+def test_ray_client_addresses_are_refused_with_the_way_to_run(tmp_path: Path) -> None:
+    """ray:// would run Tune's driver on the cluster, out of the experiment's reach."""
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        "!Experiment\nname: client\nray_address: ray://10.0.0.10:10001\npipeline:\n"
+        "  a: !torch.Linear {in_features: 2, out_features: 1}\n"
+    )
+    done = flambe("run", str(config), "--ray-address", "ray://10.0.0.10:10001", home=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "--ray-address ray://10.0.0.10:10001: a Ray Client address" in done.stderr
+    assert "ray job submit" in done.stderr and "--ray-address auto" in done.stderr
+    done = flambe("validate", str(config), home=tmp_path)
+    assert done.returncode == 22, done.stdout + done.stderr
+    text = done.stdout + done.stderr
+    assert "ray_address ray://10.0.0.10:10001: a Ray Client address" in text
+    assert f"{config}:3:" in text  # the line of ray_address
+    assert "ray job submit" in text

@@ -225,6 +225,13 @@ def run(
             raise click.UsageError(
                 "--ray-address cannot be combined with --cluster: a cluster brings its own Ray"
             )
+        from flambe.errors import ConfigError
+        from flambe.experiment.executors.choice import refuse_ray_client
+
+        try:
+            refuse_ray_client(ray_address, "--ray-address")
+        except ConfigError as exc:
+            raise click.UsageError(f"{exc.message}.\nhint: {exc.hint}") from None
         os.environ["RAY_ADDRESS"] = ray_address  # read by ray.init() when stages start Ray
     from flambe.cli.logs import setup_logging
     from flambe.errors import DiskFullError, FlambeError, OutputBusyError

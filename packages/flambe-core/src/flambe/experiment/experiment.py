@@ -299,6 +299,9 @@ class Experiment(ClusterRunnable):
         self.ray_address = ray_address
         self.executor = executor
         self._check_executor()
+        from flambe.experiment.executors.choice import refuse_ray_client
+
+        refuse_ray_client(ray_address, "ray_address")
         for found in self.check_keys():
             raise found
         self._check_links()
@@ -365,6 +368,14 @@ class Experiment(ClusterRunnable):
             problem = _executor_problem(executor)
             if problem is not None:
                 problems.append(problem.at(schema.key_location("executor")))
+        address = schema.keywords.get("ray_address")
+        if isinstance(address, str):
+            from flambe.experiment.executors.choice import refuse_ray_client
+
+            try:
+                refuse_ray_client(address, "ray_address")
+            except ConfigError as exc:
+                problems.append(exc.at(schema.key_location("ray_address")))
         for stage, value in pipeline.items():
             if not isinstance(value, Schema):
                 problems.append(
@@ -460,6 +471,9 @@ class Experiment(ClusterRunnable):
                 "!Builder or flambe.save",
             )
         self.parse()
+        from flambe.experiment.executors.choice import refuse_ray_client
+
+        refuse_ray_client(os.environ.get("RAY_ADDRESS"), "RAY_ADDRESS")
         if self.ray_address and not os.environ.get("RAY_ADDRESS"):
             os.environ["RAY_ADDRESS"] = self.ray_address  # read when a stage starts Ray
         debug = debug or self.debug

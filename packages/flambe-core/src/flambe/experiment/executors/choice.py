@@ -28,6 +28,31 @@ from flambe.errors import ConfigError
 
 AUTO = "auto"
 REQUESTABLE = ("auto", "local", "ray")
+RAY_CLIENT = "ray://"
+
+
+def refuse_ray_client(address: str | None, where: str) -> None:
+    """Refuse a Ray Client address (``ray://``), naming ``where`` it came from.
+
+    Under Ray Client, Tune runs its driver on the cluster: the experiment's
+    results, progress and checkpoints would stay there, out of this process's
+    reach. Flambé runs on a node of the cluster instead (``ray job submit``).
+
+    Raises
+    ------
+    ConfigError
+        When ``address`` starts with ``ray://``.
+
+    """
+    if address and address.strip().startswith(RAY_CLIENT):
+        raise ConfigError(
+            f"{where} {address}: a Ray Client address; with Ray Client, Ray Tune runs the "
+            "stages' driver on the cluster, so their results and checkpoints would not reach "
+            "this run",
+            hint="run flambe on a node of the cluster, as a Ray job: ray job submit --address "
+            "http://HEAD:8265 --working-dir . -- flambe run experiment.yaml --ray-address auto "
+            "(see docs/cluster.md)",
+        )
 
 
 @dataclass(frozen=True)
