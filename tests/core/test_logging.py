@@ -305,6 +305,28 @@ def test_a_trial_runner_writes_hparams_once_per_trial(tmp_path):
     assert runner._log_context is None  # closed when the variant finished
 
 
+def test_tensorboardx_is_imported_without_boto3_and_keeps_s3(tmp_path):
+    """boto3 (0.2 s of imports) is not imported with tensorboardX; its S3 writer still
+    imports it when used, where boto3 is installed."""
+    code = (
+        "import sys, importlib.util\n"
+        "from flambe.logging.handlers import import_tensorboardx\n"
+        "import_tensorboardx()\n"
+        "from tensorboardX import record_writer\n"
+        "print('boto3' in sys.modules)\n"
+        "installed = importlib.util.find_spec('boto3') is not None\n"
+        "print(record_writer.S3_ENABLED == installed)\n"
+        "if installed:\n"
+        "    print(record_writer.boto3.client is sys.modules['boto3'].client)\n"
+        "else:\n"
+        "    print(True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["False", "True", "True"], done.stderr
+
+
 def test_nested_trials_send_data_to_the_inner_one(tmp_path):
     with TrialLogging(str(tmp_path / "outer")):
         log("a", 1.0, 0)

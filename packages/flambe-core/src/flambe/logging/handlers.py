@@ -275,13 +275,14 @@ HPARAMS_RUN = "hparams"  # the sub-folder of a log folder holding its hparams se
 
 
 def import_tensorboardx() -> Any:
-    """Import tensorboardX without letting it import boto3.
+    """Import tensorboardX without importing boto3 with it.
 
     tensorboardX imports boto3 when it is installed, for event files on S3;
-    Flambé writes event files to local folders only, and the import of
-    boto3 took 0.2 s of every fresh trial process (a Ray trial is one).
-    While tensorboardX is first imported, ``import boto3`` fails for it; an
-    import of boto3 by anything else later is unaffected.
+    that import took 0.2 s of every fresh trial process (a Ray trial is
+    one), for local folders that never need it. While tensorboardX is first
+    imported, ``import boto3`` fails for it; then its S3 writer gets a
+    stand-in that imports boto3 when first used, so ``s3://`` log folders
+    work as before where boto3 is installed.
     """
     found = sys.modules.get("tensorboardX")
     if found is not None:
@@ -294,7 +295,27 @@ def import_tensorboardx() -> Any:
     finally:
         if blocked and sys.modules.get("boto3", False) is None:
             del sys.modules["boto3"]
+    if blocked:
+        import importlib.util
+
+        from tensorboardX import record_writer
+
+        if importlib.util.find_spec("boto3") is not None:
+            record_writer.boto3 = _ImportedOnUse("boto3")
+            record_writer.S3_ENABLED = True
     return tensorboardX
+
+
+class _ImportedOnUse:
+    """Stands for a module, imported when one of its attributes is first read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self.name), attribute)
 
 
 _ILLEGAL = re.compile(r"[^-/\w\.]")
