@@ -173,7 +173,11 @@ class Engine:
             if name == "local":
                 executor = self._executor(name)
                 if isinstance(executor, LocalExecutor):
-                    executor.prewarm(self._modules())
+                    # a later stage without options (an evaluation) is built in this process
+                    stages = list(self.exp.pipeline)
+                    later = stages[stages.index(stage) + 1 :]
+                    here = any(not contains_option(self.exp.pipeline[s]) for s in later)
+                    executor.prewarm(self._modules(), here_too=here)
                 return
 
     def _close_executors(self) -> None:

@@ -1,6 +1,7 @@
 """What the local executor's fork server loads once, so that no worker pays for it.
 
-Imported by the fork server before it forks any worker: torch, tensorboardX
+Imported by the fork server before it forks any worker: torch (with the
+compiler it imports when a worker builds its first optimizer), tensorboardX
 (every trial writes TensorBoard events), the modules that build, step and
 checkpoint a variant, and the plugin host with its tags (reading the
 installed distributions' entry points is slow). A worker then starts with
@@ -13,6 +14,7 @@ import importlib
 
 MODULES = (
     "torch",
+    "torch._dynamo",  # torch imports its compiler when the first optimizer is built (1.4 s)
     "tensorboardX",
     "flambe.logging",
     "flambe.compile.yaml",
