@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -157,12 +158,15 @@ def test_tune_storage_over_sftp(network: Any, sync: TrialSync, tmp_path: Path) -
     for i in range(24):
         (local / f"part-{i}.bin").write_bytes(bytes([i]) * (1000 + i))
     fs.create_dir(str(target / "exp" / "checkpoint_000001"))  # as Tune does first
-    pafs.copy_files(
-        str(local),
-        str(target / "exp" / "checkpoint_000001"),
-        destination_filesystem=fs,
-        use_threads=True,
+    copy = threading.Thread(
+        target=pafs.copy_files,
+        args=(str(local), str(target / "exp" / "checkpoint_000001")),
+        kwargs={"destination_filesystem": fs, "use_threads": True},
+        daemon=True,
     )
+    copy.start()
+    copy.join(timeout=60)  # a stall blocks in C code, where pytest's timeout cannot interrupt
+    assert not copy.is_alive(), "the threaded copy over SFTP stalled"
     copied = target / "exp" / "checkpoint_000001"
     assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in local.iterdir())
     assert (copied / "part-23.bin").read_bytes() == bytes([23]) * 1023
